@@ -1,0 +1,107 @@
+/**
+ * JSON Schema of the configuration file. Checked once at boot with all errors reported; defaults
+ * are filled in here so the rest of Junction never guesses. Connector and step options are
+ * checked by their own registries against their own schemas.
+ */
+const ID_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['endpoints', 'routes'],
+  properties: {
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+        host: { type: 'string', minLength: 1, default: '127.0.0.1' },
+        bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 268435456, default: 1048576 },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { enum: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+        format: { enum: ['json', 'text'], default: 'json' },
+      },
+    },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        url: { type: 'string', pattern: '^(mysql|mariadb|sqlite):', default: 'sqlite:.junction/junction.db' },
+        poolSize: { type: 'integer', minimum: 1, maximum: 500, default: 10 },
+        tablePrefix: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,15}$', default: 'jct_' },
+      },
+    },
+    bus: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        url: { type: 'string', pattern: '^(amqps?|memory):', default: 'memory:' },
+        prefix: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'junction' },
+        prefetch: { type: 'integer', minimum: 1, maximum: 10000, default: 50 },
+      },
+    },
+    endpoints: {
+      type: 'object',
+      propertyNames: { pattern: ID_PATTERN },
+      additionalProperties: {
+        type: 'object',
+        required: ['type'],
+        properties: { type: { type: 'string', minLength: 1 } },
+      },
+    },
+    routes: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'entry', 'to'],
+        properties: {
+          id: { type: 'string', pattern: ID_PATTERN },
+          description: { type: 'string' },
+          pattern: { enum: ['one-way', 'request-reply'], default: 'one-way' },
+          entry: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: {
+              rest: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['method', 'path'],
+                properties: {
+                  method: { enum: ['POST', 'PUT', 'PATCH'] },
+                  path: { type: 'string', pattern: '^(/[A-Za-z0-9._~{}-]+)+$' },
+                  schema: { type: 'string', minLength: 1 },
+                  businessKey: { type: 'string', pattern: '^(/[^/]+)+$' },
+                },
+              },
+            },
+          },
+          steps: {
+            type: 'array',
+            default: [],
+            items: {
+              type: 'object',
+              required: ['type'],
+              properties: {
+                type: { type: 'string', minLength: 1 },
+                name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+              },
+            },
+          },
+          to: { type: 'array', minItems: 1, items: { type: 'string', pattern: ID_PATTERN } },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,83 @@
+/**
+ * The shape of Junction's configuration after loading, interpolation and validation.
+ * config-schema.ts is the authority on what is allowed; docs/configuration.md documents each field.
+ */
+
+/** HTTP server settings for the gateways, admin API and health endpoints. */
+export interface ServerConfig {
+  /** TCP port (default 8080). */
+  readonly port: number;
+  /** Interface to bind (default 127.0.0.1; 0.0.0.0 for all). */
+  readonly host: string;
+  /** Largest request body accepted, in bytes (default 1 MiB); larger bodies get 413. */
+  readonly bodyLimitBytes: number;
+}
+
+/** Process log settings. */
+export interface LogConfig {
+  readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly format: 'json' | 'text';
+}
+
+/** Where the transaction log lives: `mysql://…` (production) or `sqlite:path` (embedded). */
+export interface StoreConfig {
+  readonly url: string;
+  /** Connections in the pool (MySQL only). */
+  readonly poolSize: number;
+  /** Prefix of every table name (default `jct_`). */
+  readonly tablePrefix: string;
+}
+
+/** The message bus: `amqp://…` (RabbitMQ, production) or `memory:` (embedded, one process). */
+export interface BusConfig {
+  readonly url: string;
+  /** Prefix of exchange and queue names (default `junction`). */
+  readonly prefix: string;
+  /** Unacknowledged messages a worker holds per route (AMQP prefetch). */
+  readonly prefetch: number;
+}
+
+/** An outbound endpoint: `type` picks the connector; the other keys are the connector's options. */
+export interface EndpointConfig {
+  readonly type: string;
+  readonly [option: string]: unknown;
+}
+
+/** A step of a route's chain: `type` picks the transformer or validator; other keys are its options. */
+export interface StepConfig {
+  readonly type: string;
+  /** Name used in logs and history (default: the type). */
+  readonly name?: string;
+  readonly [option: string]: unknown;
+}
+
+/** A REST entry binding: `method` + `path` under /api/v1. */
+export interface RestEntryConfig {
+  readonly method: 'POST' | 'PUT' | 'PATCH';
+  readonly path: string;
+  /** JSON Schema file (relative to the config file) the body must satisfy; checked before the message is accepted. */
+  readonly schema?: string;
+  /** JSON pointer of the business key in the body (e.g. `/orderId`), for search. */
+  readonly businessKey?: string;
+}
+
+/** A route: where messages come in, the steps they go through and where they are delivered. */
+export interface RouteConfig {
+  readonly id: string;
+  readonly description?: string;
+  readonly pattern: 'one-way' | 'request-reply';
+  readonly entry: { readonly rest?: RestEntryConfig };
+  readonly steps: readonly StepConfig[];
+  /** Names of endpoints under `endpoints`. */
+  readonly to: readonly string[];
+}
+
+/** The whole configuration. */
+export interface JunctionConfig {
+  readonly server: ServerConfig;
+  readonly log: LogConfig;
+  readonly store: StoreConfig;
+  readonly bus: BusConfig;
+  readonly endpoints: Readonly<Record<string, EndpointConfig>>;
+  readonly routes: readonly RouteConfig[];
+}

@@ -1,0 +1,61 @@
+/**
+ * The catalogue of every error Junction reports: a stable code, the HTTP status a caller sees,
+ * whether the failure is worth retrying, and a one-line title. docs/errors.md explains each code
+ * and how to fix it; a unit test keeps the two in step.
+ *
+ * The retryable flag, not where the error came from, decides retry versus FAILED.
+ */
+export interface ErrorSpec {
+  /** HTTP status a REST caller sees (SOAP maps it to a Client/Sender or Server/Receiver fault). */
+  readonly httpStatus: number;
+  /** True when the same message may succeed if tried again later. */
+  readonly retryable: boolean;
+  /** Short, stable human title (RFC 9457 `title`). */
+  readonly title: string;
+}
+
+function spec(httpStatus: number, retryable: boolean, title: string): ErrorSpec {
+  return Object.freeze({ httpStatus, retryable, title });
+}
+
+export const ERROR_CATALOGUE = Object.freeze({
+  // Configuration (boot time)
+  JCT_CONFIG_UNREADABLE: spec(500, false, 'Configuration file cannot be read'),
+  JCT_CONFIG_SYNTAX: spec(500, false, 'Configuration file is not valid YAML'),
+  JCT_CONFIG_INVALID: spec(500, false, 'Configuration does not match its schema'),
+  JCT_CONFIG_ENV_MISSING: spec(500, false, 'Configuration refers to an unset environment variable'),
+  JCT_CONFIG_REFERENCE: spec(500, false, 'Configuration refers to something that does not exist'),
+
+  // Requests (gateways)
+  JCT_REQUEST_MALFORMED: spec(400, false, 'Request body is malformed'),
+  JCT_REQUEST_TOO_LARGE: spec(413, false, 'Request body is too large'),
+  JCT_REQUEST_MEDIA_TYPE: spec(415, false, 'Unsupported request content type'),
+  JCT_VALIDATION_FAILED: spec(422, false, 'Message failed validation'),
+  JCT_NOT_FOUND: spec(404, false, 'No such resource'),
+  JCT_MESSAGE_NOT_FOUND: spec(404, false, 'No such message'),
+  JCT_METHOD_NOT_ALLOWED: spec(405, false, 'Method not allowed'),
+
+  // Infrastructure
+  JCT_STORE_UNAVAILABLE: spec(503, true, 'Transaction log unavailable'),
+  JCT_BROKER_UNAVAILABLE: spec(503, true, 'Message broker unavailable'),
+  JCT_BUS_MALFORMED_MESSAGE: spec(500, false, 'Message on the bus cannot be decoded'),
+
+  // Processing and delivery
+  JCT_TRANSFORM_FAILED: spec(500, false, 'Transformation failed'),
+  JCT_ENDPOINT_UNREACHABLE: spec(502, true, 'Endpoint unreachable'),
+  JCT_ENDPOINT_TIMEOUT: spec(504, true, 'Endpoint timed out'),
+  JCT_ENDPOINT_SERVER_ERROR: spec(502, true, 'Endpoint answered with a server error'),
+  JCT_ENDPOINT_THROTTLED: spec(503, true, 'Endpoint asked to slow down'),
+  JCT_ENDPOINT_REJECTED: spec(502, false, 'Endpoint rejected the message'),
+
+  // Anything not foreseen: a bug to report, never a stack trace to the caller.
+  JCT_INTERNAL: spec(500, false, 'Internal error'),
+});
+
+/** A code from the catalogue, e.g. `JCT_VALIDATION_FAILED`. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** True when `code` is in the catalogue; used to rebuild errors read from the log or the bus. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code);
+}
