@@ -1,0 +1,128 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { Broker } from './core/broker';
+import type { EndpointFactory } from './core/endpoint';
+import { createLogger, type Logger } from './core/logger';
+import { Registry } from './core/registry';
+import type { StepFactory } from './core/step';
+import type { TransactionLog } from './core/transaction-log';
+import type { LoadedConfig } from './config/load-config';
+import { AmqpBroker } from './bus/amqp/amqp-broker';
+import { MemoryBroker } from './bus/memory/memory-broker';
+import { createEndpointRegistry } from './endpoints/endpoint-registry';
+import { errorHandler, notFound } from './gateway/http/error-handler';
+import { requestId } from './gateway/http/request-id';
+import { MessageIntake } from './gateway/message-intake';
+import { createRestGateway, REST_BASE } from './gateway/rest/rest-gateway';
+import { compileRoutes } from './routes/compile-routes';
+import type { CompiledRoutes } from './routes/compiled-route';
+import { RouteWorker } from './routes/route-worker';
+import { TypeOrmTransactionLog } from './store/typeorm/typeorm-transaction-log';
+import { transformerFactories } from './transformers/transformer-registry';
+import { validatorFactories } from './validators/validator-registry';
+
+/** Which parts a process runs: gateways (HTTP in), workers (bus → endpoints), or both. */
+export type Role = 'all' | 'gateway' | 'worker';
+
+/** Options for {@link buildApp}; tests use them to inject a logger or pick a port. */
+export interface BuildOptions {
+  readonly role?: Role;
+  readonly logger?: Logger;
+  /** Overrides `server.port` (0 = any free port). */
+  readonly port?: number;
+  /** A transaction log to use instead of the one `store.url` names (unit tests pass a fake). */
+  readonly log?: TransactionLog;
+  /** A broker to use instead of the one `bus.url` names. */
+  readonly broker?: Broker;
+}
+
+/** A wired Junction process. Nothing is connected or listening until `start()`. */
+export interface JunctionApp {
+  readonly http: Express;
+  readonly routes: CompiledRoutes;
+  readonly log: TransactionLog;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Connects the log and the bus, starts endpoints and workers, listens; resolves the base URL. */
+  start(): Promise<string>;
+  /** Stops accepting, finishes messages in flight, disconnects. Idempotent. */
+  close(): Promise<void>;
+}
+
+function createBroker(loaded: LoadedConfig, logger: Logger): Broker {
+  const { bus } = loaded.config;
+  if (bus.url.startsWith('memory:')) return new MemoryBroker({ logger });
+  return new AmqpBroker({ url: bus.url, prefix: bus.prefix, logger });
+}
+
+/**
+ * The composition root: the one place that names concrete classes. Builds (without I/O) the
+ * transaction log, the bus, the routes with their steps and endpoints, the worker and the HTTP
+ * app. Throws JCT_CONFIG_* errors for configuration a registry rejects.
+ */
+export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): JunctionApp {
+  const { config } = loaded;
+  const role = options.role ?? 'all';
+  const logger = options.logger ?? createLogger(config.log);
+  const routes = compileRoutes(loaded, {
+    steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
+    endpoints: createEndpointRegistry() as Registry<EndpointFactory>,
+  });
+  const log: TransactionLog = options.log ?? new TypeOrmTransactionLog({
+    url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger,
+  });
+  const broker = options.broker ?? createBroker(loaded, logger);
+  const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch });
+  const intake = new MessageIntake({ log, broker, logger });
+
+  const http = express();
+  http.disable('x-powered-by');
+  http.set('query parser', 'simple');
+  http.use(requestId);
+  http.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  if (role !== 'worker') {
+    http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes }));
+  }
+  http.use(notFound);
+  http.use(errorHandler(logger));
+
+  let server: Server | undefined;
+  let closing: Promise<void> | undefined;
+
+  const start = async (): Promise<string> => {
+    await log.start();
+    await broker.start();
+    await broker.declare(routes.routes.map((r) => r.id));
+    await Promise.all([...routes.endpoints.values()].map((e) => e.start()));
+    await worker?.start();
+    const port = options.port ?? config.server.port;
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = http.listen(port, config.server.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    server.keepAliveTimeout = 65_000;
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    logger.info('junction started', { role, url: `http://${host}:${address.port}` });
+    return `http://${host}:${address.port}`;
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (server) {
+        const s = server;
+        const stopped = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        await stopped;
+      }
+      await worker?.close();
+      await broker.close();
+      await Promise.all([...routes.endpoints.values()].map((e) => e.close()));
+      await log.close();
+    })();
+    return closing;
+  };
+
+  return { http, routes, log, broker, logger, start, close };
+}

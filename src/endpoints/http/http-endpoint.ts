@@ -1,0 +1,67 @@
+import { Pool } from 'undici';
+import type { Endpoint, EndpointContext, EndpointReply } from '../../core/endpoint';
+import type { Envelope } from '../../core/envelope';
+import { MESSAGE_ID_HEADER, CORRELATION_ID_HEADER, ATTEMPT_HEADER } from '../../core/headers';
+import type { HttpEndpointOptions } from './http-endpoint-options';
+import { errorForStatus, errorForTransport } from './http-error-mapper';
+
+/**
+ * Delivers a message's body to a REST/XML backend with one HTTP request, over a keep-alive pool.
+ * Sends the message id downstream so the backend (and the simulators) can spot duplicates.
+ */
+export class HttpEndpoint implements Endpoint {
+  private pool: Pool | undefined;
+  private readonly target: URL;
+
+  constructor(readonly name: string, private readonly options: HttpEndpointOptions) {
+    this.target = new URL(options.url);
+  }
+
+  /** Opens the connection pool (connections are made lazily, on first use). */
+  async start(): Promise<void> {
+    this.pool ??= new Pool(this.target.origin, {
+      connections: this.options.connections,
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+      connectTimeout: Math.min(this.options.timeoutMs, 10_000),
+    });
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
+  async send(message: Envelope, _context: EndpointContext): Promise<EndpointReply> {
+    if (!this.pool) throw new Error(`Endpoint "${this.name}" used before start()`);
+    const headers: Record<string, string> = {
+      ...this.options.headers,
+      'content-type': this.options.contentType ?? message.contentType,
+      [MESSAGE_ID_HEADER]: message.id,
+      [CORRELATION_ID_HEADER]: message.correlationId,
+      [ATTEMPT_HEADER]: String(message.attempt),
+    };
+    let status: number;
+    let contentType: string;
+    let body: string;
+    try {
+      const response = await this.pool.request({
+        origin: this.target.origin,
+        path: `${this.target.pathname}${this.target.search}`,
+        method: this.options.method,
+        headers,
+        body: message.body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      status = response.statusCode;
+      const type = response.headers['content-type'];
+      contentType = (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream';
+      body = await response.body.text();
+    } catch (error) {
+      throw errorForTransport(this.name, error, this.options.timeoutMs);
+    }
+    if (status < 200 || status >= 300) throw errorForStatus(this.name, status, body);
+    return { status, contentType, body };
+  }
+}

@@ -1,0 +1,47 @@
+import type { NextFunction, Request, Response } from 'express';
+import { describeError, JunctionError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { sendProblem } from './problem';
+import { requestIdOf } from './request-id';
+
+/** body-parser's error types, mapped to what the caller should hear. */
+function fromBodyParser(error: { type?: unknown; limit?: unknown }): JunctionError | undefined {
+  switch (error.type) {
+    case 'entity.too.large':
+      return new JunctionError('JCT_REQUEST_TOO_LARGE', `Request body is larger than the limit of ${String(error.limit)} bytes.`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new JunctionError('JCT_REQUEST_MEDIA_TYPE', 'Request body uses an unsupported character set or encoding; send UTF-8.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new JunctionError('JCT_REQUEST_MALFORMED', 'Request body was cut short or its length does not match Content-Length.');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The last express middleware: every error becomes problem+json with a JCT_ code. Unforeseen
+ * errors are logged in full here and reach the caller only as JCT_INTERNAL with a request id.
+ */
+export function errorHandler(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const requestId = requestIdOf(res);
+    let failure = error instanceof JunctionError ? error : fromBodyParser(error as { type?: unknown });
+    if (!failure) {
+      logger.error('unhandled error in request', { requestId, method: req.method, path: req.path, error: describeError(error), stack: (error as Error)?.stack });
+      failure = new JunctionError('JCT_INTERNAL', `An internal error occurred; quote request id ${requestId ?? '(none)'} to your Junction operator.`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendProblem(res, failure, requestId);
+  };
+}
+
+/** Answers 404 problem+json for anything no router took. */
+export function notFound(req: Request, res: Response): void {
+  sendProblem(res, new JunctionError('JCT_NOT_FOUND', `Nothing is served at ${req.method} ${req.path}.`), requestIdOf(res));
+}

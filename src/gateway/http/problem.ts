@@ -1,0 +1,39 @@
+import type { Response } from 'express';
+import { ERROR_CATALOGUE } from '../../core/error-catalogue';
+import type { JunctionError } from '../../core/errors';
+
+/** RFC 9457 problem details as Junction sends them; `code` is the stable JCT_ code. */
+export interface ProblemDocument {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: string;
+  readonly instance?: string;
+  readonly requestId?: string;
+  readonly messageId?: string;
+  readonly violations?: readonly { path: string; message: string }[];
+}
+
+/** The problem document for an error: its catalogue title and status, never a stack trace. */
+export function toProblem(error: JunctionError, instance?: string, requestId?: string): ProblemDocument {
+  const messageId = error.details.messageId;
+  return {
+    type: `urn:junction:error:${error.code}`,
+    title: ERROR_CATALOGUE[error.code].title,
+    status: error.httpStatus,
+    detail: error.message,
+    code: error.code,
+    ...(instance ? { instance } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(typeof messageId === 'string' ? { messageId } : {}),
+    ...(error.violations.length > 0 ? { violations: error.violations } : {}),
+  };
+}
+
+/** Sends `error` as `application/problem+json` with its HTTP status. */
+export function sendProblem(res: Response, error: JunctionError, requestId?: string): void {
+  const problem = toProblem(error, res.req.originalUrl, requestId);
+  if (error.httpStatus === 503) res.setHeader('Retry-After', '5');
+  res.status(error.httpStatus).type('application/problem+json').send(JSON.stringify(problem));
+}

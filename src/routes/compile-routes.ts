@@ -1,0 +1,115 @@
+import path from 'node:path';
+import type { EndpointFactory, Endpoint } from '../core/endpoint';
+import { JunctionError } from '../core/errors';
+import type { Registry } from '../core/registry';
+import type { Step, StepFactory } from '../core/step';
+import type { ConfigPath } from '../config/config-location';
+import { configProblem, type LoadedConfig } from '../config/load-config';
+import type { RouteConfig } from '../config/config-types';
+import { compileJsonSchemaFile } from '../validators/json-schema-validator';
+import type { CompiledRoute, CompiledRoutes, RestEntry } from './compiled-route';
+import { checkOptions, type OptionProblem } from './option-check';
+
+/** The registries routes are compiled against. */
+export interface RouteRegistries {
+  readonly steps: Registry<StepFactory>;
+  readonly endpoints: Registry<EndpointFactory>;
+}
+
+/** Converts `/customers/{customerId}` to express's `/customers/:customerId`. */
+function expressPath(configPath: string): string {
+  return configPath.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
+}
+
+/**
+ * Compiles configuration into runnable routes: builds every endpoint and step through its
+ * registry, checks each one's options, and checks cross-references (endpoints named by routes,
+ * duplicate ids and entries). Reports every problem at once with file, line and path; never
+ * starts anything (no I/O beyond reading referenced schema files).
+ */
+export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries): CompiledRoutes {
+  const { config, baseDir, locator } = loaded;
+  const problems: OptionProblem[] = [];
+  const fileProblem = (where: ConfigPath, error: unknown): void => {
+    problems.push({ path: where, message: error instanceof JunctionError ? error.message : String(error) });
+  };
+
+  const endpoints = new Map<string, Endpoint>();
+  for (const [name, endpointConfig] of Object.entries(config.endpoints)) {
+    const at: ConfigPath = ['endpoints', name];
+    const factory = registries.endpoints.find(endpointConfig.type);
+    if (!factory) {
+      problems.push({ path: [...at, 'type'], message: registries.endpoints.unknownTypeMessage(endpointConfig.type) });
+      continue;
+    }
+    const checked = checkOptions(factory.optionsSchema, endpointConfig, ['type'], at);
+    problems.push(...checked.problems);
+    if (checked.problems.length === 0) endpoints.set(name, factory.create(name, checked.value));
+  }
+
+  const routes: CompiledRoute[] = [];
+  const seenIds = new Set<string>();
+  const seenEntries = new Map<string, string>();
+  config.routes.forEach((route: RouteConfig, index) => {
+    const at: ConfigPath = ['routes', index];
+    if (seenIds.has(route.id)) problems.push({ path: [...at, 'id'], message: `route id "${route.id}" is used twice` });
+    seenIds.add(route.id);
+
+    const steps: Step[] = [];
+    const stepNames = new Set<string>();
+    route.steps.forEach((stepConfig, stepIndex) => {
+      const stepAt: ConfigPath = [...at, 'steps', stepIndex];
+      const name = stepConfig.name ?? stepConfig.type;
+      if (stepNames.has(name)) problems.push({ path: stepAt, message: `step name "${name}" is used twice in route "${route.id}"; give one a "name"` });
+      stepNames.add(name);
+      const factory = registries.steps.find(stepConfig.type);
+      if (!factory) {
+        problems.push({ path: [...stepAt, 'type'], message: registries.steps.unknownTypeMessage(stepConfig.type) });
+        return;
+      }
+      const checked = checkOptions(factory.optionsSchema, stepConfig, ['type', 'name'], stepAt);
+      problems.push(...checked.problems);
+      if (checked.problems.length > 0) return;
+      try {
+        steps.push(factory.create(name, checked.value, { baseDir }));
+      } catch (error) {
+        fileProblem(stepAt, error);
+      }
+    });
+
+    route.to.forEach((target, toIndex) => {
+      if (!(target in config.endpoints)) {
+        const known = Object.keys(config.endpoints).join(', ') || 'none';
+        problems.push({ path: [...at, 'to', toIndex], message: `endpoint "${target}" is not defined under "endpoints" (defined: ${known})` });
+      }
+    });
+
+    let rest: RestEntry | undefined;
+    const restConfig = route.entry.rest;
+    if (restConfig) {
+      const key = `${restConfig.method} ${expressPath(restConfig.path)}`;
+      const other = seenEntries.get(key);
+      if (other) problems.push({ path: [...at, 'entry', 'rest'], message: `${key} is already bound to route "${other}"` });
+      seenEntries.set(key, route.id);
+      let check;
+      if (restConfig.schema) {
+        try {
+          check = compileJsonSchemaFile(path.resolve(baseDir, restConfig.schema));
+        } catch (error) {
+          fileProblem([...at, 'entry', 'rest', 'schema'], error);
+        }
+      }
+      rest = {
+        routeId: route.id,
+        method: restConfig.method,
+        path: expressPath(restConfig.path),
+        ...(check ? { check } : {}),
+        ...(restConfig.businessKey ? { businessKey: restConfig.businessKey } : {}),
+      };
+    }
+    routes.push({ id: route.id, pattern: route.pattern, steps, to: [...route.to], ...(rest ? { rest } : {}) });
+  });
+
+  if (problems.length > 0) throw configProblem(locator, problems);
+  return { routes, endpoints };
+}

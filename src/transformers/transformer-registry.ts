@@ -1,0 +1,13 @@
+import { Registry } from '../core/registry';
+import type { StepFactory } from '../core/step';
+import { jsonToXmlFactory } from './json-to-xml';
+
+/** The transformer step types Junction ships. */
+export function transformerFactories(): StepFactory[] {
+  return [jsonToXmlFactory];
+}
+
+/** A registry holding only the transformers (routes merge it with the validators). */
+export function createTransformerRegistry(): Registry<StepFactory> {
+  return new Registry<StepFactory>('step', transformerFactories());
+}

@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { Registry } from '../../../src/core/registry';
+import type { EndpointFactory } from '../../../src/core/endpoint';
+import type { StepFactory } from '../../../src/core/step';
+import { JunctionError } from '../../../src/core/errors';
+import { loadConfig } from '../../../src/config/load-config';
+import { createEndpointRegistry } from '../../../src/endpoints/endpoint-registry';
+import { compileRoutes } from '../../../src/routes/compile-routes';
+import { transformerFactories } from '../../../src/transformers/transformer-registry';
+import { validatorFactories } from '../../../src/validators/validator-registry';
+import { TempConfigDir } from '../../support/temp-config';
+
+const registries = () => ({
+  steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
+  endpoints: createEndpointRegistry() as Registry<EndpointFactory>,
+});
+
+describe('compileRoutes', () => {
+  let temp: TempConfigDir;
+  beforeEach(() => { temp = new TempConfigDir(); });
+  afterEach(() => temp.remove());
+
+  function compileError(yaml: string): JunctionError {
+    const loaded = loadConfig(temp.write('junction.yaml', yaml), {});
+    try {
+      compileRoutes(loaded, registries());
+    } catch (error) {
+      expect(error).to.be.instanceOf(JunctionError);
+      return error as JunctionError;
+    }
+    throw new Error('expected compileRoutes to fail');
+  }
+
+  it('compiles the demo configuration', () => {
+    const compiled = compileRoutes(loadConfig('config/default.yaml', {}), registries());
+    const route = compiled.routes.find((r) => r.id === 'submit-order');
+    expect(route?.rest?.path).to.equal('/orders');
+    expect(route?.steps.map((s) => s.name)).to.deep.equal(['order-to-approval-xml']);
+    expect([...compiled.endpoints.keys()]).to.deep.equal(['oa-approvals']);
+  });
+
+  it('names file, line, route, step and option for every problem at once', () => {
+    const error = compileError([
+      'endpoints:',
+      '  oa:',
+      '    type: http',
+      '    url: not-a-url',
+      '    timeoutMs: -5',
+      '  erp:',
+      '    type: carrier-pigeon',
+      'routes:',
+      '  - id: submit-order',
+      '    entry: { rest: { method: POST, path: /orders } }',
+      '    steps:',
+      '      - type: json-to-xml',
+      '        rooot: order',
+      '      - type: xml-to-yaml',
+      '    to: [oa, fax]',
+    ].join('\n'));
+    expect(error.code).to.equal('JCT_CONFIG_INVALID');
+    const text = error.message;
+    expect(text).to.contain(':4:10 endpoints.oa.url: must match');
+    expect(text).to.contain(':5:16 endpoints.oa.timeoutMs: must be >= 1');
+    expect(text).to.contain(':7:11 endpoints.erp.type: "carrier-pigeon" is not a known endpoint type (known: http)');
+    expect(text).to.contain('routes[0].steps[0].rooot: is not a known setting');
+    expect(text).to.contain('routes[0].steps[0]: must have "root"');
+    expect(text).to.contain(':14:15 routes[0].steps[1].type: "xml-to-yaml" is not a known step type (known: json-schema, json-to-xml)');
+    expect(text).to.contain(':15:14 routes[0].to[1]: endpoint "fax" is not defined under "endpoints" (defined: oa, erp)');
+  });
+
+  it('refuses duplicate route ids and REST entries', () => {
+    const error = compileError([
+      'endpoints: { oa: { type: http, url: "http://127.0.0.1:9/x" } }',
+      'routes:',
+      '  - { id: a, entry: { rest: { method: POST, path: /orders } }, to: [oa] }',
+      '  - { id: a, entry: { rest: { method: POST, path: /orders } }, to: [oa] }',
+    ].join('\n'));
+    expect(error.message).to.contain('routes[1].id: route id "a" is used twice');
+    expect(error.message).to.contain('routes[1].entry.rest: POST /orders is already bound to route "a"');
+  });
+
+  it('names a missing schema file at the line that refers to it', () => {
+    const error = compileError([
+      'endpoints: { oa: { type: http, url: "http://127.0.0.1:9/x" } }',
+      'routes:',
+      '  - id: a',
+      '    entry: { rest: { method: POST, path: /orders, schema: schemas/missing.json } }',
+      '    to: [oa]',
+    ].join('\n'));
+    expect(error.message).to.match(/:4:\d+ routes\[0\]\.entry\.rest\.schema: JSON Schema .*missing\.json cannot be read/);
+  });
+});
