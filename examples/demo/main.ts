@@ -1,0 +1,44 @@
+/**
+ * `npm start`: Junction on the embedded default (SQLite file, in-process bus, config/default.yaml)
+ * with the legacy simulators it delivers to, started in this process. Prints what to try.
+ */
+import { main } from '../../src/main';
+import { OaSimulator } from '../legacy/oa/oa-simulator';
+
+const SAMPLE_ORDER = '{"orderId":"SO-1001","customerId":"C-42","amount":"250.00","currency":"EUR","lines":[{"sku":"WIDGET-1","qty":2,"price":"125.00"}]}';
+
+async function run(): Promise<void> {
+  const simulators: { close(): Promise<void> }[] = [];
+  if (!process.env.OA_REST_URL) {
+    const oa = new OaSimulator({ port: Number(process.env.OA_PORT ?? 8091), host: '127.0.0.1' });
+    const url = await oa.start();
+    process.env.OA_REST_URL = `${url}/oa/approvals`;
+    simulators.push(oa);
+  }
+  const app = await main(process.argv.slice(2));
+  if (!app) {
+    await Promise.all(simulators.map((s) => s.close()));
+    return;
+  }
+  const base = `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+  process.stdout.write([
+    '',
+    'Junction is running on the embedded default (SQLite in .junction/, in-process bus).',
+    `  REST gateway   ${base}/api/v1`,
+    `  health         ${base}/healthz`,
+    `  OA simulator   ${process.env.OA_REST_URL} (stats: ${new URL(process.env.OA_REST_URL ?? '').origin}/_sim/stats)`,
+    '',
+    'Send an order:',
+    `  curl -i -X POST ${base}/api/v1/orders -H 'Content-Type: application/json' -d '${SAMPLE_ORDER}'`,
+    'then follow the Location header:',
+    `  curl ${base}/api/v1/messages/<messageId>`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ].join('\n'));
+  const stopSimulators = (): void => { void Promise.all(simulators.map((s) => s.close())); };
+  process.once('SIGINT', stopSimulators);
+  process.once('SIGTERM', stopSimulators);
+}
+
+void run();
