@@ -106,4 +106,11 @@ describe('loadConfig', () => {
     expect(loaded.config.routes.map((r) => r.id)).to.include('submit-order');
     expect(loaded.config.endpoints['oa-approvals']?.url).to.equal('http://127.0.0.1:8091/oa/approvals');
   });
+
+  it('loads the production example once its environment is set, and names what is missing otherwise', () => {
+    const env = { JUNCTION_DB_URL: 'mysql://j:p@db:3306/junction', JUNCTION_AMQP_URL: 'amqp://j:p@mq:5672/%2F', OA_REST_URL: 'http://oa/oa/approvals' };
+    expect(loadConfig('config/production.example.yaml', env).config.store.url).to.equal(env.JUNCTION_DB_URL);
+    const error = loadError(() => loadConfig('config/production.example.yaml', {}));
+    expect(error.violations.map((v) => v.message).join('\n')).to.contain('${JUNCTION_DB_URL}').and.contain('${JUNCTION_AMQP_URL}').and.contain('${OA_REST_URL}');
+  });
 });

@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess, execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { eventually, request } from '../support/http';
+import { freePort } from '../support/ports';
+
+const run = promisify(execFile);
+
+describe('the demo (`npm start`) as a newcomer runs it', function () {
+  this.timeout(60_000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-demo-'));
+  let child: ChildProcess;
+  let output = '';
+  let port: number;
+
+  before(async () => {
+    port = await freePort();
+    const oaPort = await freePort();
+    child = spawn(process.execPath, ['dist/examples/demo/main.js'], {
+      env: { ...process.env, PORT: String(port), OA_PORT: String(oaPort), JUNCTION_DB_URL: `sqlite:${path.join(dir, 'junction.db')}`, OA_REST_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    await eventually(async () => (output.includes('Ctrl-C stops everything') ? true : undefined), 30_000, 100)
+      .catch(() => { throw new Error(`demo did not start:\n${output}`); });
+  });
+
+  after(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints a curl line that sends an order which reaches DELIVERED', async () => {
+    const curl = output.split('\n').find((line) => line.trim().startsWith('curl -i -X POST'));
+    expect(curl, output).to.be.a('string');
+    const { stdout } = await run('bash', ['-c', String(curl).trim()]);
+    expect(stdout).to.match(/^HTTP\/1\.1 202/);
+    const location = /^location: (\S+)/im.exec(stdout)?.[1];
+    expect(location).to.match(/^\/api\/v1\/messages\/[0-9a-f-]{36}$/);
+    const view = await eventually(async () => {
+      const r = await request(`http://127.0.0.1:${port}${String(location)}`);
+      return r.json.status === 'DELIVERED' ? r.json : undefined;
+    });
+    expect(view.businessKey).to.equal('SO-1001');
+  });
+
+  it('is the same curl line the README gives (for the default port)', () => {
+    const curl = String(output.split('\n').find((line) => line.trim().startsWith('curl -i -X POST'))).trim();
+    expect(readFileSync('README.md', 'utf8')).to.contain(curl.replace(`:${port}/`, ':8080/'));
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+  });
+});
