@@ -1,0 +1,204 @@
+import { connect, type Channel, type ChannelModel } from 'amqplib';
+import type { Broker, ConsumeOptions, MessageHandler, Subscription } from '../../core/broker';
+import type { Envelope } from '../../core/envelope';
+import type { JunctionError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { checkPrefetch } from '../consume-options';
+import { compileAmqpBrokerOptions, type AmqpBrokerOptions, type CompiledAmqpBrokerOptions } from './amqp-broker-options';
+import { brokerUnavailable, describeAmqpError } from './amqp-errors';
+import { AmqpPublisher } from './amqp-publisher';
+import { AmqpSubscription } from './amqp-subscription';
+import { AmqpTopology } from './amqp-topology';
+import { connectionUrl } from './amqp-url';
+
+/** The constructor options, re-exported for callers that only import the broker. */
+export type { AmqpBrokerOptions } from './amqp-broker-options';
+
+type State = 'new' | 'open' | 'lost' | 'closing' | 'closed';
+
+/**
+ * The production bus on RabbitMQ (amqplib): one connection, a confirm channel for publishing
+ * and one channel per subscription. See docs/bus.md for the topology and delivery semantics.
+ * Declared destinations and subscriptions are kept here so reconnection (issue #5) can restore them.
+ */
+export class AmqpBroker implements Broker {
+  private readonly options: CompiledAmqpBrokerOptions;
+  private readonly topology: AmqpTopology;
+  private readonly logger: Logger;
+  private state: State = 'new';
+  private lostReason = '';
+  private connection: ChannelModel | undefined;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private publisher: AmqpPublisher | undefined;
+  private publisherOpening: Promise<AmqpPublisher> | undefined;
+  private readonly declared = new Set<string>();
+  private readonly subscriptions = new Set<AmqpSubscription>();
+
+  /** Checks the options; connects only in {@link start}. */
+  constructor(options: AmqpBrokerOptions) {
+    this.options = compileAmqpBrokerOptions(options);
+    this.topology = new AmqpTopology(this.options.prefix);
+    this.logger = this.options.logger.child({ component: 'amqp-broker', prefix: this.options.prefix });
+  }
+
+  /** Connects, opens the publishing channel and declares the exchange. A failed start may be retried. */
+  start(): Promise<void> {
+    if (this.closing !== undefined) return Promise.reject(this.unavailable('start'));
+    this.starting ??= this.connect().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  /** Cancels subscriptions (waiting for handlers in flight), waits for pending publishes, disconnects. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Declares the exchange and each destination's durable classic queue with its binding (idempotent). */
+  async declare(destinations: readonly string[]): Promise<void> {
+    const connection = this.requireConnection('declare destinations');
+    const channel = await this.openChannel(connection, 'declare destinations');
+    try {
+      await this.topology.declareExchange(channel);
+      for (const destination of destinations) {
+        await this.topology.declareDestination(channel, destination);
+        this.declared.add(destination);
+      }
+    } finally {
+      await channel.close().catch(() => undefined); // already closed when a declaration failed
+    }
+  }
+
+  /** Publishes persistently; resolves on the broker's confirm, rejects with JCT_BROKER_UNAVAILABLE otherwise. */
+  async publish(destination: string, message: Envelope): Promise<void> {
+    const publisher = await this.openPublisher(`publish to "${destination}"`);
+    await publisher.publish(destination, message);
+  }
+
+  /** Consumes a declared destination on a channel of its own. */
+  async consume(destination: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription> {
+    checkPrefetch(options.prefetch);
+    if (this.closing !== undefined) throw brokerUnavailable(`Cannot consume "${destination}": the broker is closing.`);
+    const connection = this.requireConnection(`consume "${destination}"`);
+    const subscription = await AmqpSubscription.start(connection, handler, {
+      destination,
+      queue: this.topology.queue(destination),
+      prefetch: options.prefetch,
+      requeueDelayMs: this.options.requeueDelayMs,
+      logger: this.logger.child({ destination }),
+      onEnd: (ended) => { this.subscriptions.delete(ended); },
+    });
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.state !== 'new') throw this.unavailable('start');
+    this.logger.info('Connecting to RabbitMQ', { url: this.options.safeUrl });
+    let connection: ChannelModel;
+    try {
+      connection = await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
+        timeout: this.options.connectTimeoutMs,
+        clientProperties: { connection_name: `junction (${this.options.prefix})` },
+      });
+    } catch (error) {
+      throw brokerUnavailable(`Cannot connect to RabbitMQ at ${this.options.safeUrl}: ${describeAmqpError(error)}. `
+        + 'Check that RabbitMQ is running and that the URL, user and password are right.', error);
+    }
+    connection.on('error', (error: Error) => {
+      this.logger.error('RabbitMQ connection error', { error: describeAmqpError(error) });
+    });
+    connection.on('close', (error?: Error) => { this.onConnectionClosed(error); });
+    connection.on('blocked', (reason: string) => {
+      this.logger.warn('RabbitMQ is blocking publishers (resource alarm); publishes wait, then time out', { reason });
+    });
+    connection.on('unblocked', () => { this.logger.info('RabbitMQ unblocked publishers'); });
+    this.connection = connection;
+    this.state = 'open';
+    try {
+      const channel = await this.openChannel(connection, 'declare the exchange');
+      await this.topology.declareExchange(channel);
+      await channel.close();
+      await this.openPublisher('start');
+    } catch (error) {
+      this.state = 'closing';
+      await connection.close().catch(() => undefined);
+      this.state = 'new';
+      throw error;
+    }
+    this.logger.info('Connected to RabbitMQ', { url: this.options.safeUrl });
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    // Handlers still in flight may publish (replies, next hops): publishing stays open until they settle.
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.cancel()));
+    const connection = this.connection;
+    const wasOpen = this.state === 'open';
+    this.state = 'closing';
+    await this.publisher?.close();
+    if (wasOpen && connection !== undefined) {
+      await connection.close().catch((error: unknown) => {
+        this.logger.debug('Connection was already closed', { error: describeAmqpError(error) });
+      });
+    }
+    this.connection = undefined;
+    this.state = 'closed';
+    this.logger.info('Disconnected from RabbitMQ');
+  }
+
+  private onConnectionClosed(error: Error | undefined): void {
+    this.connection = undefined;
+    this.publisher = undefined;
+    if (this.state !== 'open') return; // our own close
+    this.state = 'lost';
+    this.lostReason = error === undefined ? 'closed by the server' : describeAmqpError(error);
+    this.logger.error('Lost the connection to RabbitMQ; publishing fails and consumers are stopped until Junction '
+      + 'is restarted (automatic reconnection is issue #5)', { reason: this.lostReason });
+  }
+
+  private async openPublisher(action: string): Promise<AmqpPublisher> {
+    if (this.publisher?.open === true && this.state === 'open') return this.publisher;
+    const connection = this.requireConnection(action);
+    this.publisherOpening ??= AmqpPublisher.open(connection, this.topology.exchange, this.options.publishTimeoutMs,
+      this.logger.child({ channel: 'publish' }))
+      .then((publisher) => { this.publisher = publisher; return publisher; })
+      .finally(() => { this.publisherOpening = undefined; });
+    try {
+      return await this.publisherOpening;
+    } catch (error) {
+      throw brokerUnavailable(`Cannot ${action}: opening a publishing channel failed: ${describeAmqpError(error)}.`, error);
+    }
+  }
+
+  private async openChannel(connection: ChannelModel, action: string): Promise<Channel> {
+    try {
+      const channel = await connection.createChannel();
+      // A failed declaration closes the channel with an 'error' event; the failing call reports it.
+      channel.on('error', (error: Error) => { this.logger.debug('Channel closed by RabbitMQ', { error: describeAmqpError(error) }); });
+      return channel;
+    } catch (error) {
+      throw brokerUnavailable(`Cannot ${action}: opening a channel to RabbitMQ failed: ${describeAmqpError(error)}.`, error);
+    }
+  }
+
+  private requireConnection(action: string): ChannelModel {
+    if (this.state === 'open' && this.connection !== undefined) return this.connection;
+    throw this.unavailable(action);
+  }
+
+  private unavailable(action: string): JunctionError {
+    const why: Record<State, string> = {
+      new: 'the broker is not started (call start() first)',
+      open: 'the broker is still connecting',
+      lost: `the connection to RabbitMQ was lost (${this.lostReason}); nothing was sent, retry later`,
+      closing: 'the broker is closing',
+      closed: 'the broker is closed',
+    };
+    return brokerUnavailable(`Cannot ${action}: ${why[this.state]}.`);
+  }
+}

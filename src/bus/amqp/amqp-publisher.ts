@@ -1,0 +1,185 @@
+import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import { encodeEnvelope, type Envelope } from '../../core/envelope';
+import type { JunctionError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { brokerUnavailable, describeAmqpError } from './amqp-errors';
+
+/** One publish waiting for the broker's verdict. */
+interface Pending {
+  readonly messageId: string;
+  readonly destination: string;
+  /** Set by a `return` (unroutable); the ack that follows then rejects instead of resolving. */
+  returned: string | undefined;
+  settled: boolean;
+  readonly resolve: () => void;
+  readonly reject: (error: JunctionError) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * Publishes over one confirm channel. A publish resolves on the broker's ack and rejects (always
+ * JCT_BROKER_UNAVAILABLE) on a nack, on a `return` (mandatory: no queue bound for the
+ * destination), when the channel or connection closes first, or after `timeoutMs`. When amqplib's
+ * write buffer is full (`publish` returns false) later writes wait for `drain`.
+ */
+export class AmqpPublisher {
+  private readonly pending = new Set<Pending>();
+  private readonly byMessageId = new Map<string, Pending[]>();
+  private drained: Promise<void> | undefined;
+  private wakeWriters: (() => void) | undefined;
+  private closed = false;
+  private closeReason: string | undefined;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  /** Opens a confirm channel on `connection`. */
+  static async open(connection: ChannelModel, exchange: string, timeoutMs: number, logger: Logger): Promise<AmqpPublisher> {
+    return new AmqpPublisher(await connection.createConfirmChannel(), exchange, timeoutMs, logger);
+  }
+
+  private constructor(
+    private readonly channel: ConfirmChannel,
+    private readonly exchange: string,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    channel.on('error', (error: Error) => {
+      this.closeReason = describeAmqpError(error);
+      this.logger.error('RabbitMQ closed the publishing channel', { error: this.closeReason });
+    });
+    channel.on('close', () => { this.onClose(); });
+    channel.on('return', (message: Message) => { this.onReturn(message); });
+    channel.on('drain', () => { this.onDrain(); });
+  }
+
+  /** False once the channel has closed; the broker then opens a new publisher. */
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  /** Publishes persistently and mandatory; resolves on the broker's ack. */
+  publish(destination: string, envelope: Envelope): Promise<void> {
+    const content = encodeEnvelope(envelope);
+    return new Promise<void>((resolve, reject) => {
+      const entry: Pending = { messageId: envelope.id, destination, returned: undefined, settled: false, resolve, reject };
+      entry.timer = setTimeout(() => {
+        this.settle(entry, brokerUnavailable(
+          `RabbitMQ did not confirm message ${entry.messageId} for "${destination}" within ${this.timeoutMs} ms; `
+          + 'it may be overloaded (resource alarm) or unreachable. The message may or may not be stored: retry it.',
+          undefined, { destination }));
+      }, this.timeoutMs);
+      this.pending.add(entry);
+      this.byMessageId.set(entry.messageId, [...(this.byMessageId.get(entry.messageId) ?? []), entry]);
+      void this.write(entry, envelope, content);
+    });
+  }
+
+  /** Waits for every publish in flight to settle (each is bounded by the timeout), then closes the channel. */
+  async close(): Promise<void> {
+    if (this.pending.size > 0) await new Promise<void>((resolve) => { this.idleWaiters.push(resolve); });
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.channel.close();
+    } catch (error) {
+      this.logger.debug('Publishing channel was already closed', { error: describeAmqpError(error) });
+    }
+  }
+
+  private async write(entry: Pending, envelope: Envelope, content: Buffer): Promise<void> {
+    while (this.drained !== undefined && !entry.settled) await this.drained;
+    if (entry.settled) return; // timed out or closed while waiting for room
+    if (this.closed) {
+      this.settle(entry, this.closedError(entry));
+      return;
+    }
+    try {
+      const hasRoom = this.channel.publish(this.exchange, entry.destination, content, {
+        persistent: true,
+        mandatory: true,
+        messageId: envelope.id,
+        correlationId: envelope.correlationId,
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        timestamp: Math.floor(Date.now() / 1000),
+      }, (error: unknown) => {
+        // amqplib calls back with Error('message nacked') on a nack and Error('channel closed') when the
+        // channel closes first (its own 'close' listener runs before ours, so `closed` is not yet set).
+        if (error === null || error === undefined) this.settle(entry, undefined);
+        else if (!(error instanceof Error && error.message === 'message nacked')) this.settle(entry, this.closedError(entry));
+        else this.settle(entry, brokerUnavailable(
+          `RabbitMQ refused message ${entry.messageId} for "${entry.destination}" (nack); it may be short of resources. Retry later.`,
+          error, { destination: entry.destination }));
+      });
+      if (!hasRoom && this.drained === undefined) {
+        this.logger.debug('amqplib write buffer is full; further publishes wait for drain');
+        this.drained = new Promise<void>((resolve) => { this.wakeWriters = resolve; });
+      }
+    } catch (error) {
+      // amqplib throws synchronously once the channel or connection is closing or closed.
+      this.settle(entry, brokerUnavailable(
+        `Cannot publish message ${entry.messageId} to "${entry.destination}": ${describeAmqpError(error)}.`, error,
+        { destination: entry.destination }));
+    }
+  }
+
+  private settle(entry: Pending, error: JunctionError | undefined): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    clearTimeout(entry.timer);
+    this.pending.delete(entry);
+    const sameId = (this.byMessageId.get(entry.messageId) ?? []).filter((other) => other !== entry);
+    if (sameId.length > 0) this.byMessageId.set(entry.messageId, sameId);
+    else this.byMessageId.delete(entry.messageId);
+
+    if (error !== undefined) entry.reject(error);
+    else if (entry.returned !== undefined) {
+      entry.reject(brokerUnavailable(
+        `No queue is bound for destination "${entry.destination}" on exchange ${this.exchange}, so RabbitMQ returned `
+        + `message ${entry.messageId} (${entry.returned}). Declare the destination before publishing to it.`,
+        undefined, { destination: entry.destination }));
+    } else entry.resolve();
+  }
+
+  /**
+   * RabbitMQ sends `basic.return` before the ack of the same message: mark it, the ack settles it.
+   * Matched on message id and routing key: the same envelope may be in flight to two destinations,
+   * and one ack (`multiple`) may cover several returns.
+   */
+  private onReturn(message: Message): void {
+    const id: unknown = message.properties.messageId;
+    const routingKey = message.fields.routingKey;
+    const entry = typeof id === 'string'
+      ? this.byMessageId.get(id)?.find((p) => p.returned === undefined && p.destination === routingKey)
+      : undefined;
+    // A basic.return carries replyCode/replyText, which amqplib's MessageFields type does not list.
+    const fields = message.fields as unknown as { replyCode?: unknown; replyText?: unknown };
+    const reason = `${String(fields.replyCode ?? '')} ${String(fields.replyText ?? '')}`.trim();
+    if (entry === undefined) {
+      this.logger.warn('RabbitMQ returned a message no publish is waiting for', { messageId: String(id), reason });
+      return;
+    }
+    entry.returned = reason || 'unroutable';
+  }
+
+  private onDrain(): void {
+    const wake = this.wakeWriters;
+    this.drained = undefined;
+    this.wakeWriters = undefined;
+    wake?.();
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    // amqplib fails the confirm callbacks it holds; this also fails writes still waiting for room.
+    for (const entry of [...this.pending]) this.settle(entry, this.closedError(entry));
+    this.onDrain();
+  }
+
+  private closedError(entry: Pending): JunctionError {
+    return brokerUnavailable(
+      `The channel to RabbitMQ closed${this.closeReason === undefined ? '' : ` (${this.closeReason})`} before it `
+      + `confirmed message ${entry.messageId} for "${entry.destination}"; `
+      + 'the message may or may not be stored: retry it (delivery is at-least-once).', undefined,
+      { destination: entry.destination });
+  }
+}

@@ -1,0 +1,72 @@
+import type { Channel } from 'amqplib';
+import { JunctionError } from '../../core/errors';
+import { amqpReplyCode, brokerUnavailable, describeAmqpError } from './amqp-errors';
+
+/**
+ * Arguments of every route queue. The type is declared explicitly, never left to the server's
+ * default: on RabbitMQ 3.10.8 a quorum queue declared shortly before a `kill -9` of the broker
+ * came back leaderless (0 messages, 541 on consume), while classic durable queues kept every
+ * confirmed message through the same kill (see docs/bus.md and the team's field notes).
+ */
+export const ROUTE_QUEUE_ARGUMENTS: Readonly<Record<string, string>> = Object.freeze({ 'x-queue-type': 'classic' });
+
+/** AMQP short strings (queue names, routing keys) hold at most 255 bytes. */
+const MAX_NAME_BYTES = 255;
+
+/**
+ * Junction's RabbitMQ objects for one prefix: a durable direct exchange `<prefix>.messages` and,
+ * per destination (route id), a durable classic queue `<prefix>.route.<destination>` bound to it
+ * with the destination as routing key.
+ */
+export class AmqpTopology {
+  /** The exchange every message is published to. */
+  readonly exchange: string;
+
+  constructor(readonly prefix: string) {
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(prefix)) {
+      throw new JunctionError('JCT_CONFIG_INVALID',
+        `The RabbitMQ name prefix must be 1-100 letters, digits, ".", "_" or "-" (got "${prefix}").`);
+    }
+    this.exchange = `${prefix}.messages`;
+  }
+
+  /** The queue holding a destination's messages; throws when the name would be too long for AMQP. */
+  queue(destination: string): string {
+    const name = `${this.prefix}.route.${destination}`;
+    if (destination === '' || Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) {
+      throw new JunctionError('JCT_CONFIG_INVALID',
+        `Destination "${destination}" cannot be a RabbitMQ queue: the name must be non-empty and "${this.prefix}.route.<destination>" at most ${MAX_NAME_BYTES} bytes.`);
+    }
+    return name;
+  }
+
+  /** Declares the exchange (idempotent). */
+  async declareExchange(channel: Channel): Promise<void> {
+    try {
+      await channel.assertExchange(this.exchange, 'direct', { durable: true, autoDelete: false, internal: false });
+    } catch (error) {
+      throw declarationError(`exchange ${this.exchange}`, 'a durable direct exchange', error);
+    }
+  }
+
+  /** Declares a destination's queue and binds it (idempotent; the exchange must exist). */
+  async declareDestination(channel: Channel, destination: string): Promise<void> {
+    const queue = this.queue(destination);
+    try {
+      await channel.assertQueue(queue, { durable: true, exclusive: false, autoDelete: false, arguments: { ...ROUTE_QUEUE_ARGUMENTS } });
+      await channel.bindQueue(queue, this.exchange, destination);
+    } catch (error) {
+      throw declarationError(`queue ${queue}`, 'a durable classic queue', error);
+    }
+  }
+}
+
+function declarationError(what: string, expected: string, error: unknown): JunctionError {
+  if (amqpReplyCode(error) === 406) {
+    // Retrying cannot help: an operator must delete or rename the object, hence not retryable.
+    return new JunctionError('JCT_BROKER_UNAVAILABLE',
+      `RabbitMQ already has ${what} with other settings than Junction declares (${expected}): ${describeAmqpError(error)}. `
+      + 'Delete it (after moving its messages) or choose another prefix.', { retryable: false, cause: error });
+  }
+  return brokerUnavailable(`Cannot declare ${what} on RabbitMQ: ${describeAmqpError(error)}.`, error);
+}
