@@ -53,7 +53,7 @@ export class FakeTransactionLog implements TransactionLog {
       ...row.summary,
       status: event.status,
       attempts: Math.max(row.summary.attempts, event.attempt),
-      updatedAt: at,
+      updatedAt: new Date(),
       ...(event.error ? { lastError: event.error } : {}),
     };
     row.stages.push({

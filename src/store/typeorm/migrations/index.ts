@@ -1,0 +1,12 @@
+import { createMessageTablesMigration } from './1793491200000-create-message-tables';
+import type { MigrationClass } from './migration-support';
+
+export type { MigrationClass } from './migration-support';
+
+/**
+ * Every migration of the transaction log, oldest first, for a table prefix. To change the schema,
+ * add a file `<13-digit timestamp>-<what-it-does>.ts` exporting a factory and list it here.
+ */
+export function createMigrations(prefix: string): MigrationClass[] {
+  return [createMessageTablesMigration(prefix)];
+}

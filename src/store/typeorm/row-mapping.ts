@@ -1,0 +1,148 @@
+import type { Envelope, MessagePattern } from '../../core/envelope';
+import { JunctionError, type SerializedError } from '../../core/errors';
+import { isMessageStatus, type MessageStatus } from '../../core/message-status';
+import type { MessageRecord, MessageSummary, StageEvent, StageRecord } from '../../core/transaction-log';
+import { COLUMN_LIMITS, type MessageRow, type StageRow } from './entities';
+
+/** Stored in place of an error whose JSON cannot be read back (should never happen). */
+const UNREADABLE_ERROR: SerializedError = Object.freeze({
+  code: 'JCT_INTERNAL',
+  message: 'The stored error could not be read.',
+  retryable: false,
+});
+
+/** Reads a stored SerializedError back exactly as it was written. */
+export function parseStoredError(json: string | null): SerializedError | undefined {
+  if (json === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(json);
+    if (typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'string') {
+      return value as SerializedError;
+    }
+  } catch {
+    // fall through
+  }
+  return UNREADABLE_ERROR;
+}
+
+function asStatus(value: string): MessageStatus {
+  if (!isMessageStatus(value)) throw new Error(`The transaction log holds an unknown status "${value}".`);
+  return value;
+}
+
+function asPattern(value: string): MessagePattern {
+  if (value !== 'one-way' && value !== 'request-reply') {
+    throw new Error(`The transaction log holds an unknown pattern "${value}".`);
+  }
+  return value;
+}
+
+/** Cuts free text to its column length so both dialects store the same thing. */
+export function fitDetail(detail: string | undefined): string | null {
+  if (detail === undefined) return null;
+  return detail.length <= COLUMN_LIMITS.detail ? detail : `${detail.slice(0, COLUMN_LIMITS.detail - 1)}…`;
+}
+
+/**
+ * Checks what the columns cannot hold, the same way on both dialects (SQLite would store anything):
+ * over-long caller-supplied fields are JCT_REQUEST_MALFORMED; a broken envelope is a bug.
+ */
+export function checkEnvelope(envelope: Envelope): void {
+  const fields = ['correlationId', 'routeId', 'source', 'businessKey', 'replayOf', 'contentType'] as const;
+  for (const field of fields) {
+    const value = envelope[field];
+    if (value !== undefined && value.length > COLUMN_LIMITS[field]) {
+      throw new JunctionError('JCT_REQUEST_MALFORMED', `${field} is longer than ${COLUMN_LIMITS[field]} characters.`);
+    }
+  }
+  if (Number.isNaN(Date.parse(envelope.receivedAt))) {
+    throw new Error(`Message ${envelope.id} has an invalid receivedAt "${envelope.receivedAt}".`);
+  }
+  if (!Number.isInteger(envelope.attempt) || envelope.attempt < 1) {
+    throw new Error(`Message ${envelope.id} has an invalid attempt ${String(envelope.attempt)}.`);
+  }
+}
+
+/** The message row a freshly received envelope becomes. */
+export function messageRowOf(envelope: Envelope, now: Date): MessageRow {
+  return {
+    id: envelope.id,
+    correlationId: envelope.correlationId,
+    routeId: envelope.routeId,
+    source: envelope.source,
+    pattern: envelope.pattern,
+    businessKey: envelope.businessKey ?? null,
+    replayOf: envelope.replayOf ?? null,
+    contentType: envelope.contentType,
+    headers: JSON.stringify(envelope.headers),
+    payload: envelope.body,
+    status: 'RECEIVED',
+    attempts: envelope.attempt,
+    lastError: null,
+    lastErrorCode: null,
+    receivedAt: new Date(envelope.receivedAt),
+    updatedAt: now,
+  };
+}
+
+/** The stage row an event becomes (`seq` is assigned by the database). */
+export function stageRowOf(messageId: string, event: StageEvent, now: Date): Omit<StageRow, 'seq'> {
+  return {
+    messageId,
+    stage: event.stage,
+    status: event.status,
+    attempt: event.attempt,
+    at: event.at ?? now,
+    durationMs: event.durationMs === undefined ? null : Math.round(event.durationMs),
+    endpoint: event.endpoint ?? null,
+    detail: fitDetail(event.detail),
+    errorCode: event.error?.code ?? null,
+    error: event.error === undefined ? null : JSON.stringify(event.error),
+  };
+}
+
+/** A message row as the contract shows it (optional fields absent rather than undefined). */
+export function toSummary(row: MessageRow): MessageSummary {
+  const lastError = parseStoredError(row.lastError);
+  return {
+    id: row.id,
+    correlationId: row.correlationId,
+    routeId: row.routeId,
+    source: row.source,
+    pattern: asPattern(row.pattern),
+    status: asStatus(row.status),
+    attempts: row.attempts,
+    ...(row.businessKey !== null ? { businessKey: row.businessKey } : {}),
+    ...(row.replayOf !== null ? { replayOf: row.replayOf } : {}),
+    ...(lastError !== undefined ? { lastError } : {}),
+    receivedAt: row.receivedAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** A stage row as the contract shows it. */
+export function toStage(row: StageRow): StageRecord {
+  const error = parseStoredError(row.error);
+  return {
+    seq: Number(row.seq),
+    stage: row.stage,
+    status: asStatus(row.status),
+    attempt: row.attempt,
+    at: row.at,
+    ...(row.durationMs !== null ? { durationMs: row.durationMs } : {}),
+    ...(row.endpoint !== null ? { endpoint: row.endpoint } : {}),
+    ...(row.detail !== null ? { detail: row.detail } : {}),
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+/** A full message: summary, payload, headers and its stages (already ordered by seq). */
+export function toRecord(row: MessageRow, stages: readonly StageRow[]): MessageRecord {
+  return {
+    ...toSummary(row),
+    contentType: row.contentType,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    payload: row.payload,
+    stages: stages.map(toStage),
+  };
+}

@@ -1,0 +1,71 @@
+import { JunctionError } from '../../core/errors';
+
+/** Driver error codes meaning "the database cannot be reached or is overloaded right now". */
+const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
+  // Node sockets (mysql2 passes them through)
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  // mysql2 protocol
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+  // MySQL / MariaDB server
+  'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_SERVER_SHUTDOWN', 'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK', 'ER_QUERY_INTERRUPTED', 'ER_NET_READ_INTERRUPTED', 'ER_NET_WRITE_INTERRUPTED',
+  'ER_CLIENT_INTERACTION_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT',
+  // unit-of-work.ts: an operation past its deadline
+  'OPERATION_TIMEOUT',
+]);
+
+/** SQLite primary codes (better-sqlite3 reports extended ones, e.g. SQLITE_BUSY_SNAPSHOT). */
+const SQLITE_UNAVAILABLE = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_PROTOCOL'];
+
+const PLAIN_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'connection timed out',
+  PROTOCOL_CONNECTION_LOST: 'connection lost',
+  PROTOCOL_SEQUENCE_TIMEOUT: 'query timed out',
+  OPERATION_TIMEOUT: 'operation timed out',
+  ER_CON_COUNT_ERROR: 'too many connections',
+  ER_LOCK_WAIT_TIMEOUT: 'lock wait timed out',
+  ER_LOCK_DEADLOCK: 'deadlock persisted after retries',
+};
+
+/** The driver's error code, looking through TypeORM's QueryFailedError and `cause` chains. */
+export function driverErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    const record = current as { code?: unknown; driverError?: unknown; cause?: unknown };
+    if (typeof record.code === 'string' && record.code !== '') return record.code;
+    current = record.driverError ?? record.cause;
+  }
+  return undefined;
+}
+
+/** True when the error means the database is unreachable, overloaded or timed out (worth retrying later). */
+export function isUnavailable(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  if (code === undefined) return false;
+  return UNAVAILABLE_CODES.has(code) || SQLITE_UNAVAILABLE.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
+}
+
+/** True for a transaction the server rolled back to break a deadlock; the whole transaction may be retried. */
+export function isDeadlock(error: unknown): boolean {
+  return driverErrorCode(error) === 'ER_LOCK_DEADLOCK';
+}
+
+/** True when an insert hit an existing primary key. */
+export function isDuplicateKey(error: unknown): boolean {
+  const code = driverErrorCode(error);
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * Maps an unavailable-database error to JCT_STORE_UNAVAILABLE (503, retryable) with a plain
+ * message naming the target (never credentials or SQL); returns every other error unchanged.
+ */
+export function toStoreError(error: unknown, targetLabel: string): unknown {
+  if (error instanceof JunctionError || !isUnavailable(error)) return error;
+  const code = driverErrorCode(error) ?? 'unknown';
+  const reason = PLAIN_REASONS[code] ?? (code.startsWith('SQLITE_') ? 'database busy or unreadable' : 'database unreachable');
+  return new JunctionError('JCT_STORE_UNAVAILABLE',
+    `The transaction log (${targetLabel}) is unavailable: ${reason} (${code}).`, { cause: error, details: { driverCode: code } });
+}

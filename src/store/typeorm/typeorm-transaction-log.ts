@@ -1,0 +1,204 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Envelope } from '../../core/envelope';
+import { JunctionError } from '../../core/errors';
+import { silentLogger, type Logger } from '../../core/logger';
+import type { MessageStatus } from '../../core/message-status';
+import type {
+  MessageQuery, MessageRecord, MessageSummary, StageEvent, TransactionLog, TransitionResult,
+} from '../../core/transaction-log';
+import { createDataSource, parseStoreUrl, type StoreTarget } from './data-source';
+import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type StoreEntities } from './entities';
+import { runMigrationsOnce } from './run-migrations';
+import { checkEnvelope, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
+import { isDeadlock, isDuplicateKey, toStoreError } from './store-errors';
+import { TypeOrmLoggerAdapter } from './typeorm-logger';
+import { BoundedRunner, SerialRunner, type UnitOfWorkRunner } from './unit-of-work';
+
+/** Options of {@link TypeOrmTransactionLog}. */
+export interface TypeOrmTransactionLogOptions {
+  /** `mysql://user:pass@host:port/db`, `mariadb://...`, `sqlite:path/to/file.db` or `sqlite::memory:`. */
+  readonly url: string;
+  /** Prefix of every table (default `jct_`); letters, digits and underscores. */
+  readonly tablePrefix?: string;
+  /** MySQL connections in the pool (default 10). */
+  readonly poolSize?: number;
+  /** MySQL: ms to wait for a new connection (default 10 000). */
+  readonly connectTimeoutMs?: number;
+  /** MySQL: ms one operation may take, waiting for a connection included, before JCT_STORE_UNAVAILABLE (default 15 000). */
+  readonly operationTimeoutMs?: number;
+  /** SQLite: ms to wait for a lock held by another process before JCT_STORE_UNAVAILABLE (default 5 000). */
+  readonly busyTimeoutMs?: number;
+  /** Where the log reports start, close, migrations and TypeORM warnings (default: silent). */
+  readonly logger?: Logger;
+}
+
+const DEFAULT_FIND_LIMIT = 50;
+const MAX_FIND_LIMIT = 1000;
+const DEADLOCK_ATTEMPTS = 3;
+const DEFAULT_OPERATION_TIMEOUT_MS = 15_000;
+
+/** Clamps a requested page size to 1..1000 (default 50). */
+export function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_FIND_LIMIT;
+  return Math.min(MAX_FIND_LIMIT, Math.max(1, Math.floor(limit)));
+}
+
+/**
+ * The transaction log on TypeORM: MySQL/MariaDB through mysql2 in production, SQLite through
+ * better-sqlite3 for the embedded default. No I/O before `start()`, which connects and migrates.
+ */
+export class TypeOrmTransactionLog implements TransactionLog {
+  private readonly target: StoreTarget;
+  private readonly prefix: string;
+  private readonly logger: Logger;
+  private store: { readonly dataSource: DataSource; readonly entities: StoreEntities; readonly runner: UnitOfWorkRunner } | undefined;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: TypeOrmTransactionLogOptions) {
+    this.target = parseStoreUrl(options.url);
+    try {
+      this.prefix = checkTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+    } catch (error) {
+      throw new JunctionError('JCT_CONFIG_INVALID', (error as Error).message);
+    }
+    this.logger = (options.logger ?? silentLogger).child({ component: 'transaction-log' });
+  }
+
+  async start(): Promise<void> {
+    if (this.closing) throw new Error('This transaction log has been closed; create a new one.');
+    this.starting ??= this.connect();
+    return this.starting;
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.starting?.catch(() => undefined);
+      const store = this.store;
+      if (store?.dataSource.isInitialized) await store.runner.close();
+      this.logger.info('Transaction log closed');
+    })();
+    return this.closing;
+  }
+
+  async recordReceived(message: Envelope): Promise<void> {
+    checkEnvelope(message);
+    const now = new Date();
+    try {
+      await this.run(true, async (manager, { message: messageTable, stage }) => {
+        const row = messageRowOf(message, now);
+        await manager.createQueryBuilder().insert().into(messageTable).values(row).updateEntity(false).execute();
+        const received = stageRowOf(message.id, { stage: 'received', status: 'RECEIVED', attempt: message.attempt, at: row.receivedAt }, now);
+        await manager.createQueryBuilder().insert().into(stage).values(received).updateEntity(false).execute();
+      });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      throw new JunctionError('JCT_INTERNAL', `Message ${message.id} is already in the transaction log; a message is recorded once.`,
+        { cause: error, details: { messageId: message.id } });
+    }
+  }
+
+  async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+    const now = new Date();
+    return this.run(true, async (manager, { message, stage }) => {
+      let affected = 0;
+      if (from === undefined || from.length > 0) {
+        const update = manager.createQueryBuilder().update(message)
+          .set({
+            // First in SET: MySQL evaluates assignments left to right.
+            attempts: () => 'CASE WHEN attempts < :attempt THEN :attempt ELSE attempts END',
+            status: event.status,
+            updatedAt: now,
+            ...(event.error ? { lastError: JSON.stringify(event.error), lastErrorCode: event.error.code } : {}),
+          })
+          .where('id = :id', { id: messageId })
+          .setParameter('attempt', event.attempt)
+          .updateEntity(false);
+        if (from !== undefined) update.andWhere('status IN (:...from)', { from: [...from] });
+        // Rows matched, not only changed: SQLite counts them so, mysql2 too (FOUND_ROWS, see data-source.ts).
+        affected = (await update.execute()).affected ?? 0;
+      }
+      if (affected === 0) {
+        const found = await manager.createQueryBuilder(message, 'm').select('m.id', 'id')
+          .where('m.id = :id', { id: messageId }).getRawOne<{ id: string }>();
+        return found ? 'skipped' : 'missing';
+      }
+      await manager.createQueryBuilder().insert().into(stage).values(stageRowOf(messageId, event, now)).updateEntity(false).execute();
+      return 'applied';
+    });
+  }
+
+  async load(messageId: string): Promise<MessageRecord | undefined> {
+    // In one transaction so the message and its stages come from the same snapshot.
+    return this.run(true, async (manager, { message, stage }) => {
+      const row = await manager.createQueryBuilder(message, 'm').where('m.id = :id', { id: messageId }).getOne();
+      if (!row) return undefined;
+      const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: messageId })
+        .orderBy('s.seq', 'ASC').getMany();
+      return toRecord(row, stages);
+    });
+  }
+
+  async find(query: MessageQuery): Promise<MessageSummary[]> {
+    return this.run(false, async (manager, { message }) => {
+      const select = manager.createQueryBuilder(message, 'm').select([
+        'm.id', 'm.correlationId', 'm.routeId', 'm.source', 'm.pattern', 'm.businessKey', 'm.replayOf',
+        'm.status', 'm.attempts', 'm.lastError', 'm.receivedAt', 'm.updatedAt',
+      ]);
+      if (query.status !== undefined) select.andWhere('m.status = :status', { status: query.status });
+      if (query.routeId !== undefined) select.andWhere('m.routeId = :routeId', { routeId: query.routeId });
+      if (query.correlationId !== undefined) select.andWhere('m.correlationId = :correlationId', { correlationId: query.correlationId });
+      if (query.businessKey !== undefined) select.andWhere('m.businessKey = :businessKey', { businessKey: query.businessKey });
+      const rows = await select.orderBy('m.receivedAt', 'DESC').addOrderBy('m.id', 'DESC').limit(clampLimit(query.limit)).getMany();
+      return rows.map(toSummary);
+    });
+  }
+
+  private async connect(): Promise<void> {
+    const { poolSize, connectTimeoutMs, busyTimeoutMs, operationTimeoutMs } = this.options;
+    const { dataSource, entities } = createDataSource(this.target, {
+      tablePrefix: this.prefix, poolSize, connectTimeoutMs, busyTimeoutMs,
+      typeormLogger: new TypeOrmLoggerAdapter(this.logger),
+    });
+    try {
+      if (this.target.dialect === 'sqlite' && this.target.file !== ':memory:') {
+        await mkdir(path.dirname(this.target.file), { recursive: true });
+      }
+      await dataSource.initialize();
+      await runMigrationsOnce(dataSource, this.target, this.prefix);
+    } catch (error) {
+      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      this.starting = undefined;
+      throw toStoreError(error, this.target.label);
+    }
+    const runner = this.target.dialect === 'sqlite'
+      ? new SerialRunner(dataSource)
+      : new BoundedRunner(dataSource, operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
+    this.store = { dataSource, entities, runner };
+    this.logger.info('Transaction log ready', { target: this.target.label, tablePrefix: this.prefix });
+  }
+
+  /** Runs one unit of work (in a transaction when asked) through the dialect's runner, retried on deadlock. */
+  private async run<T>(transactional: boolean, work: (manager: EntityManager, entities: StoreEntities) => Promise<T>): Promise<T> {
+    const store = this.store;
+    if (this.closing) {
+      throw new JunctionError('JCT_STORE_UNAVAILABLE', `The transaction log (${this.target.label}) is closed.`);
+    }
+    if (!store) throw new Error('The transaction log is not started: call start() first.');
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await store.runner.run(transactional, (manager) => work(manager, store.entities));
+      } catch (error) {
+        if (isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS) {
+          this.logger.debug('Deadlock in the transaction log; retrying', { attempt });
+          await sleep(5 * attempt + Math.floor(Math.random() * 10));
+          continue;
+        }
+        throw toStoreError(error, this.target.label);
+      }
+    }
+  }
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { SerializedError } from '../../src/core/errors';
+import type { StageEvent, TransactionLog } from '../../src/core/transaction-log';
+import { uniqueName } from '../support/env';
+import { inBatches, rejection, testMessage } from './transaction-log.support';
+
+/** What a contract factory hands over: a started log and how to tidy up after it is closed. */
+export interface TransactionLogFixture {
+  readonly log: TransactionLog;
+  readonly cleanup: () => Promise<void>;
+}
+
+const VALIDATION_ERROR: SerializedError = {
+  code: 'JCT_VALIDATION_FAILED', message: 'Order failed validation.', retryable: false,
+  violations: [{ path: '/amount', message: 'must be a decimal ≥ 0' }, { path: '', message: 'missing "currency"' }],
+  details: { schema: 'order.json', count: 2, strict: true },
+};
+
+const stage = (name: string, status: StageEvent['status'], extra: Partial<StageEvent> = {}): StageEvent =>
+  ({ stage: name, status, attempt: 1, ...extra });
+
+/**
+ * The behaviour every TransactionLog implementation must show. `factory` is called once per suite
+ * (and once more by the close test); tests isolate themselves with unique route ids.
+ */
+export function transactionLogContract(name: string, factory: () => Promise<TransactionLogFixture>): void {
+  describe(`TransactionLog contract: ${name}`, function () {
+    this.timeout(120_000);
+    let fixture: TransactionLogFixture | undefined;
+    let log: TransactionLog;
+    before(async () => { fixture = await factory(); log = fixture.log; });
+    after(async () => { if (fixture) { await fixture.log.close(); await fixture.cleanup(); } });
+    const route = (): string => uniqueName('route');
+
+    it('records a message and loads it back exactly (unicode, "250.00", headers, optional fields)', async () => {
+      const body = '{"name":"Zoë Ångström 北京 🚀","amount":250.00,"price":"250.00","big":12345678901234567890}';
+      const full = testMessage(route(), {
+        body, headers: { 'x-request-id': 'r-1', 'x-note': 'ünïcødé ✓' }, correlationId: 'c-42', businessKey: 'ORD-1', replayOf: randomUUID(),
+        pattern: 'request-reply', contentType: 'application/json; charset=utf-8',
+      });
+      const bare = testMessage(full.routeId);
+      await log.recordReceived(full);
+      await log.recordReceived(bare);
+      const loaded = await log.load(full.id);
+      expect(loaded).to.deep.include({
+        id: full.id, correlationId: 'c-42', routeId: full.routeId, source: full.source, pattern: 'request-reply',
+        status: 'RECEIVED', attempts: 1, businessKey: 'ORD-1', replayOf: full.replayOf,
+        contentType: 'application/json; charset=utf-8', headers: full.headers, payload: body,
+      });
+      expect(loaded?.receivedAt.toISOString()).to.equal(full.receivedAt);
+      expect(loaded?.updatedAt).to.be.instanceOf(Date);
+      expect(loaded?.stages.map((s) => [s.stage, s.status, s.attempt])).to.deep.equal([['received', 'RECEIVED', 1]]);
+      const plain = await log.load(bare.id);
+      for (const key of ['businessKey', 'replayOf', 'lastError']) expect(plain).not.to.have.property(key);
+      expect(plain?.correlationId).to.equal(bare.id);
+    });
+
+    it('keeps a payload over 1 MB byte for byte', async () => {
+      const body = `"${'é'.repeat(512 * 1024)}🚀"`;
+      const message = testMessage(route(), { body });
+      await log.recordReceived(message);
+      expect(Buffer.byteLength(body, 'utf8')).to.be.greaterThan(1024 * 1024);
+      expect((await log.load(message.id))?.payload).to.equal(body);
+    });
+
+    it('answers undefined for an unknown id and refuses to record an id twice', async () => {
+      expect(await log.load(randomUUID())).to.equal(undefined);
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      const error = await rejection(log.recordReceived({ ...message, body: 'other' }));
+      expect(error).to.be.instanceOf(Error);
+      expect((error as Error).message).to.include(message.id);
+      expect((await log.load(message.id))?.payload).to.equal(message.body);
+    });
+
+    it('appends stages in order, with time (ms), duration, endpoint and detail', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      const at = new Date('2026-03-04T05:06:07.891Z');
+      expect(await log.transition(message.id, stage('published', 'QUEUED'))).to.equal('applied');
+      expect(await log.transition(message.id, stage('processing', 'PROCESSING'))).to.equal('applied');
+      expect(await log.transition(message.id, stage('deliver:erp', 'DELIVERED',
+        { at, durationMs: 42, endpoint: 'erp-soap', detail: 'HTTP 200 in 42 ms' }))).to.equal('applied');
+      const loaded = await log.load(message.id);
+      expect(loaded?.status).to.equal('DELIVERED');
+      expect(loaded?.stages.map((s) => s.stage)).to.deep.equal(['received', 'published', 'processing', 'deliver:erp']);
+      const seqs = loaded?.stages.map((s) => s.seq) ?? [];
+      expect(seqs).to.deep.equal([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).to.equal(4);
+      expect(loaded?.stages[3]).to.deep.include({ status: 'DELIVERED', durationMs: 42, endpoint: 'erp-soap', detail: 'HTTP 200 in 42 ms' });
+      expect(loaded?.stages[3]?.at.toISOString()).to.equal(at.toISOString());
+      expect(loaded?.stages[1]).not.to.have.property('endpoint');
+      expect(loaded?.updatedAt.getTime()).to.be.at.least(loaded?.receivedAt.getTime() ?? Infinity);
+    });
+
+    it('transition: applied, skipped when `from` does not match (nothing written), missing for an unknown id', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      expect(await log.transition(message.id, stage('published', 'QUEUED'), ['RECEIVED'])).to.equal('applied');
+      expect(await log.transition(message.id, stage('late', 'RECEIVED'), ['RECEIVED'])).to.equal('skipped');
+      expect(await log.transition(message.id, stage('any', 'FAILED'), [])).to.equal('skipped');
+      expect(await log.transition(message.id, stage('p', 'PROCESSING'), ['RETRYING', 'QUEUED', 'HELD'])).to.equal('applied');
+      expect(await log.transition(randomUUID(), stage('published', 'QUEUED'))).to.equal('missing');
+      expect(await log.transition(randomUUID(), stage('published', 'QUEUED'), ['RECEIVED'])).to.equal('missing');
+      expect(await log.transition(randomUUID(), stage('published', 'QUEUED'), [])).to.equal('missing');
+      const loaded = await log.load(message.id);
+      expect(loaded?.status).to.equal('PROCESSING');
+      expect(loaded?.stages.map((s) => s.stage)).to.deep.equal(['received', 'published', 'p']);
+    });
+
+    it('applies a transition to the same status again (no change still counts as applied)', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      const at = new Date();
+      expect(await log.transition(message.id, stage('held', 'HELD', { at }))).to.equal('applied');
+      expect(await log.transition(message.id, stage('held', 'HELD', { at }), ['HELD'])).to.equal('applied');
+      expect((await log.load(message.id))?.stages).to.have.length(3);
+    });
+
+    it('keeps the highest attempt number', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      await log.transition(message.id, stage('retry', 'RETRYING', { attempt: 3 }));
+      await log.transition(message.id, stage('late', 'PROCESSING', { attempt: 2 }));
+      const loaded = await log.load(message.id);
+      expect(loaded?.attempts).to.equal(3);
+      expect(loaded?.stages.map((s) => s.attempt)).to.deep.equal([1, 3, 2]);
+    });
+
+    it('stores the last error exactly, on the message and its stage, and keeps it after error-free stages', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      await log.transition(message.id, stage('validate', 'FAILED', { error: VALIDATION_ERROR }));
+      const first = await log.load(message.id);
+      expect(first?.lastError).to.deep.equal(VALIDATION_ERROR);
+      expect(first?.stages[1]?.error).to.deep.equal(VALIDATION_ERROR);
+      const timeout: SerializedError = { code: 'JCT_ENDPOINT_TIMEOUT', message: 'ERP did not answer in 10 s.', retryable: true };
+      await log.transition(message.id, stage('deliver:erp', 'RETRYING', { error: timeout, attempt: 2 }));
+      await log.transition(message.id, stage('processing', 'PROCESSING', { attempt: 2 }));
+      const loaded = await log.load(message.id);
+      expect(loaded?.lastError).to.deep.equal(timeout);
+      expect(loaded?.stages[3]).not.to.have.property('error');
+      expect((await log.find({ routeId: message.routeId }))[0]?.lastError).to.deep.equal(timeout);
+    });
+
+    it('finds by status, route, correlation id and business key, newest first (ties by id, descending)', async () => {
+      const r1 = route();
+      const r2 = route();
+      const base = Date.UTC(2026, 0, 1, 12);
+      const correlationId = uniqueName('corr');
+      const a = testMessage(r1, { businessKey: 'K-1', correlationId }, new Date(base));
+      const b = testMessage(r1, { businessKey: 'K-2', correlationId }, new Date(base + 1));
+      const c = testMessage(r1, { businessKey: 'K-2' }, new Date(base + 1));
+      const d = testMessage(r2, { correlationId }, new Date(base + 2));
+      for (const m of [a, b, c, d]) await log.recordReceived(m);
+      await log.transition(b.id, stage('failed', 'FAILED', { error: VALIDATION_ERROR }));
+      const ids = async (q: Parameters<TransactionLog['find']>[0]): Promise<string[]> => (await log.find(q)).map((m) => m.id);
+      const [tieHigh, tieLow] = [b.id, c.id].sort().reverse();
+      expect(await ids({ routeId: r1 })).to.deep.equal([tieHigh, tieLow, a.id]);
+      expect(await ids({ correlationId })).to.deep.equal([d.id, b.id, a.id]);
+      expect(await ids({ routeId: r1, businessKey: 'K-2' })).to.deep.equal([tieHigh, tieLow]);
+      expect(await ids({ routeId: r1, status: 'FAILED' })).to.deep.equal([b.id]);
+      expect(await ids({ correlationId, status: 'RECEIVED' })).to.deep.equal([d.id, a.id]);
+      expect(await ids({ routeId: r1, businessKey: 'k-2' })).to.deep.equal([]);
+      const summary = (await log.find({ routeId: r2 }))[0];
+      expect(summary).to.deep.include({ id: d.id, routeId: r2, correlationId, status: 'RECEIVED', attempts: 1 });
+      expect(summary).not.to.have.property('payload');
+      expect(summary?.receivedAt.toISOString()).to.equal(d.receivedAt);
+    });
+
+    it('find: 50 by default, limits clamped to 1..1000', async () => {
+      const r = route();
+      const start = Date.UTC(2025, 5, 1);
+      await inBatches(1001, 50, (i) => log.recordReceived(testMessage(r, {}, new Date(start + i))));
+      const all = await log.find({ routeId: r, limit: 5000 });
+      expect(all).to.have.length(1000);
+      expect(all[0]?.receivedAt.getTime()).to.equal(start + 1000);
+      expect(await log.find({ routeId: r })).to.have.length(50);
+      expect(await log.find({ routeId: r, limit: 0 })).to.have.length(1);
+      expect(await log.find({ routeId: r, limit: -3 })).to.have.length(1);
+      expect(await log.find({ routeId: r, limit: 7.9 })).to.have.length(7);
+    });
+
+    it('applies exactly one of 20 concurrent transitions from the same status', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      await log.transition(message.id, stage('published', 'QUEUED'));
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+        log.transition(message.id, stage(`processing-${i}`, 'PROCESSING', { attempt: i + 1 }), ['QUEUED'])));
+      expect(results.filter((r) => r === 'applied')).to.have.length(1);
+      expect(results.filter((r) => r === 'skipped')).to.have.length(19);
+      const loaded = await log.load(message.id);
+      expect(loaded?.stages).to.have.length(3);
+      expect(loaded?.attempts).to.equal(loaded?.stages[2]?.attempt);
+    });
+
+    it('keeps every one of 200 messages recorded and moved concurrently', async () => {
+      const r = route();
+      const messages = Array.from({ length: 200 }, () => testMessage(r));
+      await Promise.all(messages.map(async (m) => {
+        await log.recordReceived(m);
+        expect(await log.transition(m.id, stage('published', 'QUEUED'), ['RECEIVED'])).to.equal('applied');
+        expect(await log.transition(m.id, stage('processing', 'PROCESSING'), ['QUEUED'])).to.equal('applied');
+        expect(await log.transition(m.id, stage('deliver', 'DELIVERED'), ['PROCESSING'])).to.equal('applied');
+      }));
+      expect(await log.find({ routeId: r, limit: 1000 })).to.have.length(200);
+      expect(await log.find({ routeId: r, status: 'DELIVERED', limit: 1000 })).to.have.length(200);
+      for (const m of messages.slice(0, 20)) {
+        expect((await log.load(m.id))?.stages.map((s) => s.stage)).to.deep.equal(['received', 'published', 'processing', 'deliver']);
+      }
+    });
+
+    it('close is idempotent', async () => {
+      const other = await factory();
+      try {
+        await other.log.close();
+        await other.log.close();
+      } finally {
+        await other.cleanup();
+      }
+    });
+  });
+}

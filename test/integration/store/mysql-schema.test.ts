@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import type mysql from 'mysql2/promise';
+import { createEnvelope } from '../../../src/core/envelope';
+import { createDataSource, parseStoreUrl } from '../../../src/store/typeorm/data-source';
+import { storeNames } from '../../../src/store/typeorm/entities';
+import { TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
+import { dropStoreTables, openMysql } from '../../contract/transaction-log.support';
+import { requireEnv, uniqueName } from '../../support/env';
+
+const EXPECTED_INDEXES = (prefix: string): Record<string, string[]> => {
+  const n = storeNames(prefix);
+  return {
+    [`${n.message}.PRIMARY`]: ['id'],
+    [`${n.message}.${n.messageReceivedIdx}`]: ['received_at'],
+    [`${n.message}.${n.messageStatusIdx}`]: ['status', 'received_at'],
+    [`${n.message}.${n.messageRouteIdx}`]: ['route_id', 'received_at'],
+    [`${n.message}.${n.messageCorrelationIdx}`]: ['correlation_id'],
+    [`${n.message}.${n.messageBusinessKeyIdx}`]: ['business_key'],
+    [`${n.message}.${n.messageErrorCodeIdx}`]: ['last_error_code'],
+    [`${n.stage}.PRIMARY`]: ['seq'],
+    [`${n.stage}.${n.stageMessageIdx}`]: ['message_id', 'seq'],
+  };
+};
+
+describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)', function () {
+  this.timeout(60_000);
+  let url: string;
+  let db: mysql.Connection;
+  const prefixes: string[] = [];
+  const freshPrefix = (): string => {
+    const prefix = `${uniqueName('schema').toLowerCase()}_`;
+    prefixes.push(prefix);
+    return prefix;
+  };
+  const startLog = async (prefix: string): Promise<TypeOrmTransactionLog> => {
+    const log = new TypeOrmTransactionLog({ url, tablePrefix: prefix, poolSize: 2 });
+    await log.start();
+    return log;
+  };
+  const ledger = async (prefix: string): Promise<string[]> => {
+    const [rows] = await db.query(`SELECT name FROM \`${storeNames(prefix).migrations}\` ORDER BY id`);
+    return (rows as { name: string }[]).map((r) => r.name);
+  };
+
+  before(async () => {
+    url = requireEnv('JUNCTION_TEST_DB_URL');
+    db = await openMysql(url);
+  });
+  after(async () => {
+    for (const prefix of prefixes) await dropStoreTables(url, prefix);
+    await db?.end();
+  });
+
+  it('creates the tables with the intended column types, utf8mb4_bin, and the search indexes', async () => {
+    const prefix = freshPrefix();
+    const n = storeNames(prefix);
+    await (await startLog(prefix)).close();
+    const [columns] = await db.query(
+      `SELECT TABLE_NAME t, COLUMN_NAME c, COLUMN_TYPE type, IS_NULLABLE nullable FROM information_schema.COLUMNS
+       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)`, [n.message, n.stage]);
+    const type = new Map((columns as { t: string; c: string; type: string; nullable: string }[])
+      .map((r) => [`${r.t}.${r.c}`, `${r.type} ${r.nullable === 'YES' ? 'NULL' : 'NOT NULL'}`]));
+    expect(type.get(`${n.message}.id`)).to.equal('char(36) NOT NULL');
+    expect(type.get(`${n.message}.payload`)).to.equal('longtext NOT NULL');
+    expect(type.get(`${n.message}.received_at`)).to.equal('datetime(3) NOT NULL');
+    expect(type.get(`${n.message}.business_key`)).to.equal('varchar(255) NULL');
+    expect(type.get(`${n.message}.last_error_code`)).to.equal('varchar(64) NULL');
+    expect(type.get(`${n.stage}.seq`)).to.equal('bigint(20) NOT NULL');
+    expect(type.get(`${n.stage}.at`)).to.equal('datetime(3) NOT NULL');
+    const [tables] = await db.query(
+      'SELECT TABLE_NAME t, TABLE_COLLATION collation, ENGINE engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)',
+      [n.message, n.stage]);
+    for (const table of tables as { collation: string; engine: string }[]) {
+      expect(table).to.include({ collation: 'utf8mb4_bin', engine: 'InnoDB' });
+    }
+    const [stats] = await db.query(
+      `SELECT TABLE_NAME t, INDEX_NAME i, COLUMN_NAME c FROM information_schema.STATISTICS
+       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?) ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, [n.message, n.stage]);
+    const indexes: Record<string, string[]> = {};
+    for (const row of stats as { t: string; i: string; c: string }[]) (indexes[`${row.t}.${row.i}`] ??= []).push(row.c);
+    expect(indexes).to.deep.equal(EXPECTED_INDEXES(prefix));
+  });
+
+  it('is idempotent: starting again (one by one or 4 at once) runs no migration twice', async () => {
+    const prefix = freshPrefix();
+    await (await startLog(prefix)).close();
+    await (await startLog(prefix)).close();
+    expect(await ledger(prefix)).to.deep.equal(['CreateMessageTables1793491200000']);
+    const racing = freshPrefix();
+    const logs = await Promise.all([1, 2, 3, 4].map(() => startLog(racing)));
+    await Promise.all(logs.map((log) => log.close()));
+    expect(await ledger(racing)).to.deep.equal(['CreateMessageTables1793491200000']);
+  });
+
+  it('matches the entities: TypeORM would generate no schema change after the migrations', async () => {
+    const prefix = freshPrefix();
+    await (await startLog(prefix)).close();
+    // The test server is MariaDB: TypeORM reads its catalogue right only in its "mariadb" mode
+    // (with "mysql" it takes MariaDB's COLUMN_DEFAULT 'NULL' for a literal and proposes ALTERs).
+    const mariadbUrl = url.replace(/^mysql:/, 'mariadb:');
+    const { dataSource } = createDataSource(parseStoreUrl(mariadbUrl), { tablePrefix: prefix, poolSize: 1 });
+    await dataSource.initialize();
+    try {
+      const pending = await dataSource.driver.createSchemaBuilder().log();
+      expect(pending.upQueries.map((q) => q.query)).to.deep.equal([]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('counts matched rows, not changed rows, on UPDATE (mysql2 FOUND_ROWS), and stores UTC with milliseconds', async () => {
+    const prefix = freshPrefix();
+    const n = storeNames(prefix);
+    const log = await startLog(prefix);
+    const message = createEnvelope({ routeId: 'r', pattern: 'one-way', source: 's', contentType: 'text/plain', body: 'b' },
+      new Date('2026-01-02T03:04:05.678Z'));
+    await log.recordReceived(message);
+    await log.close();
+    const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
+    await dataSource.initialize();
+    try {
+      const result = await dataSource.query(`UPDATE \`${n.message}\` SET status = status WHERE id = ?`, [message.id]) as { affectedRows: number };
+      expect(result.affectedRows).to.equal(1);
+    } finally {
+      await dataSource.destroy();
+    }
+    await db.query("SET time_zone = '+05:00'");
+    const [rows] = await db.query(`SELECT CAST(received_at AS CHAR) stored FROM \`${n.message}\` WHERE id = ?`, [message.id]);
+    expect((rows as { stored: string }[])[0]?.stored).to.equal('2026-01-02 03:04:05.678');
+  });
+});
