@@ -22,6 +22,9 @@ import { TypeOrmTransactionLog } from './store/typeorm/typeorm-transaction-log';
 import { transformerFactories } from './transformers/transformer-registry';
 import { validatorFactories } from './validators/validator-registry';
 
+/** Junction's version, as package.json says. */
+export const JUNCTION_VERSION = '0.1.0';
+
 /** Which parts a process runs: gateways (HTTP in), workers (bus → endpoints), or both. */
 export type Role = 'all' | 'gateway' | 'worker';
 
@@ -82,7 +85,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   http.use(requestId);
   http.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   if (role !== 'worker') {
-    http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes }));
+    http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes, version: JUNCTION_VERSION }));
   }
   http.use(notFound);
   http.use(errorHandler(logger));

@@ -6,6 +6,20 @@
 const ID_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
 
 export const CONFIG_SCHEMA = {
+  $defs: {
+    steps: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        required: ['type'],
+        properties: {
+          type: { type: 'string', minLength: 1 },
+          name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+        },
+      },
+    },
+  },
   type: 'object',
   additionalProperties: false,
   required: ['endpoints', 'routes'],
@@ -49,6 +63,28 @@ export const CONFIG_SCHEMA = {
         prefetch: { type: 'integer', minimum: 1, maximum: 10000, default: 50 },
       },
     },
+    soap: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        services: {
+          type: 'object',
+          default: {},
+          propertyNames: { pattern: ID_PATTERN },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['wsdl'],
+            properties: {
+              wsdl: { type: 'string', minLength: 1 },
+              path: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' },
+              builtins: { type: 'object', default: {}, additionalProperties: { enum: ['message-status'] } },
+            },
+          },
+        },
+      },
+    },
     endpoints: {
       type: 'object',
       propertyNames: { pattern: ID_PATTERN },
@@ -69,6 +105,7 @@ export const CONFIG_SCHEMA = {
           id: { type: 'string', pattern: ID_PATTERN },
           description: { type: 'string' },
           pattern: { enum: ['one-way', 'request-reply'], default: 'one-way' },
+          replyTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
           entry: {
             type: 'object',
             additionalProperties: false,
@@ -85,21 +122,21 @@ export const CONFIG_SCHEMA = {
                   businessKey: { type: 'string', pattern: '^(/[^/]+)+$' },
                 },
               },
-            },
-          },
-          steps: {
-            type: 'array',
-            default: [],
-            items: {
-              type: 'object',
-              required: ['type'],
-              properties: {
-                type: { type: 'string', minLength: 1 },
-                name: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+              soap: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['service', 'operation'],
+                properties: {
+                  service: { type: 'string', pattern: ID_PATTERN },
+                  operation: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$' },
+                  businessKey: { type: 'string', pattern: '^(/[^/]+)+$' },
+                },
               },
             },
           },
+          steps: { $ref: '#/$defs/steps', default: [] },
           to: { type: 'array', minItems: 1, items: { type: 'string', pattern: ID_PATTERN } },
+          replySteps: { $ref: '#/$defs/steps', default: [] },
         },
       },
     },

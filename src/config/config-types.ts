@@ -61,15 +61,37 @@ export interface RestEntryConfig {
   readonly businessKey?: string;
 }
 
+/** A SOAP entry binding: an operation of a service published under `soap.services`. */
+export interface SoapEntryConfig {
+  readonly service: string;
+  readonly operation: string;
+  /** JSON pointer of the business key in the request's JSON form (e.g. `/orderId`). */
+  readonly businessKey?: string;
+}
+
 /** A route: where messages come in, the steps they go through and where they are delivered. */
 export interface RouteConfig {
   readonly id: string;
   readonly description?: string;
   readonly pattern: 'one-way' | 'request-reply';
-  readonly entry: { readonly rest?: RestEntryConfig };
+  /** Request-reply only: how long the caller waits for the answer, in milliseconds. */
+  readonly replyTimeoutMs: number;
+  readonly entry: { readonly rest?: RestEntryConfig; readonly soap?: SoapEntryConfig };
   readonly steps: readonly StepConfig[];
   /** Names of endpoints under `endpoints`. */
   readonly to: readonly string[];
+  /** Request-reply only: steps run on the endpoint's answer before it goes back to the caller. */
+  readonly replySteps: readonly StepConfig[];
+}
+
+/** A SOAP service Junction publishes from a WSDL. */
+export interface SoapServiceConfig {
+  /** The WSDL file (relative to the config file); the XSDs it imports are published with it. */
+  readonly wsdl: string;
+  /** URL path of the service (default `/soap/<name>`). */
+  readonly path?: string;
+  /** Operations answered by Junction itself instead of a route, e.g. `GetMessageStatus: message-status`. */
+  readonly builtins: Readonly<Record<string, 'message-status'>>;
 }
 
 /** The whole configuration. */
@@ -78,6 +100,7 @@ export interface JunctionConfig {
   readonly log: LogConfig;
   readonly store: StoreConfig;
   readonly bus: BusConfig;
+  readonly soap: { readonly services: Readonly<Record<string, SoapServiceConfig>> };
   readonly endpoints: Readonly<Record<string, EndpointConfig>>;
   readonly routes: readonly RouteConfig[];
 }

@@ -1,4 +1,5 @@
 import type { Envelope } from './envelope';
+import type { SerializedError } from './errors';
 
 /**
  * What the bus tells a handler about one delivery.
@@ -6,6 +7,31 @@ import type { Envelope } from './envelope';
 export interface Delivery {
   /** True when the broker has handed this message out before (a consumer died or nacked it). */
   readonly redelivered: boolean;
+  /** Where a request-reply message's caller waits for the answer; pass it to {@link Broker.reply}. */
+  readonly replyTo?: string;
+}
+
+/**
+ * The answer to a request-reply message, sent back over the bus to the gateway that waits for it:
+ * the reply message, or the error that ended processing (so the caller hears it at once rather
+ * than waiting for a timeout).
+ */
+export type Reply =
+  | { readonly requestId: string; readonly outcome: 'ok'; readonly message: Envelope }
+  | { readonly requestId: string; readonly outcome: 'error'; readonly error: SerializedError };
+
+/** A reply being waited for; see {@link Broker.expectReply}. */
+export interface PendingReply {
+  /** Resolves with the reply; rejects with JCT_REPLY_TIMEOUT when none came in time. */
+  readonly reply: Promise<Reply>;
+  /** Stops waiting (e.g. the publish failed); the promise then never settles. */
+  cancel(): void;
+}
+
+/** Options for {@link Broker.publish}. */
+export interface PublishOptions {
+  /** Ask for a reply: the value of {@link Broker.replyAddress}. */
+  readonly replyTo?: string;
 }
 
 /**
@@ -38,7 +64,22 @@ export interface Broker {
   /** Declares the durable queues for these destinations (idempotent). */
   declare(destinations: readonly string[]): Promise<void>;
   /** Publishes persistently; resolves only once the broker has confirmed the message. */
-  publish(destination: string, message: Envelope): Promise<void>;
+  publish(destination: string, message: Envelope, options?: PublishOptions): Promise<void>;
+  /**
+   * The address replies to this process go to (request-reply). Available after `start()`; the
+   * same for the life of the connection.
+   */
+  replyAddress(): string;
+  /**
+   * Starts waiting for the reply to request `requestId` — call it before publishing the request,
+   * so a fast reply is never missed. Rejects with JCT_REPLY_TIMEOUT after `timeoutMs`.
+   */
+  expectReply(requestId: string, timeoutMs: number): PendingReply;
+  /**
+   * Sends a reply to a waiting caller. Best effort by design: if the caller has gone (timed out,
+   * restarted) the reply is dropped; the outcome is in the transaction log either way.
+   */
+  reply(replyTo: string, reply: Reply): Promise<void>;
   /** Consumes a declared destination's queue. */
   consume(destination: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription>;
 }

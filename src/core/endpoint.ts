@@ -34,5 +34,11 @@ export interface EndpointFactory {
   readonly type: string;
   /** JSON Schema of the options (every key except `type`). */
   readonly optionsSchema: object;
-  create(name: string, options: Readonly<Record<string, unknown>>): Endpoint;
+  create(name: string, options: Readonly<Record<string, unknown>>, context: EndpointBuildContext): Endpoint;
+}
+
+/** What an endpoint factory may use when building from configuration. */
+export interface EndpointBuildContext {
+  /** Directory relative file options (a WSDL, say) are resolved against: the config file's. */
+  readonly baseDir: string;
 }

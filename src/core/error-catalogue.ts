@@ -34,11 +34,13 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_NOT_FOUND: spec(404, false, 'No such resource'),
   JCT_MESSAGE_NOT_FOUND: spec(404, false, 'No such message'),
   JCT_METHOD_NOT_ALLOWED: spec(405, false, 'Method not allowed'),
+  JCT_SOAP_OPERATION_UNKNOWN: spec(400, false, 'SOAP request names no operation of the service'),
 
   // Infrastructure
   JCT_STORE_UNAVAILABLE: spec(503, true, 'Transaction log unavailable'),
   JCT_BROKER_UNAVAILABLE: spec(503, true, 'Message broker unavailable'),
   JCT_BUS_MALFORMED_MESSAGE: spec(500, false, 'Message on the bus cannot be decoded'),
+  JCT_REPLY_TIMEOUT: spec(504, false, 'No reply in time'),
 
   // Processing and delivery
   JCT_TRANSFORM_FAILED: spec(500, false, 'Transformation failed'),

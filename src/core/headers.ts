@@ -7,3 +7,10 @@ export const MESSAGE_ID_HEADER = 'x-junction-message-id';
 export const CORRELATION_ID_HEADER = 'x-junction-correlation-id';
 /** Delivery attempt number, starting at 1. */
 export const ATTEMPT_HEADER = 'x-junction-attempt';
+
+/**
+ * Envelope header (internal, never sent downstream): ISO time after which the caller of a
+ * request-reply message no longer waits. A worker that picks the message up later does not
+ * deliver it (see docs/request-reply.md).
+ */
+export const DEADLINE_HEADER = 'junction-deadline';

@@ -5,6 +5,8 @@ import type { Logger } from './logger';
 export interface StepContext {
   readonly routeId: string;
   readonly logger: Logger;
+  /** The message as it entered the route (reply steps read request fields from it). */
+  readonly original?: Envelope;
 }
 
 /**

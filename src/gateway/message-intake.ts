@@ -15,6 +15,41 @@ export class MessageIntake {
 
   /** Resolves once the message is durable in the log and confirmed by the broker. */
   async accept(message: Envelope): Promise<void> {
+    await this.recordAndPublish(message);
+  }
+
+  /**
+   * Request-reply: accepts the message like {@link accept}, then waits for the worker's answer.
+   * Resolves with the reply message; throws the processing error (with the message id), or
+   * JCT_REPLY_TIMEOUT when no answer came within `timeoutMs`.
+   */
+  async request(message: Envelope, timeoutMs: number): Promise<Envelope> {
+    const pending = this.deps.broker.expectReply(message.id, timeoutMs);
+    try {
+      await this.recordAndPublish(message, this.deps.broker.replyAddress());
+    } catch (error) {
+      pending.cancel();
+      throw error;
+    }
+    let reply;
+    try {
+      reply = await pending.reply;
+    } catch (error) {
+      if (error instanceof JunctionError && error.code === 'JCT_REPLY_TIMEOUT') {
+        throw new JunctionError('JCT_REPLY_TIMEOUT', `No answer within ${timeoutMs} ms. Message ${message.id} was accepted; ask for its status before sending it again.`, {
+          details: { messageId: message.id },
+        });
+      }
+      throw error;
+    }
+    if (reply.outcome === 'ok') return reply.message;
+    const failure = JunctionError.fromJSON(reply.error);
+    throw new JunctionError(failure.code, failure.message, {
+      retryable: failure.retryable, violations: failure.violations, details: { ...failure.details, messageId: message.id },
+    });
+  }
+
+  private async recordAndPublish(message: Envelope, replyTo?: string): Promise<void> {
     const { log, broker, logger } = this.deps;
     try {
       await log.recordReceived(message);
@@ -25,7 +60,7 @@ export class MessageIntake {
         : new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log could not record the message; nothing was accepted. Try again shortly.', { cause: error });
     }
     try {
-      await broker.publish(message.routeId, message);
+      await broker.publish(message.routeId, message, replyTo ? { replyTo } : {});
     } catch (error) {
       const failure = error instanceof JunctionError && error.code === 'JCT_BROKER_UNAVAILABLE'
         ? error

@@ -5,9 +5,9 @@ import type { Registry } from '../core/registry';
 import type { Step, StepFactory } from '../core/step';
 import type { ConfigPath } from '../config/config-location';
 import { configProblem, type LoadedConfig } from '../config/load-config';
-import type { RouteConfig } from '../config/config-types';
-import { compileJsonSchemaFile } from '../validators/json-schema-validator';
-import type { CompiledRoute, CompiledRoutes, RestEntry } from './compiled-route';
+import type { RouteConfig, StepConfig } from '../config/config-types';
+import { loadJsonSchemaFile } from '../validators/json-schema-validator';
+import type { CompiledRoute, CompiledRoutes, RestEntry, SoapEntry, SoapService } from './compiled-route';
 import { checkOptions, type OptionProblem } from './option-check';
 
 /** The registries routes are compiled against. */
@@ -44,24 +44,22 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
     }
     const checked = checkOptions(factory.optionsSchema, endpointConfig, ['type'], at);
     problems.push(...checked.problems);
-    if (checked.problems.length === 0) endpoints.set(name, factory.create(name, checked.value));
+    if (checked.problems.length > 0) continue;
+    try {
+      endpoints.set(name, factory.create(name, checked.value, { baseDir }));
+    } catch (error) {
+      fileProblem(at, error);
+    }
   }
 
-  const routes: CompiledRoute[] = [];
-  const seenIds = new Set<string>();
-  const seenEntries = new Map<string, string>();
-  config.routes.forEach((route: RouteConfig, index) => {
-    const at: ConfigPath = ['routes', index];
-    if (seenIds.has(route.id)) problems.push({ path: [...at, 'id'], message: `route id "${route.id}" is used twice` });
-    seenIds.add(route.id);
-
+  const buildSteps = (configs: readonly StepConfig[], base: ConfigPath): Step[] => {
     const steps: Step[] = [];
-    const stepNames = new Set<string>();
-    route.steps.forEach((stepConfig, stepIndex) => {
-      const stepAt: ConfigPath = [...at, 'steps', stepIndex];
+    const names = new Set<string>();
+    configs.forEach((stepConfig, stepIndex) => {
+      const stepAt: ConfigPath = [...base, stepIndex];
       const name = stepConfig.name ?? stepConfig.type;
-      if (stepNames.has(name)) problems.push({ path: stepAt, message: `step name "${name}" is used twice in route "${route.id}"; give one a "name"` });
-      stepNames.add(name);
+      if (names.has(name)) problems.push({ path: stepAt, message: `step name "${name}" is used twice here; give one a "name"` });
+      names.add(name);
       const factory = registries.steps.find(stepConfig.type);
       if (!factory) {
         problems.push({ path: [...stepAt, 'type'], message: registries.steps.unknownTypeMessage(stepConfig.type) });
@@ -76,6 +74,32 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
         fileProblem(stepAt, error);
       }
     });
+    return steps;
+  };
+
+  const soapServices: SoapService[] = Object.entries(config.soap.services).map(([name, service]) => ({
+    name,
+    path: service.path ?? `/soap/${name}`,
+    wsdlFile: path.resolve(baseDir, service.wsdl),
+    builtins: { ...service.builtins },
+  }));
+
+  const routes: CompiledRoute[] = [];
+  const seenIds = new Set<string>();
+  const seenEntries = new Map<string, string>();
+  config.routes.forEach((route: RouteConfig, index) => {
+    const at: ConfigPath = ['routes', index];
+    if (seenIds.has(route.id)) problems.push({ path: [...at, 'id'], message: `route id "${route.id}" is used twice` });
+    seenIds.add(route.id);
+
+    const steps = buildSteps(route.steps, [...at, 'steps']);
+    const replySteps = buildSteps(route.replySteps, [...at, 'replySteps']);
+    if (route.pattern === 'one-way' && route.replySteps.length > 0) {
+      problems.push({ path: [...at, 'replySteps'], message: 'reply steps need pattern: request-reply' });
+    }
+    if (route.pattern === 'request-reply' && route.to.length !== 1) {
+      problems.push({ path: [...at, 'to'], message: 'a request-reply route delivers to exactly one endpoint, whose answer is the reply' });
+    }
 
     route.to.forEach((target, toIndex) => {
       if (!(target in config.endpoints)) {
@@ -91,10 +115,10 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
       const other = seenEntries.get(key);
       if (other) problems.push({ path: [...at, 'entry', 'rest'], message: `${key} is already bound to route "${other}"` });
       seenEntries.set(key, route.id);
-      let check;
+      let loadedSchema;
       if (restConfig.schema) {
         try {
-          check = compileJsonSchemaFile(path.resolve(baseDir, restConfig.schema));
+          loadedSchema = loadJsonSchemaFile(path.resolve(baseDir, restConfig.schema));
         } catch (error) {
           fileProblem([...at, 'entry', 'rest', 'schema'], error);
         }
@@ -103,13 +127,31 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
         routeId: route.id,
         method: restConfig.method,
         path: expressPath(restConfig.path),
-        ...(check ? { check } : {}),
+        ...(loadedSchema ? { check: loadedSchema.check, schema: loadedSchema.schema } : {}),
         ...(restConfig.businessKey ? { businessKey: restConfig.businessKey } : {}),
       };
     }
-    routes.push({ id: route.id, pattern: route.pattern, steps, to: [...route.to], ...(rest ? { rest } : {}) });
+    let soap: SoapEntry | undefined;
+    const soapConfig = route.entry.soap;
+    if (soapConfig) {
+      const key = `${soapConfig.service}/${soapConfig.operation}`;
+      const service = config.soap.services[soapConfig.service];
+      if (!service) {
+        problems.push({ path: [...at, 'entry', 'soap', 'service'], message: `SOAP service "${soapConfig.service}" is not defined under soap.services (defined: ${Object.keys(config.soap.services).join(', ') || 'none'})` });
+      } else if (soapConfig.operation in service.builtins) {
+        problems.push({ path: [...at, 'entry', 'soap', 'operation'], message: `${key} is answered by the builtin "${String(service.builtins[soapConfig.operation])}"` });
+      }
+      const other = seenEntries.get(`soap ${key}`);
+      if (other) problems.push({ path: [...at, 'entry', 'soap'], message: `${key} is already bound to route "${other}"` });
+      seenEntries.set(`soap ${key}`, route.id);
+      soap = { routeId: route.id, service: soapConfig.service, operation: soapConfig.operation, ...(soapConfig.businessKey ? { businessKey: soapConfig.businessKey } : {}) };
+    }
+    routes.push({
+      id: route.id, ...(route.description ? { description: route.description } : {}), pattern: route.pattern, replyTimeoutMs: route.replyTimeoutMs, steps, replySteps, to: [...route.to],
+      ...(rest ? { rest } : {}), ...(soap ? { soap } : {}),
+    });
   });
 
   if (problems.length > 0) throw configProblem(locator, problems);
-  return { routes, endpoints };
+  return { routes, endpoints, soapServices };
 }

@@ -11,22 +11,51 @@ export interface RestEntry {
   readonly path: string;
   /** Checks the parsed body before the message is accepted; absent when no schema is configured. */
   readonly check?: JsonCheck;
+  /** The JSON Schema behind `check`, for the OpenAPI document. */
+  readonly schema?: Readonly<Record<string, unknown>>;
   /** JSON pointer of the business key in the body. */
+  readonly businessKey?: string;
+}
+
+/** A SOAP operation bound to a route. */
+export interface SoapEntry {
+  readonly routeId: string;
+  readonly service: string;
+  readonly operation: string;
+  /** JSON pointer of the business key in the request's JSON form. */
   readonly businessKey?: string;
 }
 
 /** A route with its steps built and its endpoints resolved. */
 export interface CompiledRoute {
   readonly id: string;
+  readonly description?: string;
   readonly pattern: MessagePattern;
+  /** Request-reply: how long the caller waits, in milliseconds. */
+  readonly replyTimeoutMs: number;
   readonly steps: readonly Step[];
   /** Names of the endpoints the message is delivered to, in order. */
   readonly to: readonly string[];
+  /** Request-reply: steps run on the endpoint's answer. */
+  readonly replySteps: readonly Step[];
   readonly rest?: RestEntry;
+  readonly soap?: SoapEntry;
 }
 
-/** Everything routes need at run time: the routes and the endpoint instances they share. */
+/** A SOAP service to publish. */
+export interface SoapService {
+  readonly name: string;
+  /** URL path, e.g. `/soap/crm`. */
+  readonly path: string;
+  /** Absolute path of the WSDL file. */
+  readonly wsdlFile: string;
+  /** Operations Junction answers itself: operation name → builtin. */
+  readonly builtins: Readonly<Record<string, 'message-status'>>;
+}
+
+/** Everything routes need at run time: the routes, the endpoint instances they share, the SOAP services. */
 export interface CompiledRoutes {
   readonly routes: readonly CompiledRoute[];
   readonly endpoints: ReadonlyMap<string, Endpoint>;
+  readonly soapServices: readonly SoapService[];
 }

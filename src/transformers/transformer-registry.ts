@@ -1,10 +1,11 @@
 import { Registry } from '../core/registry';
 import type { StepFactory } from '../core/step';
 import { jsonToXmlFactory } from './json-to-xml';
+import { mapStepFactory } from './map-step';
 
 /** The transformer step types Junction ships. */
 export function transformerFactories(): StepFactory[] {
-  return [jsonToXmlFactory];
+  return [jsonToXmlFactory, mapStepFactory];
 }
 
 /** A registry holding only the transformers (routes merge it with the validators). */

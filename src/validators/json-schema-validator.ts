@@ -28,9 +28,14 @@ function violationOf(error: ErrorObject): Violation {
  * JSON pointer. Throws JCT_CONFIG_REFERENCE when the file is missing or not a valid schema.
  */
 export function compileJsonSchemaFile(file: string): JsonCheck {
-  let schema: object;
+  return loadJsonSchemaFile(file).check;
+}
+
+/** Like {@link compileJsonSchemaFile}, also returning the schema itself (for API documents). */
+export function loadJsonSchemaFile(file: string): { schema: Readonly<Record<string, unknown>>; check: JsonCheck } {
+  let schema: Record<string, unknown>;
   try {
-    schema = JSON.parse(readFileSync(file, 'utf8')) as object;
+    schema = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
     throw new JunctionError('JCT_CONFIG_REFERENCE', `JSON Schema ${file} cannot be read as JSON: ${(error as Error).message}`, { cause: error });
   }
@@ -40,7 +45,8 @@ export function compileJsonSchemaFile(file: string): JsonCheck {
   } catch (error) {
     throw new JunctionError('JCT_CONFIG_REFERENCE', `JSON Schema ${file} is not a valid schema: ${(error as Error).message}`, { cause: error });
   }
-  return (value) => (validate(value) ? [] : (validate.errors ?? []).map(violationOf));
+  const check: JsonCheck = (value) => (validate(value) ? [] : (validate.errors ?? []).map(violationOf));
+  return { schema, check };
 }
 
 /** Throws JCT_VALIDATION_FAILED listing every violation, or returns when there are none. */

@@ -1,11 +1,17 @@
 import { expect } from 'chai';
-import type { Broker, Subscription } from '../../src/core/broker';
-import { createEnvelope, withChanges } from '../../src/core/envelope';
-import { expectJunctionError, gate, Inbox, sleep, testEnvelope, waitUntil } from './broker.helpers';
+import type { Broker, Delivery, Reply, Subscription } from '../../src/core/broker';
+import { createEnvelope, withChanges, type Envelope } from '../../src/core/envelope';
+import { JunctionError, type SerializedError } from '../../src/core/errors';
+import type { RecordingLogger } from '../integration/bus/recording-logger';
+import { expectJunctionError, gate, Inbox, settledWithin, sleep, testEnvelope, waitUntil } from './broker.helpers';
 
-/** What a contract factory hands over: a started broker (requeue delay ≤ 100 ms) and how to tidy up after it. */
+/**
+ * What a contract factory hands over: a started broker (requeue delay ≤ 100 ms) logging at every
+ * level into `logs`, and how to tidy up after it.
+ */
 export interface BrokerFixture {
   readonly broker: Broker;
+  readonly logs: RecordingLogger;
   readonly cleanup: () => Promise<void>;
 }
 
@@ -252,6 +258,191 @@ export function brokerContract(name: string, factory: () => Promise<BrokerFixtur
       const inbox = new Inbox();
       await broker.consume(dest, inbox.handler, { prefetch: 1 });
       await inbox.waitFor(1);
+    });
+
+    describe('request-reply', () => {
+      /** A request as a gateway makes it. */
+      const request = (dest: string, body = '{"customerId":"c-1","amount":"250.00"}'): Envelope => createEnvelope({
+        routeId: dest, pattern: 'request-reply', source: 'soap:crm/UpsertCustomer', contentType: 'application/json', body,
+      });
+      /** The answer a worker sends for `to`. */
+      const answer = (to: Envelope, body = `{"for":"${to.id}","amount":"250.00"}`): Envelope => createEnvelope({
+        routeId: to.routeId, pattern: 'request-reply', source: 'worker:test', contentType: 'application/json', body,
+        correlationId: to.correlationId,
+      });
+      /** Consumes `dest` like a worker: answers every request at `delivery.replyTo` with `respond(request)`. */
+      async function worker(dest: string, respond: (request: Envelope) => Reply | Promise<Reply>, prefetch = 10): Promise<Inbox> {
+        const inbox = new Inbox(async ({ envelope, delivery }) => {
+          if (delivery.replyTo === undefined) throw new Error('request without replyTo');
+          await broker.reply(delivery.replyTo, await respond(envelope));
+        });
+        await broker.consume(dest, inbox.handler, { prefetch });
+        return inbox;
+      }
+      const droppedReplies = (requestId: string): number => fixture.logs.lines.filter((line) =>
+        line.message.startsWith('Dropping a reply no one is waiting for') && line.fields.requestId === requestId).length;
+
+      it('round trip: the consumer sees delivery.replyTo, and its reply reaches the waiter exactly (unicode, "250.00")', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        const sent = request(dest, '{"name":"Zoë Ångström 北京 🚀","amount":250.00,"price":"250.00","big":12345678901234567890}');
+        const reply = createEnvelope({
+          routeId: dest, pattern: 'request-reply', source: 'worker:test', contentType: 'application/json; charset=utf-8',
+          body: '{"customerId":"c-1","erpCustomerNo":"ERP-ü-0042","balance":"250.00","big":12345678901234567890,"note":"✓ 北京 🚀"}',
+          headers: { 'x-note': 'ünïcødé ✓' }, correlationId: sent.correlationId, businessKey: 'c-1',
+        });
+        const inbox = await worker(dest, (got) => ({ requestId: got.id, outcome: 'ok', message: reply }));
+        const pending = broker.expectReply(sent.id, 10_000);
+        await broker.publish(dest, sent, { replyTo: broker.replyAddress() });
+        const got = await pending.reply;
+        expect(got).to.deep.equal({ requestId: sent.id, outcome: 'ok', message: reply });
+        expect(got.outcome === 'ok' && got.message.body).to.equal(reply.body);
+        const [delivered] = inbox.received;
+        expect(delivered?.envelope).to.deep.equal(sent);
+        expect(delivered?.delivery.replyTo).to.equal(broker.replyAddress());
+      });
+
+      it('a message published without replyTo has no delivery.replyTo; one with it keeps it when redelivered', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        let calls = 0;
+        const inbox = new Inbox(async () => {
+          calls += 1;
+          if (calls === 2) throw new Error('first attempt at the request fails');
+        });
+        await broker.consume(dest, inbox.handler, { prefetch: 1 });
+        await broker.publish(dest, testEnvelope(dest));
+        await inbox.waitFor(1);
+        await broker.publish(dest, request(dest), { replyTo: broker.replyAddress() });
+        const [oneWay, first, again] = await inbox.waitFor(3);
+        expect(oneWay?.delivery).to.deep.equal({ redelivered: false } satisfies Delivery);
+        expect(first?.delivery).to.deep.equal({ redelivered: false, replyTo: broker.replyAddress() });
+        expect(again?.delivery).to.deep.equal({ redelivered: true, replyTo: broker.replyAddress() });
+      });
+
+      it("an 'error' outcome round-trips the SerializedError exactly", async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        const error: SerializedError = {
+          code: 'JCT_ENDPOINT_REJECTED', message: 'ERP refused customer „Zoë“ — amount "250.00" ✗', retryable: false,
+          violations: [{ path: '/amount', message: 'must be at most "250.00"' }, { path: '', message: 'ünïcødé' }],
+          details: { endpoint: 'erp', status: 500, transient: false, amount: '250.00' },
+        };
+        await worker(dest, (got) => ({ requestId: got.id, outcome: 'error', error }));
+        const sent = request(dest);
+        const pending = broker.expectReply(sent.id, 10_000);
+        await broker.publish(dest, sent, { replyTo: broker.replyAddress() });
+        const got = await pending.reply;
+        expect(got).to.deep.equal({ requestId: sent.id, outcome: 'error', error });
+        if (got.outcome !== 'error') throw new Error('expected an error outcome');
+        expect(JunctionError.fromJSON(got.error).toJSON()).to.deep.equal(error);
+      });
+
+      it('no reply in time rejects with JCT_REPLY_TIMEOUT after about timeoutMs; a late reply is dropped harmlessly', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        const sent = request(dest);
+        const startedAt = Date.now();
+        const pending = broker.expectReply(sent.id, 250);
+        await broker.publish(dest, sent, { replyTo: broker.replyAddress() }); // nobody consumes yet
+        const error = await expectJunctionError(pending.reply, 'JCT_REPLY_TIMEOUT');
+        expect(Date.now() - startedAt).to.be.within(240, 2000);
+        expect(error.message).to.equal(`No reply within 250 ms for message ${sent.id}`);
+        expect(error.details).to.deep.equal({ messageId: sent.id });
+        expect(error.retryable).to.equal(false);
+
+        const inbox = await worker(dest, (got) => ({ requestId: got.id, outcome: 'ok', message: answer(got) }));
+        await inbox.waitFor(1); // the late reply is sent ...
+        await waitUntil(() => droppedReplies(sent.id) === 1, 'the late reply to be dropped with a debug line');
+        // ... and the broker carries on: the same id may be waited for again and answered.
+        const again = broker.expectReply(sent.id, 10_000);
+        await broker.reply(broker.replyAddress(), { requestId: sent.id, outcome: 'ok', message: answer(sent) });
+        expect((await again.reply).requestId).to.equal(sent.id);
+      });
+
+      it('cancel() stops waiting: the promise never settles, its reply is dropped, its timer is gone', async () => {
+        const sent = request('nowhere');
+        const pending = broker.expectReply(sent.id, 200);
+        pending.cancel();
+        pending.cancel();
+        await broker.reply(broker.replyAddress(), { requestId: sent.id, outcome: 'ok', message: answer(sent) });
+        await waitUntil(() => droppedReplies(sent.id) === 1, 'the reply to the cancelled waiter to be dropped');
+        expect(await settledWithin(pending.reply, 400)).to.equal(false); // neither the reply nor the timeout
+        const again = broker.expectReply(sent.id, 10_000);
+        await broker.reply(broker.replyAddress(), { requestId: sent.id, outcome: 'ok', message: answer(sent) });
+        expect((await again.reply).requestId).to.equal(sent.id);
+      });
+
+      it('waiting never keeps the process alive (timers are unref\'d) and refuses bad arguments', () => {
+        const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+        const before = timers();
+        const pendings = Array.from({ length: 20 }, () => broker.expectReply(request('x').id, 60_000));
+        expect(timers()).to.equal(before);
+        for (const pending of pendings) pending.cancel();
+        const id = request('x').id;
+        expect(() => broker.expectReply(id, 0)).to.throw(RangeError);
+        expect(() => broker.expectReply(id, 1.5)).to.throw(RangeError);
+        expect(() => broker.expectReply('', 1000)).to.throw(RangeError);
+        const first = broker.expectReply(id, 1000);
+        expect(() => broker.expectReply(id, 1000)).to.throw(/Already waiting for a reply to message/);
+        first.cancel();
+      });
+
+      it('200 concurrent requests each get their own reply (no cross-talk)', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        await worker(dest, async (got) => {
+          await sleep(Math.floor(Math.random() * 5));
+          return Number(JSON.parse(got.body).n) % 7 === 0
+            ? { requestId: got.id, outcome: 'error', error: { code: 'JCT_VALIDATION_FAILED', message: got.body, retryable: false } }
+            : { requestId: got.id, outcome: 'ok', message: answer(got, `{"echo":${got.body}}`) };
+        }, 50);
+        const sent = Array.from({ length: 200 }, (_, i) => request(dest, `{"n":${i},"amount":"${i}.00"}`));
+        const pendings = sent.map((envelope) => broker.expectReply(envelope.id, 20_000));
+        await Promise.all(sent.map((envelope) => broker.publish(dest, envelope, { replyTo: broker.replyAddress() })));
+        const replies = await Promise.all(pendings.map((pending) => pending.reply));
+        replies.forEach((reply, i) => {
+          const own = sent[i] as Envelope;
+          expect(reply.requestId).to.equal(own.id);
+          if (i % 7 === 0) expect(reply.outcome === 'error' && reply.error.message).to.equal(own.body);
+          else expect(reply.outcome === 'ok' && reply.message.body).to.equal(`{"echo":${own.body}}`);
+        });
+      });
+
+      it('a reply to an unknown address does not throw and reaches nobody', async () => {
+        const sent = request('nowhere');
+        const pending = broker.expectReply(sent.id, 300);
+        await broker.reply(`${broker.replyAddress()}-gone`, { requestId: sent.id, outcome: 'ok', message: answer(sent) });
+        await expectJunctionError(pending.reply, 'JCT_REPLY_TIMEOUT');
+        // The broker carries on (on RabbitMQ: the publishing channel is still open).
+        const dest = destination();
+        await broker.declare([dest]);
+        await broker.publish(dest, testEnvelope(dest));
+      });
+
+      it('a malformed reply is logged and dropped; the waiter keeps waiting', async () => {
+        const sent = request('nowhere');
+        const pending = broker.expectReply(sent.id, 10_000);
+        const broken = { requestId: sent.id, outcome: 'ok', message: { id: 'not an envelope' } } as unknown as Reply;
+        await broker.reply(broker.replyAddress(), broken);
+        await waitUntil(() => fixture.logs.lines.some((line) => line.message === 'Dropping a malformed reply' && line.level === 'warn'),
+          'the malformed reply to be logged');
+        expect(await settledWithin(pending.reply, 100)).to.equal(false);
+        await broker.reply(broker.replyAddress(), { requestId: sent.id, outcome: 'ok', message: answer(sent) });
+        expect((await pending.reply).outcome).to.equal('ok');
+      });
+
+      it('close() rejects pending waiters with JCT_BROKER_UNAVAILABLE; waiting afterwards is refused', async () => {
+        const pendings = [request('x'), request('x')].map((sent) => broker.expectReply(sent.id, 20_000));
+        const startedAt = Date.now();
+        await broker.close();
+        for (const pending of pendings) await expectJunctionError(pending.reply, 'JCT_BROKER_UNAVAILABLE');
+        expect(Date.now() - startedAt).to.be.lessThan(5000);
+        expect(() => broker.expectReply(request('x').id, 1000)).to.throw(JunctionError, /closed|closing/);
+        expect(() => broker.replyAddress()).to.throw(JunctionError);
+        await expectJunctionError(broker.reply('anywhere', { requestId: 'r', outcome: 'error',
+          error: { code: 'JCT_INTERNAL', message: 'x', retryable: false } }), 'JCT_BROKER_UNAVAILABLE');
+      });
     });
   });
 }

@@ -13,6 +13,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** True when `promise` settles (either way) within `ms` milliseconds. */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const settled = promise.then(() => true, () => true);
+  return Promise.race([settled, sleep(ms).then(() => false)]);
+}
+
 /** Polls `condition` every 10 ms; fails with `what` after `timeoutMs`. */
 export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,12 +1,17 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
-import type { Broker, ConsumeOptions, MessageHandler, Subscription } from '../../core/broker';
+import type {
+  Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, Reply, Subscription,
+} from '../../core/broker';
 import type { Envelope } from '../../core/envelope';
 import type { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { checkPrefetch } from '../consume-options';
+import { encodeReply } from '../reply-codec';
+import { ReplyWaiters } from '../reply-waiters';
 import { compileAmqpBrokerOptions, type AmqpBrokerOptions, type CompiledAmqpBrokerOptions } from './amqp-broker-options';
 import { brokerUnavailable, describeAmqpError } from './amqp-errors';
 import { AmqpPublisher } from './amqp-publisher';
+import { AmqpReplyQueue } from './amqp-reply-queue';
 import { AmqpSubscription } from './amqp-subscription';
 import { AmqpTopology } from './amqp-topology';
 import { connectionUrl } from './amqp-url';
@@ -18,7 +23,8 @@ type State = 'new' | 'open' | 'lost' | 'closing' | 'closed';
 
 /**
  * The production bus on RabbitMQ (amqplib): one connection, a confirm channel for publishing
- * and one channel per subscription. See docs/bus.md for the topology and delivery semantics.
+ * (messages and replies), a channel consuming this connection's exclusive reply queue, and one
+ * channel per subscription. See docs/bus.md for the topology, delivery semantics and request-reply.
  * Declared destinations and subscriptions are kept here so reconnection (issue #5) can restore them.
  */
 export class AmqpBroker implements Broker {
@@ -34,15 +40,23 @@ export class AmqpBroker implements Broker {
   private publisherOpening: Promise<AmqpPublisher> | undefined;
   private readonly declared = new Set<string>();
   private readonly subscriptions = new Set<AmqpSubscription>();
+  private replyQueue: AmqpReplyQueue | undefined;
+  /** Why replies can no longer arrive while the connection lives on (the reply queue was deleted). */
+  private repliesLost: string | undefined;
+  private readonly waiters: ReplyWaiters;
 
   /** Checks the options; connects only in {@link start}. */
   constructor(options: AmqpBrokerOptions) {
     this.options = compileAmqpBrokerOptions(options);
     this.topology = new AmqpTopology(this.options.prefix);
     this.logger = this.options.logger.child({ component: 'amqp-broker', prefix: this.options.prefix });
+    this.waiters = new ReplyWaiters(this.logger.child({ channel: 'replies' }));
   }
 
-  /** Connects, opens the publishing channel and declares the exchange. A failed start may be retried. */
+  /**
+   * Connects, opens the publishing channel, declares the exchange and this connection's reply
+   * queue. A failed start may be retried.
+   */
   start(): Promise<void> {
     if (this.closing !== undefined) return Promise.reject(this.unavailable('start'));
     this.starting ??= this.connect().catch((error: unknown) => {
@@ -52,7 +66,10 @@ export class AmqpBroker implements Broker {
     return this.starting;
   }
 
-  /** Cancels subscriptions (waiting for handlers in flight), waits for pending publishes, disconnects. Idempotent. */
+  /**
+   * Cancels subscriptions (waiting for handlers in flight, which may still publish and reply), waits
+   * for pending publishes, rejects the callers still waiting for replies, disconnects. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -73,10 +90,46 @@ export class AmqpBroker implements Broker {
     }
   }
 
-  /** Publishes persistently; resolves on the broker's confirm, rejects with JCT_BROKER_UNAVAILABLE otherwise. */
-  async publish(destination: string, message: Envelope): Promise<void> {
+  /**
+   * Publishes persistently; resolves on the broker's confirm, rejects with JCT_BROKER_UNAVAILABLE
+   * otherwise. `options.replyTo` travels as the AMQP `reply-to` property.
+   */
+  async publish(destination: string, message: Envelope, options: PublishOptions = {}): Promise<void> {
     const publisher = await this.openPublisher(`publish to "${destination}"`);
-    await publisher.publish(destination, message);
+    await publisher.publish(destination, message, options.replyTo);
+  }
+
+  /** The name of this connection's reply queue; throws JCT_BROKER_UNAVAILABLE unless connected. */
+  replyAddress(): string {
+    return this.requireReplyQueue('give a reply address').name;
+  }
+
+  /**
+   * Waits for the reply to `requestId` on this connection's reply queue; rejects with
+   * JCT_REPLY_TIMEOUT after `timeoutMs`, with JCT_BROKER_UNAVAILABLE when the broker closes or
+   * loses its connection first. Throws JCT_BROKER_UNAVAILABLE at once when replies cannot arrive.
+   */
+  expectReply(requestId: string, timeoutMs: number): PendingReply {
+    this.requireReplyQueue(`wait for a reply to message ${requestId}`);
+    return this.waiters.expect(requestId, timeoutMs);
+  }
+
+  /**
+   * Sends a reply through the default exchange to the caller's reply queue: transient, not
+   * mandatory (a caller that has gone is fine: RabbitMQ drops it), confirmed. Rejects with
+   * JCT_BROKER_UNAVAILABLE when it could not be sent. An address that is not one of this prefix's
+   * reply queues is refused with a warning (a worker never writes into other queues on request).
+   */
+  async reply(replyTo: string, reply: Reply): Promise<void> {
+    const content = encodeReply(reply);
+    this.requireConnection(`reply to message ${reply.requestId}`);
+    if (!this.topology.isReplyQueue(replyTo)) {
+      this.logger.warn('Not sending a reply to an address that is not a Junction reply queue of this prefix',
+        { replyTo, requestId: reply.requestId });
+      return;
+    }
+    const publisher = await this.openPublisher(`reply to message ${reply.requestId}`);
+    await publisher.publishReply(replyTo, reply, content);
   }
 
   /** Consumes a declared destination on a channel of its own. */
@@ -124,6 +177,10 @@ export class AmqpBroker implements Broker {
       await this.topology.declareExchange(channel);
       await channel.close();
       await this.openPublisher('start');
+      this.replyQueue = await AmqpReplyQueue.open(connection, this.topology, this.logger, {
+        onReply: (reply) => { this.waiters.deliver(reply); },
+        onLost: (reason) => { this.onRepliesLost(reason); },
+      });
     } catch (error) {
       this.state = 'closing';
       await connection.close().catch(() => undefined);
@@ -141,6 +198,10 @@ export class AmqpBroker implements Broker {
     const wasOpen = this.state === 'open';
     this.state = 'closing';
     await this.publisher?.close();
+    this.waiters.rejectAll((requestId) => brokerUnavailable(
+      `The broker closed before the reply to message ${requestId} arrived.`, undefined, { messageId: requestId }));
+    await this.replyQueue?.close();
+    this.replyQueue = undefined;
     if (wasOpen && connection !== undefined) {
       await connection.close().catch((error: unknown) => {
         this.logger.debug('Connection was already closed', { error: describeAmqpError(error) });
@@ -154,11 +215,36 @@ export class AmqpBroker implements Broker {
   private onConnectionClosed(error: Error | undefined): void {
     this.connection = undefined;
     this.publisher = undefined;
+    this.replyQueue = undefined;
     if (this.state !== 'open') return; // our own close
     this.state = 'lost';
     this.lostReason = error === undefined ? 'closed by the server' : describeAmqpError(error);
-    this.logger.error('Lost the connection to RabbitMQ; publishing fails and consumers are stopped until Junction '
-      + 'is restarted (automatic reconnection is issue #5)', { reason: this.lostReason });
+    this.logger.error('Lost the connection to RabbitMQ; publishing fails, consumers are stopped and replies cannot '
+      + 'arrive until Junction is restarted (automatic reconnection is issue #5)', { reason: this.lostReason });
+    // The reply queue died with the connection: nobody waiting can hear back any more.
+    this.waiters.rejectAll((requestId) => brokerUnavailable(`The connection to RabbitMQ was lost (${this.lostReason}) `
+      + `before the reply to message ${requestId} arrived; its outcome will be in the transaction log.`,
+    undefined, { messageId: requestId }));
+  }
+
+  private onRepliesLost(reason: string): void {
+    if (this.state !== 'open') return; // closing, or the connection's loss is reported by onConnectionClosed
+    this.repliesLost = reason;
+    this.logger.error('Replies cannot arrive any more: callers waiting for them fail until Junction is restarted '
+      + '(automatic recovery is issue #5)', { reason, replyQueue: this.replyQueue?.name });
+    this.waiters.rejectAll((requestId) => brokerUnavailable(
+      `No reply to message ${requestId} can arrive: ${reason}; its outcome will be in the transaction log.`,
+      undefined, { messageId: requestId }));
+  }
+
+  private requireReplyQueue(action: string): AmqpReplyQueue {
+    const connection = this.requireConnection(action);
+    if (this.closing !== undefined) throw brokerUnavailable(`Cannot ${action}: the broker is closing.`);
+    if (this.repliesLost !== undefined) {
+      throw brokerUnavailable(`Cannot ${action}: replies cannot arrive any more (${this.repliesLost}); restart Junction.`);
+    }
+    if (this.replyQueue === undefined || connection !== this.connection) throw this.unavailable(action);
+    return this.replyQueue;
   }
 
   private async openPublisher(action: string): Promise<AmqpPublisher> {

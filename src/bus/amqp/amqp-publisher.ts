@@ -1,4 +1,5 @@
-import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
+import type { Reply } from '../../core/broker';
 import { encodeEnvelope, type Envelope } from '../../core/envelope';
 import type { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
@@ -7,7 +8,16 @@ import { brokerUnavailable, describeAmqpError } from './amqp-errors';
 /** One publish waiting for the broker's verdict. */
 interface Pending {
   readonly messageId: string;
-  readonly destination: string;
+  /** Where it goes: a destination (route id) on the exchange, or a reply queue on the default exchange. */
+  readonly routingKey: string;
+  readonly exchange: string;
+  /** Names it in errors: `message <id> for "<destination>"`, `the reply to message <id> for "<queue>"`. */
+  readonly label: string;
+  /** The end of an error sentence: what the caller may do about it. */
+  readonly hint: string;
+  readonly details: Record<string, string>;
+  /** Mandatory publishes may come back as `basic.return`; only they are matched against returns. */
+  readonly mandatory: boolean;
   /** Set by a `return` (unroutable); the ack that follows then rejects instead of resolving. */
   returned: string | undefined;
   settled: boolean;
@@ -17,8 +27,9 @@ interface Pending {
 }
 
 /**
- * Publishes over one confirm channel. A publish resolves on the broker's ack and rejects (always
- * JCT_BROKER_UNAVAILABLE) on a nack, on a `return` (mandatory: no queue bound for the
+ * Publishes over one confirm channel: messages to destinations (persistent, mandatory) and replies
+ * to reply queues (transient, not mandatory). A publish resolves on the broker's ack and rejects
+ * (always JCT_BROKER_UNAVAILABLE) on a nack, on a `return` (mandatory: no queue bound for the
  * destination), when the channel or connection closes first, or after `timeoutMs`. When amqplib's
  * write buffer is full (`publish` returns false) later writes wait for `drain`.
  */
@@ -57,19 +68,43 @@ export class AmqpPublisher {
   }
 
   /** Publishes persistently and mandatory; resolves on the broker's ack. */
-  publish(destination: string, envelope: Envelope): Promise<void> {
-    const content = encodeEnvelope(envelope);
+  publish(destination: string, envelope: Envelope, replyTo?: string): Promise<void> {
+    return this.send({
+      messageId: envelope.id, routingKey: destination, exchange: this.exchange, mandatory: true,
+      label: `message ${envelope.id} for "${destination}"`, details: { destination },
+      hint: 'The message may or may not be stored: retry it (delivery is at-least-once).',
+    }, encodeEnvelope(envelope), {
+      persistent: true,
+      correlationId: envelope.correlationId,
+      ...(replyTo === undefined ? {} : { replyTo }),
+    });
+  }
+
+  /**
+   * Sends a reply to a reply queue through the default exchange: not persistent (the queue is not
+   * durable and its caller waits in memory), not mandatory (a caller that has gone is fine); resolves
+   * on the broker's ack, which for an unroutable message comes at once.
+   */
+  publishReply(replyTo: string, reply: Reply, content: Buffer): Promise<void> {
+    return this.send({
+      messageId: `reply:${reply.requestId}`, routingKey: replyTo, exchange: '', mandatory: false,
+      label: `the reply to message ${reply.requestId} for "${replyTo}"`, details: { replyTo, messageId: reply.requestId },
+      hint: 'The reply may or may not have reached its caller (replies are best effort).',
+    }, content, { persistent: false, correlationId: reply.requestId });
+  }
+
+  private send(target: Omit<Pending, 'returned' | 'settled' | 'resolve' | 'reject' | 'timer'>, content: Buffer,
+    properties: Options.Publish): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const entry: Pending = { messageId: envelope.id, destination, returned: undefined, settled: false, resolve, reject };
+      const entry: Pending = { ...target, returned: undefined, settled: false, resolve, reject };
       entry.timer = setTimeout(() => {
         this.settle(entry, brokerUnavailable(
-          `RabbitMQ did not confirm message ${entry.messageId} for "${destination}" within ${this.timeoutMs} ms; `
-          + 'it may be overloaded (resource alarm) or unreachable. The message may or may not be stored: retry it.',
-          undefined, { destination }));
+          `RabbitMQ did not confirm ${entry.label} within ${this.timeoutMs} ms; `
+          + `it may be overloaded (resource alarm) or unreachable. ${entry.hint}`, undefined, entry.details));
       }, this.timeoutMs);
       this.pending.add(entry);
-      this.byMessageId.set(entry.messageId, [...(this.byMessageId.get(entry.messageId) ?? []), entry]);
-      void this.write(entry, envelope, content);
+      if (entry.mandatory) this.byMessageId.set(entry.messageId, [...(this.byMessageId.get(entry.messageId) ?? []), entry]);
+      void this.write(entry, content, properties);
     });
   }
 
@@ -85,7 +120,7 @@ export class AmqpPublisher {
     }
   }
 
-  private async write(entry: Pending, envelope: Envelope, content: Buffer): Promise<void> {
+  private async write(entry: Pending, content: Buffer, properties: Options.Publish): Promise<void> {
     while (this.drained !== undefined && !entry.settled) await this.drained;
     if (entry.settled) return; // timed out or closed while waiting for room
     if (this.closed) {
@@ -93,11 +128,10 @@ export class AmqpPublisher {
       return;
     }
     try {
-      const hasRoom = this.channel.publish(this.exchange, entry.destination, content, {
-        persistent: true,
-        mandatory: true,
-        messageId: envelope.id,
-        correlationId: envelope.correlationId,
+      const hasRoom = this.channel.publish(entry.exchange, entry.routingKey, content, {
+        ...properties,
+        mandatory: entry.mandatory,
+        messageId: entry.messageId,
         contentType: 'application/json',
         contentEncoding: 'utf-8',
         timestamp: Math.floor(Date.now() / 1000),
@@ -107,8 +141,7 @@ export class AmqpPublisher {
         if (error === null || error === undefined) this.settle(entry, undefined);
         else if (!(error instanceof Error && error.message === 'message nacked')) this.settle(entry, this.closedError(entry));
         else this.settle(entry, brokerUnavailable(
-          `RabbitMQ refused message ${entry.messageId} for "${entry.destination}" (nack); it may be short of resources. Retry later.`,
-          error, { destination: entry.destination }));
+          `RabbitMQ refused ${entry.label} (nack); it may be short of resources. Retry later.`, error, entry.details));
       });
       if (!hasRoom && this.drained === undefined) {
         this.logger.debug('amqplib write buffer is full; further publishes wait for drain');
@@ -116,9 +149,7 @@ export class AmqpPublisher {
       }
     } catch (error) {
       // amqplib throws synchronously once the channel or connection is closing or closed.
-      this.settle(entry, brokerUnavailable(
-        `Cannot publish message ${entry.messageId} to "${entry.destination}": ${describeAmqpError(error)}.`, error,
-        { destination: entry.destination }));
+      this.settle(entry, brokerUnavailable(`Cannot publish ${entry.label}: ${describeAmqpError(error)}.`, error, entry.details));
     }
   }
 
@@ -127,16 +158,18 @@ export class AmqpPublisher {
     entry.settled = true;
     clearTimeout(entry.timer);
     this.pending.delete(entry);
-    const sameId = (this.byMessageId.get(entry.messageId) ?? []).filter((other) => other !== entry);
-    if (sameId.length > 0) this.byMessageId.set(entry.messageId, sameId);
-    else this.byMessageId.delete(entry.messageId);
+    if (entry.mandatory) {
+      const sameId = (this.byMessageId.get(entry.messageId) ?? []).filter((other) => other !== entry);
+      if (sameId.length > 0) this.byMessageId.set(entry.messageId, sameId);
+      else this.byMessageId.delete(entry.messageId);
+    }
 
     if (error !== undefined) entry.reject(error);
     else if (entry.returned !== undefined) {
       entry.reject(brokerUnavailable(
-        `No queue is bound for destination "${entry.destination}" on exchange ${this.exchange}, so RabbitMQ returned `
+        `No queue is bound for destination "${entry.routingKey}" on exchange ${this.exchange}, so RabbitMQ returned `
         + `message ${entry.messageId} (${entry.returned}). Declare the destination before publishing to it.`,
-        undefined, { destination: entry.destination }));
+        undefined, entry.details));
     } else entry.resolve();
   }
 
@@ -149,7 +182,7 @@ export class AmqpPublisher {
     const id: unknown = message.properties.messageId;
     const routingKey = message.fields.routingKey;
     const entry = typeof id === 'string'
-      ? this.byMessageId.get(id)?.find((p) => p.returned === undefined && p.destination === routingKey)
+      ? this.byMessageId.get(id)?.find((p) => p.returned === undefined && p.routingKey === routingKey)
       : undefined;
     // A basic.return carries replyCode/replyText, which amqplib's MessageFields type does not list.
     const fields = message.fields as unknown as { replyCode?: unknown; replyText?: unknown };
@@ -178,8 +211,6 @@ export class AmqpPublisher {
   private closedError(entry: Pending): JunctionError {
     return brokerUnavailable(
       `The channel to RabbitMQ closed${this.closeReason === undefined ? '' : ` (${this.closeReason})`} before it `
-      + `confirmed message ${entry.messageId} for "${entry.destination}"; `
-      + 'the message may or may not be stored: retry it (delivery is at-least-once).', undefined,
-      { destination: entry.destination });
+      + `confirmed ${entry.label}. ${entry.hint}`, undefined, entry.details);
   }
 }

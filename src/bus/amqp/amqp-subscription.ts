@@ -113,7 +113,10 @@ export class AmqpSubscription implements Subscription {
       return;
     }
     try {
-      await this.handler(envelope, { redelivered: message.fields.redelivered });
+      const replyTo: unknown = message.properties.replyTo;
+      await this.handler(envelope, typeof replyTo === 'string' && replyTo !== ''
+        ? { redelivered: message.fields.redelivered, replyTo }
+        : { redelivered: message.fields.redelivered });
       this.settle(message, 'ack');
     } catch (error) {
       this.options.logger.warn('Message handler failed; the message goes back to the queue', {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Channel } from 'amqplib';
 import { JunctionError } from '../../core/errors';
 import { amqpReplyCode, brokerUnavailable, describeAmqpError } from './amqp-errors';
@@ -16,11 +17,14 @@ const MAX_NAME_BYTES = 255;
 /**
  * Junction's RabbitMQ objects for one prefix: a durable direct exchange `<prefix>.messages` and,
  * per destination (route id), a durable classic queue `<prefix>.route.<destination>` bound to it
- * with the destination as routing key.
+ * with the destination as routing key; per connection, an exclusive reply queue
+ * `<prefix>.reply.<uuid>` that RabbitMQ deletes with the connection.
  */
 export class AmqpTopology {
   /** The exchange every message is published to. */
   readonly exchange: string;
+  /** How every reply queue's name starts; a reply is only ever sent to a queue named so. */
+  readonly replyQueuePrefix: string;
 
   constructor(readonly prefix: string) {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(prefix)) {
@@ -28,6 +32,30 @@ export class AmqpTopology {
         `The RabbitMQ name prefix must be 1-100 letters, digits, ".", "_" or "-" (got "${prefix}").`);
     }
     this.exchange = `${prefix}.messages`;
+    this.replyQueuePrefix = `${prefix}.reply.`;
+  }
+
+  /** A fresh name for a connection's reply queue. */
+  newReplyQueue(): string {
+    return `${this.replyQueuePrefix}${randomUUID()}`;
+  }
+
+  /** True when `address` can be one of this prefix's reply queues (replies go nowhere else). */
+  isReplyQueue(address: string): boolean {
+    return address.length > this.replyQueuePrefix.length && address.startsWith(this.replyQueuePrefix)
+      && Buffer.byteLength(address, 'utf8') <= MAX_NAME_BYTES;
+  }
+
+  /**
+   * Declares a reply queue: exclusive to this connection (RabbitMQ deletes it when the connection
+   * closes or dies), auto-delete, not durable, classic.
+   */
+  async declareReplyQueue(channel: Channel, queue: string): Promise<void> {
+    try {
+      await channel.assertQueue(queue, { durable: false, exclusive: true, autoDelete: true, arguments: { 'x-queue-type': 'classic' } });
+    } catch (error) {
+      throw declarationError(`reply queue ${queue}`, 'an exclusive, auto-delete classic queue', error);
+    }
   }
 
   /** The queue holding a destination's messages; throws when the name would be too long for AMQP. */

@@ -1,8 +1,13 @@
-import type { Broker, ConsumeOptions, MessageHandler, Subscription } from '../../core/broker';
+import { randomUUID } from 'node:crypto';
+import type {
+  Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, Reply, Subscription,
+} from '../../core/broker';
 import { encodeEnvelope, type Envelope } from '../../core/envelope';
-import { JunctionError } from '../../core/errors';
+import { describeError, JunctionError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import { checkPrefetch } from '../consume-options';
+import { decodeReply, encodeReply } from '../reply-codec';
+import { ReplyWaiters } from '../reply-waiters';
 import { MemoryQueue } from './memory-queue';
 
 /** Options for {@link MemoryBroker}. */
@@ -18,7 +23,8 @@ type State = 'new' | 'open' | 'closing' | 'closed';
  * The embedded, in-process bus (the default when no RabbitMQ is configured): one process, not
  * durable — messages not yet handled are lost when the process stops. Same delivery semantics as
  * AmqpBroker: declared destinations, competing consumers, prefetch, redelivery after a failed
- * handler, handlers always run asynchronously.
+ * handler, handlers always run asynchronously. Replies (request-reply) go through the same wire
+ * form as on RabbitMQ and are delivered on a later turn of the event loop.
  */
 export class MemoryBroker implements Broker {
   private state: State = 'new';
@@ -26,6 +32,9 @@ export class MemoryBroker implements Broker {
   private readonly requeueDelayMs: number;
   private readonly logger: Logger;
   private closing: Promise<void> | undefined;
+  /** This instance's reply address: replies sent to any other address are dropped. */
+  private readonly address = `memory-reply.${randomUUID()}`;
+  private readonly waiters: ReplyWaiters;
 
   constructor(options: MemoryBrokerOptions = {}) {
     const delay = options.requeueDelayMs ?? 1000;
@@ -34,6 +43,7 @@ export class MemoryBroker implements Broker {
     }
     this.requeueDelayMs = delay;
     this.logger = (options.logger ?? silentLogger).child({ component: 'memory-broker' });
+    this.waiters = new ReplyWaiters(this.logger.child({ replies: this.address }));
   }
 
   /** Opens the broker (nothing to connect to). */
@@ -44,7 +54,7 @@ export class MemoryBroker implements Broker {
     this.state = 'open';
   }
 
-  /** Cancels every subscription (waiting for handlers in flight) and drops waiting messages. */
+  /** Cancels every subscription (waiting for handlers in flight), drops waiting messages, rejects reply waiters. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -61,9 +71,32 @@ export class MemoryBroker implements Broker {
   }
 
   /** Queues the message; resolves once it is queued (there is nothing more durable to wait for). */
-  async publish(destination: string, message: Envelope): Promise<void> {
+  async publish(destination: string, message: Envelope, options: PublishOptions = {}): Promise<void> {
     this.assertOpen(`publish to "${destination}"`);
-    this.queueOf(destination, 'publish to').enqueue(encodeEnvelope(message));
+    this.queueOf(destination, 'publish to').enqueue(encodeEnvelope(message), options.replyTo);
+  }
+
+  /** This instance's reply address (a unique string). */
+  replyAddress(): string {
+    this.assertOpen('give a reply address');
+    return this.address;
+  }
+
+  /** Waits for the reply to `requestId`; rejects with JCT_REPLY_TIMEOUT after `timeoutMs`. Throws when not open. */
+  expectReply(requestId: string, timeoutMs: number): PendingReply {
+    this.assertOpen(`wait for a reply to message ${requestId}`);
+    return this.waiters.expect(requestId, timeoutMs);
+  }
+
+  /**
+   * Delivers the reply (through its wire form) to this instance's waiters on a later turn of the
+   * event loop. A reply to another address, or that nobody waits for, is dropped with a debug line.
+   * Allowed while closing, so handlers still in flight can answer.
+   */
+  async reply(replyTo: string, reply: Reply): Promise<void> {
+    if (this.state !== 'open' && this.state !== 'closing') this.assertOpen(`reply to message ${reply.requestId}`);
+    const data = encodeReply(reply);
+    setImmediate(() => { this.receiveReply(replyTo, data); });
   }
 
   /** Adds a competing consumer to a declared destination. */
@@ -73,10 +106,29 @@ export class MemoryBroker implements Broker {
     return this.queueOf(destination, 'consume').subscribe(handler, options.prefetch);
   }
 
+  private receiveReply(replyTo: string, data: Buffer): void {
+    if (replyTo !== this.address) {
+      this.logger.debug('Dropping a reply to an unknown address (the caller has gone)', { replyTo });
+      return;
+    }
+    let reply: Reply;
+    try {
+      reply = decodeReply(data);
+    } catch (error) {
+      this.logger.warn('Dropping a malformed reply', { error: describeError(error) });
+      return;
+    }
+    this.waiters.deliver(reply);
+  }
+
   private async shutdown(): Promise<void> {
     this.state = 'closing';
     const queues = [...this.queues.values()];
     await Promise.all(queues.flatMap((queue) => queue.consumers().map((consumer) => consumer.cancel())));
+    // Replies the last handlers sent are delivered on the next turn; then nobody can answer any more.
+    await new Promise<void>((resolve) => { setImmediate(resolve); });
+    this.waiters.rejectAll((requestId) => new JunctionError('JCT_BROKER_UNAVAILABLE',
+      `The in-process broker closed before the reply to message ${requestId} arrived.`, { details: { messageId: requestId } }));
     const dropped = queues.reduce((sum, queue) => sum + queue.depth, 0);
     if (dropped > 0) this.logger.warn('In-process broker closed with messages not yet handled; they are lost', { dropped });
     this.queues.clear();

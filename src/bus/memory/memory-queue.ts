@@ -20,15 +20,15 @@ export class MemoryQueue implements MessageSource {
     return this.messages.length;
   }
 
-  /** Appends a newly published message. */
-  enqueue(data: Buffer): void {
-    this.messages.push({ data, redelivered: false });
+  /** Appends a newly published message (with the caller's reply address for a request-reply message). */
+  enqueue(data: Buffer, replyTo?: string): void {
+    this.messages.push({ data, redelivered: false, ...(replyTo === undefined ? {} : { replyTo }) });
     this.schedule();
   }
 
   /** Puts a message a consumer gave back at the head of the queue, marked redelivered. */
   requeue(message: QueuedMessage): void {
-    this.messages.unshift({ data: message.data, redelivered: true });
+    this.messages.unshift({ ...message, redelivered: true });
     this.schedule();
   }
 

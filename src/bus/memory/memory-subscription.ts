@@ -9,6 +9,8 @@ export interface QueuedMessage {
   readonly data: Buffer;
   /** True once a consumer has had it and given it back. */
   readonly redelivered: boolean;
+  /** Where the caller waits for the answer (request-reply), as given to publish. */
+  readonly replyTo?: string;
 }
 
 /** What a subscription needs from its queue (kept narrow so the two files do not import each other). */
@@ -69,7 +71,10 @@ export class MemorySubscription implements Subscription {
     }
     if (envelope !== undefined) {
       try {
-        await this.handler(envelope, { redelivered: message.redelivered });
+        const delivery = message.replyTo === undefined
+          ? { redelivered: message.redelivered }
+          : { redelivered: message.redelivered, replyTo: message.replyTo };
+        await this.handler(envelope, delivery);
       } catch (error) {
         this.logger.warn('Message handler failed; the message goes back to the queue', {
           messageId: envelope.id, retryInMs: this.requeueDelayMs, error: describeError(error),

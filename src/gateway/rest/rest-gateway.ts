@@ -1,5 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
-import { createEnvelope } from '../../core/envelope';
+import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { createEnvelope, type MessagePattern } from '../../core/envelope';
+import { DEADLINE_HEADER } from '../../core/headers';
 import { JunctionError } from '../../core/errors';
 import { getByPointer } from '../../core/json-pointer';
 import type { TransactionLog } from '../../core/transaction-log';
@@ -8,6 +10,7 @@ import type { CompiledRoutes } from '../../routes/compiled-route';
 import { assertValid } from '../../validators/json-schema-validator';
 import type { MessageIntake } from '../message-intake';
 import { toMessageView } from './message-view';
+import { buildOpenApi } from './openapi';
 
 /** Mount point of the REST gateway. */
 export const REST_BASE = '/api/v1';
@@ -18,6 +21,8 @@ export interface RestGatewayDeps {
   readonly intake: MessageIntake;
   readonly log: TransactionLog;
   readonly bodyLimitBytes: number;
+  /** Junction's version, for the OpenAPI document. */
+  readonly version: string;
 }
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
@@ -37,22 +42,58 @@ function parseJsonBody(req: Request): unknown {
   }
 }
 
-function acceptHandler(entry: RestEntry, deps: RestGatewayDeps) {
+/**
+ * Path parameters (`/customers/{customerId}`) become fields of the body, so a route sees one
+ * JSON document whichever way it came in. A body that names a different value is refused.
+ */
+function withPathParams(text: string, params: Record<string, string>): string {
+  const names = Object.keys(params);
+  if (names.length === 0) return text;
+  let document: unknown;
+  try {
+    document = parseLossless(text);
+  } catch (error) {
+    throw new JunctionError('JCT_REQUEST_MALFORMED', `Request body is not valid JSON: ${(error as Error).message}.`);
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new JunctionError('JCT_VALIDATION_FAILED', 'Request body must be a JSON object.', { violations: [{ path: '', message: 'must be an object' }] });
+  }
+  const record = document as Record<string, unknown>;
+  const conflicts = names.filter((name) => Object.prototype.hasOwnProperty.call(record, name) && String(record[name]) !== params[name]);
+  if (conflicts.length > 0) {
+    throw new JunctionError('JCT_VALIDATION_FAILED', `The body's ${conflicts.join(', ')} differs from the URL's.`, {
+      violations: conflicts.map((name) => ({ path: `/${name}`, message: `must equal the value in the URL ("${params[name]}") or be left out` })),
+    });
+  }
+  for (const name of names) Object.defineProperty(record, name, { value: params[name], enumerable: true, writable: true, configurable: true });
+  return String(stringifyLossless(record));
+}
+
+function entryHandler(entry: RestEntry, pattern: MessagePattern, replyTimeoutMs: number, deps: RestGatewayDeps) {
   return async (req: Request, res: Response): Promise<void> => {
-    const parsed = parseJsonBody(req);
+    parseJsonBody(req);
+    const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
+    const body = withPathParams(req.body as string, params);
+    const parsed: unknown = JSON.parse(body);
     if (entry.check) assertValid(entry.check(parsed), 'Request body');
     const key = entry.businessKey ? getByPointer(parsed, entry.businessKey) : undefined;
     const correlation = req.header('x-correlation-id');
     const message = createEnvelope({
       routeId: entry.routeId,
-      pattern: 'one-way',
+      pattern,
       source: `rest:${entry.method} ${REST_BASE}${entry.path}`,
       contentType: 'application/json',
-      body: req.body as string,
-      headers: Object.fromEntries(Object.entries(req.params).map(([k, v]) => [`path.${k}`, String(v)])),
+      body,
+      headers: pattern === 'request-reply' ? { [DEADLINE_HEADER]: new Date(Date.now() + replyTimeoutMs).toISOString() } : {},
       ...(correlation && CORRELATION_ID.test(correlation) ? { correlationId: correlation } : {}),
       ...(typeof key === 'string' || typeof key === 'number' ? { businessKey: String(key).slice(0, 128) } : {}),
     });
+    res.setHeader('X-Junction-Message-Id', message.id);
+    if (pattern === 'request-reply') {
+      const reply = await deps.intake.request(message, replyTimeoutMs);
+      res.status(200).type(reply.contentType).send(reply.body);
+      return;
+    }
     await deps.intake.accept(message);
     const location = `${REST_BASE}/messages/${message.id}`;
     res.status(202).location(location).json({ messageId: message.id, status: 'QUEUED', location });
@@ -70,10 +111,11 @@ export function createRestGateway(deps: RestGatewayDeps): Router {
   for (const route of deps.routes.routes) {
     const entry = route.rest;
     if (!entry) continue;
-    if (route.pattern !== 'one-way') continue; // request-reply REST entries arrive with the sync path (issue 3)
     const method = entry.method.toLowerCase() as 'post' | 'put' | 'patch';
-    router[method](entry.path, readBody, acceptHandler(entry, deps));
+    router[method](entry.path, readBody, entryHandler(entry, route.pattern, route.replyTimeoutMs, deps));
   }
+  const openapi = JSON.stringify(buildOpenApi(deps.routes, deps.version));
+  router.get('/openapi.json', (_req: Request, res: Response) => { res.type('application/json').send(openapi); });
   router.get('/messages/:id', async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const record = UUID.test(id) ? await deps.log.load(id.toLowerCase()) : undefined;

@@ -61,10 +61,10 @@ describe('compileRoutes', () => {
     const text = error.message;
     expect(text).to.contain(':4:10 endpoints.oa.url: must match');
     expect(text).to.contain(':5:16 endpoints.oa.timeoutMs: must be >= 1');
-    expect(text).to.contain(':7:11 endpoints.erp.type: "carrier-pigeon" is not a known endpoint type (known: http)');
+    expect(text).to.contain(`:7:11 endpoints.erp.type: "carrier-pigeon" is not a known endpoint type (known: ${createEndpointRegistry().types().join(', ')})`);
     expect(text).to.contain('routes[0].steps[0].rooot: is not a known setting');
     expect(text).to.contain('routes[0].steps[0]: must have "root"');
-    expect(text).to.contain(':14:15 routes[0].steps[1].type: "xml-to-yaml" is not a known step type (known: json-schema, json-to-xml)');
+    expect(text).to.contain(':14:15 routes[0].steps[1].type: "xml-to-yaml" is not a known step type (known: json-schema, json-to-xml, map)');
     expect(text).to.contain(':15:14 routes[0].to[1]: endpoint "fax" is not defined under "endpoints" (defined: oa, erp)');
   });
 
