@@ -3,8 +3,9 @@
 #   1. install (apt-get, where missing) and start RabbitMQ and MariaDB on loopback — scripts/services.sh;
 #   2. build (strict TypeScript; a type error fails the run);
 #   3. check imports: no cycles, layers import one way (.dependency-cruiser.cjs);
-#   4. run unit, contract, integration and e2e tests against the real servers (.mocharc.cjs);
-#   5. stop the servers if this run started them (servers that were already up are left alone).
+#   4. install the independent SOAP clients the tests drive (python3-zeep, xmllint) — scripts/test-tools.sh;
+#   5. run unit, contract, integration and e2e tests against the real servers (.mocharc.cjs);
+#   6. stop the servers if this run started them (servers that were already up are left alone).
 # Extra arguments go to mocha, e.g. `npm test -- --grep broker`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,8 @@ else
   . "$(bash scripts/services.sh env)"
   set +a
 fi
+
+bash scripts/test-tools.sh
 
 echo "[test] building" >&2
 npx --no-install tsc -p tsconfig.json

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the independent SOAP clients and tools the test suite drives, where missing:
+#   python3-zeep   a Python SOAP client (run with Debian's /usr/bin/python3, which has it)
+#   libxml2-utils  xmllint, to validate responses against the published XSDs
+# Needs root for apt-get (as CI and the developers' machines run). Idempotent and quick when present.
+set -euo pipefail
+
+missing=()
+/usr/bin/python3 -c 'import zeep' >/dev/null 2>&1 || missing+=(python3-zeep)
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "[test-tools] installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+  echo "[test-tools] ERROR: ${missing[*]} missing and not root; install them: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+  apt-get update >/dev/null
+  apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+}

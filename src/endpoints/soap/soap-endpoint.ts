@@ -1,0 +1,174 @@
+import path from 'node:path';
+import { Client } from 'soap';
+import type { Endpoint, EndpointContext, EndpointReply } from '../../core/endpoint';
+import type { Envelope } from '../../core/envelope';
+import { describeError, JunctionError } from '../../core/errors';
+import { ATTEMPT_HEADER, CORRELATION_ID_HEADER, MESSAGE_ID_HEADER } from '../../core/headers';
+import type { SoapEndpointOptions } from './soap-endpoint-options';
+import { errorForSoapCall } from './soap-error-mapper';
+import { resultToJson, toSoapArguments, type SoapArguments } from './soap-values';
+import { describeLocation, sharedWsdlCache, type WsdlCache } from './wsdl-cache';
+
+/** Namespace of Junction's SOAP headers; the WSDLs of the legacy systems declare `jh:MessageId` in it. */
+export const JUNCTION_HEADERS_NS = 'urn:junction:headers:v1';
+
+/** What a `soap` endpoint is built with besides its options. */
+export interface SoapEndpointContext {
+  /** Directory a relative `wsdl` path is resolved against (the configuration file's). */
+  readonly baseDir?: string;
+  /** Where parsed WSDLs are shared; default: the process-wide cache. */
+  readonly wsdlCache?: WsdlCache;
+}
+
+/** node-soap's callback-style operation method. */
+type SoapMethod = (
+  args: SoapArguments,
+  callback: (error: unknown, result: unknown) => void,
+  options: Record<string, unknown>,
+  extraHeaders: Record<string, string>,
+) => void;
+
+/** The operation picked at start(): where it lives in the WSDL and whether it answers. */
+interface BoundOperation {
+  readonly call: SoapMethod;
+  readonly hasOutput: boolean;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/**
+ * Calls one operation of a SOAP service per message (node-soap's client). start() parses the WSDL
+ * once, through a cache shared by every endpoint in the process, and binds the operation; send()
+ * turns the JSON body into the request element (numbers keep their exact digits), adds the message
+ * id as the `jh:MessageId` SOAP header and the `X-Junction-*` HTTP headers, and answers the result
+ * as JSON, again with exact numbers.
+ */
+export class SoapEndpoint implements Endpoint {
+  private operation: BoundOperation | undefined;
+  private closing = new AbortController();
+  /** Message id of each call's arguments, read by the SOAP header function while it writes that call's envelope. */
+  private readonly messageIds = new WeakMap<object, string>();
+  private readonly wsdlCache: WsdlCache;
+  private readonly baseDir: string | undefined;
+
+  constructor(readonly name: string, private readonly options: SoapEndpointOptions, context: SoapEndpointContext = {}) {
+    this.wsdlCache = context.wsdlCache ?? sharedWsdlCache;
+    this.baseDir = context.baseDir;
+  }
+
+  /** Loads (or reuses) the WSDL, builds the client and finds the operation. */
+  async start(): Promise<void> {
+    if (this.operation) return;
+    const location = this.wsdlLocation();
+    let wsdl;
+    try {
+      wsdl = await this.wsdlCache.load(location);
+    } catch (error) {
+      throw this.wsdlLoadError(location, error);
+    }
+    const client = new Client(wsdl, this.options.url);
+    if (this.options.messageIdHeader) {
+      client.addSoapHeader((_method: unknown, _location: unknown, _action: unknown, args: unknown) => {
+        const id = typeof args === 'object' && args !== null ? this.messageIds.get(args) : undefined;
+        return id === undefined ? '' : `<jh:MessageId xmlns:jh="${JUNCTION_HEADERS_NS}">${escapeXml(id)}</jh:MessageId>`;
+      });
+    }
+    this.operation = this.bindOperation(client);
+    this.closing = new AbortController();
+  }
+
+  /** Abandons calls in flight; the parsed WSDL stays cached for other endpoints. */
+  async close(): Promise<void> {
+    this.operation = undefined;
+    this.closing.abort();
+  }
+
+  async send(message: Envelope, context: EndpointContext): Promise<EndpointReply> {
+    const operation = this.operation;
+    if (!operation) throw new Error(`Endpoint "${this.name}" used before start()`);
+    const args = toSoapArguments(message, this.name);
+    this.messageIds.set(args, message.id);
+    const headers: Record<string, string> = {
+      ...this.options.headers,
+      [MESSAGE_ID_HEADER]: message.id,
+      [CORRELATION_ID_HEADER]: message.correlationId,
+      [ATTEMPT_HEADER]: String(message.attempt),
+    };
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const closing = this.closing.signal;
+    let result: unknown;
+    try {
+      result = await new Promise<unknown>((resolve, reject) => {
+        operation.call(args, (error, value) => (error ? reject(error) : resolve(value)), { signal: AbortSignal.any([timeout, closing]) }, headers);
+      });
+    } catch (error) {
+      const mapped = errorForSoapCall({
+        endpoint: this.name,
+        operation: this.options.operation,
+        timeoutMs: this.options.timeoutMs,
+        timedOut: timeout.aborted,
+        closed: closing.aborted,
+      }, error);
+      if (mapped.code === 'JCT_INTERNAL') {
+        context.logger.error('SOAP call failed unexpectedly', { endpoint: this.name, messageId: message.id, error: describeError(error) });
+      }
+      throw mapped;
+    }
+    if (operation.hasOutput && result === undefined) {
+      throw new JunctionError('JCT_ENDPOINT_SERVER_ERROR', `Endpoint "${this.name}" answered ${this.options.operation} without its response element`, {
+        details: { endpoint: this.name, operation: this.options.operation },
+      });
+    }
+    return { contentType: 'application/json', body: resultToJson(result) };
+  }
+
+  /** The WSDL's absolute path or URL. */
+  private wsdlLocation(): string {
+    const { wsdl } = this.options;
+    if (isUrl(wsdl) || path.isAbsolute(wsdl)) return wsdl;
+    if (this.baseDir === undefined) {
+      throw new JunctionError('JCT_CONFIG_INVALID', `Endpoint "${this.name}": wsdl "${wsdl}" must be an absolute path or an http(s) URL.`);
+    }
+    return path.resolve(this.baseDir, wsdl);
+  }
+
+  private wsdlLoadError(location: string, error: unknown): JunctionError {
+    const where = describeLocation(location);
+    const details = { endpoint: this.name, wsdl: where };
+    if (isUrl(location)) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const reason = typeof code === 'string' ? code : 'no usable WSDL';
+      return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.name}" cannot fetch its WSDL ${where} (${reason})`, { details, cause: error });
+    }
+    const code = (error as { code?: unknown } | null)?.code;
+    const reason = typeof code === 'string' ? code : 'not a readable WSDL';
+    return new JunctionError('JCT_CONFIG_REFERENCE', `Endpoint "${this.name}" cannot load its WSDL ${where} (${reason})`, { details, cause: error });
+  }
+
+  /** Finds the operation in the WSDL's services and ports (`port` picks one when several offer it). */
+  private bindOperation(client: Client): BoundOperation {
+    const wanted = this.options.operation;
+    const description = client.describe() as Record<string, Record<string, Record<string, { output?: unknown }>>>;
+    const known = new Set<string>();
+    for (const [service, ports] of Object.entries(description)) {
+      for (const [port, operations] of Object.entries(ports)) {
+        for (const name of Object.keys(operations)) known.add(name);
+        const described = operations[wanted];
+        if (!described || (this.options.port !== undefined && port !== this.options.port)) continue;
+        const call = (client as unknown as Record<string, Record<string, Record<string, SoapMethod | undefined>>>)[service]?.[port]?.[wanted];
+        if (typeof call !== 'function') continue;
+        const output = described.output;
+        const hasOutput = typeof output === 'object' && output !== null;
+        return { call, hasOutput };
+      }
+    }
+    const inPort = this.options.port === undefined ? '' : ` in port "${this.options.port}"`;
+    throw new JunctionError('JCT_CONFIG_INVALID', `Endpoint "${this.name}": the WSDL has no operation "${wanted}"${inPort} (operations: ${[...known].sort().join(', ') || 'none'}).`);
+  }
+}
