@@ -14,6 +14,8 @@ import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
 import { requestId } from './gateway/http/request-id';
 import { MessageIntake } from './gateway/message-intake';
+import { checkSoapBindings, createSoapDispatch } from './gateway/soap-dispatch';
+import { createSoapGateway } from './gateway/soap/soap-gateway';
 import { createRestGateway, REST_BASE } from './gateway/rest/rest-gateway';
 import { compileRoutes } from './routes/compile-routes';
 import type { CompiledRoutes } from './routes/compiled-route';
@@ -79,11 +81,20 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch });
   const intake = new MessageIntake({ log, broker, logger });
 
+  const soap = role === 'worker' || routes.soapServices.length === 0 ? undefined : createSoapGateway({
+    services: routes.soapServices,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    dispatch: createSoapDispatch({ routes, intake, log }),
+    logger,
+  });
+  if (soap) checkSoapBindings(routes, soap.services);
+
   const http = express();
   http.disable('x-powered-by');
   http.set('query parser', 'simple');
   http.use(requestId);
   http.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  if (soap) http.use(soap);
   if (role !== 'worker') {
     http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes, version: JUNCTION_VERSION }));
   }
@@ -99,6 +110,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     await broker.declare(routes.routes.map((r) => r.id));
     await Promise.all([...routes.endpoints.values()].map((e) => e.start()));
     await worker?.start();
+    await soap?.ready;
     const port = options.port ?? config.server.port;
     server = await new Promise<Server>((resolve, reject) => {
       const s = http.listen(port, config.server.host, () => resolve(s));
@@ -120,6 +132,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
         await stopped;
       }
       await worker?.close();
+      await soap?.close();
       await broker.close();
       await Promise.all([...routes.endpoints.values()].map((e) => e.close()));
       await log.close();

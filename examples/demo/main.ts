@@ -3,9 +3,12 @@
  * with the legacy simulators it delivers to, started in this process. Prints what to try.
  */
 import { main } from '../../src/main';
+import { ErpSimulator } from '../legacy/erp/erp-simulator';
 import { OaSimulator } from '../legacy/oa/oa-simulator';
 
 const SAMPLE_ORDER = '{"orderId":"SO-1001","customerId":"C-42","amount":"250.00","currency":"EUR","lines":[{"sku":"WIDGET-1","qty":2,"price":"125.00"}]}';
+
+const SAMPLE_CUSTOMER = '{"name":"Ada Lovelace","email":"ada@example.org","status":"ACTIVE"}';
 
 async function run(): Promise<void> {
   const simulators: { close(): Promise<void> }[] = [];
@@ -14,6 +17,12 @@ async function run(): Promise<void> {
     const url = await oa.start();
     process.env.OA_REST_URL = `${url}/oa/approvals`;
     simulators.push(oa);
+  }
+  if (!process.env.ERP_SOAP_URL) {
+    const erp = new ErpSimulator({ port: Number(process.env.ERP_PORT ?? 8092), host: '127.0.0.1' });
+    await erp.start();
+    process.env.ERP_SOAP_URL = erp.soapUrl;
+    simulators.push(erp);
   }
   const app = await main(process.argv.slice(2));
   if (!app) {
@@ -24,9 +33,14 @@ async function run(): Promise<void> {
   process.stdout.write([
     '',
     'Junction is running on the embedded default (SQLite in .junction/, in-process bus).',
-    `  REST gateway   ${base}/api/v1`,
+    `  REST gateway   ${base}/api/v1   (OpenAPI: ${base}/api/v1/openapi.json)`,
+    `  SOAP service   ${base}/soap/crm?wsdl   (SOAP 1.1 and 1.2)`,
     `  health         ${base}/healthz`,
+    `  ERP simulator  ${process.env.ERP_SOAP_URL} (stats: ${new URL(process.env.ERP_SOAP_URL ?? '').origin}/_sim/stats)`,
     `  OA simulator   ${process.env.OA_REST_URL} (stats: ${new URL(process.env.OA_REST_URL ?? '').origin}/_sim/stats)`,
+    '',
+    'Upsert a customer in the ERP (synchronous):',
+    `  curl -X PUT ${base}/api/v1/customers/C-42 -H 'Content-Type: application/json' -d '${SAMPLE_CUSTOMER}'`,
     '',
     'Send an order:',
     `  curl -i -X POST ${base}/api/v1/orders -H 'Content-Type: application/json' -d '${SAMPLE_ORDER}'`,

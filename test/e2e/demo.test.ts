@@ -19,8 +19,12 @@ describe('the demo (`npm start`) as a newcomer runs it', function () {
   before(async () => {
     port = await freePort();
     const oaPort = await freePort();
+    const erpPort = await freePort();
     child = spawn(process.execPath, ['dist/examples/demo/main.js'], {
-      env: { ...process.env, PORT: String(port), OA_PORT: String(oaPort), JUNCTION_DB_URL: `sqlite:${path.join(dir, 'junction.db')}`, OA_REST_URL: '' },
+      env: {
+        ...process.env, PORT: String(port), OA_PORT: String(oaPort), ERP_PORT: String(erpPort),
+        JUNCTION_DB_URL: `sqlite:${path.join(dir, 'junction.db')}`, OA_REST_URL: '', ERP_SOAP_URL: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
@@ -55,6 +59,25 @@ describe('the demo (`npm start`) as a newcomer runs it', function () {
   it('is the same curl line the README gives (for the default port)', () => {
     const curl = String(output.split('\n').find((line) => line.trim().startsWith('curl -i -X POST'))).trim();
     expect(readFileSync('README.md', 'utf8')).to.contain(curl.replace(`:${port}/`, ':8080/'));
+  });
+
+  it('the README\'s customer lines (REST PUT and raw SOAP) work against the demo', async () => {
+    const blocks = [...readFileSync('README.md', 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => String(m[1]));
+    const put = blocks.find((b) => b.includes('/api/v1/customers/'));
+    const soap = blocks.find((b) => b.includes('/soap/crm -H'));
+    expect(put, 'README PUT example').to.be.a('string');
+    expect(soap, 'README SOAP example').to.be.a('string');
+    const rest = await run('bash', ['-c', String(put).replaceAll(':8080/', `:${port}/`)]);
+    expect(JSON.parse(rest.stdout)).to.include({ customerId: 'C-42' }).and.have.property('erpCustomerNo').that.matches(/^ERP-/);
+    const xml = await run('bash', ['-c', String(soap).replaceAll(':8080/', `:${port}/`)]);
+    expect(xml.stdout).to.contain('UpsertCustomerResponse').and.contain('<crm:erpCustomerNo>ERP-');
+  });
+
+  it('publishes the CRM WSDL the banner points at', async () => {
+    expect(output).to.contain(`http://127.0.0.1:${port}/soap/crm?wsdl`);
+    const wsdl = await request(`http://127.0.0.1:${port}/soap/crm?wsdl`);
+    expect(wsdl.status).to.equal(200);
+    expect(wsdl.text).to.contain(`location="http://127.0.0.1:${port}/soap/crm"`);
   });
 
   it('stops cleanly on SIGTERM', async () => {

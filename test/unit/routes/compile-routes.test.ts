@@ -36,7 +36,7 @@ describe('compileRoutes', () => {
     const route = compiled.routes.find((r) => r.id === 'submit-order');
     expect(route?.rest?.path).to.equal('/orders');
     expect(route?.steps.map((s) => s.name)).to.deep.equal(['order-to-approval-xml']);
-    expect([...compiled.endpoints.keys()]).to.deep.equal(['oa-approvals']);
+    expect([...compiled.endpoints.keys()]).to.deep.equal(['erp-customers', 'oa-approvals']);
   });
 
   it('names file, line, route, step and option for every problem at once', () => {

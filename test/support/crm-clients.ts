@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as soap from 'soap';
+
+const run = promisify(execFile);
+
+/** The CRM service's ports. */
+export type CrmPort = 'CrmSoap11Port' | 'CrmSoap12Port';
+
+type Method = (args: unknown, callback: (error: unknown, result: unknown, raw: string) => void) => void;
+
+/**
+ * A node-soap client of Junction's CRM service for one port (built once per test suite). Its WSDL
+ * cache is off: node-soap shares the parsed WSDL between clients of one URL, and the 1.2
+ * client's `forceSoap12Headers` would then turn the 1.1 client's envelopes into 1.2 ones.
+ */
+export async function nodeSoapClient(wsdlUrl: string, port: CrmPort): Promise<soap.Client> {
+  return soap.createClientAsync(wsdlUrl, { disableCache: true, ...(port === 'CrmSoap12Port' ? { forceSoap12Headers: true } : {}) });
+}
+
+/** Calls an operation on one port explicitly (node-soap's `client.XAsync` is bound to the last port it read). */
+export function callPort(client: soap.Client, port: CrmPort, operation: string, args: unknown): Promise<{ result: unknown; raw: string }> {
+  const method = (client as unknown as Record<string, Record<string, Record<string, Method>>>).CrmService![port]![operation]!;
+  return new Promise((resolve, reject) => {
+    method(args, (error, result, raw) => (error ? reject(error) : resolve({ result, raw })));
+  });
+}
+
+/** What the zeep driver prints. */
+export type ZeepAnswer =
+  | { ok: true; result: Record<string, unknown> | null }
+  | { ok: false; code: string; message: string; detail: string | null };
+
+/** Calls the CRM service with python3-zeep (test/fixtures/zeep/crm_client.py), an independent SOAP stack. */
+export async function zeepCall(wsdlUrl: string, port: CrmPort, operation: string, args: Record<string, unknown>): Promise<ZeepAnswer> {
+  const { stdout } = await run('/usr/bin/python3', ['test/fixtures/zeep/crm_client.py', wsdlUrl, port, operation, JSON.stringify(args)], { timeout: 30_000 });
+  return JSON.parse(stdout) as ZeepAnswer;
+}
