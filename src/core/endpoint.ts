@@ -24,6 +24,19 @@ export interface Endpoint {
   start(): Promise<void>;
   close(): Promise<void>;
   send(message: Envelope, context: EndpointContext): Promise<EndpointReply>;
+  /**
+   * The exact request `send` would make for this message, without sending it (for
+   * `junction routes test`). Needs `start()` first (a SOAP endpoint reads its WSDL there).
+   */
+  preview(message: Envelope): Promise<RequestPreview>;
+}
+
+/** An HTTP request as an endpoint would send it. */
+export interface RequestPreview {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 /**

@@ -17,6 +17,11 @@ export interface StageEvent {
   /** Short free text for operators (never a payload or a secret). */
   readonly detail?: string;
   readonly error?: SerializedError;
+  /**
+   * The message body as this stage left it (a step's output, the request an endpoint was sent),
+   * kept when the route's capture level asks for it.
+   */
+  readonly payload?: string;
 }
 
 /** Outcome of {@link TransactionLog.transition}. */
@@ -30,6 +35,7 @@ export interface StageRecord extends Required<Pick<StageEvent, 'stage' | 'status
   readonly endpoint?: string;
   readonly detail?: string;
   readonly error?: SerializedError;
+  readonly payload?: string;
 }
 
 /** One message as the log knows it (without its history). */
