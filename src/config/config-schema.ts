@@ -100,7 +100,8 @@ export const CONFIG_SCHEMA = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['id', 'entry', 'to'],
+        required: ['id', 'entry'],
+        oneOf: [{ required: ['to'] }, { required: ['deliver'] }],
         properties: {
           id: { type: 'string', pattern: ID_PATTERN },
           description: { type: 'string' },
@@ -136,7 +137,22 @@ export const CONFIG_SCHEMA = {
           },
           steps: { $ref: '#/$defs/steps', default: [] },
           to: { type: 'array', minItems: 1, items: { type: 'string', pattern: ID_PATTERN } },
+          deliver: {
+            type: 'array',
+            minItems: 1,
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['to'],
+              properties: {
+                to: { type: 'string', pattern: ID_PATTERN },
+                when: { type: 'object' },
+                steps: { $ref: '#/$defs/steps', default: [] },
+              },
+            },
+          },
           replySteps: { $ref: '#/$defs/steps', default: [] },
+          capture: { enum: ['none', 'original', 'steps'], default: 'original' },
         },
       },
     },

@@ -78,10 +78,23 @@ export interface RouteConfig {
   readonly replyTimeoutMs: number;
   readonly entry: { readonly rest?: RestEntryConfig; readonly soap?: SoapEntryConfig };
   readonly steps: readonly StepConfig[];
-  /** Names of endpoints under `endpoints`. */
-  readonly to: readonly string[];
+  /** Shorthand for `deliver`: endpoint names, each delivered to unconditionally. */
+  readonly to?: readonly string[];
+  /** Recipients, each with an optional condition and its own steps (content-based routing). */
+  readonly deliver?: readonly DeliveryConfig[];
   /** Request-reply only: steps run on the endpoint's answer before it goes back to the caller. */
   readonly replySteps: readonly StepConfig[];
+  /** What the transaction log keeps of the message: nothing, the original, or every step's output. */
+  readonly capture: 'none' | 'original' | 'steps';
+}
+
+/** One recipient of a route: where to, when, and the steps only this recipient needs. */
+export interface DeliveryConfig {
+  /** Endpoint name under `endpoints`. */
+  readonly to: string;
+  /** Content-based condition (see docs/routes.md); absent = always. */
+  readonly when?: unknown;
+  readonly steps: readonly StepConfig[];
 }
 
 /** A SOAP service Junction publishes from a WSDL. */

@@ -32,7 +32,7 @@ export function configProblem(locator: ConfigLocator, problems: readonly { path:
   return new JunctionError('JCT_CONFIG_INVALID', `Configuration ${locator.file} has ${violations.length} ${noun}:\n${lines}`, { violations });
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true, strictRequired: false });
 const validateConfig = ajv.compile(CONFIG_SCHEMA);
 
 /** Splits an ajv instancePath (`/routes/0/to/1`) into a config path. */

@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = Object.freeze({
 
   // Processing and delivery
   JCT_TRANSFORM_FAILED: spec(500, false, 'Transformation failed'),
+  JCT_ROUTE_NO_MATCH: spec(422, false, 'No recipient of the route matched the message'),
   JCT_ENDPOINT_UNREACHABLE: spec(502, true, 'Endpoint unreachable'),
   JCT_ENDPOINT_TIMEOUT: spec(504, true, 'Endpoint timed out'),
   JCT_ENDPOINT_SERVER_ERROR: spec(502, true, 'Endpoint answered with a server error'),

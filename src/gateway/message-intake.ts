@@ -1,8 +1,14 @@
 import type { Broker } from '../core/broker';
-import type { Envelope } from '../core/envelope';
+import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { TransactionLog } from '../core/transaction-log';
+
+/** Per-message options of the intake. */
+export interface IntakeOptions {
+  /** False when the route's capture level is `none`: the log records the message without its body. */
+  readonly keepPayload?: boolean;
+}
 
 /**
  * Accepts a message for every gateway: records it (RECEIVED), publishes it and waits for the
@@ -14,8 +20,8 @@ export class MessageIntake {
   constructor(private readonly deps: { log: TransactionLog; broker: Broker; logger: Logger }) {}
 
   /** Resolves once the message is durable in the log and confirmed by the broker. */
-  async accept(message: Envelope): Promise<void> {
-    await this.recordAndPublish(message);
+  async accept(message: Envelope, options: IntakeOptions = {}): Promise<void> {
+    await this.recordAndPublish(message, undefined, options);
   }
 
   /**
@@ -23,10 +29,10 @@ export class MessageIntake {
    * Resolves with the reply message; throws the processing error (with the message id), or
    * JCT_REPLY_TIMEOUT when no answer came within `timeoutMs`.
    */
-  async request(message: Envelope, timeoutMs: number): Promise<Envelope> {
+  async request(message: Envelope, timeoutMs: number, options: IntakeOptions = {}): Promise<Envelope> {
     const pending = this.deps.broker.expectReply(message.id, timeoutMs);
     try {
-      await this.recordAndPublish(message, this.deps.broker.replyAddress());
+      await this.recordAndPublish(message, this.deps.broker.replyAddress(), options);
     } catch (error) {
       pending.cancel();
       throw error;
@@ -49,10 +55,11 @@ export class MessageIntake {
     });
   }
 
-  private async recordAndPublish(message: Envelope, replyTo?: string): Promise<void> {
+  private async recordAndPublish(message: Envelope, replyTo: string | undefined, options: IntakeOptions): Promise<void> {
     const { log, broker, logger } = this.deps;
     try {
-      await log.recordReceived(message);
+      // capture: none — the log keeps the message's history but not its content.
+      await log.recordReceived(options.keepPayload === false ? withChanges(message, { body: '' }) : message);
     } catch (error) {
       logger.error('could not record a new message', { messageId: message.id, error: describeError(error) });
       throw error instanceof JunctionError && error.code === 'JCT_STORE_UNAVAILABLE'

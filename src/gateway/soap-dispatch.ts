@@ -39,9 +39,13 @@ async function messageStatus(call: SoapCall, log: TransactionLog): Promise<SoapO
  * Client/Sender or Server/Receiver faults.
  */
 export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
-  const bindings = new Map<string, { entry: SoapEntry; pattern: 'one-way' | 'request-reply'; replyTimeoutMs: number }>();
+  const bindings = new Map<string, { entry: SoapEntry; pattern: 'one-way' | 'request-reply'; replyTimeoutMs: number; keepPayload: boolean }>();
   for (const route of deps.routes.routes) {
-    if (route.soap) bindings.set(`${route.soap.service}/${route.soap.operation}`, { entry: route.soap, pattern: route.pattern, replyTimeoutMs: route.replyTimeoutMs });
+    if (route.soap) {
+      bindings.set(`${route.soap.service}/${route.soap.operation}`, {
+        entry: route.soap, pattern: route.pattern, replyTimeoutMs: route.replyTimeoutMs, keepPayload: route.capture !== 'none',
+      });
+    }
   }
   const builtins = new Map<string, string>();
   for (const service of deps.routes.soapServices) {
@@ -53,7 +57,7 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
     if (builtins.get(key) === 'message-status') return messageStatus(call, deps.log);
     const binding = bindings.get(key);
     if (!binding) throw new JunctionError('JCT_NOT_FOUND', `Operation ${call.operation} of service ${call.service} is not bound to a route.`);
-    const { entry, pattern, replyTimeoutMs } = binding;
+    const { entry, pattern, replyTimeoutMs, keepPayload } = binding;
     const key2 = entry.businessKey ? getByPointer(JSON.parse(call.payload), entry.businessKey) : undefined;
     const correlation = call.soapHeaders.CorrelationId;
     const message = createEnvelope({
@@ -67,10 +71,10 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
       ...(typeof key2 === 'string' ? { businessKey: key2.slice(0, 128) } : {}),
     });
     if (pattern === 'one-way') {
-      await deps.intake.accept(message);
+      await deps.intake.accept(message, { keepPayload });
       return { kind: 'accepted', messageId: message.id };
     }
-    const reply = await deps.intake.request(message, replyTimeoutMs);
+    const reply = await deps.intake.request(message, replyTimeoutMs, { keepPayload });
     return { kind: 'reply', messageId: message.id, payload: reply.body };
   };
 }

@@ -5,9 +5,10 @@ import type { Registry } from '../core/registry';
 import type { Step, StepFactory } from '../core/step';
 import type { ConfigPath } from '../config/config-location';
 import { configProblem, type LoadedConfig } from '../config/load-config';
-import type { RouteConfig, StepConfig } from '../config/config-types';
+import type { DeliveryConfig, RouteConfig, StepConfig } from '../config/config-types';
 import { loadJsonSchemaFile } from '../validators/json-schema-validator';
-import type { CompiledRoute, CompiledRoutes, RestEntry, SoapEntry, SoapService } from './compiled-route';
+import type { CompiledDelivery, CompiledRoute, CompiledRoutes, RestEntry, SoapEntry, SoapService } from './compiled-route';
+import { compileCondition, CONDITION_SCHEMA, type Condition, type ConditionConfig } from './condition';
 import { checkOptions, type OptionProblem } from './option-check';
 
 /** The registries routes are compiled against. */
@@ -97,16 +98,38 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
     if (route.pattern === 'one-way' && route.replySteps.length > 0) {
       problems.push({ path: [...at, 'replySteps'], message: 'reply steps need pattern: request-reply' });
     }
-    if (route.pattern === 'request-reply' && route.to.length !== 1) {
-      problems.push({ path: [...at, 'to'], message: 'a request-reply route delivers to exactly one endpoint, whose answer is the reply' });
-    }
-
-    route.to.forEach((target, toIndex) => {
-      if (!(target in config.endpoints)) {
+    const deliveries: CompiledDelivery[] = [];
+    const deliveryConfigs: readonly DeliveryConfig[] = route.deliver ?? (route.to ?? []).map((to) => ({ to, steps: [] }));
+    const deliveryKey = route.deliver ? 'deliver' : 'to';
+    const seenTargets = new Set<string>();
+    deliveryConfigs.forEach((delivery, index) => {
+      const deliveryAt: ConfigPath = route.deliver ? [...at, 'deliver', index] : [...at, 'to', index];
+      const targetAt: ConfigPath = route.deliver ? [...deliveryAt, 'to'] : deliveryAt;
+      if (!(delivery.to in config.endpoints)) {
         const known = Object.keys(config.endpoints).join(', ') || 'none';
-        problems.push({ path: [...at, 'to', toIndex], message: `endpoint "${target}" is not defined under "endpoints" (defined: ${known})` });
+        problems.push({ path: targetAt, message: `endpoint "${delivery.to}" is not defined under "endpoints" (defined: ${known})` });
       }
+      if (seenTargets.has(delivery.to)) problems.push({ path: targetAt, message: `endpoint "${delivery.to}" is named twice in route "${route.id}"` });
+      seenTargets.add(delivery.to);
+      let when: Condition | undefined;
+      if (delivery.when !== undefined) {
+        const checked = checkOptions(CONDITION_SCHEMA, delivery.when as Record<string, unknown>, [], [...deliveryAt, 'when']);
+        if (checked.problems.length > 0) {
+          problems.push({ path: [...deliveryAt, 'when'], message: 'is not a valid condition: give json, header or xpath with one operator, or all/any/not (see docs/routes.md)' });
+        } else {
+          try {
+            when = compileCondition(delivery.when as ConditionConfig, `route "${route.id}" ${deliveryKey}[${index}].when`);
+          } catch (error) {
+            problems.push({ path: [...deliveryAt, 'when'], message: (error as Error).message });
+          }
+        }
+      }
+      const ownSteps = buildSteps(delivery.steps, [...deliveryAt, 'steps']);
+      deliveries.push({ endpoint: delivery.to, steps: ownSteps, ...(when ? { when } : {}) });
     });
+    if (route.pattern === 'request-reply' && deliveries.length !== 1 && deliveries.some((d) => !d.when)) {
+      problems.push({ path: [...at, deliveryKey], message: 'a request-reply route delivers to exactly one endpoint, whose answer is the reply: give one recipient, or conditions that pick one' });
+    }
 
     let rest: RestEntry | undefined;
     const restConfig = route.entry.rest;
@@ -147,7 +170,7 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
       soap = { routeId: route.id, service: soapConfig.service, operation: soapConfig.operation, ...(soapConfig.businessKey ? { businessKey: soapConfig.businessKey } : {}) };
     }
     routes.push({
-      id: route.id, ...(route.description ? { description: route.description } : {}), pattern: route.pattern, replyTimeoutMs: route.replyTimeoutMs, steps, replySteps, to: [...route.to],
+      id: route.id, ...(route.description ? { description: route.description } : {}), pattern: route.pattern, replyTimeoutMs: route.replyTimeoutMs, steps, replySteps, deliveries, capture: route.capture,
       ...(rest ? { rest } : {}), ...(soap ? { soap } : {}),
     });
   });

@@ -2,6 +2,7 @@ import type { Endpoint } from '../core/endpoint';
 import type { MessagePattern } from '../core/envelope';
 import type { Step } from '../core/step';
 import type { JsonCheck } from '../validators/json-schema-validator';
+import type { Condition } from './condition';
 
 /** A REST entry of a route, ready for the gateway. */
 export interface RestEntry {
@@ -34,12 +35,24 @@ export interface CompiledRoute {
   /** Request-reply: how long the caller waits, in milliseconds. */
   readonly replyTimeoutMs: number;
   readonly steps: readonly Step[];
-  /** Names of the endpoints the message is delivered to, in order. */
-  readonly to: readonly string[];
+  /** The recipients: each delivery whose condition holds gets the message, after its own steps. */
+  readonly deliveries: readonly CompiledDelivery[];
   /** Request-reply: steps run on the endpoint's answer. */
   readonly replySteps: readonly Step[];
+  /** What the transaction log keeps: nothing, the original message, or every step's output. */
+  readonly capture: 'none' | 'original' | 'steps';
   readonly rest?: RestEntry;
   readonly soap?: SoapEntry;
+}
+
+/** One recipient of a route. */
+export interface CompiledDelivery {
+  /** The endpoint's name. */
+  readonly endpoint: string;
+  /** Content-based condition; absent = always. */
+  readonly when?: Condition;
+  /** Steps only this recipient needs (its mapping, its format). */
+  readonly steps: readonly Step[];
 }
 
 /** A SOAP service to publish. */

@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes } from './compiled-route';
+import { planRoute, StageFailure, type TraceStage } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
 const PROCESSABLE: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'PROCESSING'];
@@ -22,10 +23,23 @@ export interface RouteWorkerDeps {
   readonly prefetch: number;
 }
 
-/** Where processing stands when something fails, for the stage history. */
-interface Progress {
-  stage: string;
-  current: Envelope;
+/**
+ * Largest captured stage payload, in characters. Bigger bodies are cut (and say so): a huge
+ * capture must never cost the status change it travels with (MySQL refuses packets over
+ * max_allowed_packet, and the stage and the status are written in one transaction).
+ */
+export const CAPTURE_LIMIT = 1_048_576;
+
+function capturable(body: string): string {
+  return body.length <= CAPTURE_LIMIT ? body : `${body.slice(0, CAPTURE_LIMIT)}\n… [capture cut: the body has ${body.length} characters]`;
+}
+
+/** The stage, error and endpoint of a processing failure, for the stage history. */
+function describeFailure(error: unknown): { stage: string; failure: JunctionError; endpoint?: string } {
+  const stage = error instanceof StageFailure ? error.stage : 'processing';
+  const failure = error instanceof StageFailure ? error.error : toJunctionError(error);
+  const endpoint = stage.startsWith('deliver:') ? stage.slice('deliver:'.length) : undefined;
+  return { stage, failure, ...(endpoint ? { endpoint } : {}) };
 }
 
 /**
@@ -63,28 +77,21 @@ export class RouteWorker {
     if (await this.expired(message, logger)) return;
     if (!(await this.begin(message, delivery, logger))) return;
 
-    const progress: Progress = { stage: 'processing', current: message };
     const startedAt = Date.now();
     let reply: Envelope;
     try {
-      reply = await this.process(route, message, progress, logger);
+      reply = await this.process(route, message, delivery, logger);
     } catch (error) {
-      const failure = toJunctionError(error);
-      if (!(error instanceof JunctionError)) logger.error('unexpected error while processing', { stage: progress.stage, error: describeError(error) });
-      else logger.warn('message failed', { stage: progress.stage, code: failure.code, error: failure.message });
-      const endpoint = progress.stage.startsWith('deliver:') ? progress.stage.slice('deliver:'.length) : undefined;
+      const { stage, failure, endpoint } = describeFailure(error);
+      if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
+      else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
       await this.deps.log.transition(message.id, {
-        stage: progress.stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
+        stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
         ...(endpoint ? { endpoint } : {}),
       }, ['PROCESSING']);
       await this.sendReply(delivery, { requestId: message.id, outcome: 'error', error: failure.toJSON() }, logger);
       return;
     }
-    const single = route.to.length === 1 ? route.to[0] : undefined;
-    await this.deps.log.transition(message.id, {
-      stage: single ? `deliver:${single}` : 'delivered', status: 'DELIVERED', attempt: message.attempt,
-      durationMs: Date.now() - startedAt, ...(single ? { endpoint: single } : {}),
-    }, ['PROCESSING']);
     logger.debug('message delivered');
     if (route.pattern === 'request-reply') await this.sendReply(delivery, { requestId: message.id, outcome: 'ok', message: reply }, logger);
   }
@@ -117,30 +124,73 @@ export class RouteWorker {
     return started === 'applied';
   }
 
-  /** Steps, deliveries and (request-reply) reply steps; returns the reply message. */
-  private async process(route: CompiledRoute, message: Envelope, progress: Progress, logger: Logger): Promise<Envelope> {
+  /**
+   * Plans the route (steps, choice of recipients, their own steps), delivers to every chosen
+   * endpoint at once — a slow or failing one does not hold the others back — and records
+   * DELIVERED; for request-reply routes runs the reply steps on the answer and returns it.
+   * Endpoints a redelivered message already reached are skipped, so each delivery is retried on
+   * its own.
+   */
+  private async process(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger): Promise<Envelope> {
+    const { log } = this.deps;
     const context = { routeId: route.id, logger, original: message };
-    for (const step of route.steps) {
-      progress.stage = `step:${step.name}`;
-      progress.current = await step.run(progress.current, context);
-    }
-    let answer = progress.current;
-    for (const name of route.to) {
-      progress.stage = `deliver:${name}`;
-      const endpoint = this.deps.routes.endpoints.get(name);
-      if (!endpoint) throw new JunctionError('JCT_INTERNAL', `Endpoint "${name}" is not built`);
+    const capture = route.capture === 'steps';
+    const record = async (stage: TraceStage): Promise<void> => {
+      await log.transition(message.id, {
+        stage: stage.stage, status: 'PROCESSING', attempt: message.attempt, durationMs: stage.durationMs,
+        ...(stage.output !== undefined ? { payload: capturable(stage.output) } : {}),
+        ...(stage.detail !== undefined ? { detail: stage.detail } : {}),
+      });
+    };
+    const plan = await planRoute(route, message, context, capture ? record : undefined);
+    const done = delivery.redelivered || message.attempt > 1 ? await this.reachedEndpoints(message.id) : new Set<string>();
+    const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
+    const single = plan.deliveries.length === 1;
+    const outcomes = await Promise.allSettled(pending.map(async (planned) => {
+      const endpoint = this.deps.routes.endpoints.get(planned.endpoint);
+      if (!endpoint) throw new JunctionError('JCT_INTERNAL', `Endpoint "${planned.endpoint}" is not built`);
       const sentAt = Date.now();
-      const reply = await endpoint.send(progress.current, { routeId: route.id, logger });
-      answer = withChanges(progress.current, { body: reply.body, contentType: reply.contentType });
-      if (route.to.length > 1) {
-        await this.deps.log.transition(message.id, { stage: progress.stage, status: 'PROCESSING', attempt: message.attempt, endpoint: name, durationMs: Date.now() - sentAt });
+      let answer;
+      try {
+        answer = await endpoint.send(planned.message, { routeId: route.id, logger });
+      } catch (error) {
+        throw new StageFailure(`deliver:${planned.endpoint}`, toJunctionError(error));
+      }
+      const stage = {
+        stage: `deliver:${planned.endpoint}`, attempt: message.attempt, endpoint: planned.endpoint, durationMs: Date.now() - sentAt,
+        ...(capture ? { payload: capturable(planned.message.body) } : {}),
+      };
+      if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
+      else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+      return withChanges(planned.message, { body: answer.body, contentType: answer.contentType });
+    }));
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed.length > 0) {
+      if (failed.length > 1) logger.warn('several recipients failed', { count: failed.length });
+      throw failed[0]?.reason;
+    }
+    if (!single) {
+      await log.transition(message.id, {
+        stage: 'delivered', status: 'DELIVERED', attempt: message.attempt,
+        detail: `to ${plan.deliveries.map((d) => d.endpoint).join(', ')}${done.size > 0 ? ` (already reached before: ${[...done].join(', ')})` : ''}`,
+      }, ['PROCESSING']);
+    }
+    let answer = outcomes[0]?.status === 'fulfilled' ? outcomes[0].value : message;
+    for (const step of route.replySteps) {
+      try {
+        answer = await step.run(answer, context);
+      } catch (error) {
+        throw new StageFailure(`reply-step:${step.name}`, toJunctionError(error));
       }
     }
-    for (const step of route.replySteps) {
-      progress.stage = `reply-step:${step.name}`;
-      answer = await step.run(answer, context);
-    }
     return answer;
+  }
+
+  /** Endpoints this message already reached (stages of earlier tries), to deliver only to the rest. */
+  private async reachedEndpoints(messageId: string): Promise<Set<string>> {
+    const record = await this.deps.log.load(messageId);
+    const reached = (record?.stages ?? []).filter((s) => s.stage.startsWith('deliver:') && s.endpoint && !s.error && s.status !== 'FAILED');
+    return new Set(reached.map((s) => String(s.endpoint)));
   }
 
   /** Best effort: the outcome is already in the log, so a caller that has gone loses nothing. */

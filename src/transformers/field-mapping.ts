@@ -22,6 +22,11 @@ export interface FieldRule {
   readonly required?: boolean;
   /** Name of a lookup table: the value is replaced by the table's entry, and must have one. */
   readonly lookup?: string;
+  /**
+   * The source is a list: map each of its items with these rules (pointers relative to the item)
+   * into a list at `to`. A single object counts as a list of one.
+   */
+  readonly each?: readonly FieldRule[];
 }
 
 /** A mapping table as written in config/mappings/*.yaml. */
@@ -85,6 +90,20 @@ export function applyMapping(table: MappingTable, input: unknown, original: unkn
     let raw: unknown = rule.value;
     if (rule.from !== undefined) raw = getByPointer(input, rule.from);
     else if (rule.fromOriginal !== undefined) raw = getByPointer(original, rule.fromOriginal);
+    if (rule.each) {
+      const items = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
+      if (items.length === 0) {
+        if (rule.required) violations.push({ path: source, message: `is required (a list, for ${rule.to})` });
+        continue;
+      }
+      const mapped = items.map((item, i) => {
+        const result = applyMapping({ fields: rule.each ?? [], ...(table.lookups ? { lookups: table.lookups } : {}) }, item, original);
+        violations.push(...result.violations.map((v) => ({ path: `${source}/${i}${v.path}`, message: v.message })));
+        return result.output;
+      });
+      setByPointer(output, rule.to, mapped);
+      continue;
+    }
     let text = scalarText(raw);
     if (text instanceof Error) {
       violations.push({ path: source, message: text.message });

@@ -17,6 +17,10 @@ const MAPPING_SCHEMA = {
   required: ['fields'],
   properties: {
     description: { type: 'string' },
+    fields: { $ref: '#/$defs/fields' },
+    lookups: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
+  },
+  $defs: {
     fields: {
       type: 'array',
       minItems: 1,
@@ -34,10 +38,10 @@ const MAPPING_SCHEMA = {
           default: { type: 'string' },
           required: { type: 'boolean' },
           lookup: { type: 'string' },
+          each: { $ref: '#/$defs/fields' },
         },
       },
     },
-    lookups: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
   },
 } as const;
 
@@ -56,11 +60,15 @@ export function loadMappingFile(file: string): MappingTable {
     throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file} is invalid: ${problems}`);
   }
   const checked = table as MappingTable;
-  for (const rule of checked.fields) {
-    if (rule.lookup !== undefined && !checked.lookups?.[rule.lookup]) {
-      throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file}: field ${rule.to} uses lookup "${rule.lookup}", which is not defined under "lookups".`);
+  const checkLookups = (rules: MappingTable['fields']): void => {
+    for (const rule of rules) {
+      if (rule.lookup !== undefined && !checked.lookups?.[rule.lookup]) {
+        throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file}: field ${rule.to} uses lookup "${rule.lookup}", which is not defined under "lookups".`);
+      }
+      if (rule.each) checkLookups(rule.each);
     }
-  }
+  };
+  checkLookups(checked.fields);
   return checked;
 }
 

@@ -94,6 +94,49 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect(loaded?.updatedAt.getTime()).to.be.at.least(loaded?.receivedAt.getTime() ?? Infinity);
     });
 
+    it('keeps each stage\'s payload exactly (every-step capture); a stage without one has none', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      const mapped = '{"kunde":"Zoë Ångström 北京 🚀","betrag":"250.00","big":12345678901234567890,"nl":"a\\nb","tab":"\t"}';
+      const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<order id="o-1">\r\n  <name>Zoë &amp; 北京 🚀</name>\u0000?</order>';
+      const failed: SerializedError = { code: 'JCT_ENDPOINT_REJECTED', message: 'ERP said no.', retryable: false };
+      await log.transition(message.id, stage('processing', 'PROCESSING'));
+      await log.transition(message.id, stage('step:map-fields', 'PROCESSING', { durationMs: 3, payload: mapped }));
+      await log.transition(message.id, stage('step:json-to-xml', 'PROCESSING', { durationMs: 1, payload: xml }));
+      await log.transition(message.id, stage('step:empty', 'PROCESSING', { payload: '' }));
+      await log.transition(message.id, stage('deliver:erp', 'FAILED',
+        { durationMs: 40, endpoint: 'erp-soap', error: failed, payload: '<soap:Envelope>…</soap:Envelope>' }));
+      await log.transition(message.id, stage('held', 'HELD'));
+      const loaded = await log.load(message.id);
+      expect(loaded?.payload).to.equal(message.body);
+      expect(loaded?.stages.map((s) => [s.stage, s.payload])).to.deep.equal([
+        ['received', undefined], ['processing', undefined], ['step:map-fields', mapped], ['step:json-to-xml', xml],
+        ['step:empty', ''], ['deliver:erp', '<soap:Envelope>…</soap:Envelope>'], ['held', undefined],
+      ]);
+      for (const index of [0, 1, 6]) expect(loaded?.stages[index]).not.to.have.property('payload');
+      expect(loaded?.stages[3]).to.deep.include({ durationMs: 1, payload: xml });
+      expect(loaded?.stages[5]).to.deep.include({ status: 'FAILED', durationMs: 40, endpoint: 'erp-soap', error: failed });
+      expect(await log.transition(message.id, stage('late', 'PROCESSING', { payload: 'not written' }), ['QUEUED'])).to.equal('skipped');
+      expect((await log.load(message.id))?.stages).to.have.length(7);
+    });
+
+    it('keeps stage payloads over 1 MB byte for byte; find() returns neither message nor stage payloads', async () => {
+      const big = `<x>${'é'.repeat(512 * 1024)}🚀</x>`;
+      const bigger = `{"s":"${'北'.repeat(400 * 1024)}"}`;
+      expect(Buffer.byteLength(big, 'utf8')).to.be.greaterThan(1024 * 1024);
+      const message = testMessage(route(), { body: big });
+      await log.recordReceived(message);
+      await log.transition(message.id, stage('step:a', 'PROCESSING', { payload: big }));
+      await log.transition(message.id, stage('step:b', 'PROCESSING', { payload: bigger }));
+      const loaded = await log.load(message.id);
+      expect(loaded?.payload).to.equal(big);
+      expect(loaded?.stages[1]?.payload).to.equal(big);
+      expect(loaded?.stages[2]?.payload).to.equal(bigger);
+      const [summary] = await log.find({ routeId: message.routeId });
+      expect(summary?.id).to.equal(message.id);
+      for (const key of ['payload', 'stages', 'headers', 'contentType']) expect(summary).not.to.have.property(key);
+    });
+
     it('transition: applied, skipped when `from` does not match (nothing written), missing for an unknown id', async () => {
       const message = testMessage(route());
       await log.recordReceived(message);

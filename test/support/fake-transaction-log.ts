@@ -62,6 +62,7 @@ export class FakeTransactionLog implements TransactionLog {
       ...(event.endpoint !== undefined ? { endpoint: event.endpoint } : {}),
       ...(event.detail !== undefined ? { detail: event.detail } : {}),
       ...(event.error !== undefined ? { error: event.error } : {}),
+      ...(event.payload !== undefined ? { payload: event.payload } : {}),
     });
     return 'applied';
   }

@@ -1,12 +1,12 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
-import { createEnvelope, type MessagePattern } from '../../core/envelope';
+import { createEnvelope } from '../../core/envelope';
 import { DEADLINE_HEADER } from '../../core/headers';
 import { JunctionError } from '../../core/errors';
 import { getByPointer } from '../../core/json-pointer';
 import type { TransactionLog } from '../../core/transaction-log';
 import type { RestEntry } from '../../routes/compiled-route';
-import type { CompiledRoutes } from '../../routes/compiled-route';
+import type { CompiledRoute, CompiledRoutes } from '../../routes/compiled-route';
 import { assertValid } from '../../validators/json-schema-validator';
 import type { MessageIntake } from '../message-intake';
 import { toMessageView } from './message-view';
@@ -69,7 +69,9 @@ function withPathParams(text: string, params: Record<string, string>): string {
   return String(stringifyLossless(record));
 }
 
-function entryHandler(entry: RestEntry, pattern: MessagePattern, replyTimeoutMs: number, deps: RestGatewayDeps) {
+function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayDeps) {
+  const { pattern, replyTimeoutMs } = route;
+  const intakeOptions = { keepPayload: route.capture !== 'none' };
   return async (req: Request, res: Response): Promise<void> => {
     parseJsonBody(req);
     const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
@@ -90,11 +92,11 @@ function entryHandler(entry: RestEntry, pattern: MessagePattern, replyTimeoutMs:
     });
     res.setHeader('X-Junction-Message-Id', message.id);
     if (pattern === 'request-reply') {
-      const reply = await deps.intake.request(message, replyTimeoutMs);
+      const reply = await deps.intake.request(message, replyTimeoutMs, intakeOptions);
       res.status(200).type(reply.contentType).send(reply.body);
       return;
     }
-    await deps.intake.accept(message);
+    await deps.intake.accept(message, intakeOptions);
     const location = `${REST_BASE}/messages/${message.id}`;
     res.status(202).location(location).json({ messageId: message.id, status: 'QUEUED', location });
   };
@@ -112,7 +114,7 @@ export function createRestGateway(deps: RestGatewayDeps): Router {
     const entry = route.rest;
     if (!entry) continue;
     const method = entry.method.toLowerCase() as 'post' | 'put' | 'patch';
-    router[method](entry.path, readBody, entryHandler(entry, route.pattern, route.replyTimeoutMs, deps));
+    router[method](entry.path, readBody, entryHandler(entry, route, deps));
   }
   const openapi = JSON.stringify(buildOpenApi(deps.routes, deps.version));
   router.get('/openapi.json', (_req: Request, res: Response) => { res.type('application/json').send(openapi); });

@@ -57,6 +57,8 @@ export interface StageRow {
   errorCode: string | null;
   /** JSON of a SerializedError. */
   error: string | null;
+  /** The body as the stage left it, when the route captures it (migration 2). */
+  payload: string | null;
 }
 
 /** The two entity schemas of the log, named after their tables. */
@@ -96,7 +98,7 @@ function dialectTypes(dialect: StoreDialect) {
   return {
     uuid: (name: string, nullable = false): EntitySchemaColumnOptions =>
       ({ name, type: mysql ? 'char' : 'varchar', length: 36, nullable }),
-    longText: (name: string): EntitySchemaColumnOptions => ({ name, type: mysql ? 'longtext' : 'text' }),
+    longText: (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: mysql ? 'longtext' : 'text', nullable }),
     jsonText: (name: string, nullable: boolean): EntitySchemaColumnOptions =>
       ({ name, type: mysql ? 'mediumtext' : 'text', nullable }),
     millis: (name: string): EntitySchemaColumnOptions =>
@@ -159,6 +161,7 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       detail: text('detail', COLUMN_LIMITS.detail, true),
       errorCode: text('error_code', COLUMN_LIMITS.errorCode, true),
       error: t.jsonText('error', true),
+      payload: t.longText('payload', true),
     },
     indices: [{ name: names.stageMessageIdx, columns: ['messageId', 'seq'] }],
   });

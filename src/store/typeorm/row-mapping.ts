@@ -98,6 +98,7 @@ export function stageRowOf(messageId: string, event: StageEvent, now: Date): Omi
     detail: fitDetail(event.detail),
     errorCode: event.error?.code ?? null,
     error: event.error === undefined ? null : JSON.stringify(event.error),
+    payload: event.payload ?? null,
   };
 }
 
@@ -133,6 +134,7 @@ export function toStage(row: StageRow): StageRecord {
     ...(row.endpoint !== null ? { endpoint: row.endpoint } : {}),
     ...(row.detail !== null ? { detail: row.detail } : {}),
     ...(error !== undefined ? { error } : {}),
+    ...(row.payload !== null ? { payload: row.payload } : {}),
   };
 }
 

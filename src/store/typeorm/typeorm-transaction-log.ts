@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { Envelope } from '../../core/envelope';
 import { JunctionError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
@@ -10,7 +10,7 @@ import type {
   MessageQuery, MessageRecord, MessageSummary, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
 import { createDataSource, parseStoreUrl, type StoreTarget } from './data-source';
-import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type StoreEntities } from './entities';
+import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
 import { runMigrationsOnce } from './run-migrations';
 import { checkEnvelope, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
 import { isDeadlock, isDuplicateKey, toStoreError } from './store-errors';
@@ -44,6 +44,25 @@ const DEFAULT_OPERATION_TIMEOUT_MS = 15_000;
 export function clampLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_FIND_LIMIT;
   return Math.min(MAX_FIND_LIMIT, Math.max(1, Math.floor(limit)));
+}
+
+/**
+ * The columns `find()` reads: what a MessageSummary shows, nothing more. Never the message payload
+ * or headers, and never the stage table (stage payloads): a list of 1000 messages stays light.
+ */
+export const SUMMARY_COLUMNS = Object.freeze([
+  'id', 'correlationId', 'routeId', 'source', 'pattern', 'businessKey', 'replayOf',
+  'status', 'attempts', 'lastError', 'receivedAt', 'updatedAt',
+] as const satisfies readonly (keyof MessageRow)[]);
+
+/** The query behind `find()` (exported so tests can check what it selects). */
+export function findQuery(manager: EntityManager, { message }: StoreEntities, query: MessageQuery): SelectQueryBuilder<MessageRow> {
+  const select = manager.createQueryBuilder(message, 'm').select(SUMMARY_COLUMNS.map((column) => `m.${column}`));
+  if (query.status !== undefined) select.andWhere('m.status = :status', { status: query.status });
+  if (query.routeId !== undefined) select.andWhere('m.routeId = :routeId', { routeId: query.routeId });
+  if (query.correlationId !== undefined) select.andWhere('m.correlationId = :correlationId', { correlationId: query.correlationId });
+  if (query.businessKey !== undefined) select.andWhere('m.businessKey = :businessKey', { businessKey: query.businessKey });
+  return select.orderBy('m.receivedAt', 'DESC').addOrderBy('m.id', 'DESC').limit(clampLimit(query.limit));
 }
 
 /**
@@ -143,18 +162,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
   }
 
   async find(query: MessageQuery): Promise<MessageSummary[]> {
-    return this.run(false, async (manager, { message }) => {
-      const select = manager.createQueryBuilder(message, 'm').select([
-        'm.id', 'm.correlationId', 'm.routeId', 'm.source', 'm.pattern', 'm.businessKey', 'm.replayOf',
-        'm.status', 'm.attempts', 'm.lastError', 'm.receivedAt', 'm.updatedAt',
-      ]);
-      if (query.status !== undefined) select.andWhere('m.status = :status', { status: query.status });
-      if (query.routeId !== undefined) select.andWhere('m.routeId = :routeId', { routeId: query.routeId });
-      if (query.correlationId !== undefined) select.andWhere('m.correlationId = :correlationId', { correlationId: query.correlationId });
-      if (query.businessKey !== undefined) select.andWhere('m.businessKey = :businessKey', { businessKey: query.businessKey });
-      const rows = await select.orderBy('m.receivedAt', 'DESC').addOrderBy('m.id', 'DESC').limit(clampLimit(query.limit)).getMany();
-      return rows.map(toSummary);
-    });
+    return this.run(false, async (manager, entities) => (await findQuery(manager, entities, query).getMany()).map(toSummary));
   }
 
   private async connect(): Promise<void> {

@@ -3,9 +3,10 @@ import type mysql from 'mysql2/promise';
 import { createEnvelope } from '../../../src/core/envelope';
 import { createDataSource, parseStoreUrl } from '../../../src/store/typeorm/data-source';
 import { storeNames } from '../../../src/store/typeorm/entities';
-import { TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
+import { findQuery, TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
 import { dropStoreTables, openMysql } from '../../contract/transaction-log.support';
 import { requireEnv, uniqueName } from '../../support/env';
+import { ALL_MIGRATIONS, migrateOnly } from './migration-helpers';
 
 const EXPECTED_INDEXES = (prefix: string): Record<string, string[]> => {
   const n = storeNames(prefix);
@@ -41,6 +42,23 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     const [rows] = await db.query(`SELECT name FROM \`${storeNames(prefix).migrations}\` ORDER BY id`);
     return (rows as { name: string }[]).map((r) => r.name);
   };
+  const columnType = async (table: string, column: string): Promise<string | undefined> => {
+    const [rows] = await db.query(
+      `SELECT COLUMN_TYPE type, IS_NULLABLE nullable FROM information_schema.COLUMNS
+       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?`, [table, column]);
+    const row = (rows as { type: string; nullable: string }[])[0];
+    return row && `${row.type} ${row.nullable === 'YES' ? 'NULL' : 'NOT NULL'}`;
+  };
+  /** TypeORM's comparison of the entities with the live schema (in its MariaDB mode, see below). */
+  const pendingSchemaChanges = async (prefix: string): Promise<string[]> => {
+    const { dataSource } = createDataSource(parseStoreUrl(url.replace(/^mysql:/, 'mariadb:')), { tablePrefix: prefix, poolSize: 1 });
+    await dataSource.initialize();
+    try {
+      return (await dataSource.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query);
+    } finally {
+      await dataSource.destroy();
+    }
+  };
 
   before(async () => {
     url = requireEnv('JUNCTION_TEST_DB_URL');
@@ -67,6 +85,7 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     expect(type.get(`${n.message}.last_error_code`)).to.equal('varchar(64) NULL');
     expect(type.get(`${n.stage}.seq`)).to.equal('bigint(20) NOT NULL');
     expect(type.get(`${n.stage}.at`)).to.equal('datetime(3) NOT NULL');
+    expect(type.get(`${n.stage}.payload`)).to.equal('longtext NULL');
     const [tables] = await db.query(
       'SELECT TABLE_NAME t, TABLE_COLLATION collation, ENGINE engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)',
       [n.message, n.stage]);
@@ -85,11 +104,11 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     const prefix = freshPrefix();
     await (await startLog(prefix)).close();
     await (await startLog(prefix)).close();
-    expect(await ledger(prefix)).to.deep.equal(['CreateMessageTables1793491200000']);
+    expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS);
     const racing = freshPrefix();
     const logs = await Promise.all([1, 2, 3, 4].map(() => startLog(racing)));
     await Promise.all(logs.map((log) => log.close()));
-    expect(await ledger(racing)).to.deep.equal(['CreateMessageTables1793491200000']);
+    expect(await ledger(racing)).to.deep.equal(ALL_MIGRATIONS);
   });
 
   it('matches the entities: TypeORM would generate no schema change after the migrations', async () => {
@@ -97,12 +116,77 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     await (await startLog(prefix)).close();
     // The test server is MariaDB: TypeORM reads its catalogue right only in its "mariadb" mode
     // (with "mysql" it takes MariaDB's COLUMN_DEFAULT 'NULL' for a literal and proposes ALTERs).
-    const mariadbUrl = url.replace(/^mysql:/, 'mariadb:');
-    const { dataSource } = createDataSource(parseStoreUrl(mariadbUrl), { tablePrefix: prefix, poolSize: 1 });
+    expect(await pendingSchemaChanges(prefix)).to.deep.equal([]);
+  });
+
+  it('upgrades a store left by migration 1 only: migration 2 runs once (4 processes starting), old rows intact', async () => {
+    const prefix = freshPrefix();
+    const n = storeNames(prefix);
+    await migrateOnly(url, prefix, 1);
+    expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS.slice(0, 1));
+    expect(await columnType(n.stage, 'payload')).to.equal(undefined);
+    // Rows as the previous version wrote them: it knew no stage payload.
+    const old = createEnvelope({ routeId: 'r-old', pattern: 'one-way', source: 's', contentType: 'application/json', body: '{"a":"Zoë 🚀"}' },
+      new Date('2026-01-02T03:04:05.678Z'));
+    await db.query(
+      `INSERT INTO \`${n.message}\` (id, correlation_id, route_id, source, pattern, content_type, headers, payload, status, attempts,
+         received_at, updated_at) VALUES (?, ?, 'r-old', 's', 'one-way', 'application/json', '{}', ?, 'DELIVERED', 1, ?, ?)`,
+      [old.id, old.correlationId, old.body, new Date(old.receivedAt), new Date(old.receivedAt)]);
+    await db.query(
+      `INSERT INTO \`${n.stage}\` (message_id, stage, status, attempt, at, duration_ms, endpoint, detail) VALUES
+         (?, 'received', 'RECEIVED', 1, ?, NULL, NULL, NULL), (?, 'deliver:erp', 'DELIVERED', 1, ?, 42, 'erp-soap', 'HTTP 200')`,
+      [old.id, new Date(old.receivedAt), old.id, new Date(old.receivedAt)]);
+
+    const logs = await Promise.all([1, 2, 3, 4].map(() => startLog(prefix)));
+    try {
+      expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS);
+      expect(await columnType(n.stage, 'payload')).to.equal('longtext NULL');
+      const log = logs[0]!;
+      const loaded = await log.load(old.id);
+      expect(loaded).to.deep.include({ status: 'DELIVERED', payload: old.body, routeId: 'r-old' });
+      expect(loaded?.stages.map((s) => [s.stage, s.status, s.durationMs, s.endpoint, s.detail])).to.deep.equal([
+        ['received', 'RECEIVED', undefined, undefined, undefined], ['deliver:erp', 'DELIVERED', 42, 'erp-soap', 'HTTP 200'],
+      ]);
+      for (const s of loaded?.stages ?? []) expect(s).not.to.have.property('payload');
+      await log.transition(old.id, { stage: 'step:after-upgrade', status: 'DELIVERED', attempt: 1, payload: '<ok>北京</ok>' });
+      expect((await logs[3]!.load(old.id))?.stages[2]?.payload).to.equal('<ok>北京</ok>');
+    } finally {
+      await Promise.all(logs.map((log) => log.close()));
+    }
+    await (await startLog(prefix)).close();
+    expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS);
+    expect(await pendingSchemaChanges(prefix)).to.deep.equal([]);
+  });
+
+  it('migration 2 finishes a run that died after its ALTER (MySQL commits DDL at once), and can be undone', async () => {
+    const prefix = freshPrefix();
+    const n = storeNames(prefix);
+    await migrateOnly(url, prefix, 1);
+    await db.query(`ALTER TABLE \`${n.stage}\` ADD COLUMN \`payload\` longtext NULL`);
+    await (await startLog(prefix)).close();
+    expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS);
+    const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
     await dataSource.initialize();
     try {
-      const pending = await dataSource.driver.createSchemaBuilder().log();
-      expect(pending.upQueries.map((q) => q.query)).to.deep.equal([]);
+      await dataSource.undoLastMigration({ transaction: 'each' });
+    } finally {
+      await dataSource.destroy();
+    }
+    expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS.slice(0, 1));
+    expect(await columnType(n.stage, 'payload')).to.equal(undefined);
+    await (await startLog(prefix)).close();
+    expect(await columnType(n.stage, 'payload')).to.equal('longtext NULL');
+  });
+
+  it('find() selects only summary columns: no message payload or headers, no stage table', async () => {
+    const prefix = freshPrefix();
+    await (await startLog(prefix)).close();
+    const { dataSource, entities } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
+    await dataSource.initialize();
+    try {
+      const sql = findQuery(dataSource.manager, entities, { status: 'FAILED', routeId: 'r', correlationId: 'c', businessKey: 'k' }).getQuery();
+      expect(sql).not.to.match(/payload|headers|content_type/i);
+      expect(sql).not.to.include(storeNames(prefix).stage);
     } finally {
       await dataSource.destroy();
     }

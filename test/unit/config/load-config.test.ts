@@ -108,9 +108,9 @@ describe('loadConfig', () => {
   });
 
   it('loads the production example once its environment is set, and names what is missing otherwise', () => {
-    const env = { JUNCTION_DB_URL: 'mysql://j:p@db:3306/junction', JUNCTION_AMQP_URL: 'amqp://j:p@mq:5672/%2F', OA_REST_URL: 'http://oa/oa/approvals' };
+    const env = { JUNCTION_DB_URL: 'mysql://j:p@db:3306/junction', JUNCTION_AMQP_URL: 'amqp://j:p@mq:5672/%2F', OA_REST_URL: 'http://oa/oa/approvals', ERP_SOAP_URL: 'http://erp/erp/soap' };
     expect(loadConfig('config/production.example.yaml', env).config.store.url).to.equal(env.JUNCTION_DB_URL);
     const error = loadError(() => loadConfig('config/production.example.yaml', {}));
-    expect(error.violations.map((v) => v.message).join('\n')).to.contain('${JUNCTION_DB_URL}').and.contain('${JUNCTION_AMQP_URL}').and.contain('${OA_REST_URL}');
+    expect(error.violations.map((v) => v.message).join('\n')).to.contain('${JUNCTION_DB_URL}').and.contain('${JUNCTION_AMQP_URL}').and.contain('${OA_REST_URL}').and.contain('${ERP_SOAP_URL}');
   });
 });

@@ -3,12 +3,14 @@ import { buildApp, type JunctionApp } from '../../../src/app';
 import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
 import { silentLogger } from '../../../src/core/logger';
 import { loadConfig } from '../../../src/config/load-config';
+import { ErpSimulator } from '../../../examples/legacy/erp/erp-simulator';
 import { OaSimulator } from '../../../examples/legacy/oa/oa-simulator';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { eventually, postJson, request, sampleOrder } from '../../support/http';
 
 describe('REST gateway and worker (fakes for the log; in-process bus; real HTTP)', () => {
   let oa: OaSimulator;
+  let erp: ErpSimulator;
   let app: JunctionApp;
   let log: FakeTransactionLog;
   let broker: MemoryBroker;
@@ -17,18 +19,21 @@ describe('REST gateway and worker (fakes for the log; in-process bus; real HTTP)
   before(async () => {
     oa = new OaSimulator();
     const oaUrl = await oa.start();
+    erp = new ErpSimulator();
+    await erp.start();
     log = new FakeTransactionLog();
     broker = new MemoryBroker({ requeueDelayMs: 10 });
-    app = buildApp(loadConfig('config/default.yaml', { OA_REST_URL: `${oaUrl}/oa/approvals` }), { logger: silentLogger, port: 0, log, broker });
+    app = buildApp(loadConfig('config/default.yaml', { OA_REST_URL: `${oaUrl}/oa/approvals`, ERP_SOAP_URL: erp.soapUrl }), { logger: silentLogger, port: 0, log, broker });
     base = await app.start();
   });
   after(async () => {
     await app.close();
     await oa.close();
+    await erp.close();
   });
-  beforeEach(() => oa.reset());
+  beforeEach(() => { oa.reset(); erp.reset(); });
 
-  it('accepts an order with 202, a message id and a Location, and delivers it as XML with exact decimals', async () => {
+  it('accepts an order with 202, a message id and a Location, and delivers it to the ERP with exact decimals', async () => {
     const res = await postJson(`${base}/api/v1/orders`, sampleOrder('SO-1', '250.00'));
     expect(res.status).to.equal(202);
     const id = String(res.json.messageId);
@@ -39,16 +44,17 @@ describe('REST gateway and worker (fakes for the log; in-process bus; real HTTP)
     });
     expect(status.json).to.include({ id, routeId: 'submit-order', status: 'DELIVERED', businessKey: 'SO-1' });
     const stages = (status.json.stages as { stage: string; status: string }[]).map((s) => `${s.stage}/${s.status}`);
-    expect(stages).to.deep.equal(['received/RECEIVED', 'queued/QUEUED', 'processing/PROCESSING', 'deliver:oa-approvals/DELIVERED']);
-    const [receipt] = oa.receipts();
+    expect(stages).to.deep.equal(['received/RECEIVED', 'queued/QUEUED', 'processing/PROCESSING', 'route/PROCESSING', 'step:erp-orders:order-to-erp/PROCESSING', 'deliver:erp-orders/DELIVERED']);
+    const [receipt] = erp.receipts();
     expect(receipt?.messageId).to.equal(id);
-    expect(receipt?.body).to.contain('<amount>250.00</amount>').and.contain('<price>125.00</price>');
+    expect(receipt?.fields).to.deep.include({ ORDER_NO: 'SO-1', AMOUNT: '250.00' });
+    expect(oa.receipts()).to.deep.equal([]); // 250.00 is below the approval threshold
     expect((await log.load(id))?.payload).to.equal(sampleOrder('SO-1', '250.00'));
   });
 
   it('records FAILED with the endpoint error when the backend refuses the message', async () => {
     oa.setBehaviour({ failStatus: 400 });
-    const res = await postJson(`${base}/api/v1/orders`, sampleOrder('SO-2'));
+    const res = await postJson(`${base}/api/v1/orders`, sampleOrder('SO-2', '1500.00'));
     const id = String(res.json.messageId);
     const view = await eventually(async () => {
       const r = await request(`${base}/api/v1/messages/${id}`);

@@ -35,8 +35,11 @@ describe('compileRoutes', () => {
     const compiled = compileRoutes(loadConfig('config/default.yaml', {}), registries());
     const route = compiled.routes.find((r) => r.id === 'submit-order');
     expect(route?.rest?.path).to.equal('/orders');
-    expect(route?.steps.map((s) => s.name)).to.deep.equal(['order-to-approval-xml']);
-    expect([...compiled.endpoints.keys()]).to.deep.equal(['erp-customers', 'oa-approvals']);
+    expect(route?.deliveries.map((d) => `${d.endpoint}${d.when ? ' (when)' : ''}: ${d.steps.map((s) => s.name).join(', ')}`)).to.deep.equal([
+      'erp-orders: order-to-erp', 'oa-approvals (when): order-to-approval, approval-xml',
+    ]);
+    expect(route?.capture).to.equal('steps');
+    expect([...compiled.endpoints.keys()]).to.deep.equal(['erp-customers', 'erp-orders', 'oa-approvals']);
   });
 
   it('names file, line, route, step and option for every problem at once', () => {
@@ -63,8 +66,7 @@ describe('compileRoutes', () => {
     expect(text).to.contain(':5:16 endpoints.oa.timeoutMs: must be >= 1');
     expect(text).to.contain(`:7:11 endpoints.erp.type: "carrier-pigeon" is not a known endpoint type (known: ${createEndpointRegistry().types().join(', ')})`);
     expect(text).to.contain('routes[0].steps[0].rooot: is not a known setting');
-    expect(text).to.contain('routes[0].steps[0]: must have "root"');
-    expect(text).to.contain(':14:15 routes[0].steps[1].type: "xml-to-yaml" is not a known step type (known: json-schema, json-to-xml, map)');
+    expect(text).to.contain(`:14:15 routes[0].steps[1].type: "xml-to-yaml" is not a known step type (known: ${registries().steps.types().join(', ')})`);
     expect(text).to.contain(':15:14 routes[0].to[1]: endpoint "fax" is not defined under "endpoints" (defined: oa, erp)');
   });
 

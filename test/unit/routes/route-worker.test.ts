@@ -13,8 +13,9 @@ describe('RouteWorker', () => {
   const endpoint: Endpoint = {
     name: 'backend', start: async () => undefined, close: async () => undefined,
     send: async (message) => { sent.push(message.id); return { contentType: 'application/json', body: '{"ok":true}' }; },
+    preview: async (message) => ({ method: 'POST', url: 'http://backend.invalid/', headers: {}, body: message.body }),
   };
-  const route: CompiledRoute = { id: 'sync', pattern: 'request-reply', replyTimeoutMs: 1000, steps: [], replySteps: [], to: ['backend'] };
+  const route: CompiledRoute = { id: 'sync', pattern: 'request-reply', replyTimeoutMs: 1000, steps: [], replySteps: [], deliveries: [{ endpoint: 'backend', steps: [] }], capture: 'original' };
   let log: FakeTransactionLog;
   let worker: RouteWorker;
 
@@ -60,5 +61,28 @@ describe('RouteWorker', () => {
     const message = request(new Date(Date.now() + 60_000));
     await worker.handle(route, message, { redelivered: false });
     expect((await log.load(message.id))?.status).to.equal('DELIVERED');
+  });
+
+  it('delivers a message tried again only to the recipients it has not reached yet', async () => {
+    const reached: string[] = [];
+    const recipient = (name: string): Endpoint => ({
+      name, start: async () => undefined, close: async () => undefined,
+      preview: async (m) => ({ method: 'POST', url: `http://${name}.invalid/`, headers: {}, body: m.body }),
+      send: async () => { reached.push(name); return { contentType: 'application/json', body: '{}' }; },
+    });
+    const fanOut: CompiledRoute = { ...route, id: 'fan', pattern: 'one-way', deliveries: [{ endpoint: 'a', steps: [] }, { endpoint: 'b', steps: [] }] };
+    const fanWorker = new RouteWorker({
+      broker: new MemoryBroker(), log, logger: silentLogger, prefetch: 1,
+      routes: { routes: [fanOut], endpoints: new Map([['a', recipient('a')], ['b', recipient('b')]]), soapServices: [] },
+    });
+    const message = createEnvelope({ routeId: 'fan', pattern: 'one-way', source: 'test', contentType: 'application/json', body: '{}' });
+    await log.recordReceived(message);
+    await log.transition(message.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 });
+    await log.transition(message.id, { stage: 'deliver:a', status: 'PROCESSING', attempt: 1, endpoint: 'a' });
+    await fanWorker.handle(fanOut, message, { redelivered: true });
+    expect(reached).to.deep.equal(['b']);
+    const record = await log.load(message.id);
+    expect(record?.status).to.equal('DELIVERED');
+    expect(record?.stages.at(-1)?.detail).to.equal('to a, b (already reached before: a)');
   });
 });

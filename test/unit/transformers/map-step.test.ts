@@ -62,6 +62,17 @@ describe('map step', () => {
     expect((await failure(new MapStep('m', crmToErp).run(message('{'), context))).code).to.equal('JCT_TRANSFORM_FAILED');
   });
 
+  it('maps lists item by item (order lines → ERP LINE), a single object counting as a list of one', async () => {
+    const table = loadMappingFile('config/mappings/order-to-erp.yaml');
+    const step = new MapStep('order-to-erp', table);
+    const many = await step.run(message('{"orderId":"SO-1","customerId":"C-1","amount":"250.00","currency":"EUR","lines":[{"sku":"A","qty":2,"price":"100.00"},{"sku":"B","qty":"0.5","price":100}]}'), context);
+    expect(many.body).to.equal('{"ORDER_NO":"SO-1","CUST_NO":"C-1","AMOUNT":250.00,"CURRENCY":"EUR","LINE":[{"SKU":"A","QTY":2,"PRICE":100.00},{"SKU":"B","QTY":0.5,"PRICE":100}]}');
+    const one = await step.run(message('{"orderId":"SO-2","customerId":"C-1","amount":1,"currency":"EUR","lines":{"sku":"A","qty":1,"price":1}}'), context);
+    expect(JSON.parse(one.body).LINE).to.have.length(1);
+    const error = await failure(step.run(message('{"orderId":"SO-3","customerId":"C-1","amount":1,"currency":"EUR","lines":[{"sku":"A","qty":"x","price":1},{"qty":1,"price":1}]}'), context));
+    expect(error.violations.map((v) => v.path)).to.deep.equal(['/lines/0/qty', '/lines/1/sku']);
+  });
+
   describe('loading a mapping file', () => {
     let temp: TempConfigDir;
     beforeEach(() => { temp = new TempConfigDir(); });

@@ -1,4 +1,5 @@
 import { createMessageTablesMigration } from './1793491200000-create-message-tables';
+import { addStagePayloadMigration } from './1795305600000-add-stage-payload';
 import type { MigrationClass } from './migration-support';
 
 export type { MigrationClass } from './migration-support';
@@ -8,5 +9,5 @@ export type { MigrationClass } from './migration-support';
  * add a file `<13-digit timestamp>-<what-it-does>.ts` exporting a factory and list it here.
  */
 export function createMigrations(prefix: string): MigrationClass[] {
-  return [createMessageTablesMigration(prefix)];
+  return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix)];
 }

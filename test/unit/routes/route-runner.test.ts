@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { createEnvelope, withChanges } from '../../../src/core/envelope';
+import { JunctionError } from '../../../src/core/errors';
+import { silentLogger } from '../../../src/core/logger';
+import type { Step } from '../../../src/core/step';
+import type { CompiledRoute } from '../../../src/routes/compiled-route';
+import { compileCondition } from '../../../src/routes/condition';
+import { planRoute, StageFailure } from '../../../src/routes/route-runner';
+
+const tag = (name: string): Step => ({ name, run: async (m) => withChanges(m, { body: JSON.stringify({ ...JSON.parse(m.body) as object, [name]: true }) }) });
+const failing: Step = { name: 'boom', run: async () => { throw new JunctionError('JCT_TRANSFORM_FAILED', 'Step "boom": no'); } };
+
+function route(overrides: Partial<CompiledRoute> = {}): CompiledRoute {
+  return {
+    id: 'orders', pattern: 'one-way', replyTimeoutMs: 1000, replySteps: [], capture: 'original',
+    steps: [tag('common')],
+    deliveries: [
+      { endpoint: 'erp', steps: [tag('erp-map')] },
+      { endpoint: 'oa', when: compileCondition({ json: '/amount', greaterThan: '1000' }, 'test'), steps: [tag('oa-map')] },
+    ],
+    ...overrides,
+  };
+}
+const context = { routeId: 'orders', logger: silentLogger };
+const order = (amount: string) => createEnvelope({ routeId: 'orders', pattern: 'one-way', source: 't', contentType: 'application/json', body: `{"amount":${amount}}` });
+
+describe('planRoute', () => {
+  it('runs the common steps, chooses recipients by condition, then each recipient\'s own steps', async () => {
+    const { deliveries, trace } = await planRoute(route(), order('1500'), context);
+    expect(deliveries.map((d) => [d.endpoint, JSON.parse(d.message.body)])).to.deep.equal([
+      ['erp', { amount: 1500, common: true, 'erp-map': true }],
+      ['oa', { amount: 1500, common: true, 'oa-map': true }],
+    ]);
+    expect(trace.stages.map((s) => s.stage)).to.deep.equal(['step:common', 'route', 'step:erp:erp-map', 'step:oa:oa-map']);
+    expect(trace.stages[1]?.detail).to.equal('to erp, oa');
+  });
+
+  it('leaves out a recipient whose condition does not hold', async () => {
+    const { deliveries } = await planRoute(route(), order('250.00'), context);
+    expect(deliveries.map((d) => d.endpoint)).to.deep.equal(['erp']);
+  });
+
+  it('fails with JCT_ROUTE_NO_MATCH when no recipient matches', async () => {
+    const onlyConditional = route({ deliveries: [route().deliveries[1]!] });
+    const error = await planRoute(onlyConditional, order('1'), context).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(StageFailure);
+    expect((error as StageFailure).stage).to.equal('route');
+    expect((error as StageFailure).error.code).to.equal('JCT_ROUTE_NO_MATCH');
+  });
+
+  it('refuses a request-reply route whose conditions pick two recipients', async () => {
+    const error = await planRoute(route({ pattern: 'request-reply' }), order('1500'), context).then(() => undefined, (e: unknown) => e);
+    expect((error as StageFailure).error.message).to.contain('2 recipients matched');
+  });
+
+  it('names the failing stage, and reports each finished stage to the listener', async () => {
+    const seen: string[] = [];
+    const withFailure = route({ deliveries: [{ endpoint: 'erp', steps: [failing] }] });
+    const error = await planRoute(withFailure, order('1'), context, async (s) => { seen.push(s.stage); }).then(() => undefined, (e: unknown) => e);
+    expect((error as StageFailure).stage).to.equal('step:erp:boom');
+    expect(seen).to.deep.equal(['step:common', 'route']);
+  });
+});
