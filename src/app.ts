@@ -101,10 +101,13 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   http.use(notFound);
   http.use(errorHandler(logger));
 
+  const steps = routes.routes.flatMap((r) => [...r.steps, ...r.deliveries.flatMap((d) => d.steps), ...r.replySteps]);
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
 
   const start = async (): Promise<string> => {
+    // Steps that compile asynchronously (XSDs in libxml2) report boot errors here, before any I/O.
+    await Promise.all(steps.map((step) => step.ready?.()));
     await log.start();
     await broker.start();
     await broker.declare(routes.routes.map((r) => r.id));
@@ -135,6 +138,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
       await soap?.close();
       await broker.close();
       await Promise.all([...routes.endpoints.values()].map((e) => e.close()));
+      await Promise.all(steps.map((step) => step.close?.()));
       await log.close();
     })();
     return closing;

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { Endpoint, EndpointContext, EndpointReply } from '../../core/endpoint';
+import type { Endpoint, EndpointContext, EndpointReply, RequestPreview } from '../../core/endpoint';
 import type { Envelope } from '../../core/envelope';
 import { MESSAGE_ID_HEADER, CORRELATION_ID_HEADER, ATTEMPT_HEADER } from '../../core/headers';
 import type { HttpEndpointOptions } from './http-endpoint-options';
@@ -35,13 +35,7 @@ export class HttpEndpoint implements Endpoint {
 
   async send(message: Envelope, _context: EndpointContext): Promise<EndpointReply> {
     if (!this.pool) throw new Error(`Endpoint "${this.name}" used before start()`);
-    const headers: Record<string, string> = {
-      ...this.options.headers,
-      'content-type': this.options.contentType ?? message.contentType,
-      [MESSAGE_ID_HEADER]: message.id,
-      [CORRELATION_ID_HEADER]: message.correlationId,
-      [ATTEMPT_HEADER]: String(message.attempt),
-    };
+    const request = this.request(message);
     let status: number;
     let contentType: string;
     let body: string;
@@ -50,8 +44,8 @@ export class HttpEndpoint implements Endpoint {
         origin: this.target.origin,
         path: `${this.target.pathname}${this.target.search}`,
         method: this.options.method,
-        headers,
-        body: message.body,
+        headers: { ...request.headers },
+        body: request.body,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       status = response.statusCode;
@@ -63,5 +57,26 @@ export class HttpEndpoint implements Endpoint {
     }
     if (status < 200 || status >= 300) throw errorForStatus(this.name, status, body);
     return { status, contentType, body };
+  }
+
+  /**
+   * The request `send` makes for this message: method, URL, the headers Junction sets and the
+   * body. The HTTP client adds only transport headers (`host`, `content-length`, `connection`).
+   * Needs no start() and opens nothing.
+   */
+  async preview(message: Envelope): Promise<RequestPreview> {
+    return this.request(message);
+  }
+
+  /** The one place a delivery's request is built, so `send` and `preview` cannot differ. */
+  private request(message: Envelope): RequestPreview {
+    const headers: Record<string, string> = {
+      ...this.options.headers,
+      'content-type': this.options.contentType ?? message.contentType,
+      [MESSAGE_ID_HEADER]: message.id,
+      [CORRELATION_ID_HEADER]: message.correlationId,
+      [ATTEMPT_HEADER]: String(message.attempt),
+    };
+    return { method: this.options.method, url: `${this.target.origin}${this.target.pathname}${this.target.search}`, headers, body: message.body };
   }
 }

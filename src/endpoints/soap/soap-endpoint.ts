@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { Client } from 'soap';
-import type { Endpoint, EndpointContext, EndpointReply } from '../../core/endpoint';
+import type { Endpoint, EndpointContext, EndpointReply, RequestPreview } from '../../core/endpoint';
 import type { Envelope } from '../../core/envelope';
 import { describeError, JunctionError } from '../../core/errors';
 import { ATTEMPT_HEADER, CORRELATION_ID_HEADER, MESSAGE_ID_HEADER } from '../../core/headers';
+import { CapturingHttpClient } from './capturing-http-client';
 import type { SoapEndpointOptions } from './soap-endpoint-options';
 import { errorForSoapCall } from './soap-error-mapper';
 import { resultToJson, toSoapArguments, type SoapArguments } from './soap-values';
@@ -32,6 +33,8 @@ type SoapMethod = (
 interface BoundOperation {
   readonly call: SoapMethod;
   readonly hasOutput: boolean;
+  /** The client's HTTP client: sends, or captures a call for preview(). */
+  readonly http: CapturingHttpClient;
 }
 
 function escapeXml(text: string): string {
@@ -72,14 +75,15 @@ export class SoapEndpoint implements Endpoint {
     } catch (error) {
       throw this.wsdlLoadError(location, error);
     }
-    const client = new Client(wsdl, this.options.url);
+    const http = new CapturingHttpClient();
+    const client = new Client(wsdl, this.options.url, { httpClient: http });
     if (this.options.messageIdHeader) {
       client.addSoapHeader((_method: unknown, _location: unknown, _action: unknown, args: unknown) => {
         const id = typeof args === 'object' && args !== null ? this.messageIds.get(args) : undefined;
         return id === undefined ? '' : `<jh:MessageId xmlns:jh="${JUNCTION_HEADERS_NS}">${escapeXml(id)}</jh:MessageId>`;
       });
     }
-    this.operation = this.bindOperation(client);
+    this.operation = { ...this.bindOperation(client), http };
     this.closing = new AbortController();
   }
 
@@ -92,14 +96,8 @@ export class SoapEndpoint implements Endpoint {
   async send(message: Envelope, context: EndpointContext): Promise<EndpointReply> {
     const operation = this.operation;
     if (!operation) throw new Error(`Endpoint "${this.name}" used before start()`);
-    const args = toSoapArguments(message, this.name);
-    this.messageIds.set(args, message.id);
-    const headers: Record<string, string> = {
-      ...this.options.headers,
-      [MESSAGE_ID_HEADER]: message.id,
-      [CORRELATION_ID_HEADER]: message.correlationId,
-      [ATTEMPT_HEADER]: String(message.attempt),
-    };
+    const args = this.argumentsFor(message);
+    const headers = this.httpHeaders(message);
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     const closing = this.closing.signal;
     let result: unknown;
@@ -128,6 +126,48 @@ export class SoapEndpoint implements Endpoint {
     return { contentType: 'application/json', body: resultToJson(result) };
   }
 
+  /**
+   * The request `send` posts for this message, built by the same node-soap client and HTTP
+   * client (`buildRequest`): the envelope with its `jh:MessageId` header, byte for byte, and the
+   * HTTP headers (SOAPAction, Content-Type, X-Junction-*, node-soap's own). Nothing is sent.
+   * Needs start() (the WSDL).
+   */
+  async preview(message: Envelope): Promise<RequestPreview> {
+    const operation = this.operation;
+    if (!operation) throw new Error(`Endpoint "${this.name}" used before start()`);
+    const args = this.argumentsFor(message);
+    const headers = this.httpHeaders(message);
+    const options = {};
+    try {
+      return await new Promise<RequestPreview>((resolve, reject) => {
+        operation.http.capture(options, resolve);
+        operation.call(args, (error) => reject(error ?? new Error('node-soap answered without making a request')), options, headers);
+      });
+    } catch (error) {
+      if (error instanceof JunctionError) throw error;
+      throw new JunctionError('JCT_INTERNAL', `Endpoint "${this.name}" could not build the ${this.options.operation} request: ${describeError(error)}`, {
+        details: { endpoint: this.name, operation: this.options.operation }, cause: error,
+      });
+    }
+  }
+
+  /** The operation's arguments, registered so the SOAP header function writes this message's id. */
+  private argumentsFor(message: Envelope): SoapArguments {
+    const args = toSoapArguments(message, this.name);
+    this.messageIds.set(args, message.id);
+    return args;
+  }
+
+  /** HTTP headers of a call besides node-soap's own (SOAPAction, Content-Type, ...). */
+  private httpHeaders(message: Envelope): Record<string, string> {
+    return {
+      ...this.options.headers,
+      [MESSAGE_ID_HEADER]: message.id,
+      [CORRELATION_ID_HEADER]: message.correlationId,
+      [ATTEMPT_HEADER]: String(message.attempt),
+    };
+  }
+
   /** The WSDL's absolute path or URL. */
   private wsdlLocation(): string {
     const { wsdl } = this.options;
@@ -152,7 +192,7 @@ export class SoapEndpoint implements Endpoint {
   }
 
   /** Finds the operation in the WSDL's services and ports (`port` picks one when several offer it). */
-  private bindOperation(client: Client): BoundOperation {
+  private bindOperation(client: Client): Omit<BoundOperation, 'http'> {
     const wanted = this.options.operation;
     const description = client.describe() as Record<string, Record<string, Record<string, { output?: unknown }>>>;
     const known = new Set<string>();

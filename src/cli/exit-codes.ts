@@ -1,0 +1,26 @@
+/**
+ * Exit codes of the `junction` command (documented in docs/cli.md): scripts and CI branch on
+ * them, so they never change meaning.
+ */
+export const CLI_EXIT = {
+  /** The command did what was asked: the configuration is valid, the route test passed. */
+  OK: 0,
+  /** The check or test ran and failed: a step refused the sample, an endpoint could not be reached. */
+  FAILED: 1,
+  /** Configuration or usage error: a bad file, an unknown route, a wrong option. Nothing ran. */
+  USAGE: 2,
+} as const;
+
+/** One of {@link CLI_EXIT}'s values. */
+export type CliExitCode = (typeof CLI_EXIT)[keyof typeof CLI_EXIT];
+
+/**
+ * Thrown by a command to stop with a message on stderr and an exit code (a usage or
+ * configuration problem found before anything ran). The message is for people: no stack.
+ */
+export class CliStop extends Error {
+  constructor(readonly exitCode: CliExitCode, message: string) {
+    super(message);
+    this.name = 'CliStop';
+  }
+}

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { JUNCTION_VERSION } from '../app';
+import { processIo, type CliIo } from './cli-io';
+import { registerConfigCommands } from './config-command';
+import { CLI_EXIT } from './exit-codes';
+import { registerRoutesCommands } from './routes-command';
+import { registerStartCommand } from './start-command';
+
+/**
+ * Parses the command line and runs one command; resolves its exit code (docs/cli.md): 0 done,
+ * 1 the check or test failed, 2 a configuration or usage error (including commander's own:
+ * unknown option, missing argument).
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code: number = CLI_EXIT.OK;
+  const finish = (result: number): void => { code = result; };
+  const program = new Command('junction')
+    .description('Junction, the enterprise service bus: check a configuration, test a route offline, start.')
+    .version(JUNCTION_VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
+    .showSuggestionAfterError();
+  registerConfigCommands(program, io, finish);
+  registerRoutesCommands(program, io, finish);
+  registerStartCommand(program, finish);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? CLI_EXIT.OK : CLI_EXIT.USAGE;
+    throw error;
+  }
+  return code;
+}
