@@ -17,6 +17,14 @@ export interface Step {
   /** The step's name in the route, used in logs, stage history and errors. */
   readonly name: string;
   run(message: Envelope, context: StepContext): Promise<Envelope>;
+  /**
+   * Optional. Resolves once the step's boot-time preparation that cannot be synchronous (e.g.
+   * compiling XSDs with libxml2, which loads asynchronously) is done; rejects with the boot
+   * error (JCT_CONFIG_*) when it fails. The app awaits it at start, before taking messages.
+   */
+  ready?(): Promise<void>;
+  /** Optional. Frees what the step holds (e.g. compiled schemas in wasm memory). Idempotent. */
+  close?(): Promise<void>;
 }
 
 /** What a step factory may use when building a step from configuration. */

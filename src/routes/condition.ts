@@ -1,6 +1,6 @@
 import { DOMParser, type Document as XmlDocument } from '@xmldom/xmldom';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
-import { compareDecimals, isDecimal } from '../core/decimal';
+import { compareDecimals, isDecimalText as isDecimal } from '../core/decimal';
 import type { Envelope } from '../core/envelope';
 import { getByPointer } from '../core/json-pointer';
 
