@@ -11,6 +11,20 @@ import type { CompiledDelivery, CompiledRoute, CompiledRoutes, RestEntry, SoapEn
 import { compileCondition, CONDITION_SCHEMA, type Condition, type ConditionConfig } from './condition';
 import { checkOptions, type OptionProblem } from './option-check';
 
+/** ` (route "submit-order", step "order-to-erp")` for a problem inside a route, so the reader needs no line counting. */
+function where(routes: readonly RouteConfig[], at: ConfigPath): string {
+  if (at[0] !== 'routes' || typeof at[1] !== 'number') return '';
+  const route = routes[at[1]];
+  if (!route) return '';
+  let steps: readonly StepConfig[] | undefined;
+  let index: unknown;
+  if (at[2] === 'steps' || at[2] === 'replySteps') [steps, index] = [route[at[2]], at[3]];
+  else if (at[2] === 'deliver' && typeof at[3] === 'number' && at[4] === 'steps') [steps, index] = [route.deliver?.[at[3]]?.steps, at[5]];
+  const step = typeof index === 'number' ? steps?.[index] : undefined;
+  const stepName = step ? `, step "${step.name ?? step.type}"` : '';
+  return ` (route "${route.id}"${stepName})`;
+}
+
 /** The registries routes are compiled against. */
 export interface RouteRegistries {
   readonly steps: Registry<StepFactory>;
@@ -175,6 +189,6 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
     });
   });
 
-  if (problems.length > 0) throw configProblem(locator, problems);
+  if (problems.length > 0) throw configProblem(locator, problems.map((p) => ({ ...p, message: `${p.message}${where(config.routes, p.path)}` })));
   return { routes, endpoints, soapServices };
 }

@@ -39,6 +39,14 @@ export class StageFailure extends Error {
   }
 }
 
+/** The error with the route named in front, so a log line or a caller's fault says where it failed. */
+function inRoute(routeId: string, error: JunctionError): JunctionError {
+  if (error.message.startsWith('Route "')) return error;
+  return new JunctionError(error.code, `Route "${routeId}": ${error.message}`, {
+    retryable: error.retryable, violations: error.violations, details: { ...error.details }, cause: error.cause,
+  });
+}
+
 async function runSteps(steps: readonly Step[], prefix: string, input: Envelope, context: StepContext, trace: TraceStage[], listener?: StageListener): Promise<Envelope> {
   let current = input;
   for (const step of steps) {
@@ -47,7 +55,7 @@ async function runSteps(steps: readonly Step[], prefix: string, input: Envelope,
     try {
       current = await step.run(current, context);
     } catch (error) {
-      const failure = toJunctionError(error);
+      const failure = inRoute(context.routeId, toJunctionError(error));
       trace.push({ stage, durationMs: Date.now() - started, error: failure.toJSON() });
       throw new StageFailure(stage, failure);
     }

@@ -66,6 +66,7 @@ describe('compileRoutes', () => {
     expect(text).to.contain(':5:16 endpoints.oa.timeoutMs: must be >= 1');
     expect(text).to.contain(`:7:11 endpoints.erp.type: "carrier-pigeon" is not a known endpoint type (known: ${createEndpointRegistry().types().join(', ')})`);
     expect(text).to.contain('routes[0].steps[0].rooot: is not a known setting');
+    expect(text).to.contain('(route "submit-order", step "json-to-xml")');
     expect(text).to.contain(`:14:15 routes[0].steps[1].type: "xml-to-yaml" is not a known step type (known: ${registries().steps.types().join(', ')})`);
     expect(text).to.contain(':15:14 routes[0].to[1]: endpoint "fax" is not defined under "endpoints" (defined: oa, erp)');
   });
