@@ -1,8 +1,9 @@
-import { DOMParser, type Document as XmlDocument } from '@xmldom/xmldom';
+import type { Document as XmlDocument } from '@xmldom/xmldom';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { compareDecimals, isDecimalText as isDecimal } from '../core/decimal';
 import type { Envelope } from '../core/envelope';
 import { getByPointer } from '../core/json-pointer';
+import { parseXml } from '../core/xml';
 
 /** A content-based routing condition, as written under `when:` in a route's `deliver` entry. */
 export type ConditionConfig =
@@ -79,13 +80,10 @@ export class ParsedBodies {
   asXml(): XmlDocument | undefined {
     if (!this.xml) {
       let value: XmlDocument | undefined;
-      if (!/<!DOCTYPE/i.test(this.message.body)) {
-        try {
-          value = new DOMParser({ onError: (level) => { if (level !== 'warning') throw new Error('malformed'); } })
-            .parseFromString(this.message.body, 'text/xml');
-        } catch {
-          value = undefined;
-        }
+      try {
+        value = parseXml(this.message.body);
+      } catch {
+        value = undefined; // not XML, or refused (DOCTYPE): the condition sees no value
       }
       this.xml = { value };
     }
