@@ -14,6 +14,7 @@ import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
 import { requestId } from './gateway/http/request-id';
 import { MessageIntake } from './gateway/message-intake';
+import { RecoverySweep } from './gateway/recovery-sweep';
 import { checkSoapBindings, createSoapDispatch } from './gateway/soap-dispatch';
 import { createSoapGateway } from './gateway/soap/soap-gateway';
 import { createRestGateway, REST_BASE } from './gateway/rest/rest-gateway';
@@ -80,6 +81,9 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const broker = options.broker ?? createBroker(loaded, logger);
   const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch });
   const intake = new MessageIntake({ log, broker, logger });
+  // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
+  const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
+  const sweep = role === 'worker' ? undefined : new RecoverySweep({ log, broker, logger, keepsPayload: (id) => !captureNone.has(id) });
 
   const soap = role === 'worker' || routes.soapServices.length === 0 ? undefined : createSoapGateway({
     services: routes.soapServices,
@@ -113,6 +117,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     await broker.declare(routes.routes.map((r) => r.id));
     await Promise.all([...routes.endpoints.values()].map((e) => e.start()));
     await worker?.start();
+    sweep?.start();
     await soap?.ready;
     const port = options.port ?? config.server.port;
     server = await new Promise<Server>((resolve, reject) => {
@@ -134,6 +139,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
         s.closeIdleConnections();
         await stopped;
       }
+      await sweep?.close();
       await worker?.close();
       await soap?.close();
       await broker.close();

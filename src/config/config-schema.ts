@@ -153,6 +153,18 @@ export const CONFIG_SCHEMA = {
           },
           replySteps: { $ref: '#/$defs/steps', default: [] },
           capture: { enum: ['none', 'original', 'steps'], default: 'original' },
+          retry: {
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            properties: {
+              attempts: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+              initialDelayMs: { type: 'integer', minimum: 1, maximum: 86400000, default: 1000 },
+              multiplier: { type: 'number', minimum: 1, maximum: 10, default: 2 },
+              maxDelayMs: { type: 'integer', minimum: 1, maximum: 86400000, default: 300000 },
+              jitter: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
+            },
+          },
         },
       },
     },

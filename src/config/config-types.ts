@@ -86,6 +86,22 @@ export interface RouteConfig {
   readonly replySteps: readonly StepConfig[];
   /** What the transaction log keeps of the message: nothing, the original, or every step's output. */
   readonly capture: 'none' | 'original' | 'steps';
+  /** How often and how far apart a message is tried when it fails with a retryable error (docs/retries.md). */
+  readonly retry: RetryConfig;
+}
+
+/** A route's retry policy; every field has a default. */
+export interface RetryConfig {
+  /** Tries in all, including the first (1 = never retry). */
+  readonly attempts: number;
+  /** Wait before the second try, in milliseconds. */
+  readonly initialDelayMs: number;
+  /** Each further wait is this many times the previous one. */
+  readonly multiplier: number;
+  /** No wait is longer than this, in milliseconds. */
+  readonly maxDelayMs: number;
+  /** Random spread of each wait, as a fraction (0.2 = ±20 %). */
+  readonly jitter: number;
 }
 
 /** One recipient of a route: where to, when, and the steps only this recipient needs. */

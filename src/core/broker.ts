@@ -82,4 +82,17 @@ export interface Broker {
   reply(replyTo: string, reply: Reply): Promise<void>;
   /** Consumes a declared destination's queue. */
   consume(destination: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription>;
+  /**
+   * Publishes a message that reaches `destination`'s queue only after about `delayMs` (never
+   * noticeably before it); persistent and confirmed like {@link publish}. How the message waits is
+   * the implementation's business (RabbitMQ: delay queues; in-process: a timer). Retries use it.
+   * `options.replyTo` comes with it, as with {@link publish} (a retried request still has a caller).
+   */
+  publishDelayed(destination: string, message: Envelope, delayMs: number, options?: PublishOptions): Promise<void>;
+  /**
+   * Parks a message that will not be processed again on `destination`'s dead-letter queue, with the
+   * error that ended it, for operators (inspection, replay). Persistent and confirmed; rejects with
+   * JCT_BROKER_UNAVAILABLE when the destination was not declared.
+   */
+  deadLetter(destination: string, message: Envelope, error: SerializedError): Promise<void>;
 }

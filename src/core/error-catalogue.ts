@@ -35,6 +35,8 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_MESSAGE_NOT_FOUND: spec(404, false, 'No such message'),
   JCT_METHOD_NOT_ALLOWED: spec(405, false, 'Method not allowed'),
   JCT_SOAP_OPERATION_UNKNOWN: spec(400, false, 'SOAP request names no operation of the service'),
+  JCT_IDEMPOTENCY_KEY_REUSED: spec(422, false, 'Idempotency key already used with a different request'),
+  JCT_IDEMPOTENCY_IN_PROGRESS: spec(409, true, 'The request with this idempotency key has not finished yet'),
 
   // Infrastructure
   JCT_STORE_UNAVAILABLE: spec(503, true, 'Transaction log unavailable'),

@@ -60,6 +60,22 @@ export interface MessageRecord extends MessageSummary {
   readonly headers: Readonly<Record<string, string>>;
   readonly payload: string;
   readonly stages: readonly StageRecord[];
+  /** The caller's idempotency key, when it sent one (scoped to the route). */
+  readonly idempotencyKey?: string;
+  /** Hex SHA-256 of the body as received, recorded with an idempotency key to recognise a different body. */
+  readonly bodyHash?: string;
+}
+
+/** Extra facts recorded with a new message; see {@link TransactionLog.recordReceived}. */
+export interface ReceiveOptions {
+  /**
+   * The caller's idempotency key (1..255 characters). Unique per route: recording a second message
+   * with the same route and key throws JCT_IDEMPOTENCY_KEY_REUSED (details: routeId, idempotencyKey)
+   * and records nothing.
+   */
+  readonly idempotencyKey?: string;
+  /** Hex SHA-256 of the body as received (64 characters). */
+  readonly bodyHash?: string;
 }
 
 /** Filters for {@link TransactionLog.find}; results are newest first. */
@@ -68,6 +84,8 @@ export interface MessageQuery {
   readonly routeId?: string;
   readonly correlationId?: string;
   readonly businessKey?: string;
+  /** Only messages received strictly before this time (the recovery sweep's "stranded" query). */
+  readonly receivedBefore?: Date;
   /** At most this many (default 50, max 1000). */
   readonly limit?: number;
 }
@@ -81,8 +99,11 @@ export interface TransactionLog {
   /** Connects and brings the schema up to date (migrations). */
   start(): Promise<void>;
   close(): Promise<void>;
-  /** Records a new message as RECEIVED with its original payload. Throws if the id exists. */
-  recordReceived(message: Envelope): Promise<void>;
+  /**
+   * Records a new message as RECEIVED with its original payload. Throws if the id exists, and
+   * JCT_IDEMPOTENCY_KEY_REUSED if `options.idempotencyKey` is already taken on the route.
+   */
+  recordReceived(message: Envelope, options?: ReceiveOptions): Promise<void>;
   /**
    * Appends a stage and sets the message's status, atomically. When `from` is given the change
    * applies only if the current status is one of them ('skipped' otherwise, nothing written);
@@ -93,4 +114,6 @@ export interface TransactionLog {
   load(messageId: string): Promise<MessageRecord | undefined>;
   /** Messages matching the query, newest first. */
   find(query: MessageQuery): Promise<MessageSummary[]>;
+  /** The message recorded on `routeId` with this idempotency key, with its history, or undefined. */
+  findByIdempotencyKey(routeId: string, idempotencyKey: string): Promise<MessageRecord | undefined>;
 }

@@ -1,13 +1,61 @@
-import type { Broker } from '../core/broker';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Broker, PendingReply } from '../core/broker';
 import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { TransactionLog } from '../core/transaction-log';
+import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 
 /** Per-message options of the intake. */
 export interface IntakeOptions {
   /** False when the route's capture level is `none`: the log records the message without its body. */
   readonly keepPayload?: boolean;
+  /** The caller's idempotency key (checked by the gateway with {@link checkIdempotencyKey}); scoped to the route. */
+  readonly idempotencyKey?: string;
+}
+
+/** What {@link MessageIntake.accept} answers. */
+export interface Accepted {
+  /** The message that holds the request: this one, or the first one sent with the same idempotency key. */
+  readonly messageId: string;
+  /** True when an earlier request with the same idempotency key answered for this one. */
+  readonly replayed: boolean;
+  /** The message's status when answered (QUEUED for a new message; whatever it is now for a replay). */
+  readonly status: string;
+}
+
+/** What {@link MessageIntake.request} answers. */
+export interface Answered {
+  readonly messageId: string;
+  readonly replayed: boolean;
+  readonly reply: Envelope;
+}
+
+/** Stage recorded by the gateway with the reply of a request-reply message sent with an idempotency key. */
+export const REPLY_STAGE = 'reply';
+
+/** Longest idempotency key; visible ASCII only, so it fits the column on every database. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
+
+/** Returns the key if it is usable, undefined when absent; throws JCT_REQUEST_MALFORMED otherwise. */
+export function checkIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const key = value.trim();
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new JunctionError('JCT_REQUEST_MALFORMED', 'The idempotency key must be 1 to 255 visible ASCII characters (a UUID is a good choice).');
+  }
+  return key;
+}
+
+/** Hex SHA-256 of a body as received: what tells a repeat from a different request under the same key. */
+export function bodyHash(body: string): string {
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+}
+
+/** True when the gateway refused the message to its caller (publish failed): the key's retry may resubmit it. */
+function wasRefused(record: MessageRecord): boolean {
+  const last = record.stages[record.stages.length - 1];
+  return record.status === 'FAILED' && last?.stage === 'publish' && last.status === 'FAILED';
 }
 
 /**
@@ -19,9 +67,26 @@ export interface IntakeOptions {
 export class MessageIntake {
   constructor(private readonly deps: { log: TransactionLog; broker: Broker; logger: Logger }) {}
 
-  /** Resolves once the message is durable in the log and confirmed by the broker. */
-  async accept(message: Envelope, options: IntakeOptions = {}): Promise<void> {
-    await this.recordAndPublish(message, undefined, options);
+  /**
+   * Resolves once the message is durable in the log and confirmed by the broker. With an
+   * idempotency key already used on the route for the same body, nothing new is created: the
+   * answer names the first message (`replayed`); for a different body it throws JCT_IDEMPOTENCY_KEY_REUSED.
+   */
+  async accept(message: Envelope, options: IntakeOptions = {}): Promise<Accepted> {
+    const existing = await this.record(message, options);
+    if (existing === undefined) {
+      await this.publishRecorded(message, undefined);
+      return { messageId: message.id, replayed: false, status: 'QUEUED' };
+    }
+    if (wasRefused(existing)) {
+      const again = this.resubmission(message, existing);
+      if (await this.reopen(again)) {
+        await this.publishRecorded(again, undefined);
+        return { messageId: again.id, replayed: false, status: 'QUEUED' };
+      }
+    }
+    const current = await this.deps.log.load(existing.id);
+    return { messageId: existing.id, replayed: true, status: current?.status ?? existing.status };
   }
 
   /**
@@ -29,14 +94,39 @@ export class MessageIntake {
    * Resolves with the reply message; throws the processing error (with the message id), or
    * JCT_REPLY_TIMEOUT when no answer came within `timeoutMs`.
    */
-  async request(message: Envelope, timeoutMs: number, options: IntakeOptions = {}): Promise<Envelope> {
+  async request(message: Envelope, timeoutMs: number, options: IntakeOptions = {}): Promise<Answered> {
     const pending = this.deps.broker.expectReply(message.id, timeoutMs);
+    let existing: MessageRecord | undefined;
     try {
-      await this.recordAndPublish(message, this.deps.broker.replyAddress(), options);
+      existing = await this.record(message, options);
+      if (existing === undefined) await this.publishRecorded(message, this.deps.broker.replyAddress());
     } catch (error) {
       pending.cancel();
       throw error;
     }
+    if (existing === undefined) {
+      return { messageId: message.id, replayed: false, reply: await this.awaitReply(message, pending, timeoutMs, options) };
+    }
+    pending.cancel();
+    if (wasRefused(existing)) {
+      const again = this.resubmission(message, existing);
+      const resumed = this.deps.broker.expectReply(again.id, timeoutMs);
+      let reopened = false;
+      try {
+        reopened = await this.reopen(again);
+        if (reopened) await this.publishRecorded(again, this.deps.broker.replyAddress());
+      } catch (error) {
+        resumed.cancel();
+        throw error;
+      }
+      if (reopened) return { messageId: again.id, replayed: false, reply: await this.awaitReply(again, resumed, timeoutMs, options) };
+      resumed.cancel();
+    }
+    return this.awaitStoredOutcome(existing.id, timeoutMs);
+  }
+
+  /** Waits for the worker's answer to a message this process published; keeps the reply when the request had a key. */
+  private async awaitReply(message: Envelope, pending: PendingReply, timeoutMs: number, options: IntakeOptions): Promise<Envelope> {
     let reply;
     try {
       reply = await pending.reply;
@@ -48,24 +138,118 @@ export class MessageIntake {
       }
       throw error;
     }
-    if (reply.outcome === 'ok') return reply.message;
+    if (reply.outcome === 'ok') {
+      if (options.idempotencyKey !== undefined) await this.keepReply(message, reply.message);
+      return reply.message;
+    }
     const failure = JunctionError.fromJSON(reply.error);
     throw new JunctionError(failure.code, failure.message, {
       retryable: failure.retryable, violations: failure.violations, details: { ...failure.details, messageId: message.id },
     });
   }
 
-  private async recordAndPublish(message: Envelope, replyTo: string | undefined, options: IntakeOptions): Promise<void> {
-    const { log, broker, logger } = this.deps;
+  /**
+   * Records the reply (stage `reply`, its body as the stage payload, its content type as the
+   * detail) so a repeat of the request with the same idempotency key can be answered the same.
+   * Best effort: the caller gets its answer even if this write fails.
+   */
+  private async keepReply(message: Envelope, reply: Envelope): Promise<void> {
+    try {
+      await this.deps.log.transition(message.id, {
+        stage: REPLY_STAGE, status: 'DELIVERED', attempt: message.attempt, payload: reply.body, detail: reply.contentType,
+      }, ['DELIVERED']);
+    } catch (error) {
+      this.deps.logger.warn('could not keep the reply for idempotent repeats', { messageId: message.id, error: describeError(error) });
+    }
+  }
+
+  /**
+   * A repeat of a request-reply request: answers with the first message's kept reply, or its
+   * error if it FAILED; while it is still in flight, polls the log until `timeoutMs` has passed,
+   * then throws JCT_IDEMPOTENCY_IN_PROGRESS.
+   */
+  private async awaitStoredOutcome(messageId: string, timeoutMs: number): Promise<Answered> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 25;
+    for (;;) {
+      const record = await this.deps.log.load(messageId);
+      if (record === undefined) throw new JunctionError('JCT_INTERNAL', `Message ${messageId} vanished from the transaction log.`);
+      const kept = [...record.stages].reverse().find((s) => s.stage === REPLY_STAGE && s.payload !== undefined);
+      if (kept) {
+        const reply: Envelope = Object.freeze({
+          id: record.id, correlationId: record.correlationId, routeId: record.routeId, pattern: record.pattern,
+          source: record.source, headers: Object.freeze({}), contentType: kept.detail ?? 'application/json',
+          body: kept.payload ?? '', attempt: record.attempts, receivedAt: record.receivedAt.toISOString(),
+        });
+        return { messageId, replayed: true, reply };
+      }
+      if (record.status === 'FAILED') {
+        const failure = JunctionError.fromJSON(record.lastError ?? { code: 'JCT_INTERNAL', message: 'The message failed.', retryable: false });
+        throw new JunctionError(failure.code, failure.message, {
+          retryable: failure.retryable, violations: failure.violations, details: { ...failure.details, messageId, idempotentReplay: true },
+        });
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const text = record.status === 'DELIVERED'
+          ? `Message ${messageId}, the first request with this idempotency key, was delivered but its reply was not kept (its caller had gone); ask for its status.`
+          : `Message ${messageId}, the first request with this idempotency key, is still ${record.status}; try again later or ask for its status.`;
+        throw new JunctionError('JCT_IDEMPOTENCY_IN_PROGRESS', text, { details: { messageId, status: record.status } });
+      }
+      await sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+
+  /**
+   * Records a new message; with an idempotency key already taken on the route, records nothing and
+   * returns the first message (same body) or throws JCT_IDEMPOTENCY_KEY_REUSED (different body).
+   */
+  private async record(message: Envelope, options: IntakeOptions): Promise<MessageRecord | undefined> {
+    const { log, logger } = this.deps;
+    const key = options.idempotencyKey;
+    const hash = key === undefined ? undefined : bodyHash(message.body);
     try {
       // capture: none — the log keeps the message's history but not its content.
-      await log.recordReceived(options.keepPayload === false ? withChanges(message, { body: '' }) : message);
+      await log.recordReceived(options.keepPayload === false ? withChanges(message, { body: '' }) : message,
+        key === undefined ? {} : { idempotencyKey: key, bodyHash: hash });
+      return undefined;
     } catch (error) {
+      if (key !== undefined && error instanceof JunctionError && error.code === 'JCT_IDEMPOTENCY_KEY_REUSED') {
+        const first = await log.findByIdempotencyKey(message.routeId, key);
+        if (first) {
+          if (first.bodyHash !== hash) {
+            throw new JunctionError('JCT_IDEMPOTENCY_KEY_REUSED',
+              `Idempotency key "${key}" was already used with a different request (message ${first.id}); send a new request with a new key.`,
+              { details: { messageId: first.id, idempotencyKey: key } });
+          }
+          logger.info('repeat of an idempotent request', { messageId: first.id, routeId: message.routeId });
+          return first;
+        }
+      }
       logger.error('could not record a new message', { messageId: message.id, error: describeError(error) });
-      throw error instanceof JunctionError && error.code === 'JCT_STORE_UNAVAILABLE'
+      throw error instanceof JunctionError && (error.code === 'JCT_STORE_UNAVAILABLE' || error.code === 'JCT_REQUEST_MALFORMED')
         ? error
         : new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log could not record the message; nothing was accepted. Try again shortly.', { cause: error });
     }
+  }
+
+  /** The first (refused) message again, carrying this request's headers (a fresh reply deadline). */
+  private resubmission(message: Envelope, first: MessageRecord): Envelope {
+    return Object.freeze({ ...message, id: first.id, correlationId: first.correlationId, receivedAt: first.receivedAt.toISOString() });
+  }
+
+  /** Moves a refused message back to RECEIVED for a retry with its key; false if another request did it first. */
+  private async reopen(message: Envelope): Promise<boolean> {
+    const result = await this.deps.log.transition(message.id, {
+      stage: 'resubmitted', status: 'RECEIVED', attempt: message.attempt, detail: 'the caller retried with the same idempotency key',
+    }, ['FAILED']);
+    return result === 'applied';
+  }
+
+  /** Publishes a recorded (RECEIVED) message and marks it QUEUED; on a broker failure marks it FAILED and throws. */
+  private async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<void> {
+    const { log, broker, logger } = this.deps;
     try {
       await broker.publish(message.routeId, message, replyTo ? { replyTo } : {});
     } catch (error) {

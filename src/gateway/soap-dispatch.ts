@@ -4,7 +4,7 @@ import { DEADLINE_HEADER } from '../core/headers';
 import { getByPointer } from '../core/json-pointer';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoutes, SoapEntry } from '../routes/compiled-route';
-import type { MessageIntake } from './message-intake';
+import { checkIdempotencyKey, type MessageIntake } from './message-intake';
 import type { SoapCall, SoapDispatch, SoapOutcome } from './soap/soap-gateway';
 import type { WsdlService } from './soap/wsdl-service';
 
@@ -58,6 +58,7 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
     const binding = bindings.get(key);
     if (!binding) throw new JunctionError('JCT_NOT_FOUND', `Operation ${call.operation} of service ${call.service} is not bound to a route.`);
     const { entry, pattern, replyTimeoutMs, keepPayload } = binding;
+    const idempotencyKey = checkIdempotencyKey(call.soapHeaders.IdempotencyKey);
     const key2 = entry.businessKey ? getByPointer(JSON.parse(call.payload), entry.businessKey) : undefined;
     const correlation = call.soapHeaders.CorrelationId;
     const message = createEnvelope({
@@ -70,12 +71,13 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
       ...(correlation && CORRELATION_ID.test(correlation) ? { correlationId: correlation } : {}),
       ...(typeof key2 === 'string' ? { businessKey: key2.slice(0, 128) } : {}),
     });
+    const options = idempotencyKey === undefined ? { keepPayload } : { keepPayload, idempotencyKey };
     if (pattern === 'one-way') {
-      await deps.intake.accept(message, { keepPayload });
-      return { kind: 'accepted', messageId: message.id };
+      const accepted = await deps.intake.accept(message, options);
+      return { kind: 'accepted', messageId: accepted.messageId };
     }
-    const reply = await deps.intake.request(message, replyTimeoutMs, { keepPayload });
-    return { kind: 'reply', messageId: message.id, payload: reply.body };
+    const answered = await deps.intake.request(message, replyTimeoutMs, options);
+    return { kind: 'reply', messageId: answered.messageId, payload: answered.reply.body };
   };
 }
 

@@ -183,8 +183,13 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
       seenEntries.set(`soap ${key}`, route.id);
       soap = { routeId: route.id, service: soapConfig.service, operation: soapConfig.operation, ...(soapConfig.businessKey ? { businessKey: soapConfig.businessKey } : {}) };
     }
+    const retry = route.retry;
+    if (retry.initialDelayMs > retry.maxDelayMs) {
+      problems.push({ path: [...at, 'retry', 'initialDelayMs'], message: `initialDelayMs (${retry.initialDelayMs}) is greater than maxDelayMs (${retry.maxDelayMs})` });
+    }
     routes.push({
       id: route.id, ...(route.description ? { description: route.description } : {}), pattern: route.pattern, replyTimeoutMs: route.replyTimeoutMs, steps, replySteps, deliveries, capture: route.capture,
+      retry: { attempts: retry.attempts, initialDelayMs: retry.initialDelayMs, multiplier: retry.multiplier, maxDelayMs: retry.maxDelayMs, jitter: retry.jitter },
       ...(rest ? { rest } : {}), ...(soap ? { soap } : {}),
     });
   });

@@ -41,8 +41,22 @@ export interface CompiledRoute {
   readonly replySteps: readonly Step[];
   /** What the transaction log keeps: nothing, the original message, or every step's output. */
   readonly capture: 'none' | 'original' | 'steps';
+  /**
+   * How a message that fails with a retryable error is tried again (docs/retries.md). Absent (routes
+   * built by hand in tests): tried once.
+   */
+  readonly retry?: RetryPolicy;
   readonly rest?: RestEntry;
   readonly soap?: SoapEntry;
+}
+
+/** A route's retry policy: `attempts` tries in all; waits grow from `initialDelayMs` by `multiplier` up to `maxDelayMs`, ± `jitter`. */
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly initialDelayMs: number;
+  readonly multiplier: number;
+  readonly maxDelayMs: number;
+  readonly jitter: number;
 }
 
 /** One recipient of a route. */

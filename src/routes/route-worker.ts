@@ -5,7 +5,7 @@ import { DEADLINE_HEADER } from '../core/headers';
 import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
-import type { CompiledRoute, CompiledRoutes } from './compiled-route';
+import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
 import { planRoute, StageFailure, type TraceStage } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
@@ -32,6 +32,23 @@ export const CAPTURE_LIMIT = 1_048_576;
 
 function capturable(body: string): string {
   return body.length <= CAPTURE_LIMIT ? body : `${body.slice(0, CAPTURE_LIMIT)}\n… [capture cut: the body has ${body.length} characters]`;
+}
+
+/** Request-reply: time a try's answer needs to travel back to the caller, kept free before the deadline. */
+const REPLY_SLACK_MS = 100;
+
+/** The policy of a route without one (built by hand): tried once. */
+const TRY_ONCE: RetryPolicy = { attempts: 1, initialDelayMs: 1, multiplier: 1, maxDelayMs: 1, jitter: 0 };
+
+/**
+ * How long to wait after try `attempt` (1-based) failed before the next one:
+ * min(maxDelayMs, initialDelayMs × multiplier^(attempt−1)), spread by ± jitter (a fraction of that
+ * wait; never above maxDelayMs). `random` returns a number in [0, 1).
+ */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** Math.max(0, attempt - 1));
+  const spread = base * policy.jitter * (2 * random() - 1);
+  return Math.max(0, Math.min(policy.maxDelayMs, Math.round(base + spread)));
 }
 
 /** The stage, error and endpoint of a processing failure, for the stage history. */
@@ -85,15 +102,57 @@ export class RouteWorker {
       const { stage, failure, endpoint } = describeFailure(error);
       if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
       else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
-      await this.deps.log.transition(message.id, {
+      if (await this.retry(route, message, delivery, failure, stage, Date.now() - startedAt, logger)) return;
+      const failed = await this.deps.log.transition(message.id, {
         stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
         ...(endpoint ? { endpoint } : {}),
       }, ['PROCESSING']);
+      if (failed === 'applied') await this.park(route, message, failure, logger);
       await this.sendReply(delivery, { requestId: message.id, outcome: 'error', error: failure.toJSON() }, logger);
       return;
     }
     logger.debug('message delivered');
     if (route.pattern === 'request-reply') await this.sendReply(delivery, { requestId: message.id, outcome: 'ok', message: reply }, logger);
+  }
+
+  /**
+   * Schedules the next try of a message that failed with a retryable error and has tries left:
+   * records RETRYING, then publishes a copy with `attempt + 1` (same id) to come back after the
+   * backoff; the caller then acks this delivery. False (the caller records FAILED) when the error is
+   * permanent, the tries are used up, or — request-reply — the next try could not finish before the
+   * caller's deadline (it would start after it, or too close to it for a try as long as this one).
+   * Throws when the copy cannot be published, so the bus redelivers this one.
+   */
+  private async retry(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number, logger: Logger): Promise<boolean> {
+    const policy = route.retry ?? TRY_ONCE;
+    if (!failure.retryable || message.attempt >= policy.attempts) return false;
+    const delayMs = retryDelayMs(policy, message.attempt);
+    const deadline = message.headers[DEADLINE_HEADER];
+    // The next try must also have time to finish (as long as this one took, plus slack for the bus).
+    if (message.pattern === 'request-reply' && deadline && Date.parse(deadline) <= Date.now() + delayMs + durationMs + REPLY_SLACK_MS) {
+      logger.info('not retrying: the next try could not finish before the caller stops waiting', { attempt: message.attempt, delayMs });
+      return false;
+    }
+    const next = message.attempt + 1;
+    await this.deps.log.transition(message.id, {
+      stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
+      detail: `attempt ${next} of ${policy.attempts} in ${delayMs} ms (after ${stage} failed)`,
+    }, ['PROCESSING']);
+    try {
+      await this.deps.broker.publishDelayed(route.id, withChanges(message, { attempt: next }), delayMs,
+        delivery.replyTo === undefined ? {} : { replyTo: delivery.replyTo });
+    } catch (error) {
+      logger.warn('could not schedule the next try; the bus will redeliver this one', { error: describeError(error) });
+      throw error;
+    }
+    logger.info('message will be tried again', { stage, code: failure.code, attempt: next, of: policy.attempts, delayMs });
+    return true;
+  }
+
+  /** Best effort, after FAILED is recorded: parks the message on its dead-letter queue for operators. */
+  private async park(route: CompiledRoute, message: Envelope, failure: JunctionError, logger: Logger): Promise<void> {
+    await this.deps.broker.deadLetter(route.id, message, failure.toJSON())
+      .catch((error: unknown) => logger.warn('could not park the failed message on the dead-letter queue; it stays FAILED in the log', { error: describeError(error) }));
   }
 
   /**

@@ -13,6 +13,8 @@ export interface BrokerFixture {
   readonly broker: Broker;
   readonly logs: RecordingLogger;
   readonly cleanup: () => Promise<void>;
+  /** Takes the messages parked on a destination's dead-letter queue, oldest first, with their errors. */
+  readonly takeDeadLetters: (destination: string) => Promise<{ message: Envelope; error: SerializedError }[]>;
 }
 
 /** How long a test watches for a message that must not come. */
@@ -258,6 +260,67 @@ export function brokerContract(name: string, factory: () => Promise<BrokerFixtur
       const inbox = new Inbox();
       await broker.consume(dest, inbox.handler, { prefetch: 1 });
       await inbox.waitFor(1);
+    });
+
+    describe('delayed publishing and dead letters', () => {
+      it('publishDelayed: the message arrives after about the delay, not before, intact and persistent', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        const inbox = new Inbox();
+        await broker.consume(dest, inbox.handler, { prefetch: 5 });
+        const envelope = withChanges(testEnvelope(dest), { attempt: 2 });
+        const started = Date.now();
+        await broker.publishDelayed(dest, envelope, 300);
+        await sleep(150);
+        expect(inbox.received, 'arrived before half the delay').to.have.length(0);
+        const [got] = await inbox.waitFor(1, 5000);
+        const elapsed = Date.now() - started;
+        expect(got?.envelope).to.deep.equal(envelope);
+        expect(elapsed).to.be.at.least(250); // delays may be rounded by up to ±9 %
+        expect(elapsed).to.be.below(2300);
+      });
+
+      it('publishDelayed: several delays come back in the order of their delays', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        const inbox = new Inbox();
+        await broker.consume(dest, inbox.handler, { prefetch: 5 });
+        const [late, early, now] = [testEnvelope(dest, '"late"'), testEnvelope(dest, '"early"'), testEnvelope(dest, '"now"')];
+        await broker.publishDelayed(dest, late, 400);
+        await broker.publishDelayed(dest, early, 60);
+        await broker.publish(dest, now);
+        await inbox.waitFor(3, 5000);
+        expect(inbox.ids()).to.deep.equal([now.id, early.id, late.id]);
+      });
+
+      it('publishDelayed keeps replyTo: the delayed message is delivered with it', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        const inbox = new Inbox();
+        await broker.consume(dest, inbox.handler, { prefetch: 5 });
+        await broker.publishDelayed(dest, testEnvelope(dest), 30, { replyTo: broker.replyAddress() });
+        const [got] = await inbox.waitFor(1, 5000);
+        expect(got?.delivery.replyTo).to.equal(broker.replyAddress());
+      });
+
+      it('deadLetter parks the message with its error; it is not delivered to consumers', async () => {
+        const dest = destination();
+        await broker.declare([dest]);
+        const inbox = new Inbox();
+        await broker.consume(dest, inbox.handler, { prefetch: 5 });
+        const envelope = withChanges(testEnvelope(dest), { attempt: 5 });
+        const error: SerializedError = { code: 'JCT_ENDPOINT_SERVER_ERROR', message: 'ERP answered HTTP 503 «busy»', retryable: true, details: { status: 503 } };
+        await broker.deadLetter(dest, envelope, error);
+        await sleep(QUIET_MS);
+        expect(inbox.received).to.have.length(0);
+        const parked = await fixture.takeDeadLetters(dest);
+        expect(parked).to.deep.equal([{ message: envelope, error }]);
+      });
+
+      it('deadLetter to an undeclared destination rejects with JCT_BROKER_UNAVAILABLE', async () => {
+        const dest = destination();
+        await expectJunctionError(broker.deadLetter(dest, testEnvelope(dest), { code: 'JCT_INTERNAL', message: 'x', retryable: false }), 'JCT_BROKER_UNAVAILABLE');
+      });
     });
 
     describe('request-reply', () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { SerializedError } from '../../src/core/errors';
 import type { StageEvent, TransactionLog } from '../../src/core/transaction-log';
 import { uniqueName } from '../support/env';
-import { inBatches, rejection, testMessage } from './transaction-log.support';
+import { expectJunctionError, inBatches, rejection, testMessage } from './transaction-log.support';
 
 /** What a contract factory hands over: a started log and how to tidy up after it is closed. */
 export interface TransactionLogFixture {
@@ -252,6 +252,72 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       for (const m of messages.slice(0, 20)) {
         expect((await log.load(m.id))?.stages.map((s) => s.stage)).to.deep.equal(['received', 'published', 'processing', 'deliver']);
       }
+    });
+
+    it('records an idempotency key and body hash; finds the message by route and key', async () => {
+      const r = route();
+      const hash = 'a'.repeat(64);
+      const message = testMessage(r);
+      await log.recordReceived(message, { idempotencyKey: 'key-1', bodyHash: hash });
+      const plain = testMessage(r);
+      await log.recordReceived(plain);
+      const found = await log.findByIdempotencyKey(r, 'key-1');
+      expect(found).to.deep.include({ id: message.id, idempotencyKey: 'key-1', bodyHash: hash, status: 'RECEIVED', payload: message.body });
+      expect(found?.stages.map((s) => s.stage)).to.deep.equal(['received']);
+      expect(await log.findByIdempotencyKey(r, 'KEY-1')).to.equal(undefined);
+      expect(await log.findByIdempotencyKey(route(), 'key-1')).to.equal(undefined);
+      expect(await log.load(plain.id)).not.to.have.property('idempotencyKey');
+      expect((await log.load(message.id))?.idempotencyKey).to.equal('key-1');
+      const long = 'k'.repeat(255);
+      const other = testMessage(r);
+      await log.recordReceived(other, { idempotencyKey: long, bodyHash: hash });
+      expect((await log.findByIdempotencyKey(r, long))?.id).to.equal(other.id);
+      expectJunctionError(await rejection(log.recordReceived(testMessage(r), { idempotencyKey: 'k'.repeat(256) })), 'JCT_REQUEST_MALFORMED');
+    });
+
+    it('refuses a second message with the same key on the same route (JCT_IDEMPOTENCY_KEY_REUSED); other routes and no key are free', async () => {
+      const r = route();
+      const first = testMessage(r);
+      await log.recordReceived(first, { idempotencyKey: 'k', bodyHash: 'h1' });
+      const second = testMessage(r);
+      const error = expectJunctionError(await rejection(log.recordReceived(second, { idempotencyKey: 'k', bodyHash: 'h2' })), 'JCT_IDEMPOTENCY_KEY_REUSED');
+      expect(error.details).to.deep.include({ routeId: r, idempotencyKey: 'k' });
+      expect(await log.load(second.id)).to.equal(undefined);
+      await log.recordReceived(testMessage(route()), { idempotencyKey: 'k', bodyHash: 'h1' });
+      await log.recordReceived(testMessage(r));
+      await log.recordReceived(testMessage(r));
+      expect(await log.find({ routeId: r })).to.have.length(3);
+      // A duplicate id is still the old error, not the idempotency one.
+      const again = await rejection(log.recordReceived(first, { idempotencyKey: 'other', bodyHash: 'h1' }));
+      expect((again as Error).message).to.include(first.id);
+    });
+
+    it('lets exactly one of 20 concurrent inserts with the same key win', async () => {
+      const r = route();
+      const messages = Array.from({ length: 20 }, () => testMessage(r));
+      const results = await Promise.allSettled(messages.map((m) => log.recordReceived(m, { idempotencyKey: 'race', bodyHash: 'h' })));
+      const winners = results.filter((x) => x.status === 'fulfilled');
+      expect(winners).to.have.length(1);
+      for (const lost of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
+        expectJunctionError(lost.reason, 'JCT_IDEMPOTENCY_KEY_REUSED');
+      }
+      const winner = messages[results.findIndex((x) => x.status === 'fulfilled')];
+      expect((await log.findByIdempotencyKey(r, 'race'))?.id).to.equal(winner?.id);
+      expect(await log.find({ routeId: r })).to.have.length(1);
+    });
+
+    it('finds stranded messages: status RECEIVED and received before a time', async () => {
+      const r = route();
+      const old = testMessage(r, {}, new Date(Date.now() - 120_000));
+      const oldQueued = testMessage(r, {}, new Date(Date.now() - 120_000));
+      const fresh = testMessage(r);
+      for (const m of [old, oldQueued, fresh]) await log.recordReceived(m);
+      await log.transition(oldQueued.id, stage('queued', 'QUEUED'));
+      const cutoff = new Date(Date.now() - 60_000);
+      const stranded = await log.find({ routeId: r, status: 'RECEIVED', receivedBefore: cutoff });
+      expect(stranded.map((m) => m.id)).to.deep.equal([old.id]);
+      expect((await log.find({ routeId: r, receivedBefore: new Date(old.receivedAt) }))).to.have.length(0);
+      expect((await log.find({ routeId: r, receivedBefore: new Date(Date.now() + 1000) }))).to.have.length(3);
     });
 
     it('close is idempotent', async () => {

@@ -1,7 +1,8 @@
 import type { Envelope } from '../../src/core/envelope';
+import { JunctionError } from '../../src/core/errors';
 import type { MessageStatus } from '../../src/core/message-status';
 import type {
-  MessageQuery, MessageRecord, MessageSummary, StageEvent, StageRecord, TransactionLog, TransitionResult,
+  MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord, TransactionLog, TransitionResult,
 } from '../../src/core/transaction-log';
 
 interface Row { summary: MessageSummary; record: Omit<MessageRecord, keyof MessageSummary>; stages: StageRecord[] }
@@ -26,9 +27,19 @@ export class FakeTransactionLog implements TransactionLog {
     if (error) throw error;
   }
 
-  async recordReceived(message: Envelope): Promise<void> {
+  async recordReceived(message: Envelope, options: ReceiveOptions = {}): Promise<void> {
     this.maybeFail();
     if (this.rows.has(message.id)) throw new Error(`message ${message.id} is already recorded`);
+    const { idempotencyKey, bodyHash } = options;
+    if (idempotencyKey !== undefined) {
+      if (idempotencyKey.length === 0 || idempotencyKey.length > 255) {
+        throw new JunctionError('JCT_REQUEST_MALFORMED', 'The idempotency key must hold 1 to 255 characters.');
+      }
+      if ([...this.rows.values()].some((r) => r.summary.routeId === message.routeId && r.record.idempotencyKey === idempotencyKey)) {
+        throw new JunctionError('JCT_IDEMPOTENCY_KEY_REUSED', `Idempotency key "${idempotencyKey}" is already used on route ${message.routeId}.`,
+          { details: { routeId: message.routeId, idempotencyKey } });
+      }
+    }
     const at = new Date(message.receivedAt);
     this.rows.set(message.id, {
       summary: {
@@ -38,7 +49,11 @@ export class FakeTransactionLog implements TransactionLog {
         ...(message.replayOf !== undefined ? { replayOf: message.replayOf } : {}),
         receivedAt: at, updatedAt: at,
       },
-      record: { contentType: message.contentType, headers: { ...message.headers }, payload: message.body, stages: [] },
+      record: {
+        contentType: message.contentType, headers: { ...message.headers }, payload: message.body, stages: [],
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        ...(bodyHash !== undefined ? { bodyHash } : {}),
+      },
       stages: [{ seq: ++this.seq, stage: 'received', status: 'RECEIVED', attempt: message.attempt, at }],
     });
   }
@@ -73,6 +88,12 @@ export class FakeTransactionLog implements TransactionLog {
     return row ? { ...row.summary, ...row.record, stages: [...row.stages] } : undefined;
   }
 
+  async findByIdempotencyKey(routeId: string, idempotencyKey: string): Promise<MessageRecord | undefined> {
+    this.maybeFail();
+    const row = [...this.rows.values()].find((r) => r.summary.routeId === routeId && r.record.idempotencyKey === idempotencyKey);
+    return row ? { ...row.summary, ...row.record, stages: [...row.stages] } : undefined;
+  }
+
   async find(query: MessageQuery): Promise<MessageSummary[]> {
     this.maybeFail();
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
@@ -80,7 +101,8 @@ export class FakeTransactionLog implements TransactionLog {
       .filter((s) => (query.status === undefined || s.status === query.status)
         && (query.routeId === undefined || s.routeId === query.routeId)
         && (query.correlationId === undefined || s.correlationId === query.correlationId)
-        && (query.businessKey === undefined || s.businessKey === query.businessKey))
+        && (query.businessKey === undefined || s.businessKey === query.businessKey)
+        && (query.receivedBefore === undefined || s.receivedAt.getTime() < query.receivedBefore.getTime()))
       .sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1))
       .slice(0, limit);
   }

@@ -3,7 +3,7 @@ import type {
   Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, Reply, Subscription,
 } from '../../core/broker';
 import type { Envelope } from '../../core/envelope';
-import type { JunctionError } from '../../core/errors';
+import type { JunctionError, SerializedError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { checkPrefetch } from '../consume-options';
 import { encodeReply } from '../reply-codec';
@@ -13,8 +13,13 @@ import { brokerUnavailable, describeAmqpError } from './amqp-errors';
 import { AmqpPublisher } from './amqp-publisher';
 import { AmqpReplyQueue } from './amqp-reply-queue';
 import { AmqpSubscription } from './amqp-subscription';
-import { AmqpTopology } from './amqp-topology';
+import { AmqpTopology, delayBucketMs, MAX_DELAY_MS } from './amqp-topology';
 import { connectionUrl } from './amqp-url';
+
+/** Header of a dead-lettered message: the error that ended it, as SerializedError JSON. */
+export const ERROR_HEADER = 'x-junction-error';
+/** Header of a dead-lettered message: the error's code. */
+export const ERROR_CODE_HEADER = 'x-junction-error-code';
 
 /** The constructor options, re-exported for callers that only import the broker. */
 export type { AmqpBrokerOptions } from './amqp-broker-options';
@@ -39,6 +44,8 @@ export class AmqpBroker implements Broker {
   private publisher: AmqpPublisher | undefined;
   private publisherOpening: Promise<AmqpPublisher> | undefined;
   private readonly declared = new Set<string>();
+  /** Delay queues declared on this connection (name → declaration), declared once each. */
+  private readonly delayQueues = new Map<string, Promise<void>>();
   private readonly subscriptions = new Set<AmqpSubscription>();
   private replyQueue: AmqpReplyQueue | undefined;
   /** Why replies can no longer arrive while the connection lives on (the reply queue was deleted). */
@@ -99,6 +106,40 @@ export class AmqpBroker implements Broker {
     await publisher.publish(destination, message, options.replyTo);
   }
 
+  /**
+   * Publishes to the destination's delay queue for `delayMs` rounded to its bucket (see
+   * {@link delayBucketMs}; declared on first use): persistent, confirmed. RabbitMQ dead-letters the
+   * message back to the destination when it expires, with its properties (`reply-to` included). A
+   * delay of 0 publishes directly.
+   */
+  async publishDelayed(destination: string, message: Envelope, delayMs: number, options: PublishOptions = {}): Promise<void> {
+    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+      throw new RangeError(`publishDelayed needs a delay of 0..${MAX_DELAY_MS} ms (got ${delayMs}).`);
+    }
+    if (delayMs === 0) {
+      await this.publish(destination, message, options);
+      return;
+    }
+    const bucketMs = delayBucketMs(delayMs);
+    const queue = this.topology.delayQueue(destination, bucketMs);
+    await this.ensureDelayQueue(queue, destination, bucketMs);
+    const publisher = await this.openPublisher(`publish to "${destination}" after ${delayMs} ms`);
+    await publisher.publishToQueue(queue, message, `"${destination}" after ${bucketMs} ms (delay queue ${queue})`, {}, options.replyTo);
+  }
+
+  /**
+   * Parks the message on the destination's dead-letter queue with the error in its headers
+   * (`x-junction-error`: the SerializedError as JSON; `x-junction-error-code`); persistent,
+   * confirmed. Rejects with JCT_BROKER_UNAVAILABLE when the queue does not exist (not declared).
+   */
+  async deadLetter(destination: string, message: Envelope, error: SerializedError): Promise<void> {
+    const queue = this.topology.deadLetterQueue(destination);
+    const publisher = await this.openPublisher(`dead-letter message ${message.id} of "${destination}"`);
+    await publisher.publishToQueue(queue, message, `the dead-letter queue of "${destination}"`, {
+      [ERROR_HEADER]: JSON.stringify(error), [ERROR_CODE_HEADER]: error.code, 'x-junction-dead-lettered-at': new Date().toISOString(),
+    });
+  }
+
   /** The name of this connection's reply queue; throws JCT_BROKER_UNAVAILABLE unless connected. */
   replyAddress(): string {
     return this.requireReplyQueue('give a reply address').name;
@@ -147,6 +188,24 @@ export class AmqpBroker implements Broker {
     });
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  private async ensureDelayQueue(queue: string, destination: string, bucketMs: number): Promise<void> {
+    let declaring = this.delayQueues.get(queue);
+    if (declaring === undefined) {
+      const connection = this.requireConnection(`declare delay queue ${queue}`);
+      declaring = (async () => {
+        const channel = await this.openChannel(connection, `declare delay queue ${queue}`);
+        try {
+          await this.topology.declareDelayQueue(channel, destination, bucketMs);
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      })();
+      this.delayQueues.set(queue, declaring);
+      declaring.catch(() => { this.delayQueues.delete(queue); });
+    }
+    await declaring;
   }
 
   private async connect(): Promise<void> {
@@ -214,6 +273,7 @@ export class AmqpBroker implements Broker {
 
   private onConnectionClosed(error: Error | undefined): void {
     this.connection = undefined;
+    this.delayQueues.clear();
     this.publisher = undefined;
     this.replyQueue = undefined;
     if (this.state !== 'open') return; // our own close

@@ -81,6 +81,21 @@ export class AmqpPublisher {
   }
 
   /**
+   * Publishes persistently and mandatory straight to a queue through the default exchange (a delay
+   * queue or a dead-letter queue), with extra headers; resolves on the broker's ack, rejects when no
+   * such queue exists.
+   */
+  publishToQueue(queue: string, envelope: Envelope, label: string, headers: Record<string, string> = {}, replyTo?: string): Promise<void> {
+    return this.send({
+      messageId: envelope.id, routingKey: queue, exchange: '', mandatory: true,
+      label: `message ${envelope.id} for ${label}`, details: { queue },
+      hint: 'The message may or may not be stored there.',
+    }, encodeEnvelope(envelope), {
+      persistent: true, correlationId: envelope.correlationId, headers, ...(replyTo === undefined ? {} : { replyTo }),
+    });
+  }
+
+  /**
    * Sends a reply to a reply queue through the default exchange: not persistent (the queue is not
    * durable and its caller waits in memory), not mandatory (a caller that has gone is fine); resolves
    * on the broker's ack, which for an unroutable message comes at once.
@@ -166,10 +181,12 @@ export class AmqpPublisher {
 
     if (error !== undefined) entry.reject(error);
     else if (entry.returned !== undefined) {
-      entry.reject(brokerUnavailable(
-        `No queue is bound for destination "${entry.routingKey}" on exchange ${this.exchange}, so RabbitMQ returned `
+      entry.reject(brokerUnavailable(entry.exchange === ''
+        ? `Queue ${entry.routingKey} does not exist, so RabbitMQ returned message ${entry.messageId} (${entry.returned}). `
+          + 'Declare the destination before using it.'
+        : `No queue is bound for destination "${entry.routingKey}" on exchange ${this.exchange}, so RabbitMQ returned `
         + `message ${entry.messageId} (${entry.returned}). Declare the destination before publishing to it.`,
-        undefined, entry.details));
+      undefined, entry.details));
     } else entry.resolve();
   }
 

@@ -3,7 +3,7 @@ import type {
   Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, Reply, Subscription,
 } from '../../core/broker';
 import { encodeEnvelope, type Envelope } from '../../core/envelope';
-import { describeError, JunctionError } from '../../core/errors';
+import { describeError, JunctionError, type SerializedError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import { checkPrefetch } from '../consume-options';
 import { decodeReply, encodeReply } from '../reply-codec';
@@ -18,6 +18,13 @@ export interface MemoryBrokerOptions {
 }
 
 type State = 'new' | 'open' | 'closing' | 'closed';
+
+/** A message parked on an in-process dead-letter queue. */
+export interface MemoryDeadLetter {
+  readonly message: Envelope;
+  readonly error: SerializedError;
+  readonly at: Date;
+}
 
 /**
  * The embedded, in-process bus (the default when no RabbitMQ is configured): one process, not
@@ -35,6 +42,9 @@ export class MemoryBroker implements Broker {
   /** This instance's reply address: replies sent to any other address are dropped. */
   private readonly address = `memory-reply.${randomUUID()}`;
   private readonly waiters: ReplyWaiters;
+  /** Timers of delayed messages still waiting (cleared, and their messages lost, on close). */
+  private readonly delayTimers = new Set<NodeJS.Timeout>();
+  private readonly parkedMessages = new Map<string, MemoryDeadLetter[]>();
 
   constructor(options: MemoryBrokerOptions = {}) {
     const delay = options.requeueDelayMs ?? 1000;
@@ -106,6 +116,36 @@ export class MemoryBroker implements Broker {
     return this.queueOf(destination, 'consume').subscribe(handler, options.prefetch);
   }
 
+  /**
+   * Queues the message after `delayMs` on a timer. Not durable — like everything in this broker, a
+   * message still waiting is lost when the process stops (it stays RETRYING in the log).
+   */
+  async publishDelayed(destination: string, message: Envelope, delayMs: number, options: PublishOptions = {}): Promise<void> {
+    this.assertOpen(`publish to "${destination}"`);
+    if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`publishDelayed needs a delay >= 0 ms (got ${delayMs}).`);
+    const queue = this.queueOf(destination, 'publish to');
+    const data = encodeEnvelope(message);
+    const timer = setTimeout(() => {
+      this.delayTimers.delete(timer);
+      if (this.state === 'open') queue.enqueue(data, options.replyTo);
+    }, delayMs);
+    this.delayTimers.add(timer);
+  }
+
+  /** Keeps the message and its error on the destination's in-process dead-letter list (see {@link deadLettered}). */
+  async deadLetter(destination: string, message: Envelope, error: SerializedError): Promise<void> {
+    this.assertOpen(`dead-letter message ${message.id}`);
+    this.queueOf(destination, 'dead-letter a message of');
+    const list = this.parkedMessages.get(destination) ?? [];
+    list.push(Object.freeze({ message, error, at: new Date() }));
+    this.parkedMessages.set(destination, list);
+  }
+
+  /** The messages parked for `destination`, oldest first (inspection; lost on close). */
+  deadLettered(destination: string): readonly MemoryDeadLetter[] {
+    return [...(this.parkedMessages.get(destination) ?? [])];
+  }
+
   private receiveReply(replyTo: string, data: Buffer): void {
     if (replyTo !== this.address) {
       this.logger.debug('Dropping a reply to an unknown address (the caller has gone)', { replyTo });
@@ -129,7 +169,10 @@ export class MemoryBroker implements Broker {
     await new Promise<void>((resolve) => { setImmediate(resolve); });
     this.waiters.rejectAll((requestId) => new JunctionError('JCT_BROKER_UNAVAILABLE',
       `The in-process broker closed before the reply to message ${requestId} arrived.`, { details: { messageId: requestId } }));
-    const dropped = queues.reduce((sum, queue) => sum + queue.depth, 0);
+    for (const timer of this.delayTimers) clearTimeout(timer);
+    const waiting = this.delayTimers.size;
+    this.delayTimers.clear();
+    const dropped = queues.reduce((sum, queue) => sum + queue.depth, 0) + waiting;
     if (dropped > 0) this.logger.warn('In-process broker closed with messages not yet handled; they are lost', { dropped });
     this.queues.clear();
     this.state = 'closed';

@@ -8,7 +8,7 @@ import type { TransactionLog } from '../../core/transaction-log';
 import type { RestEntry } from '../../routes/compiled-route';
 import type { CompiledRoute, CompiledRoutes } from '../../routes/compiled-route';
 import { assertValid } from '../../validators/json-schema-validator';
-import type { MessageIntake } from '../message-intake';
+import { checkIdempotencyKey, type MessageIntake } from '../message-intake';
 import { toMessageView } from './message-view';
 import { buildOpenApi } from './openapi';
 
@@ -69,10 +69,19 @@ function withPathParams(text: string, params: Record<string, string>): string {
   return String(stringifyLossless(record));
 }
 
+/** On an error about another message (an idempotent repeat), the id header names that message. */
+function nameMessage(res: Response) {
+  return (error: unknown): never => {
+    if (error instanceof JunctionError && typeof error.details.messageId === 'string') res.setHeader('X-Junction-Message-Id', error.details.messageId);
+    throw error;
+  };
+}
+
 function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayDeps) {
   const { pattern, replyTimeoutMs } = route;
   const intakeOptions = { keepPayload: route.capture !== 'none' };
   return async (req: Request, res: Response): Promise<void> => {
+    const idempotencyKey = checkIdempotencyKey(req.header('idempotency-key'));
     parseJsonBody(req);
     const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
     const body = withPathParams(req.body as string, params);
@@ -90,15 +99,21 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
       ...(correlation && CORRELATION_ID.test(correlation) ? { correlationId: correlation } : {}),
       ...(typeof key === 'string' || typeof key === 'number' ? { businessKey: String(key).slice(0, 128) } : {}),
     });
-    res.setHeader('X-Junction-Message-Id', message.id);
+    const options = idempotencyKey === undefined ? intakeOptions : { ...intakeOptions, idempotencyKey };
     if (pattern === 'request-reply') {
-      const reply = await deps.intake.request(message, replyTimeoutMs, intakeOptions);
-      res.status(200).type(reply.contentType).send(reply.body);
+      res.setHeader('X-Junction-Message-Id', message.id);
+      const answered = await deps.intake.request(message, replyTimeoutMs, options).catch(nameMessage(res));
+      res.setHeader('X-Junction-Message-Id', answered.messageId);
+      if (answered.replayed) res.setHeader('Idempotent-Replayed', 'true');
+      res.status(200).type(answered.reply.contentType).send(answered.reply.body);
       return;
     }
-    await deps.intake.accept(message, intakeOptions);
-    const location = `${REST_BASE}/messages/${message.id}`;
-    res.status(202).location(location).json({ messageId: message.id, status: 'QUEUED', location });
+    res.setHeader('X-Junction-Message-Id', message.id);
+    const accepted = await deps.intake.accept(message, options).catch(nameMessage(res));
+    res.setHeader('X-Junction-Message-Id', accepted.messageId);
+    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const location = `${REST_BASE}/messages/${accepted.messageId}`;
+    res.status(202).location(location).json({ messageId: accepted.messageId, status: accepted.status, location });
   };
 }
 

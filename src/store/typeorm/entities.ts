@@ -18,6 +18,8 @@ export const COLUMN_LIMITS = Object.freeze({
   endpoint: 255,
   detail: 1000,
   errorCode: 64,
+  idempotencyKey: 255,
+  bodyHash: 64,
 });
 
 /** One row of the message table, as TypeORM hydrates it. */
@@ -40,6 +42,10 @@ export interface MessageRow {
   lastErrorCode: string | null;
   receivedAt: Date;
   updatedAt: Date;
+  /** The caller's idempotency key (migration 3); unique per route. */
+  idempotencyKey: string | null;
+  /** Hex SHA-256 of the body as received (migration 3). */
+  bodyHash: string | null;
 }
 
 /** One row of the stage table, as TypeORM hydrates it. */
@@ -88,6 +94,7 @@ export function storeNames(prefix: string = DEFAULT_TABLE_PREFIX) {
     messageCorrelationIdx: `${prefix}message_correlation`,
     messageBusinessKeyIdx: `${prefix}message_business_key`,
     messageErrorCodeIdx: `${prefix}message_error_code`,
+    messageIdempotencyIdx: `${prefix}message_idempotency`,
     stageMessageIdx: `${prefix}stage_message_seq`,
   });
 }
@@ -136,6 +143,8 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       lastErrorCode: text('last_error_code', COLUMN_LIMITS.errorCode, true),
       receivedAt: t.millis('received_at'),
       updatedAt: t.millis('updated_at'),
+      idempotencyKey: text('idempotency_key', COLUMN_LIMITS.idempotencyKey, true),
+      bodyHash: text('body_hash', COLUMN_LIMITS.bodyHash, true),
     },
     indices: [
       { name: names.messageReceivedIdx, columns: ['receivedAt'] },
@@ -144,6 +153,7 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       { name: names.messageCorrelationIdx, columns: ['correlationId'] },
       { name: names.messageBusinessKeyIdx, columns: ['businessKey'] },
       { name: names.messageErrorCodeIdx, columns: ['lastErrorCode'] },
+      { name: names.messageIdempotencyIdx, columns: ['routeId', 'idempotencyKey'], unique: true },
     ],
   });
   const stage = new EntitySchema<StageRow>({

@@ -1,7 +1,7 @@
 import type { Envelope, MessagePattern } from '../../core/envelope';
 import { JunctionError, type SerializedError } from '../../core/errors';
 import { isMessageStatus, type MessageStatus } from '../../core/message-status';
-import type { MessageRecord, MessageSummary, StageEvent, StageRecord } from '../../core/transaction-log';
+import type { MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord } from '../../core/transaction-log';
 import { COLUMN_LIMITS, type MessageRow, type StageRow } from './entities';
 
 /** Stored in place of an error whose JSON cannot be read back (should never happen). */
@@ -63,8 +63,19 @@ export function checkEnvelope(envelope: Envelope): void {
   }
 }
 
+/** Checks the idempotency facts the same way on both dialects. */
+export function checkReceiveOptions(options: ReceiveOptions): void {
+  const { idempotencyKey, bodyHash } = options;
+  if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > COLUMN_LIMITS.idempotencyKey)) {
+    throw new JunctionError('JCT_REQUEST_MALFORMED', `The idempotency key must hold 1 to ${COLUMN_LIMITS.idempotencyKey} characters.`);
+  }
+  if (bodyHash !== undefined && bodyHash.length > COLUMN_LIMITS.bodyHash) {
+    throw new Error(`bodyHash is longer than ${COLUMN_LIMITS.bodyHash} characters.`);
+  }
+}
+
 /** The message row a freshly received envelope becomes. */
-export function messageRowOf(envelope: Envelope, now: Date): MessageRow {
+export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOptions = {}): MessageRow {
   return {
     id: envelope.id,
     correlationId: envelope.correlationId,
@@ -82,6 +93,8 @@ export function messageRowOf(envelope: Envelope, now: Date): MessageRow {
     lastErrorCode: null,
     receivedAt: new Date(envelope.receivedAt),
     updatedAt: now,
+    idempotencyKey: options.idempotencyKey ?? null,
+    bodyHash: options.bodyHash ?? null,
   };
 }
 
@@ -146,5 +159,7 @@ export function toRecord(row: MessageRow, stages: readonly StageRow[]): MessageR
     headers: JSON.parse(row.headers) as Record<string, string>,
     payload: row.payload,
     stages: stages.map(toStage),
+    ...(row.idempotencyKey !== null ? { idempotencyKey: row.idempotencyKey } : {}),
+    ...(row.bodyHash !== null ? { bodyHash: row.bodyHash } : {}),
   };
 }

@@ -59,6 +59,22 @@ export function isDuplicateKey(error: unknown): boolean {
 }
 
 /**
+ * True when a duplicate-key error came from the idempotency index (route_id, idempotency_key) rather
+ * than the primary key: MySQL names the index in the message, SQLite the columns.
+ */
+export function isIdempotencyConflict(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    const record = current as { message?: unknown; sqlMessage?: unknown; driverError?: unknown; cause?: unknown };
+    for (const text of [record.sqlMessage, record.message]) {
+      if (typeof text === 'string' && /idempotency/i.test(text)) return true;
+    }
+    current = record.driverError ?? record.cause;
+  }
+  return false;
+}
+
+/**
  * Maps an unavailable-database error to JCT_STORE_UNAVAILABLE (503, retryable) with a plain
  * message naming the target (never credentials or SQL); returns every other error unchanged.
  */

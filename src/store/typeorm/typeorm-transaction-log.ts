@@ -7,13 +7,13 @@ import { JunctionError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
 import type {
-  MessageQuery, MessageRecord, MessageSummary, StageEvent, TransactionLog, TransitionResult,
+  MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
 import { createDataSource, parseStoreUrl, type StoreTarget } from './data-source';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
 import { runMigrationsOnce } from './run-migrations';
-import { checkEnvelope, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
-import { isDeadlock, isDuplicateKey, toStoreError } from './store-errors';
+import { checkEnvelope, checkReceiveOptions, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
+import { isDeadlock, isDuplicateKey, isIdempotencyConflict, toStoreError } from './store-errors';
 import { TypeOrmLoggerAdapter } from './typeorm-logger';
 import { BoundedRunner, SerialRunner, type UnitOfWorkRunner } from './unit-of-work';
 
@@ -62,6 +62,7 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
   if (query.routeId !== undefined) select.andWhere('m.routeId = :routeId', { routeId: query.routeId });
   if (query.correlationId !== undefined) select.andWhere('m.correlationId = :correlationId', { correlationId: query.correlationId });
   if (query.businessKey !== undefined) select.andWhere('m.businessKey = :businessKey', { businessKey: query.businessKey });
+  if (query.receivedBefore !== undefined) select.andWhere('m.receivedAt < :receivedBefore', { receivedBefore: query.receivedBefore });
   return select.orderBy('m.receivedAt', 'DESC').addOrderBy('m.id', 'DESC').limit(clampLimit(query.limit));
 }
 
@@ -103,18 +104,24 @@ export class TypeOrmTransactionLog implements TransactionLog {
     return this.closing;
   }
 
-  async recordReceived(message: Envelope): Promise<void> {
+  async recordReceived(message: Envelope, options: ReceiveOptions = {}): Promise<void> {
     checkEnvelope(message);
+    checkReceiveOptions(options);
     const now = new Date();
     try {
       await this.run(true, async (manager, { message: messageTable, stage }) => {
-        const row = messageRowOf(message, now);
+        const row = messageRowOf(message, now, options);
         await manager.createQueryBuilder().insert().into(messageTable).values(row).updateEntity(false).execute();
         const received = stageRowOf(message.id, { stage: 'received', status: 'RECEIVED', attempt: message.attempt, at: row.receivedAt }, now);
         await manager.createQueryBuilder().insert().into(stage).values(received).updateEntity(false).execute();
       });
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
+      if (options.idempotencyKey !== undefined && isIdempotencyConflict(error)) {
+        throw new JunctionError('JCT_IDEMPOTENCY_KEY_REUSED',
+          `Idempotency key "${options.idempotencyKey}" is already used on route ${message.routeId}.`,
+          { cause: error, details: { routeId: message.routeId, idempotencyKey: options.idempotencyKey } });
+      }
       throw new JunctionError('JCT_INTERNAL', `Message ${message.id} is already in the transaction log; a message is recorded once.`,
         { cause: error, details: { messageId: message.id } });
     }
@@ -156,6 +163,17 @@ export class TypeOrmTransactionLog implements TransactionLog {
       const row = await manager.createQueryBuilder(message, 'm').where('m.id = :id', { id: messageId }).getOne();
       if (!row) return undefined;
       const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: messageId })
+        .orderBy('s.seq', 'ASC').getMany();
+      return toRecord(row, stages);
+    });
+  }
+
+  async findByIdempotencyKey(routeId: string, idempotencyKey: string): Promise<MessageRecord | undefined> {
+    return this.run(true, async (manager, { message, stage }) => {
+      const row = await manager.createQueryBuilder(message, 'm')
+        .where('m.routeId = :routeId AND m.idempotencyKey = :key', { routeId, key: idempotencyKey }).getOne();
+      if (!row) return undefined;
+      const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: row.id })
         .orderBy('s.seq', 'ASC').getMany();
       return toRecord(row, stages);
     });

@@ -1,5 +1,6 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { AmqpBroker } from '../../../src/bus/amqp/amqp-broker';
+import { allDelayBuckets } from '../../../src/bus/amqp/amqp-topology';
 
 /** An AmqpBroker that remembers what it declared, so a test can delete it afterwards. */
 export class RecordingAmqpBroker extends AmqpBroker {
@@ -24,11 +25,17 @@ export async function withAdminChannel<T>(url: string, work: (channel: Channel, 
   }
 }
 
-/** Deletes the queues of `destinations` and the exchange of `prefix`; missing ones are fine. */
+/**
+ * Deletes the queues of `destinations` (route queue, dead-letter queue and every possible delay
+ * queue) and the exchange of `prefix`; missing ones are fine.
+ */
 export async function deleteTopology(url: string, prefix: string, destinations: Iterable<string>): Promise<void> {
   await withAdminChannel(url, async (first, connection) => {
     let channel = first;
-    const names = [...destinations].map((d) => ({ kind: 'queue' as const, name: `${prefix}.route.${d}` }));
+    const buckets = allDelayBuckets();
+    const names = [...destinations].flatMap((d) => [
+      `${prefix}.route.${d}`, `${prefix}.dlq.${d}`, ...buckets.map((ms) => `${prefix}.delay.${d}.${ms}`),
+    ].map((name) => ({ kind: 'queue' as const, name })));
     for (const item of [...names, { kind: 'exchange' as const, name: `${prefix}.messages` }]) {
       try {
         if (item.kind === 'queue') await channel.deleteQueue(item.name);
@@ -37,6 +44,18 @@ export async function deleteTopology(url: string, prefix: string, destinations: 
         channel = await connection.createChannel(); // a failed delete closes the channel
         channel.on('error', () => undefined);
       }
+    }
+  });
+}
+
+/** Takes every message off a queue (acking them): the raw amqplib messages, oldest first. */
+export async function drainQueue(url: string, queue: string): Promise<import('amqplib').GetMessage[]> {
+  return withAdminChannel(url, async (channel) => {
+    const messages = [];
+    for (;;) {
+      const message = await channel.get(queue, { noAck: true });
+      if (message === false) return messages;
+      messages.push(message);
     }
   });
 }

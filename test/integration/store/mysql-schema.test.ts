@@ -18,6 +18,7 @@ const EXPECTED_INDEXES = (prefix: string): Record<string, string[]> => {
     [`${n.message}.${n.messageCorrelationIdx}`]: ['correlation_id'],
     [`${n.message}.${n.messageBusinessKeyIdx}`]: ['business_key'],
     [`${n.message}.${n.messageErrorCodeIdx}`]: ['last_error_code'],
+    [`${n.message}.${n.messageIdempotencyIdx}`]: ['route_id', 'idempotency_key'],
     [`${n.stage}.PRIMARY`]: ['seq'],
     [`${n.stage}.${n.stageMessageIdx}`]: ['message_id', 'seq'],
   };
@@ -86,6 +87,8 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     expect(type.get(`${n.stage}.seq`)).to.equal('bigint(20) NOT NULL');
     expect(type.get(`${n.stage}.at`)).to.equal('datetime(3) NOT NULL');
     expect(type.get(`${n.stage}.payload`)).to.equal('longtext NULL');
+    expect(type.get(`${n.message}.idempotency_key`)).to.equal('varchar(255) NULL');
+    expect(type.get(`${n.message}.body_hash`)).to.equal('varchar(64) NULL');
     const [tables] = await db.query(
       'SELECT TABLE_NAME t, TABLE_COLLATION collation, ENGINE engine FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?)',
       [n.message, n.stage]);
@@ -168,6 +171,8 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
     await dataSource.initialize();
     try {
+      // Migration 3 first (undone last-in, first-out), then migration 2.
+      await dataSource.undoLastMigration({ transaction: 'each' });
       await dataSource.undoLastMigration({ transaction: 'each' });
     } finally {
       await dataSource.destroy();
@@ -176,6 +181,40 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     expect(await columnType(n.stage, 'payload')).to.equal(undefined);
     await (await startLog(prefix)).close();
     expect(await columnType(n.stage, 'payload')).to.equal('longtext NULL');
+  });
+
+  it('upgrades a store left by migration 2: migration 3 adds the idempotency columns and unique index; finishes a half-done run; undo works', async () => {
+    const prefix = freshPrefix();
+    const n = storeNames(prefix);
+    await migrateOnly(url, prefix, 2);
+    expect(await columnType(n.message, 'idempotency_key')).to.equal(undefined);
+    const old = createEnvelope({ routeId: 'r-old', pattern: 'one-way', source: 's', contentType: 'application/json', body: '{}' });
+    await db.query(
+      `INSERT INTO \`${n.message}\` (id, correlation_id, route_id, source, pattern, content_type, headers, payload, status, attempts,
+         received_at, updated_at) VALUES (?, ?, 'r-old', 's', 'one-way', 'application/json', '{}', '{}', 'DELIVERED', 1, ?, ?)`,
+      [old.id, old.correlationId, new Date(old.receivedAt), new Date(old.receivedAt)]);
+    // A run that died after its first ALTER.
+    await db.query(`ALTER TABLE \`${n.message}\` ADD COLUMN \`idempotency_key\` varchar(255) NULL`);
+    const logs = await Promise.all([1, 2, 3].map(() => startLog(prefix)));
+    try {
+      expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS);
+      expect(await columnType(n.message, 'body_hash')).to.equal('varchar(64) NULL');
+      expect(await logs[0]!.load(old.id)).to.deep.include({ status: 'DELIVERED', routeId: 'r-old' });
+      expect(await logs[0]!.load(old.id)).not.to.have.property('idempotencyKey');
+    } finally {
+      await Promise.all(logs.map((log) => log.close()));
+    }
+    expect(await pendingSchemaChanges(prefix)).to.deep.equal([]);
+    const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
+    await dataSource.initialize();
+    try {
+      await dataSource.undoLastMigration({ transaction: 'each' });
+    } finally {
+      await dataSource.destroy();
+    }
+    expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS.slice(0, 2));
+    expect(await columnType(n.message, 'idempotency_key')).to.equal(undefined);
+    expect(await columnType(n.message, 'body_hash')).to.equal(undefined);
   });
 
   it('find() selects only summary columns: no message payload or headers, no stage table', async () => {

@@ -1,5 +1,6 @@
 import { createMessageTablesMigration } from './1793491200000-create-message-tables';
 import { addStagePayloadMigration } from './1795305600000-add-stage-payload';
+import { addIdempotencyKeyMigration } from './1796515200000-add-idempotency-key';
 import type { MigrationClass } from './migration-support';
 
 export type { MigrationClass } from './migration-support';
@@ -9,5 +10,5 @@ export type { MigrationClass } from './migration-support';
  * add a file `<13-digit timestamp>-<what-it-does>.ts` exporting a factory and list it here.
  */
 export function createMigrations(prefix: string): MigrationClass[] {
-  return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix)];
+  return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix), addIdempotencyKeyMigration(prefix)];
 }
