@@ -9,6 +9,7 @@ module.exports = {
     'dist/test/contract/**/*.test.js',
     'dist/test/integration/**/*.test.js',
     'dist/test/e2e/**/*.test.js',
+    'dist/test/fault/**/*.test.js',
   ],
   reporter: './test/support/summary-reporter.cjs',
   timeout: 30000,

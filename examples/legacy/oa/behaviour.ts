@@ -14,6 +14,11 @@ export interface OaBehaviour {
   applyThenDelayMs: number;
   /** Destroy the socket without answering. */
   down: boolean;
+  /**
+   * Behave like a backend that honours X-Junction-Message-Id: a message id applied before is
+   * answered with the first answer and not applied again (counted as `deduplicated`).
+   */
+  dedupeById: boolean;
 }
 
 export const DEFAULT_BEHAVIOUR: Readonly<OaBehaviour> = Object.freeze({
@@ -22,6 +27,7 @@ export const DEFAULT_BEHAVIOUR: Readonly<OaBehaviour> = Object.freeze({
   delayMs: 0,
   applyThenDelayMs: 0,
   down: false,
+  dedupeById: false,
 });
 
 /** Longest delay accepted, so a typo cannot hang a test run for days. */
@@ -45,6 +51,7 @@ const CHECKS: Record<keyof OaBehaviour, Check> = {
   delayMs: (v) => (isInt(v, 0, MAX_DELAY_MS) ? null : `must be an integer 0-${MAX_DELAY_MS}`),
   applyThenDelayMs: (v) => (isInt(v, 0, MAX_DELAY_MS) ? null : `must be an integer 0-${MAX_DELAY_MS}`),
   down: (v) => (typeof v === 'boolean' ? null : 'must be a boolean'),
+  dedupeById: (v) => (typeof v === 'boolean' ? null : 'must be a boolean'),
 };
 
 function isBehaviourKey(key: string): key is keyof OaBehaviour {

@@ -38,6 +38,8 @@ export interface OaStats {
   duplicates: string[];
   /** Every request to POST /oa/approvals, including rejected, failed and dropped ones. */
   attempts: number;
+  /** Requests for a message id already applied, answered without applying (with `dedupeById`). */
+  deduplicated: number;
 }
 
 export const APPROVALS_PATH = '/oa/approvals';
@@ -61,6 +63,7 @@ export class OaSimulator {
   private readonly timesSeen = new Map<string, number>();
   private duplicateIds: string[] = [];
   private attempts = 0;
+  private deduplicated = 0;
   private approvalSeq = 0;
   private server: Server | undefined;
   private baseUrl: string | undefined;
@@ -131,6 +134,7 @@ export class OaSimulator {
     this.timesSeen.clear();
     this.duplicateIds = [];
     this.attempts = 0;
+    this.deduplicated = 0;
     this.log('[oa] reset');
   }
 
@@ -144,6 +148,7 @@ export class OaSimulator {
       distinct: this.timesSeen.size,
       duplicates: this.duplicateIds.slice(),
       attempts: this.attempts,
+      deduplicated: this.deduplicated,
     };
   }
 
@@ -238,6 +243,14 @@ export class OaSimulator {
   }
 
   private apply(messageId: string, body: string, fields: ApprovalFields): OaReceipt {
+    if (this.behaviour.dedupeById) {
+      const first = this.records.find((r) => r.messageId === messageId);
+      if (first) {
+        this.deduplicated += 1;
+        this.log(`[oa] 200 already applied ${first.approvalId} msg=${messageId}: answered again, not applied`);
+        return first;
+      }
+    }
     this.approvalSeq += 1;
     const receipt: OaReceipt = Object.freeze({
       messageId,

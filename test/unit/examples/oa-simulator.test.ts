@@ -79,7 +79,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       expect(receipt).to.include({ messageId: 'msg-42', body, approvalId: 'OA-1' });
       expect(Date.parse(receipt?.receivedAt ?? '')).to.be.closeTo(Date.now(), 5000);
       expect(receipt?.fields).to.deep.equal({ orderId: 'ORD-42', customerId: 'CUST-7', amount: '250.00', currency: 'EUR' });
-      expect(sim.stats()).to.deep.equal({ received: 1, distinct: 1, duplicates: [], attempts: 1 });
+      expect(sim.stats()).to.deep.equal({ received: 1, distinct: 1, duplicates: [], attempts: 1, deduplicated: 0 });
     });
 
     it('keeps the amount "250.00" exact (no number parsing) and the body byte for byte', async function () {
@@ -158,7 +158,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       for (const id of ['m-1', 'm-2', 'm-1', 'm-3', 'm-1', 'm-2']) {
         expect((await post(approvalXml(), { messageId: id })).status).to.equal(200);
       }
-      expect(sim.stats()).to.deep.equal({ received: 6, distinct: 3, duplicates: ['m-1', 'm-2'], attempts: 6 });
+      expect(sim.stats()).to.deep.equal({ received: 6, distinct: 3, duplicates: ['m-1', 'm-2'], attempts: 6, deduplicated: 0 });
       expect(sim.receipts().map((r) => r.approvalId)).to.deep.equal(['OA-1', 'OA-2', 'OA-3', 'OA-4', 'OA-5', 'OA-6']);
     });
   });
@@ -183,7 +183,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
     it('failStatus fails every request until cleared, applying nothing', async function () {
       sim.setBehaviour({ failStatus: 503 });
       for (let i = 0; i < 3; i++) await expectError(await post(approvalXml()), 503, 'SIMULATED_FAILURE');
-      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 3 });
+      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 3, deduplicated: 0 });
       sim.setBehaviour({ failStatus: null });
       expect((await post(approvalXml())).status).to.equal(200);
     });
@@ -203,7 +203,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       await post(approvalXml(), { signal: AbortSignal.timeout(50) }).catch((err: unknown) => { error = err; });
       expect(error).to.be.instanceOf(Error);
       await new Promise((resolve) => setTimeout(resolve, 350));
-      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 1 });
+      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 1, deduplicated: 0 });
     });
 
     it('applyThenDelayMs records the message, then answers late', async function () {
@@ -224,7 +224,17 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       expect(error).to.be.instanceOf(Error);
       sim.setBehaviour({ applyThenDelayMs: 0 });
       expect((await post(approvalXml(), { messageId: 'x' })).status).to.equal(200); // the retry
-      expect(sim.stats()).to.deep.equal({ received: 2, distinct: 1, duplicates: ['x'], attempts: 2 });
+      expect(sim.stats()).to.deep.equal({ received: 2, distinct: 1, duplicates: ['x'], attempts: 2, deduplicated: 0 });
+    });
+
+    it('dedupeById answers a repeated message id with the first answer and applies it once', async function () {
+      sim.setBehaviour({ dedupeById: true, applyThenDelayMs: 300 });
+      await post(approvalXml(), { messageId: 'y', signal: AbortSignal.timeout(50) }).catch(() => undefined);
+      sim.setBehaviour({ applyThenDelayMs: 0 });
+      const again = await post(approvalXml(), { messageId: 'y' });
+      expect(again.status).to.equal(200);
+      expect(await again.text()).to.contain(`<approvalId>${String(sim.receipts()[0]?.approvalId)}</approvalId>`);
+      expect(sim.stats()).to.deep.equal({ received: 1, distinct: 1, duplicates: [], attempts: 2, deduplicated: 1 });
     });
 
     it('down destroys the socket without an answer', async function () {
@@ -232,7 +242,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       let error: unknown;
       await post(approvalXml()).catch((err: unknown) => { error = err; });
       expect(error).to.be.instanceOf(TypeError); // fetch failed
-      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 1 });
+      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 1, deduplicated: 0 });
       sim.setBehaviour({ down: false });
       expect((await post(approvalXml())).status).to.equal(200);
     });
@@ -243,7 +253,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       expect(() => sim.setBehaviour({ failNext: -1 })).to.throw(BehaviourValidationError, /failNext/);
       expect(() => sim.setBehaviour({ delayMs: 1.5 })).to.throw(BehaviourValidationError, /delayMs/);
       expect(() => sim.setBehaviour({ bogus: true } as never)).to.throw(BehaviourValidationError, /unknown key "bogus"/);
-      expect(sim.getBehaviour()).to.deep.equal({ failStatus: null, failNext: 0, delayMs: 10, applyThenDelayMs: 0, down: false });
+      expect(sim.getBehaviour()).to.deep.equal({ failStatus: null, failNext: 0, delayMs: 10, applyThenDelayMs: 0, down: false, dedupeById: false });
     });
 
     it('reset() clears behaviour and records but never reuses approval ids', async function () {
@@ -251,11 +261,11 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       await post(approvalXml(), { messageId: 'a' });
       sim.setBehaviour({ failStatus: 500, delayMs: 5 });
       sim.reset();
-      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 0 });
+      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 0, deduplicated: 0 });
       expect(sim.receipts()).to.have.length(0);
       const text = await (await post(approvalXml(), { messageId: 'a' })).text();
       expect(tag(text, 'approvalId')).to.equal('OA-3');
-      expect(sim.stats()).to.deep.equal({ received: 1, distinct: 1, duplicates: [], attempts: 1 });
+      expect(sim.stats()).to.deep.equal({ received: 1, distinct: 1, duplicates: [], attempts: 1, deduplicated: 0 });
     });
   });
 
@@ -267,7 +277,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
     it('PUT /_sim/behaviour applies a valid partial behaviour and returns the whole', async function () {
       const res = await putBehaviour(JSON.stringify({ failStatus: 502 }));
       expect(res.status).to.equal(200);
-      expect(await res.json()).to.deep.equal({ failStatus: 502, failNext: 0, delayMs: 0, applyThenDelayMs: 0, down: false });
+      expect(await res.json()).to.deep.equal({ failStatus: 502, failNext: 0, delayMs: 0, applyThenDelayMs: 0, down: false, dedupeById: false });
       await expectError(await post(approvalXml()), 502, 'SIMULATED_FAILURE');
     });
 
@@ -289,7 +299,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       }
       const bad = await (await putBehaviour('{"failNxt":1,"down":1}')).json();
       expect(bad).to.have.property('problems').that.deep.equals(['unknown key "failNxt"', 'down must be a boolean']);
-      expect(sim.getBehaviour()).to.deep.equal({ failStatus: null, failNext: 0, delayMs: 0, applyThenDelayMs: 0, down: false });
+      expect(sim.getBehaviour()).to.deep.equal({ failStatus: null, failNext: 0, delayMs: 0, applyThenDelayMs: 0, down: false, dedupeById: false });
     });
 
     it('GET /_sim/stats and /_sim/receipts report, POST /_sim/reset clears', async function () {
@@ -298,7 +308,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       await putBehaviour('{"down":true}');
 
       const stats = await (await fetch(`${url}/_sim/stats`)).json();
-      expect(stats).to.deep.equal({ received: 2, distinct: 1, duplicates: ['d'], attempts: 2 });
+      expect(stats).to.deep.equal({ received: 2, distinct: 1, duplicates: ['d'], attempts: 2, deduplicated: 0 });
       const receipts: unknown = await (await fetch(`${url}/_sim/receipts`)).json();
       expect(receipts).to.be.an('array').with.length(2);
       expect(receipts).to.have.nested.property('[1].approvalId', 'OA-2');
@@ -306,7 +316,7 @@ describe('OaSimulator (examples/legacy/oa)', function () {
 
       const reset = await fetch(`${url}/_sim/reset`, { method: 'POST' });
       expect(reset.status).to.equal(204);
-      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 0 });
+      expect(sim.stats()).to.deep.equal({ received: 0, distinct: 0, duplicates: [], attempts: 0, deduplicated: 0 });
       expect(sim.getBehaviour().down).to.equal(false);
     });
 

@@ -1,0 +1,155 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { expect } from 'chai';
+import { buildApp, type JunctionApp, type Role } from '../../src/app';
+import { silentLogger } from '../../src/core/logger';
+import { loadConfig } from '../../src/config/load-config';
+import { OaSimulator } from '../../examples/legacy/oa/oa-simulator';
+import { dropStoreTables } from '../contract/transaction-log.support';
+import { deleteTopology, withAdminChannel } from '../integration/bus/amqp-admin';
+import { requireEnv, uniqueName } from '../support/env';
+import { eventually, postJson } from '../support/http';
+import { checkQueue, expectNothingLostOrDoubled, type QueueCheck } from '../support/queue-checker';
+import { TempConfigDir } from '../support/temp-config';
+
+const ROUTE = 'fault-orders';
+
+/**
+ * Fault injection on the real RabbitMQ and MariaDB, counting like Jepsen's queue checker: a
+ * stream of orders is sent while something breaks; every order Junction accepted must be applied
+ * exactly once by the backend and be DELIVERED — or be FAILED and visible (poison). The OA
+ * simulator dedupes by X-Junction-Message-Id, as a backend honouring Junction's stable message
+ * id does: a message applied twice would mean Junction sent it under two ids.
+ */
+describe('fault injection: nothing lost, nothing doubled (real RabbitMQ + MariaDB)', function () {
+  this.timeout(180_000);
+  const temp = new TempConfigDir();
+  const tablePrefix = `${uniqueName('flt').toLowerCase().slice(0, 14)}_`;
+  const busPrefix = uniqueName('fault');
+  let oa: OaSimulator;
+  let configFile: string;
+  const apps: JunctionApp[] = [];
+
+  before(async () => {
+    oa = new OaSimulator();
+    const oaUrl = await oa.start();
+    configFile = temp.write('fault.yaml', `
+server: { port: 0 }
+log: { level: silent }
+store: { url: "${requireEnv('JUNCTION_TEST_DB_URL')}", tablePrefix: ${tablePrefix} }
+bus: { url: "${requireEnv('JUNCTION_TEST_AMQP_URL')}", prefix: ${busPrefix}, prefetch: 20 }
+endpoints:
+  oa: { type: http, url: "${oaUrl}/oa/approvals", timeoutMs: 300 }
+routes:
+  - id: ${ROUTE}
+    entry: { rest: { method: POST, path: /orders } }
+    retry: { attempts: 40, initialDelayMs: 50, multiplier: 2, maxDelayMs: 800, jitter: 0.2 }
+    steps: [ { type: json-to-xml, root: approvalRequest } ]
+    to: [oa]
+`);
+  });
+
+  after(async () => {
+    await oa.close();
+    await dropStoreTables(requireEnv('JUNCTION_TEST_DB_URL'), tablePrefix);
+    await deleteTopology(requireEnv('JUNCTION_TEST_AMQP_URL'), busPrefix, [ROUTE]);
+    temp.remove();
+  });
+
+  beforeEach(() => { oa.reset(); oa.setBehaviour({ dedupeById: true }); });
+  afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+
+  async function startJunction(role: Role): Promise<{ app: JunctionApp; base: string }> {
+    const app = buildApp(loadConfig(configFile, {}), { role, logger: silentLogger });
+    apps.push(app);
+    return { app, base: await app.start() };
+  }
+
+  const order = (tag: string, i: number): string =>
+    `{"orderId":"${tag}-${i}","customerId":"C-${i % 17}","amount":"${(i % 3000) + 0.5}","currency":"EUR"}`;
+
+  /** Sends `count` orders, `width` at a time; returns the ids Junction accepted (202). */
+  async function stream(base: string, tag: string, count: number, bodies: (i: number) => string = (i) => order(tag, i), width = 32): Promise<string[]> {
+    const accepted: string[] = [];
+    for (let start = 0; start < count; start += width) {
+      const batch = await Promise.all(Array.from({ length: Math.min(width, count - start) }, (_, k) => postJson(`${base}/api/v1/orders`, bodies(start + k))));
+      for (const res of batch) {
+        expect(res.status, res.text).to.equal(202);
+        accepted.push(String(res.json.messageId));
+      }
+    }
+    return accepted;
+  }
+
+  /** Waits until every accepted message is settled, then counts. */
+  async function settle(app: JunctionApp, accepted: readonly string[], timeoutMs = 90_000): Promise<QueueCheck> {
+    return eventually(async () => {
+      const check = await checkQueue(app.log, accepted, oa.receipts().map((r) => r.messageId));
+      return check.lost.length === 0 ? check : undefined;
+    }, timeoutMs, 500).catch(async () => checkQueue(app.log, accepted, oa.receipts().map((r) => r.messageId)));
+  }
+
+  it('a backend that answers 500 for a while, then recovers: every order delivered once, by retries on the bus', async () => {
+    const { app, base } = await startJunction('all');
+    oa.setBehaviour({ failStatus: 500 });
+    const sending = stream(base, 'R500', 1000);
+    setTimeout(() => oa.setBehaviour({ failStatus: null }), 1500);
+    const accepted = await sending;
+    const check = await settle(app, accepted);
+    expectNothingLostOrDoubled(check);
+    expect(check.recovered, 'orders that needed a retry').to.be.greaterThan(0);
+  });
+
+  it('a backend that applies the change, then times out: retried under the same id, applied once', async () => {
+    const { app, base } = await startJunction('all');
+    oa.setBehaviour({ applyThenDelayMs: 600 });
+    const sending = stream(base, 'SLOW', 500);
+    setTimeout(() => oa.setBehaviour({ applyThenDelayMs: 0 }), 1500);
+    const accepted = await sending;
+    const check = await settle(app, accepted);
+    expectNothingLostOrDoubled(check);
+    expect(oa.stats().deduplicated, 'repeats the backend recognised by message id').to.be.greaterThan(0);
+  });
+
+  it('poison messages end FAILED at once and parked on the dead-letter queue; the stream flows past them', async () => {
+    const { app, base } = await startJunction('all');
+    const poison = (i: number): boolean => i % 100 === 7;
+    const accepted = await stream(base, 'PSN', 1000, (i) => (poison(i) ? `{"1-not-an-element":"${i}"}` : order('PSN', i)));
+    const poisoned = accepted.filter((_id, i) => poison(i));
+    const check = await settle(app, accepted);
+    expectNothingLostOrDoubled(check, poisoned);
+    for (const id of poisoned) {
+      const record = await app.log.load(id);
+      expect(record?.attempts, 'a permanent failure is not retried').to.equal(1);
+      expect(record?.lastError?.code).to.equal('JCT_TRANSFORM_FAILED');
+    }
+    const parked = await withAdminChannel(requireEnv('JUNCTION_TEST_AMQP_URL'), (channel) => channel.checkQueue(`${busPrefix}.dlq.${ROUTE}`));
+    expect(parked.messageCount).to.be.at.least(poisoned.length);
+  });
+
+  it('kill -9 of a worker process mid-delivery, then a new worker: every order delivered once', async () => {
+    const { app: gateway, base } = await startJunction('gateway');
+    oa.setBehaviour({ dedupeById: true, delayMs: 3 });
+    const spawnWorker = (): ChildProcess => spawn(process.execPath, ['dist/src/main.js', '--config', configFile, '--role', 'worker'], { stdio: process.env.JUNCTION_FAULT_DEBUG ? 'inherit' : 'ignore' });
+    let worker = spawnWorker();
+    const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+    try {
+      const sending = stream(base, 'KILL', 2000);
+      await eventually(async () => (oa.stats().received >= 400 ? true : undefined), 60_000, 10);
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGKILL');
+      await exited;
+      const appliedAtKill = oa.stats().received;
+      worker = spawnWorker();
+      const accepted = await sending;
+      expect(appliedAtKill, 'the kill came mid-stream').to.be.below(accepted.length);
+      const check = await settle(gateway, accepted, 90_000);
+      expectNothingLostOrDoubled(check);
+    } finally {
+      if (alive(worker)) {
+        const exited = new Promise((resolve) => worker.once('exit', resolve));
+        worker.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+});
