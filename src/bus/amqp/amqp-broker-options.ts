@@ -15,6 +15,10 @@ export interface AmqpBrokerOptions {
   readonly requeueDelayMs?: number;
   /** Milliseconds `start()` waits for the TCP connection and AMQP handshake. Default 10000. */
   readonly connectTimeoutMs?: number;
+  /** First delay before reconnecting after a lost connection; doubles per failed attempt. Default 100. */
+  readonly reconnectMinDelayMs?: number;
+  /** Longest delay between reconnection attempts (each delay has jitter: 50-100 % of it). Default 5000. */
+  readonly reconnectMaxDelayMs?: number;
   readonly logger?: Logger;
 }
 
@@ -28,12 +32,16 @@ export interface CompiledAmqpBrokerOptions {
   readonly publishTimeoutMs: number;
   readonly requeueDelayMs: number;
   readonly connectTimeoutMs: number;
+  readonly reconnectMinDelayMs: number;
+  readonly reconnectMaxDelayMs: number;
   readonly logger: Logger;
 }
 
 /** Checks the options and fills in defaults; throws a RangeError naming the bad option. */
 export function compileAmqpBrokerOptions(options: AmqpBrokerOptions): CompiledAmqpBrokerOptions {
   const url = parseAmqpUrl(options.url);
+  const reconnectMinDelayMs = whole('reconnectMinDelayMs', options.reconnectMinDelayMs ?? 100, 1);
+  const reconnectMaxDelayMs = whole('reconnectMaxDelayMs', options.reconnectMaxDelayMs ?? 5000, reconnectMinDelayMs);
   return Object.freeze({
     url,
     safeUrl: redactAmqpUrl(url),
@@ -42,6 +50,8 @@ export function compileAmqpBrokerOptions(options: AmqpBrokerOptions): CompiledAm
     publishTimeoutMs: whole('publishTimeoutMs', options.publishTimeoutMs ?? 5000, 1),
     requeueDelayMs: whole('requeueDelayMs', options.requeueDelayMs ?? 1000, 0),
     connectTimeoutMs: whole('connectTimeoutMs', options.connectTimeoutMs ?? 10_000, 1),
+    reconnectMinDelayMs,
+    reconnectMaxDelayMs,
     logger: options.logger ?? silentLogger,
   });
 }

@@ -24,13 +24,27 @@ export const ERROR_CODE_HEADER = 'x-junction-error-code';
 /** The constructor options, re-exported for callers that only import the broker. */
 export type { AmqpBrokerOptions } from './amqp-broker-options';
 
+/** new → open ⇄ lost (reconnecting) → closing → closed. */
 type State = 'new' | 'open' | 'lost' | 'closing' | 'closed';
+
+/** One AMQP connection and whether it has closed (its 'close' may come before we adopt it). */
+interface Link {
+  readonly connection: ChannelModel;
+  closed: boolean;
+}
+
+/** A delay queue used on some connection: re-declared after a reconnect. */
+interface DelayQueueUse {
+  readonly destination: string;
+  readonly bucketMs: number;
+}
 
 /**
  * The production bus on RabbitMQ (amqplib): one connection, a confirm channel for publishing
  * (messages and replies), a channel consuming this connection's exclusive reply queue, and one
  * channel per subscription. See docs/bus.md for the topology, delivery semantics and request-reply.
- * Declared destinations and subscriptions are kept here so reconnection (issue #5) can restore them.
+ * Declared destinations, delay queues used and subscriptions are kept here: after a lost connection
+ * the broker reconnects with backoff and restores them (docs/bus.md, "Reconnection").
  */
 export class AmqpBroker implements Broker {
   private readonly options: CompiledAmqpBrokerOptions;
@@ -38,7 +52,13 @@ export class AmqpBroker implements Broker {
   private readonly logger: Logger;
   private state: State = 'new';
   private lostReason = '';
-  private connection: ChannelModel | undefined;
+  private link: Link | undefined;
+  /** The reconnection loop while the connection is lost (never rejects). */
+  private reconnecting: Promise<void> | undefined;
+  /** Ends the current backoff wait early (close()). */
+  private wakeBackoff: (() => void) | undefined;
+  /** Set synchronously by close(): no further reconnection attempt starts. */
+  private stopRequested = false;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private publisher: AmqpPublisher | undefined;
@@ -46,6 +66,8 @@ export class AmqpBroker implements Broker {
   private readonly declared = new Set<string>();
   /** Delay queues declared on this connection (name → declaration), declared once each. */
   private readonly delayQueues = new Map<string, Promise<void>>();
+  /** Every delay queue used so far (name → what it is), re-declared after a reconnect. */
+  private readonly usedDelayQueues = new Map<string, DelayQueueUse>();
   private readonly subscriptions = new Set<AmqpSubscription>();
   private replyQueue: AmqpReplyQueue | undefined;
   /** Why replies can no longer arrive while the connection lives on (the reply queue was deleted). */
@@ -78,8 +100,18 @@ export class AmqpBroker implements Broker {
    * for pending publishes, rejects the callers still waiting for replies, disconnects. Idempotent.
    */
   close(): Promise<void> {
+    this.stopRequested = true;
+    this.wakeBackoff?.(); // a reconnection waiting for its next attempt stops at once
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  /**
+   * True while connected with everything restored (publishing, replies, consumers). False before
+   * start, while reconnecting after a lost connection, and once closing. For readiness probes.
+   */
+  isConnected(): boolean {
+    return this.state === 'open' && this.link !== undefined && !this.link.closed;
   }
 
   /** Declares the exchange and each destination's durable classic queue with its binding (idempotent). */
@@ -203,7 +235,8 @@ export class AmqpBroker implements Broker {
         }
       })();
       this.delayQueues.set(queue, declaring);
-      declaring.catch(() => { this.delayQueues.delete(queue); });
+      declaring.then(() => { this.usedDelayQueues.set(queue, { destination, bucketMs }); },
+        () => { this.delayQueues.delete(queue); });
     }
     await declaring;
   }
@@ -211,6 +244,20 @@ export class AmqpBroker implements Broker {
   private async connect(): Promise<void> {
     if (this.state !== 'new') throw this.unavailable('start');
     this.logger.info('Connecting to RabbitMQ', { url: this.options.safeUrl });
+    const link = await this.openLink();
+    try {
+      await this.restore(link);
+    } catch (error) {
+      this.state = 'closing';
+      await link.connection.close().catch(() => undefined);
+      this.state = 'new';
+      throw error;
+    }
+    this.logger.info('Connected to RabbitMQ', { url: this.options.safeUrl });
+  }
+
+  /** Opens an AMQP connection (timeout `connectTimeoutMs`) with its event handlers. */
+  private async openLink(): Promise<Link> {
     let connection: ChannelModel;
     try {
       connection = await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
@@ -221,39 +268,114 @@ export class AmqpBroker implements Broker {
       throw brokerUnavailable(`Cannot connect to RabbitMQ at ${this.options.safeUrl}: ${describeAmqpError(error)}. `
         + 'Check that RabbitMQ is running and that the URL, user and password are right.', error);
     }
+    const link: Link = { connection, closed: false };
     connection.on('error', (error: Error) => {
       this.logger.error('RabbitMQ connection error', { error: describeAmqpError(error) });
     });
-    connection.on('close', (error?: Error) => { this.onConnectionClosed(error); });
+    connection.on('close', (error?: Error) => {
+      link.closed = true;
+      this.onConnectionClosed(link, error);
+    });
     connection.on('blocked', (reason: string) => {
       this.logger.warn('RabbitMQ is blocking publishers (resource alarm); publishes wait, then time out', { reason });
     });
     connection.on('unblocked', () => { this.logger.info('RabbitMQ unblocked publishers'); });
-    this.connection = connection;
-    this.state = 'open';
+    return link;
+  }
+
+  /**
+   * Brings a new connection to the state the broker had: exchange, declared destinations (with
+   * their dead-letter queues), delay queues used, a publishing channel, a NEW reply queue, and every
+   * active subscription consuming again. Only then is the connection adopted (state `open`).
+   * Rejects (JCT_BROKER_UNAVAILABLE) when any step fails; the caller closes the connection.
+   */
+  private async restore(link: Link): Promise<void> {
+    const { connection } = link;
+    const channel = await this.openChannel(connection, 'declare the topology');
     try {
-      const channel = await this.openChannel(connection, 'declare the exchange');
       await this.topology.declareExchange(channel);
-      await channel.close();
-      await this.openPublisher('start');
-      this.replyQueue = await AmqpReplyQueue.open(connection, this.topology, this.logger, {
-        onReply: (reply) => { this.waiters.deliver(reply); },
-        onLost: (reason) => { this.onRepliesLost(reason); },
-      });
-    } catch (error) {
-      this.state = 'closing';
-      await connection.close().catch(() => undefined);
-      this.state = 'new';
-      throw error;
+      for (const destination of this.declared) await this.topology.declareDestination(channel, destination);
+      for (const { destination, bucketMs } of this.usedDelayQueues.values()) {
+        await this.topology.declareDelayQueue(channel, destination, bucketMs);
+      }
+    } finally {
+      await channel.close().catch(() => undefined);
     }
-    this.logger.info('Connected to RabbitMQ', { url: this.options.safeUrl });
+    let publisher: AmqpPublisher;
+    try {
+      publisher = await AmqpPublisher.open(connection, this.topology.exchange, this.options.publishTimeoutMs,
+        this.logger.child({ channel: 'publish' }));
+    } catch (error) {
+      throw brokerUnavailable(`Cannot open a publishing channel: ${describeAmqpError(error)}.`, error);
+    }
+    const replyQueue: AmqpReplyQueue = await AmqpReplyQueue.open(connection, this.topology, this.logger, {
+      onReply: (reply) => { this.waiters.deliver(reply); },
+      // Only the current reply queue's loss matters; an old one died with its connection.
+      onLost: (reason) => { if (this.replyQueue === replyQueue) this.onRepliesLost(reason); },
+    });
+    for (const subscription of [...this.subscriptions]) {
+      if (subscription.active) await subscription.attach(connection);
+    }
+    if (link.closed) throw brokerUnavailable('The connection to RabbitMQ closed while Junction restored its topology.');
+    this.link = link;
+    this.publisher = publisher;
+    this.replyQueue = replyQueue;
+    this.repliesLost = undefined;
+    this.delayQueues.clear();
+    for (const queue of this.usedDelayQueues.keys()) this.delayQueues.set(queue, Promise.resolve());
+    this.state = 'open';
+  }
+
+  /**
+   * Reconnects until it succeeds or close() is called: exponential backoff from
+   * `reconnectMinDelayMs` to `reconnectMaxDelayMs` with jitter, each attempt logged at warn (the URL
+   * without its password). Never rejects.
+   */
+  private async reconnect(): Promise<void> {
+    let lastError = this.lostReason;
+    for (let attempt = 1; !this.stopRequested && this.state === 'lost'; attempt += 1) {
+      const ceiling = Math.min(this.options.reconnectMaxDelayMs, this.options.reconnectMinDelayMs * 2 ** Math.min(attempt - 1, 30));
+      const delayMs = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+      this.logger.warn('Reconnecting to RabbitMQ', { url: this.options.safeUrl, attempt, delayMs, lastError });
+      await this.backoff(delayMs);
+      if (this.stopRequested) return;
+      let link: Link | undefined;
+      try {
+        link = await this.openLink();
+        await this.restore(link);
+        this.logger.info('Reconnected to RabbitMQ; topology, reply queue and consumers restored', {
+          url: this.options.safeUrl, attempt, replyQueue: this.replyQueue?.name, subscriptions: this.subscriptions.size,
+        });
+        return;
+      } catch (error) {
+        lastError = describeAmqpError(error);
+        await link?.connection.close().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Waits `ms` unless close() wakes it first. The timer is not unref'd: a reconnecting worker stays alive. */
+  private backoff(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakeBackoff = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakeBackoff = wake;
+    });
   }
 
   private async shutdown(): Promise<void> {
     await this.starting?.catch(() => undefined);
+    // A reconnection waiting for its next attempt stops at once; one connecting finishes (bounded by
+    // connectTimeoutMs) and, if it succeeded, is closed below like any connection.
+    this.wakeBackoff?.();
+    await this.reconnecting;
     // Handlers still in flight may publish (replies, next hops): publishing stays open until they settle.
     await Promise.all([...this.subscriptions].map((subscription) => subscription.cancel()));
-    const connection = this.connection;
+    const link = this.link;
     const wasOpen = this.state === 'open';
     this.state = 'closing';
     await this.publisher?.close();
@@ -261,37 +383,39 @@ export class AmqpBroker implements Broker {
       `The broker closed before the reply to message ${requestId} arrived.`, undefined, { messageId: requestId }));
     await this.replyQueue?.close();
     this.replyQueue = undefined;
-    if (wasOpen && connection !== undefined) {
-      await connection.close().catch((error: unknown) => {
+    if (wasOpen && link !== undefined) {
+      await link.connection.close().catch((error: unknown) => {
         this.logger.debug('Connection was already closed', { error: describeAmqpError(error) });
       });
     }
-    this.connection = undefined;
+    this.link = undefined;
     this.state = 'closed';
     this.logger.info('Disconnected from RabbitMQ');
   }
 
-  private onConnectionClosed(error: Error | undefined): void {
-    this.connection = undefined;
+  private onConnectionClosed(link: Link, error: Error | undefined): void {
+    if (link !== this.link) return; // a connection being restored (its restore fails) or an old one
+    this.link = undefined;
     this.delayQueues.clear();
     this.publisher = undefined;
     this.replyQueue = undefined;
     if (this.state !== 'open') return; // our own close
     this.state = 'lost';
     this.lostReason = error === undefined ? 'closed by the server' : describeAmqpError(error);
-    this.logger.error('Lost the connection to RabbitMQ; publishing fails, consumers are stopped and replies cannot '
-      + 'arrive until Junction is restarted (automatic reconnection is issue #5)', { reason: this.lostReason });
+    this.logger.error('Lost the connection to RabbitMQ; reconnecting. Until then publishing fails, consumers are stopped '
+      + '(unacked messages return to the queue) and replies cannot arrive', { reason: this.lostReason });
     // The reply queue died with the connection: nobody waiting can hear back any more.
     this.waiters.rejectAll((requestId) => brokerUnavailable(`The connection to RabbitMQ was lost (${this.lostReason}) `
       + `before the reply to message ${requestId} arrived; its outcome will be in the transaction log.`,
     undefined, { messageId: requestId }));
+    if (!this.stopRequested) this.reconnecting = this.reconnect().finally(() => { this.reconnecting = undefined; });
   }
 
   private onRepliesLost(reason: string): void {
     if (this.state !== 'open') return; // closing, or the connection's loss is reported by onConnectionClosed
     this.repliesLost = reason;
-    this.logger.error('Replies cannot arrive any more: callers waiting for them fail until Junction is restarted '
-      + '(automatic recovery is issue #5)', { reason, replyQueue: this.replyQueue?.name });
+    this.logger.error('Replies cannot arrive any more: callers waiting for them fail until the connection is '
+      + 're-established (reconnecting gives a new reply queue) or Junction is restarted', { reason, replyQueue: this.replyQueue?.name });
     this.waiters.rejectAll((requestId) => brokerUnavailable(
       `No reply to message ${requestId} can arrive: ${reason}; its outcome will be in the transaction log.`,
       undefined, { messageId: requestId }));
@@ -303,7 +427,7 @@ export class AmqpBroker implements Broker {
     if (this.repliesLost !== undefined) {
       throw brokerUnavailable(`Cannot ${action}: replies cannot arrive any more (${this.repliesLost}); restart Junction.`);
     }
-    if (this.replyQueue === undefined || connection !== this.connection) throw this.unavailable(action);
+    if (this.replyQueue === undefined || connection !== this.link?.connection) throw this.unavailable(action);
     return this.replyQueue;
   }
 
@@ -333,7 +457,7 @@ export class AmqpBroker implements Broker {
   }
 
   private requireConnection(action: string): ChannelModel {
-    if (this.state === 'open' && this.connection !== undefined) return this.connection;
+    if (this.state === 'open' && this.link !== undefined && !this.link.closed) return this.link.connection;
     throw this.unavailable(action);
   }
 
@@ -341,7 +465,7 @@ export class AmqpBroker implements Broker {
     const why: Record<State, string> = {
       new: 'the broker is not started (call start() first)',
       open: 'the broker is still connecting',
-      lost: `the connection to RabbitMQ was lost (${this.lostReason}); nothing was sent, retry later`,
+      lost: `the connection to RabbitMQ was lost (${this.lostReason}) and is being re-established; nothing was sent, retry later`,
       closing: 'the broker is closing',
       closed: 'the broker is closed',
     };

@@ -50,6 +50,7 @@ describe('AmqpBroker faults (RabbitMQ behind a TCP proxy)', function () {
     await dying.consume(dest, first.handler, { prefetch: 1 });
     await first.waitFor(1);
 
+    proxy.refuse(); // and stays down: the broker cannot reconnect meanwhile
     proxy.cutAll(); // the worker's connection dies with the message unacked
 
     const fresh = await startBroker({ viaProxy: false });
@@ -71,6 +72,7 @@ describe('AmqpBroker faults (RabbitMQ behind a TCP proxy)', function () {
     const pending = broker.publish(dest, testEnvelope(dest));
     pending.catch(() => undefined);
     await sleep(200);
+    proxy.refuse(); // and stays down: the broker cannot reconnect meanwhile
     const cutAt = Date.now();
     proxy.cutAll();
     const error = await expectJunctionError(pending, 'JCT_BROKER_UNAVAILABLE');

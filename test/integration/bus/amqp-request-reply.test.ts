@@ -132,6 +132,7 @@ describe('AmqpBroker request-reply on RabbitMQ: separate processes, reply queues
     const gateway = await startBroker({ viaProxy: true, logger });
     const queue = gateway.replyAddress();
     const pending = gateway.expectReply(request(dest).id, 20_000);
+    proxy.refuse(); // and stays down: the broker cannot reconnect meanwhile
     const cutAt = Date.now();
     proxy.cutAll();
     const error = await expectJunctionError(pending.reply, 'JCT_BROKER_UNAVAILABLE');

@@ -7,6 +7,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private frozen = false;
+  private refusing = false;
 
   private constructor(private readonly server: Server) {}
 
@@ -46,6 +47,24 @@ export class TcpProxy {
     for (const { upstream } of this.pairs) upstream.resume();
   }
 
+  /**
+   * Makes the broker look down: new connections are accepted and closed at once (as a connection
+   * refused would fail them), existing ones are untouched. {@link allow} undoes it.
+   */
+  refuse(): void {
+    this.refusing = true;
+  }
+
+  /** Lets new connections through again. */
+  allow(): void {
+    this.refusing = false;
+  }
+
+  /** How many proxied connections are open. */
+  get connections(): number {
+    return this.pairs.size;
+  }
+
   /** Destroys every proxied connection at once, as a broker crash would look to the client. */
   cutAll(): void {
     for (const { client, upstream } of this.pairs) {
@@ -62,6 +81,10 @@ export class TcpProxy {
   }
 
   private accept(client: Socket, host: string, port: number): void {
+    if (this.refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(port, host);
     const pair = { client, upstream };
     this.pairs.add(pair);
