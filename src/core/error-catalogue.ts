@@ -52,6 +52,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_ENDPOINT_SERVER_ERROR: spec(502, true, 'Endpoint answered with a server error'),
   JCT_ENDPOINT_THROTTLED: spec(503, true, 'Endpoint asked to slow down'),
   JCT_ENDPOINT_REJECTED: spec(502, false, 'Endpoint rejected the message'),
+  JCT_ENDPOINT_CIRCUIT_OPEN: spec(503, true, 'Endpoint is considered down; its circuit is open'),
 
   // Anything not foreseen: a bug to report, never a stack trace to the caller.
   JCT_INTERNAL: spec(500, false, 'Internal error'),

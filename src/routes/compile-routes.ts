@@ -6,6 +6,7 @@ import type { Step, StepFactory } from '../core/step';
 import type { ConfigPath } from '../config/config-location';
 import { configProblem, type LoadedConfig } from '../config/load-config';
 import type { DeliveryConfig, RouteConfig, StepConfig } from '../config/config-types';
+import { BREAKER_OPTION_SCHEMA, BreakingEndpoint, breakerSettings } from '../endpoints/circuit-breaker';
 import { loadJsonSchemaFile } from '../validators/json-schema-validator';
 import type { CompiledDelivery, CompiledRoute, CompiledRoutes, RestEntry, SoapEntry, SoapService } from './compiled-route';
 import { compileCondition, CONDITION_SCHEMA, type Condition, type ConditionConfig } from './condition';
@@ -57,11 +58,20 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
       problems.push({ path: [...at, 'type'], message: registries.endpoints.unknownTypeMessage(endpointConfig.type) });
       continue;
     }
-    const checked = checkOptions(factory.optionsSchema, endpointConfig, ['type'], at);
+    // `breaker` is every type's option: checked here, never seen by the type's own schema.
+    const breakerOption = endpointConfig['breaker'];
+    const breaker = typeof breakerOption === 'object' && breakerOption !== null && !Array.isArray(breakerOption)
+      ? checkOptions(BREAKER_OPTION_SCHEMA, breakerOption as Record<string, unknown>, [], [...at, 'breaker'])
+      : { value: breakerOption, problems: breakerOption === undefined || typeof breakerOption === 'boolean' ? []
+        : [{ path: [...at, 'breaker'], message: 'must be false (no breaker), true (the defaults) or { failures, openMs }' }] };
+    problems.push(...breaker.problems);
+    const checked = checkOptions(factory.optionsSchema, endpointConfig, ['type', 'breaker'], at);
     problems.push(...checked.problems);
-    if (checked.problems.length > 0) continue;
+    if (checked.problems.length > 0 || breaker.problems.length > 0) continue;
     try {
-      endpoints.set(name, factory.create(name, checked.value, { baseDir }));
+      const endpoint = factory.create(name, checked.value, { baseDir });
+      const settings = breakerSettings(breaker.value);
+      endpoints.set(name, settings ? new BreakingEndpoint(endpoint, settings) : endpoint);
     } catch (error) {
       fileProblem(at, error);
     }

@@ -9,9 +9,31 @@ import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-rout
 import { planRoute, StageFailure, type TraceStage } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
-const PROCESSABLE: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'PROCESSING'];
+const PROCESSABLE: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'HELD', 'PROCESSING'];
 /** Statuses in which processing has not begun. */
-const NOT_STARTED: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING'];
+const NOT_STARTED: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'HELD'];
+
+/**
+ * Set on the copy of a message held for an open circuit: how many times it has been held. It comes
+ * back at the same attempt, so this is what tells the worker to skip the recipients already reached.
+ */
+export const HELD_HEADER = 'x-junction-held';
+
+/** The error an endpoint behind an open circuit breaker fails with, without calling its backend. */
+const CIRCUIT_OPEN = 'JCT_ENDPOINT_CIRCUIT_OPEN';
+
+function isCircuitOpen(reason: unknown): boolean {
+  return reason instanceof StageFailure && reason.error.code === CIRCUIT_OPEN;
+}
+
+/**
+ * How long a message held for an open circuit waits: the breaker's remaining open time plus up to
+ * 20 % (at most 5 s) of it, so the held messages do not all come back at the same instant.
+ */
+export function holdDelayMs(retryAfterMs: number, random: () => number = Math.random): number {
+  const wait = Math.max(1, Math.round(retryAfterMs));
+  return wait + Math.round(Math.min(wait * 0.2, 5000) * random());
+}
 
 /** What a worker needs. */
 export interface RouteWorkerDeps {
@@ -102,7 +124,9 @@ export class RouteWorker {
       const { stage, failure, endpoint } = describeFailure(error);
       if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
       else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
-      if (await this.retry(route, message, delivery, failure, stage, Date.now() - startedAt, logger)) return;
+      if (failure.code === CIRCUIT_OPEN) {
+        if (await this.hold(route, message, delivery, failure, stage, Date.now() - startedAt, logger)) return;
+      } else if (await this.retry(route, message, delivery, failure, stage, Date.now() - startedAt, logger)) return;
       const failed = await this.deps.log.transition(message.id, {
         stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
         ...(endpoint ? { endpoint } : {}),
@@ -146,6 +170,38 @@ export class RouteWorker {
       throw error;
     }
     logger.info('message will be tried again', { stage, code: failure.code, attempt: next, of: policy.attempts, delayMs });
+    return true;
+  }
+
+  /**
+   * Holds a message whose endpoint's circuit is open: records HELD (stage `held`), then publishes a
+   * copy at the SAME attempt — a hold does not use up a try — to come back once the breaker lets a
+   * trial through; the caller then acks this delivery. False (the caller records FAILED) for a
+   * request-reply message whose caller would stop waiting before then. Throws when the copy cannot
+   * be published, so the bus redelivers this one.
+   */
+  private async hold(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number, logger: Logger): Promise<boolean> {
+    const retryAfter = Number(failure.details['retryAfterMs']);
+    const delayMs = holdDelayMs(Number.isFinite(retryAfter) ? retryAfter : 1000);
+    const endpoint = String(failure.details['endpoint'] ?? stage.replace(/^deliver:/, ''));
+    const deadline = message.headers[DEADLINE_HEADER];
+    if (message.pattern === 'request-reply' && deadline && Date.parse(deadline) <= Date.now() + delayMs + durationMs + REPLY_SLACK_MS) {
+      logger.info('not holding: the endpoint would still be down when the caller stops waiting', { endpoint, delayMs });
+      return false;
+    }
+    const held = Number(message.headers[HELD_HEADER] ?? 0) + 1;
+    await this.deps.log.transition(message.id, {
+      stage: 'held', status: 'HELD', attempt: message.attempt, durationMs, error: failure.toJSON(), endpoint,
+      detail: `endpoint ${endpoint} is down; waiting ${delayMs} ms`,
+    }, ['PROCESSING']);
+    try {
+      await this.deps.broker.publishDelayed(route.id, withChanges(message, { headers: { ...message.headers, [HELD_HEADER]: String(held) } }), delayMs,
+        delivery.replyTo === undefined ? {} : { replyTo: delivery.replyTo });
+    } catch (error) {
+      logger.warn('could not schedule the held message; the bus will redeliver this one', { error: describeError(error) });
+      throw error;
+    }
+    logger.info('message held: its endpoint is down', { endpoint, attempt: message.attempt, delayMs, held });
     return true;
   }
 
@@ -202,7 +258,7 @@ export class RouteWorker {
       });
     };
     const plan = await planRoute(route, message, context, capture ? record : undefined);
-    const done = delivery.redelivered || message.attempt > 1 ? await this.reachedEndpoints(message.id) : new Set<string>();
+    const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
     const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const single = plan.deliveries.length === 1;
     const outcomes = await Promise.allSettled(pending.map(async (planned) => {
@@ -226,7 +282,13 @@ export class RouteWorker {
     const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed.length > 0) {
       if (failed.length > 1) logger.warn('several recipients failed', { count: failed.length });
-      throw failed[0]?.reason;
+      // A real failure decides (retry or FAILED); only when every failed recipient is merely behind an
+      // open circuit is the message held — for the longest of their waits.
+      const reasons = failed.map((f) => f.reason as unknown);
+      const blocking = reasons.find((r) => !isCircuitOpen(r));
+      if (blocking !== undefined) throw blocking;
+      const waitOf = (r: unknown): number => Number((r as StageFailure).error.details['retryAfterMs'] ?? 0);
+      throw reasons.reduce((longest, r) => (waitOf(r) > waitOf(longest) ? r : longest));
     }
     if (!single) {
       await log.transition(message.id, {

@@ -4,6 +4,7 @@ import type { EndpointFactory } from '../../../src/core/endpoint';
 import type { StepFactory } from '../../../src/core/step';
 import { JunctionError } from '../../../src/core/errors';
 import { loadConfig } from '../../../src/config/load-config';
+import { BreakingEndpoint } from '../../../src/endpoints/circuit-breaker';
 import { createEndpointRegistry } from '../../../src/endpoints/endpoint-registry';
 import { compileRoutes } from '../../../src/routes/compile-routes';
 import { transformerFactories } from '../../../src/transformers/transformer-registry';
@@ -91,5 +92,35 @@ describe('compileRoutes', () => {
       '    to: [oa]',
     ].join('\n'));
     expect(error.message).to.match(/:4:\d+ routes\[0\]\.entry\.rest\.schema: JSON Schema .*missing\.json cannot be read/);
+  });
+  describe('endpoint breaker option', () => {
+    const compile = (endpoints: string) => compileRoutes(loadConfig(temp.write('junction.yaml', [
+      `endpoints: ${endpoints}`,
+      'routes:',
+      '  - { id: a, entry: { rest: { method: POST, path: /orders } }, to: [oa] }',
+    ].join('\n')), {}), registries());
+
+    it('puts every endpoint behind a breaker with the defaults (5 failures, 30 s)', () => {
+      const endpoint = compile('{ oa: { type: http, url: "http://127.0.0.1:9/x" } }').endpoints.get('oa');
+      expect(endpoint).to.be.instanceOf(BreakingEndpoint);
+      expect((endpoint as BreakingEndpoint).breaker.settings).to.deep.equal({ failures: 5, openMs: 30_000 });
+      expect(endpoint?.name).to.equal('oa');
+    });
+
+    it('takes failures and openMs, each defaulted; breaker: false leaves the endpoint bare', () => {
+      const endpoint = compile('{ oa: { type: http, url: "http://127.0.0.1:9/x", breaker: { openMs: 5000 } } }').endpoints.get('oa');
+      expect((endpoint as BreakingEndpoint).breaker.settings).to.deep.equal({ failures: 5, openMs: 5000 });
+      expect(compile('{ oa: { type: http, url: "http://127.0.0.1:9/x", breaker: false } }').endpoints.get('oa')).not.to.be.instanceOf(BreakingEndpoint);
+    });
+
+    it('refuses bad breaker settings at boot, with the path', () => {
+      const error = compileError([
+        'endpoints: { oa: { type: http, url: "http://127.0.0.1:9/x", breaker: { failures: 0, openMs: 1000, tries: 3 } } }',
+        'routes:',
+        '  - { id: a, entry: { rest: { method: POST, path: /orders } }, to: [oa] }',
+      ].join('\n'));
+      expect(error.code).to.equal('JCT_CONFIG_INVALID');
+      expect(error.message).to.contain('endpoints.oa.breaker');
+    });
   });
 });
