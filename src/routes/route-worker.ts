@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
+import { PerMessageQueue } from './per-message-queue';
 import { planRoute, StageFailure, type TraceStage } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
@@ -24,6 +25,18 @@ const CIRCUIT_OPEN = 'JCT_ENDPOINT_CIRCUIT_OPEN';
 
 function isCircuitOpen(reason: unknown): boolean {
   return reason instanceof StageFailure && reason.error.code === CIRCUIT_OPEN;
+}
+
+/**
+ * True for a failure of Junction's own infrastructure while processing (the transaction log
+ * could not be written or read), as opposed to a failure of the message at a step or endpoint
+ * (those come wrapped in a StageFailure). Such a failure says nothing about the message: the
+ * handler fails, the bus gives the message back later at the same attempt, and it is never
+ * retried as a try nor marked FAILED for it.
+ */
+function isInfrastructureFailure(reason: unknown): boolean {
+  return !(reason instanceof StageFailure) && reason instanceof JunctionError
+    && (reason.code === 'JCT_STORE_UNAVAILABLE' || reason.code === 'JCT_BROKER_UNAVAILABLE');
 }
 
 /**
@@ -90,6 +103,7 @@ function describeFailure(error: unknown): { stage: string; failure: JunctionErro
  */
 export class RouteWorker {
   private subscriptions: Subscription[] = [];
+  private readonly perMessage = new PerMessageQueue();
 
   constructor(private readonly deps: RouteWorkerDeps) {}
 
@@ -110,8 +124,15 @@ export class RouteWorker {
     await Promise.all(subscriptions.map((s) => s.cancel()));
   }
 
-  /** Processes one message; resolves once its outcome is recorded (then the bus acks it). */
-  async handle(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
+  /**
+   * Processes one message; resolves once its outcome is recorded (then the bus acks it). Copies of
+   * one message id are handled one after another within this process (see {@link PerMessageQueue}).
+   */
+  handle(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
+    return this.perMessage.run(message.id, () => this.handleOne(route, message, delivery));
+  }
+
+  private async handleOne(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
     const logger = this.deps.logger.child({ messageId: message.id, routeId: route.id, correlationId: message.correlationId });
     if (await this.expired(message, logger)) return;
     if (!(await this.begin(message, delivery, logger))) return;
@@ -121,6 +142,10 @@ export class RouteWorker {
     try {
       reply = await this.process(route, message, delivery, logger);
     } catch (error) {
+      if (isInfrastructureFailure(error)) {
+        logger.warn('could not record the processing of a message; the bus will give it back', { error: describeError(error) });
+        throw error;
+      }
       const { stage, failure, endpoint } = describeFailure(error);
       if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
       else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
@@ -224,16 +249,27 @@ export class RouteWorker {
     return result === 'applied';
   }
 
-  /** Marks the message PROCESSING; false when the log shows it settled already (never deliver twice). */
+  /**
+   * Marks the message PROCESSING; false when the log shows it settled already (never deliver twice).
+   * Only a redelivered copy may take over a message the log shows PROCESSING (its first handling was
+   * cut off). A fresh copy meeting PROCESSING is a second copy of a message being handled right now
+   * elsewhere (a gateway published it again after a lost confirm, say): it is given back to the bus
+   * (JCT_MESSAGE_IN_FLIGHT) and comes back later as redelivered, by when the log has the outcome.
+   */
   private async begin(message: Envelope, delivery: Delivery, logger: Logger): Promise<boolean> {
     const { log } = this.deps;
     const processing = { stage: 'processing', status: 'PROCESSING' as const, attempt: message.attempt, ...(delivery.redelivered ? { detail: 'redelivered' } : {}) };
-    let started = await log.transition(message.id, processing, PROCESSABLE);
+    const from = delivery.redelivered ? PROCESSABLE : NOT_STARTED;
+    let started = await log.transition(message.id, processing, from);
     if (started === 'missing') {
       // Published but not in the log (a log restored from backup, say): record it rather than lose it.
       logger.warn('message on the bus was not in the transaction log; recording it now');
       await log.recordReceived(message);
-      started = await log.transition(message.id, processing, PROCESSABLE);
+      started = await log.transition(message.id, processing, from);
+    }
+    if (started === 'skipped' && !delivery.redelivered && (await log.load(message.id))?.status === 'PROCESSING') {
+      throw new JunctionError('JCT_MESSAGE_IN_FLIGHT', `Message ${message.id} is being processed by another handling; this copy goes back to the bus and is looked at again later.`,
+        { details: { messageId: message.id } });
     }
     if (started !== 'applied') logger.info('message already settled; acknowledging without delivering it again');
     return started === 'applied';
@@ -285,6 +321,9 @@ export class RouteWorker {
       // A real failure decides (retry or FAILED); only when every failed recipient is merely behind an
       // open circuit is the message held — for the longest of their waits.
       const reasons = failed.map((f) => f.reason as unknown);
+      // The log failed while recording a delivery: the message's state is unknown, the bus gives it back.
+      const infrastructure = reasons.find(isInfrastructureFailure);
+      if (infrastructure !== undefined) throw infrastructure;
       const blocking = reasons.find((r) => !isCircuitOpen(r));
       if (blocking !== undefined) throw blocking;
       const waitOf = (r: unknown): number => Number((r as StageFailure).error.details['retryAfterMs'] ?? 0);
