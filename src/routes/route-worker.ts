@@ -117,11 +117,16 @@ export class RouteWorker {
     }
   }
 
-  /** Stops consuming and waits for messages in flight. */
+  /**
+   * Stops consuming and waits for the messages in flight: each finishes and is acked once its
+   * outcome is recorded; one waiting to be requeued after a failure is requeued at once.
+   */
   async close(): Promise<void> {
     const subscriptions = this.subscriptions;
     this.subscriptions = [];
+    if (subscriptions.length > 0) this.deps.logger.info('worker stopping: no new messages; finishing those in flight', { inFlight: this.perMessage.size });
     await Promise.all(subscriptions.map((s) => s.cancel()));
+    if (subscriptions.length > 0) this.deps.logger.info('worker stopped: every message in flight finished or returned to the bus');
   }
 
   /**
