@@ -39,11 +39,16 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const sent = rig.orders('RMQ', 800);
     const sending = sendOrders(url, sent);
     await rig.whenApplied(200);
+    // A few 500s just before the crash: some messages are waiting in delay queues (RETRYING, HELD) when it comes.
+    rig.oa.setBehaviour({ failNext: 10 });
+    await eventually(async () => (rig.oa.getBehaviour().failNext === 0 ? true : undefined), 10_000, 5);
     await signalRabbit('SIGKILL');
     await restartRabbit();
     const run = await sending;
     expectCallersServed(run, sent.length);
-    expectEveryOrderOnce(await rig.settle(route, run));
+    const check = await rig.settle(route, run);
+    expectEveryOrderOnce(check);
+    expect(check.recovered, 'messages delivered after a retry or a redelivery').to.be.greaterThan(0);
     expect(proc.running, 'Junction survived').to.equal(true);
     expect(proc.lines().some((line) => line.includes('Reconnected to RabbitMQ'))).to.equal(true);
     expect(await rig.consumers(route), 'one consumer after the reconnect: none stuck, none doubled').to.equal(1);

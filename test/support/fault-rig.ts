@@ -114,6 +114,7 @@ routes:
    * Every FAILED message must be one the gateway refused to its caller (never an accepted one).
    */
   async settle(route: string, run: ClientRun, timeoutMs = 60_000): Promise<OrderCheck> {
+    const settleStarted = Date.now();
     return this.withLog(async (log) => {
       const halfWay = async (): Promise<string[]> => (await Promise.all(IN_BETWEEN.map((status) => log.find({ routeId: route, status, limit: 1000 }))))
         .flat().map((m) => `${m.id} ${m.status}`);
@@ -129,7 +130,7 @@ routes:
         expect(record?.stages.at(-1)?.stage, `FAILED message ${failed.id} was refused by the gateway`).to.equal('publish');
       }
       const check = await checkOrders(log, run, this.oa.receipts().map((r) => ({ messageId: r.messageId, orderId: r.fields.orderId })));
-      process.stdout.write(`      ${describeCheck(check, run, this.oa.stats().deduplicated)}\n`);
+      process.stdout.write(`      ${describeCheck(check, run, this.oa.stats().deduplicated)}; settled in ${Date.now() - settleStarted} ms\n`);
       return check;
     });
   }
