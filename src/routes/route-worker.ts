@@ -7,6 +7,7 @@ import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
 import { PerMessageQueue } from './per-message-queue';
+import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { planRoute, StageFailure, type TraceStage } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
@@ -104,6 +105,7 @@ function describeFailure(error: unknown): { stage: string; failure: JunctionErro
 export class RouteWorker {
   private subscriptions: Subscription[] = [];
   private readonly perMessage = new PerMessageQueue();
+  private readonly unrecorded = new UnrecordedDeliveries();
 
   constructor(private readonly deps: RouteWorkerDeps) {}
 
@@ -276,7 +278,10 @@ export class RouteWorker {
       throw new JunctionError('JCT_MESSAGE_IN_FLIGHT', `Message ${message.id} is being processed by another handling; this copy goes back to the bus and is looked at again later.`,
         { details: { messageId: message.id } });
     }
-    if (started !== 'applied') logger.info('message already settled; acknowledging without delivering it again');
+    if (started !== 'applied') {
+      logger.info('message already settled; acknowledging without delivering it again');
+      this.unrecorded.forget(message.id);
+    }
     return started === 'applied';
   }
 
@@ -300,8 +305,9 @@ export class RouteWorker {
     };
     const plan = await planRoute(route, message, context, capture ? record : undefined);
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
-    const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const single = plan.deliveries.length === 1;
+    await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger);
+    const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const outcomes = await Promise.allSettled(pending.map(async (planned) => {
       const endpoint = this.deps.routes.endpoints.get(planned.endpoint);
       if (!endpoint) throw new JunctionError('JCT_INTERNAL', `Endpoint "${planned.endpoint}" is not built`);
@@ -316,8 +322,14 @@ export class RouteWorker {
         stage: `deliver:${planned.endpoint}`, attempt: message.attempt, endpoint: planned.endpoint, durationMs: Date.now() - sentAt,
         ...(capture ? { payload: capturable(planned.message.body) } : {}),
       };
-      if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
-      else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+      try {
+        if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
+        else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+      } catch (error) {
+        // The backend has it; the log does not say so. If the message comes back here, record instead of resending.
+        if (message.pattern === 'one-way') this.unrecorded.remember(message.id, planned.endpoint);
+        throw error;
+      }
       return withChanges(planned.message, { body: answer.body, contentType: answer.contentType });
     }));
     const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -349,6 +361,25 @@ export class RouteWorker {
       }
     }
     return answer;
+  }
+
+  /**
+   * Records the deliveries of this message that an earlier handling in this process made but could
+   * not record (see {@link UnrecordedDeliveries}), and adds them to `done` so they are not made
+   * again. For a single recipient that is the message's DELIVERED.
+   */
+  private async recordLate(message: Envelope, endpoints: readonly string[], done: Set<string>, single: boolean, logger: Logger): Promise<void> {
+    const remembered = this.unrecorded.of(message.id);
+    for (const endpoint of endpoints) {
+      if (!remembered.has(endpoint) || done.has(endpoint)) continue;
+      await this.deps.log.transition(message.id, {
+        stage: `deliver:${endpoint}`, status: single ? 'DELIVERED' : 'PROCESSING', attempt: message.attempt, endpoint,
+        detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)',
+      }, single ? ['PROCESSING'] : undefined);
+      logger.info('recorded a delivery the log had failed to record; not sending it again', { endpoint });
+      done.add(endpoint);
+    }
+    this.unrecorded.forget(message.id);
   }
 
   /** Endpoints this message already reached (stages of earlier tries), to deliver only to the rest. */

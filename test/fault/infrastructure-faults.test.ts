@@ -25,6 +25,15 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
   beforeEach(() => { rig.oa.reset(); rig.oa.setBehaviour({ dedupeById: true, delayMs: 2 }); });
   afterEach(async function () { await rig.stopJunctions(this.currentTest?.state === 'failed'); });
 
+  /**
+   * Beyond "applied once" (the backend dedupes by id): Junction did not even send any message twice.
+   * A delivery whose recording failed is remembered by the worker and recorded, not resent, when the
+   * message comes back; a copy redelivered while its first handling still runs waits for it.
+   */
+  function expectNothingSentTwice(): void {
+    expect(rig.oa.stats().deduplicated, 'messages sent to the backend twice').to.equal(0);
+  }
+
   function expectCallersServed(run: ClientRun, sent: number): void {
     expect(run.odd, 'answers other than 202, 503 or 409').to.deep.equal([]);
     expect(run.refusals + run.noAnswer, 'callers met the outage (refused or unanswered)').to.be.greaterThan(0);
@@ -49,6 +58,7 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const check = await rig.settle(route, run);
     expectEveryOrderOnce(check);
     expect(check.recovered, 'messages delivered after a retry or a redelivery').to.be.greaterThan(0);
+    expectNothingSentTwice();
     expect(proc.running, 'Junction survived').to.equal(true);
     expect(proc.lines().some((line) => line.includes('Reconnected to RabbitMQ'))).to.equal(true);
     expect(await rig.consumers(route), 'one consumer after the reconnect: none stuck, none doubled').to.equal(1);
@@ -66,6 +76,7 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const run = await sending;
     expectCallersServed(run, sent.length);
     expectEveryOrderOnce(await rig.settle(route, run));
+    expectNothingSentTwice();
     expect(proc.running, 'Junction survived').to.equal(true);
     expect(await rig.consumers(route)).to.equal(1);
   });
@@ -85,6 +96,7 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const run = await sending;
     expectCallersServed(run, sent.length);
     expectEveryOrderOnce(await rig.settle(route, run));
+    expectNothingSentTwice();
     expect(proc.running, 'Junction survived').to.equal(true);
     expect(proc.lines().some((line) => line.includes('Heartbeat timeout')), 'the heartbeat noticed the frozen broker').to.equal(true);
     expect(await eventually(async () => ((await rig.consumers(route)) === 1 ? 1 : undefined), 30_000, 200)).to.equal(1);
@@ -103,6 +115,7 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     expect(run.odd, 'answers other than 202').to.deep.equal([]);
     expect(run.accepted.size, 'the gateway accepts while the backend is down').to.equal(sent.length);
     expectEveryOrderOnce(await rig.settle(route, run));
+    expectNothingSentTwice();
     await rig.withLog(async (log) => {
       const delivered = await Promise.all([...run.accepted.values()].map((id) => log.load(id)));
       const held = delivered.filter((record) => record?.stages.some((s) => s.stage === 'held'));

@@ -81,8 +81,32 @@ describe('RouteWorker when the transaction log or the bus fails under it', () =>
     const record = await log.load(message.id);
     expect(record?.status).to.equal('DELIVERED');
     expect(record?.attempts).to.equal(2);
-    // The backend saw the id twice (Junction cannot know the first call's outcome was applied): it dedupes by id.
+    expect(record?.stages.at(-1)).to.deep.include({ stage: 'deliver:backend', detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)' });
+    // This process remembered that the backend had it: recorded, not sent again.
+    expect(sent).to.deep.equal([message.id]);
+  });
+
+  it('another process (no memory of the first handling) sends it again under the same id: the backend must dedupe', async () => {
+    const message = await received(1);
+    log.failStatus = 'DELIVERED';
+    log.failures = 1;
+    expect((await rejection(worker.handle(route, message, { redelivered: false }))).code).to.equal('JCT_STORE_UNAVAILABLE');
+    const other = new RouteWorker({ broker: new MemoryBroker(), log, logger: silentLogger, prefetch: 1, routes: { routes: [route], endpoints: new Map([['backend', endpoint]]), soapServices: [] } });
+    await other.handle(route, message, { redelivered: true });
+    expect((await log.load(message.id))?.status).to.equal('DELIVERED');
     expect(sent).to.deep.equal([message.id, message.id]);
+  });
+
+  it('remembers nothing for a message another handling settled meanwhile', async () => {
+    const message = await received(1);
+    log.failStatus = 'DELIVERED';
+    log.failures = 1;
+    await rejection(worker.handle(route, message, { redelivered: false }));
+    await log.transition(message.id, { stage: 'deliver:backend', status: 'DELIVERED', attempt: 1, endpoint: 'backend' }); // another process recorded it
+    await worker.handle(route, message, { redelivered: true });
+    const stages = (await log.load(message.id))?.stages.map((s) => s.stage);
+    expect(stages?.filter((s) => s === 'deliver:backend')).to.have.length(1);
+    expect(sent).to.deep.equal([message.id]);
   });
 
   it('a log that cannot record RETRYING fails the handling instead of using up a try', async () => {
