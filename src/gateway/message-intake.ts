@@ -204,6 +204,13 @@ export class MessageIntake {
           details: { messageId: message.id },
         });
       }
+      if (error instanceof JunctionError && error.code === 'JCT_BROKER_UNAVAILABLE') {
+        // The message is on the bus (its publish was confirmed): a 503 would say "not accepted" and invite a second one.
+        throw new JunctionError('JCT_REPLY_TIMEOUT', `The connection to RabbitMQ was lost before the answer arrived. Message ${message.id} was accepted `
+          + 'and is processed, or failed if its time runs out first; ask for its status before sending it again.', {
+          details: { messageId: message.id }, cause: error,
+        });
+      }
       throw error;
     }
     if (reply.outcome === 'ok') {

@@ -151,6 +151,22 @@ describe('MessageIntake when the broker or the log fails mid-request (fake log, 
     expect(broker.published).to.deep.equal([]);
   });
 
+  it('a synchronous call whose reply cannot arrive any more (connection lost after the publish) is told the message was accepted, not 503', async () => {
+    const message = createEnvelope({ routeId: 'orders', pattern: 'request-reply', source: 'test', contentType: 'application/json', body });
+    const lost = new JunctionError('JCT_BROKER_UNAVAILABLE', 'The connection to RabbitMQ was lost before the reply arrived.');
+    broker.expectReply = () => {
+      const reply = Promise.reject(lost);
+      reply.catch(() => undefined);
+      return { reply, cancel: () => undefined };
+    };
+    const error = await rejection(intake.request(message, 5000));
+    expect(error.code).to.equal('JCT_REPLY_TIMEOUT');
+    expect(error.httpStatus).to.equal(504);
+    expect(error.message).to.contain(`Message ${message.id} was accepted`);
+    expect(error.details).to.deep.include({ messageId: message.id });
+    expect((await log.load(message.id))?.status).to.equal('QUEUED');
+  });
+
   it('an insert that certainly never reached the database (connection refused) leaves nothing to mark', async () => {
     log.failNext = [new JunctionError('JCT_STORE_UNAVAILABLE', 'refused', { details: { driverCode: 'ECONNREFUSED' } })];
     const message = order();
