@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { FaultRig } from '../support/fault-rig';
 import { eventually } from '../support/http';
-import { sendOrders } from '../support/patient-client';
+import { sendOrders, startOrders } from '../support/patient-client';
 import { expectEveryOrderOnce } from '../support/queue-checker';
 
 /**
@@ -24,8 +24,8 @@ describe('graceful shutdown (SIGTERM) of a real Junction process with work in fl
     rig.oa.setBehaviour({ dedupeById: true, delayMs: 100 }); // a slow backend: 20 messages in flight at any moment
     const { proc, url, port } = await rig.startJunction(route, { prefetch: 20 });
     const sent = rig.orders('TERM', 500).map((order) => ({ ...order, key: order.key ?? `key-${order.orderId}` }));
-    const sending = sendOrders(url, sent, { width: 16 });
-    await rig.whenApplied(100);
+    const { run: live, done: sending } = startOrders(url, sent, { width: 16 });
+    await rig.whenMidStream(live, 150, 50);
     const stoppedAt = Date.now();
     const exit = await proc.kill('SIGTERM');
     const stopMs = Date.now() - stoppedAt;

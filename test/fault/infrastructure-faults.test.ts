@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { FaultRig } from '../support/fault-rig';
 import { eventually } from '../support/http';
-import { sendOrders, type ClientRun } from '../support/patient-client';
+import { sendOrders, startOrders, type ClientRun } from '../support/patient-client';
 import { expectEveryOrderOnce } from '../support/queue-checker';
 import { killDb, restartDb, restartRabbit, signalRabbit } from '../support/test-services';
 
@@ -46,10 +46,11 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const route = 'infra-rabbit';
     const { proc, url } = await rig.startJunction(route);
     const sent = rig.orders('RMQ', 800);
-    const sending = sendOrders(url, sent);
-    await rig.whenApplied(200);
-    // A few 500s just before the crash: some messages are waiting in delay queues (RETRYING, HELD) when it comes.
-    rig.oa.setBehaviour({ failNext: 10 });
+    const { run: live, done: sending } = startOrders(url, sent);
+    await rig.whenMidStream(live, 300, 100);
+    // A few 500s just before the crash (as many as open the circuit): some messages are waiting in
+    // delay queues (RETRYING, HELD) when it comes.
+    rig.oa.setBehaviour({ failNext: 5 });
     await eventually(async () => (rig.oa.getBehaviour().failNext === 0 ? true : undefined), 10_000, 5);
     await signalRabbit('SIGKILL');
     await restartRabbit();
@@ -68,8 +69,8 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const route = 'infra-db';
     const { proc, url } = await rig.startJunction(route);
     const sent = rig.orders('DB', 800);
-    const sending = sendOrders(url, sent);
-    await rig.whenApplied(200);
+    const { run: live, done: sending } = startOrders(url, sent);
+    await rig.whenMidStream(live, 300, 100);
     await killDb();
     await sleep(2000); // the outage
     await restartDb();
@@ -85,8 +86,8 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const route = 'infra-frozen';
     const { proc, url } = await rig.startJunction(route);
     const sent = rig.orders('FRZ', 800);
-    const sending = sendOrders(url, sent);
-    await rig.whenApplied(200);
+    const { run: live, done: sending } = startOrders(url, sent);
+    await rig.whenMidStream(live, 300, 100);
     await signalRabbit('SIGSTOP');
     try {
       await sleep(8000); // longer than two heartbeats (2 s) and the publish timeout (5 s)

@@ -92,6 +92,14 @@ routes:
     });
   }
 
+  /**
+   * Resolves once callers have had `accepted` orders accepted and the backend has applied `applied`:
+   * the moment to inject a fault that both the gateway and the worker meet.
+   */
+  async whenMidStream(run: ClientRun, accepted: number, applied: number): Promise<void> {
+    await eventually(async () => (run.accepted.size >= accepted && this.oa.stats().received >= applied ? true : undefined), 60_000, 10);
+  }
+
   /** Resolves once the backend has applied `count` requests. */
   async whenApplied(count: number): Promise<void> {
     await eventually(async () => (this.oa.stats().received >= count ? true : undefined), 60_000, 10);

@@ -81,7 +81,12 @@ async function tryOnce(url: string, order: OrderToSend, timeoutMs: number): Prom
  * always with the same Idempotency-Key, until they get 202 or run out of patience. Unkeyed callers
  * send once. Only a 202 counts as accepted.
  */
-export async function sendOrders(url: string, orders: readonly OrderToSend[], options: SendOptions = {}): Promise<ClientRun> {
+export function sendOrders(url: string, orders: readonly OrderToSend[], options: SendOptions = {}): Promise<ClientRun> {
+  return startOrders(url, orders, options).done;
+}
+
+/** {@link sendOrders}, with the callers' view visible while they are still sending (to time a fault). */
+export function startOrders(url: string, orders: readonly OrderToSend[], options: SendOptions = {}): { readonly run: ClientRun; readonly done: Promise<ClientRun> } {
   const width = options.width ?? 24;
   const patienceMs = options.patienceMs ?? 60_000;
   const tryTimeoutMs = options.tryTimeoutMs ?? 15_000;
@@ -120,6 +125,5 @@ export async function sendOrders(url: string, orders: readonly OrderToSend[], op
       }
     }
   };
-  await Promise.all(Array.from({ length: width }, lane));
-  return run;
+  return { run, done: Promise.all(Array.from({ length: width }, lane)).then(() => run) };
 }
