@@ -83,7 +83,9 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const intake = new MessageIntake({ log, broker, logger });
   // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
-  const sweep = role === 'worker' ? undefined : new RecoverySweep({ log, broker, logger, keepsPayload: (id) => !captureNone.has(id) });
+  const sweep = role === 'worker' ? undefined : new RecoverySweep({
+    log, broker, logger, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
+  });
 
   const soap = role === 'worker' || routes.soapServices.length === 0 ? undefined : createSoapGateway({
     services: routes.soapServices,
@@ -93,9 +95,12 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   });
   if (soap) checkSoapBindings(routes, soap.services);
 
+  let stopping = false;
   const http = express();
   http.disable('x-powered-by');
   http.set('query parser', 'simple');
+  // While stopping, answers close their connection: a keep-alive client reconnects elsewhere.
+  http.use((_req, res, next) => { if (stopping) res.setHeader('Connection', 'close'); next(); });
   http.use(requestId);
   http.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   if (soap) http.use(soap);
@@ -133,13 +138,17 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopping = true;
       if (server) {
+        // No new connections; requests in flight finish (a worker in this process may be answering them).
         const s = server;
         const stopped = new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeIdleConnections();
         await stopped;
       }
       await sweep?.close();
+      await intake.close();
+      // Stops consuming, finishes the messages in flight (each acked once its outcome is recorded).
       await worker?.close();
       await soap?.close();
       await broker.close();

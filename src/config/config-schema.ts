@@ -32,6 +32,7 @@ export const CONFIG_SCHEMA = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
         host: { type: 'string', minLength: 1, default: '127.0.0.1' },
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 268435456, default: 1048576 },
+        shutdownTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000 },
       },
     },
     log: {

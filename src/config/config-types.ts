@@ -11,6 +11,8 @@ export interface ServerConfig {
   readonly host: string;
   /** Largest request body accepted, in bytes (default 1 MiB); larger bodies get 413. */
   readonly bodyLimitBytes: number;
+  /** How long a stop (SIGTERM) may take to finish the work in flight before the process exits anyway (default 30 s). */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** Process log settings. */

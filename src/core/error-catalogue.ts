@@ -43,6 +43,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_BROKER_UNAVAILABLE: spec(503, true, 'Message broker unavailable'),
   JCT_BUS_MALFORMED_MESSAGE: spec(500, false, 'Message on the bus cannot be decoded'),
   JCT_REPLY_TIMEOUT: spec(504, false, 'No reply in time'),
+  JCT_MESSAGE_IN_FLIGHT: spec(409, true, 'Another copy of the message is being processed'),
 
   // Processing and delivery
   JCT_TRANSFORM_FAILED: spec(500, false, 'Transformation failed'),

@@ -6,6 +6,8 @@ import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
+import { PerMessageQueue } from './per-message-queue';
+import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { planRoute, StageFailure, type TraceStage } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
@@ -24,6 +26,18 @@ const CIRCUIT_OPEN = 'JCT_ENDPOINT_CIRCUIT_OPEN';
 
 function isCircuitOpen(reason: unknown): boolean {
   return reason instanceof StageFailure && reason.error.code === CIRCUIT_OPEN;
+}
+
+/**
+ * True for a failure of Junction's own infrastructure while processing (the transaction log
+ * could not be written or read), as opposed to a failure of the message at a step or endpoint
+ * (those come wrapped in a StageFailure). Such a failure says nothing about the message: the
+ * handler fails, the bus gives the message back later at the same attempt, and it is never
+ * retried as a try nor marked FAILED for it.
+ */
+function isInfrastructureFailure(reason: unknown): boolean {
+  return !(reason instanceof StageFailure) && reason instanceof JunctionError
+    && (reason.code === 'JCT_STORE_UNAVAILABLE' || reason.code === 'JCT_BROKER_UNAVAILABLE');
 }
 
 /**
@@ -90,6 +104,8 @@ function describeFailure(error: unknown): { stage: string; failure: JunctionErro
  */
 export class RouteWorker {
   private subscriptions: Subscription[] = [];
+  private readonly perMessage = new PerMessageQueue();
+  private readonly unrecorded = new UnrecordedDeliveries();
 
   constructor(private readonly deps: RouteWorkerDeps) {}
 
@@ -103,15 +119,27 @@ export class RouteWorker {
     }
   }
 
-  /** Stops consuming and waits for messages in flight. */
+  /**
+   * Stops consuming and waits for the messages in flight: each finishes and is acked once its
+   * outcome is recorded; one waiting to be requeued after a failure is requeued at once.
+   */
   async close(): Promise<void> {
     const subscriptions = this.subscriptions;
     this.subscriptions = [];
+    if (subscriptions.length > 0) this.deps.logger.info('worker stopping: no new messages; finishing those in flight', { inFlight: this.perMessage.size });
     await Promise.all(subscriptions.map((s) => s.cancel()));
+    if (subscriptions.length > 0) this.deps.logger.info('worker stopped: every message in flight finished or returned to the bus');
   }
 
-  /** Processes one message; resolves once its outcome is recorded (then the bus acks it). */
-  async handle(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
+  /**
+   * Processes one message; resolves once its outcome is recorded (then the bus acks it). Copies of
+   * one message id are handled one after another within this process (see {@link PerMessageQueue}).
+   */
+  handle(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
+    return this.perMessage.run(message.id, () => this.handleOne(route, message, delivery));
+  }
+
+  private async handleOne(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
     const logger = this.deps.logger.child({ messageId: message.id, routeId: route.id, correlationId: message.correlationId });
     if (await this.expired(message, logger)) return;
     if (!(await this.begin(message, delivery, logger))) return;
@@ -121,6 +149,10 @@ export class RouteWorker {
     try {
       reply = await this.process(route, message, delivery, logger);
     } catch (error) {
+      if (isInfrastructureFailure(error)) {
+        logger.warn('could not record the processing of a message; the bus will give it back', { error: describeError(error) });
+        throw error;
+      }
       const { stage, failure, endpoint } = describeFailure(error);
       if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
       else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
@@ -224,18 +256,32 @@ export class RouteWorker {
     return result === 'applied';
   }
 
-  /** Marks the message PROCESSING; false when the log shows it settled already (never deliver twice). */
+  /**
+   * Marks the message PROCESSING; false when the log shows it settled already (never deliver twice).
+   * Only a redelivered copy may take over a message the log shows PROCESSING (its first handling was
+   * cut off). A fresh copy meeting PROCESSING is a second copy of a message being handled right now
+   * elsewhere (a gateway published it again after a lost confirm, say): it is given back to the bus
+   * (JCT_MESSAGE_IN_FLIGHT) and comes back later as redelivered, by when the log has the outcome.
+   */
   private async begin(message: Envelope, delivery: Delivery, logger: Logger): Promise<boolean> {
     const { log } = this.deps;
     const processing = { stage: 'processing', status: 'PROCESSING' as const, attempt: message.attempt, ...(delivery.redelivered ? { detail: 'redelivered' } : {}) };
-    let started = await log.transition(message.id, processing, PROCESSABLE);
+    const from = delivery.redelivered ? PROCESSABLE : NOT_STARTED;
+    let started = await log.transition(message.id, processing, from);
     if (started === 'missing') {
       // Published but not in the log (a log restored from backup, say): record it rather than lose it.
       logger.warn('message on the bus was not in the transaction log; recording it now');
       await log.recordReceived(message);
-      started = await log.transition(message.id, processing, PROCESSABLE);
+      started = await log.transition(message.id, processing, from);
     }
-    if (started !== 'applied') logger.info('message already settled; acknowledging without delivering it again');
+    if (started === 'skipped' && !delivery.redelivered && (await log.load(message.id))?.status === 'PROCESSING') {
+      throw new JunctionError('JCT_MESSAGE_IN_FLIGHT', `Message ${message.id} is being processed by another handling; this copy goes back to the bus and is looked at again later.`,
+        { details: { messageId: message.id } });
+    }
+    if (started !== 'applied') {
+      logger.info('message already settled; acknowledging without delivering it again');
+      this.unrecorded.forget(message.id);
+    }
     return started === 'applied';
   }
 
@@ -259,8 +305,9 @@ export class RouteWorker {
     };
     const plan = await planRoute(route, message, context, capture ? record : undefined);
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
-    const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const single = plan.deliveries.length === 1;
+    await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger);
+    const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const outcomes = await Promise.allSettled(pending.map(async (planned) => {
       const endpoint = this.deps.routes.endpoints.get(planned.endpoint);
       if (!endpoint) throw new JunctionError('JCT_INTERNAL', `Endpoint "${planned.endpoint}" is not built`);
@@ -275,8 +322,14 @@ export class RouteWorker {
         stage: `deliver:${planned.endpoint}`, attempt: message.attempt, endpoint: planned.endpoint, durationMs: Date.now() - sentAt,
         ...(capture ? { payload: capturable(planned.message.body) } : {}),
       };
-      if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
-      else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+      try {
+        if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
+        else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+      } catch (error) {
+        // The backend has it; the log does not say so. If the message comes back here, record instead of resending.
+        if (message.pattern === 'one-way') this.unrecorded.remember(message.id, planned.endpoint);
+        throw error;
+      }
       return withChanges(planned.message, { body: answer.body, contentType: answer.contentType });
     }));
     const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -285,6 +338,9 @@ export class RouteWorker {
       // A real failure decides (retry or FAILED); only when every failed recipient is merely behind an
       // open circuit is the message held — for the longest of their waits.
       const reasons = failed.map((f) => f.reason as unknown);
+      // The log failed while recording a delivery: the message's state is unknown, the bus gives it back.
+      const infrastructure = reasons.find(isInfrastructureFailure);
+      if (infrastructure !== undefined) throw infrastructure;
       const blocking = reasons.find((r) => !isCircuitOpen(r));
       if (blocking !== undefined) throw blocking;
       const waitOf = (r: unknown): number => Number((r as StageFailure).error.details['retryAfterMs'] ?? 0);
@@ -305,6 +361,25 @@ export class RouteWorker {
       }
     }
     return answer;
+  }
+
+  /**
+   * Records the deliveries of this message that an earlier handling in this process made but could
+   * not record (see {@link UnrecordedDeliveries}), and adds them to `done` so they are not made
+   * again. For a single recipient that is the message's DELIVERED.
+   */
+  private async recordLate(message: Envelope, endpoints: readonly string[], done: Set<string>, single: boolean, logger: Logger): Promise<void> {
+    const remembered = this.unrecorded.of(message.id);
+    for (const endpoint of endpoints) {
+      if (!remembered.has(endpoint) || done.has(endpoint)) continue;
+      await this.deps.log.transition(message.id, {
+        stage: `deliver:${endpoint}`, status: single ? 'DELIVERED' : 'PROCESSING', attempt: message.attempt, endpoint,
+        detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)',
+      }, single ? ['PROCESSING'] : undefined);
+      logger.info('recorded a delivery the log had failed to record; not sending it again', { endpoint });
+      done.add(endpoint);
+    }
+    this.unrecorded.forget(message.id);
   }
 
   /** Endpoints this message already reached (stages of earlier tries), to deliver only to the rest. */
