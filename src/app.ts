@@ -8,7 +8,10 @@ import { Registry } from './core/registry';
 import type { StepFactory } from './core/step';
 import type { TransactionLog } from './core/transaction-log';
 import type { LoadedConfig } from './config/load-config';
+import { ADMIN_BASE } from './admin/admin-api';
+import { buildOperatorTools } from './admin/operator-tools';
 import { AmqpBroker } from './bus/amqp/amqp-broker';
+import { CONSOLE_BASE, createConsoleRouter } from './console/console-router';
 import { MemoryBroker } from './bus/memory/memory-broker';
 import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
@@ -84,6 +87,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
   const sweep = role === 'worker' ? undefined : new RecoverySweep({ log, broker, logger, keepsPayload: (id) => !captureNone.has(id) });
+  // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
+  const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger });
 
   const soap = role === 'worker' || routes.soapServices.length === 0 ? undefined : createSoapGateway({
     services: routes.soapServices,
@@ -102,6 +107,10 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   if (role !== 'worker') {
     http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes, version: JUNCTION_VERSION }));
   }
+  if (operators) {
+    http.use(ADMIN_BASE, operators.api);
+    http.use(CONSOLE_BASE, createConsoleRouter());
+  }
   http.use(notFound);
   http.use(errorHandler(logger));
 
@@ -118,6 +127,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     await Promise.all([...routes.endpoints.values()].map((e) => e.start()));
     await worker?.start();
     sweep?.start();
+    operators?.start();
     await soap?.ready;
     const port = options.port ?? config.server.port;
     server = await new Promise<Server>((resolve, reject) => {
@@ -140,6 +150,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
         await stopped;
       }
       await sweep?.close();
+      await operators?.close();
       await worker?.close();
       await soap?.close();
       await broker.close();

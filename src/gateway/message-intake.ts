@@ -247,8 +247,12 @@ export class MessageIntake {
     return result === 'applied';
   }
 
-  /** Publishes a recorded (RECEIVED) message and marks it QUEUED; on a broker failure marks it FAILED and throws. */
-  private async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<void> {
+  /**
+   * Publishes a recorded (RECEIVED) message and marks it QUEUED; on a broker failure marks it FAILED
+   * and throws JCT_BROKER_UNAVAILABLE. The second half of intake, also used for an operator's replay
+   * (recorded by TransactionLog.recordReplay).
+   */
+  async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<void> {
     const { log, broker, logger } = this.deps;
     try {
       await broker.publish(message.routeId, message, replyTo ? { replyTo } : {});
