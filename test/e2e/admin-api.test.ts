@@ -1,25 +1,10 @@
-import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import type { LoadedConfig } from '../../src/config/load-config';
+import { ADMIN_TEST_TOKENS, withAdminTokens } from '../support/admin-tokens';
 import { startDemoStack, type DemoStack } from '../support/demo-stack';
 import { eventually, postJson, request, sampleOrder, type TestResponse } from '../support/http';
 import { uniqueName } from '../support/env';
 
-const TOKENS = { viewer: 'viewer-token-0123456789', operator: 'operator-token-0123456789', admin: 'admin-token-0123456789' };
-const sha = (t: string): string => createHash('sha256').update(t).digest('hex');
-
-/** The demo configuration with three tokens (as SHA-256 hashes) and retention off. */
-export function withAdminTokens(loaded: LoadedConfig): LoadedConfig {
-  const { config } = loaded;
-  return { ...loaded, config: { ...config,
-    admin: { ...config.admin, tokens: [
-      { name: 'vic', role: 'viewer', sha256: sha(TOKENS.viewer) },
-      { name: 'alice', role: 'operator', sha256: sha(TOKENS.operator) },
-      { name: 'root', role: 'admin', sha256: sha(TOKENS.admin) },
-    ] },
-    retention: { ...config.retention, enabled: false },
-  } };
-}
+const TOKENS = ADMIN_TEST_TOKENS;
 
 describe('admin API on the demo (real RabbitMQ and MariaDB): find, inspect, fix, replay', function () {
   this.timeout(120_000);
