@@ -154,6 +154,7 @@ export function storeNames(prefix: string = DEFAULT_TABLE_PREFIX) {
     messageErrorGroupIdx: `${prefix}message_error_group`,
     messageErrorEndpointIdx: `${prefix}message_error_endpoint`,
     messageReplayOfIdx: `${prefix}message_replay_of`,
+    messageUnresolvedIdx: `${prefix}message_unresolved`,
     audit: `${prefix}audit`,
     auditMessageIdx: `${prefix}audit_message`,
     auditJobIdx: `${prefix}audit_job`,
@@ -224,6 +225,7 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       { name: names.messageErrorGroupIdx, columns: ['errorGroup', 'receivedAt'] },
       { name: names.messageErrorEndpointIdx, columns: ['errorEndpoint', 'receivedAt'] },
       { name: names.messageReplayOfIdx, columns: ['replayOf'] },
+      { name: names.messageUnresolvedIdx, columns: ['status', 'resolution', 'routeId', 'errorGroup', 'receivedAt'] },
       { name: names.messageIdempotencyIdx, columns: ['routeId', 'idempotencyKey'], unique: true },
     ],
   });

@@ -4,7 +4,7 @@ import type mysql from 'mysql2/promise';
 import type { MessageSearch } from '../../../src/core/operator-records';
 import { createDataSource, parseStoreUrl } from '../../../src/store/typeorm/data-source';
 import { storeNames } from '../../../src/store/typeorm/entities';
-import { searchQuery } from '../../../src/store/typeorm/message-search';
+import { applyFilter, searchQuery } from '../../../src/store/typeorm/message-search';
 import { TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
 import { dropStoreTables, openMysql } from '../../contract/transaction-log.support';
 import { requireEnv, uniqueName } from '../../support/env';
@@ -48,6 +48,21 @@ describe('search query plans on MariaDB: every filter uses its index; ordered fi
     ['correlation id', { correlationId: 'corr-4711' }, n.messageCorrelationIdx, false],
     ['replays of a message', { replayOf: randomUUID() }, n.messageReplayOfIdx, false],
   ];
+
+  it('counting and grouping unresolved failures read only the covering index', async () => {
+    const { dataSource, entities } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
+    await dataSource.initialize();
+    try {
+      const [sql, parameters] = applyFilter(dataSource.manager.createQueryBuilder(entities.message, 'm'), { unresolved: true })
+        .select('m.routeId', 'r').addSelect('m.errorGroup', 'g').addSelect('COUNT(*)', 'n').addSelect('MAX(m.receivedAt)', 'at')
+        .groupBy('m.routeId').addGroupBy('m.errorGroup').getQueryAndParameters();
+      const [plan] = await db.query(`EXPLAIN ${sql}`, parameters) as unknown as [{ key: string | null; Extra: string | null }[]];
+      expect(plan[0]?.key, JSON.stringify(plan)).to.equal(n.messageUnresolvedIdx);
+      expect(plan[0]?.Extra ?? '', JSON.stringify(plan)).to.contain('Using index');
+    } finally {
+      await dataSource.destroy();
+    }
+  });
 
   for (const [name, search, index, ordered] of cases) {
     it(`${name}: ${index}${ordered ? ', no filesort' : ''}`, async () => {

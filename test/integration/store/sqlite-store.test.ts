@@ -43,7 +43,7 @@ describe('TypeORM store on SQLite: schema, WAL, busy database', function () {
       expect(indexes.map((r) => r.name)).to.deep.equal([
         'jct_audit_job', 'jct_audit_message', 'jct_message_business_key', 'jct_message_correlation', 'jct_message_error_code_received',
         'jct_message_error_endpoint', 'jct_message_error_group', 'jct_message_idempotency', 'jct_message_received', 'jct_message_replay_of',
-        'jct_message_route_received', 'jct_message_status_received', 'jct_replay_job_status', 'jct_stage_message_seq',
+        'jct_message_route_received', 'jct_message_status_received', 'jct_message_unresolved', 'jct_replay_job_status', 'jct_stage_message_seq',
       ]);
     } finally {
       db.close();

@@ -9,7 +9,9 @@ import { dialectOf, hasColumn, hasIndex, type MigrationClass } from './migration
  *   and failure groups), `resolution`, `resolved_at`, `replayed_by` (how an operator settled a
  *   FAILED message).
  * - Indexes for keyset pagination per filter: (last_error_code, received_at) replaces
- *   (last_error_code); (error_group, received_at); (error_endpoint, received_at); (replay_of).
+ *   (last_error_code); (error_group, received_at); (error_endpoint, received_at); (replay_of); and
+ *   (status, resolution, route_id, error_group, received_at), which covers counting and grouping
+ *   unresolved failures.
  *   Building an index reads the table once (online on InnoDB).
  * - The append-only audit trail and the bulk replay jobs.
  * Frozen once released. Each step looks first, so a run that died half-way on MySQL finishes.
@@ -28,6 +30,8 @@ export function addOperatorTablesMigration(prefix: string): MigrationClass {
     [n.messageErrorGroupIdx, ['error_group', 'received_at']],
     [n.messageErrorEndpointIdx, ['error_endpoint', 'received_at']],
     [n.messageReplayOfIdx, ['replay_of']],
+    // Covers counting and grouping unresolved failures without reading the rows.
+    [n.messageUnresolvedIdx, ['status', 'resolution', 'route_id', 'error_group', 'received_at']],
   ];
   const mysqlTables = [
     `CREATE TABLE IF NOT EXISTS \`${n.audit}\` (
