@@ -225,7 +225,7 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       { name: names.messageErrorGroupIdx, columns: ['errorGroup', 'receivedAt'] },
       { name: names.messageErrorEndpointIdx, columns: ['errorEndpoint', 'receivedAt'] },
       { name: names.messageReplayOfIdx, columns: ['replayOf'] },
-      { name: names.messageUnresolvedIdx, columns: ['status', 'resolution', 'routeId', 'errorGroup', 'receivedAt'] },
+      { name: names.messageUnresolvedIdx, columns: ['resolution', 'status', 'routeId', 'errorGroup', 'receivedAt'] },
       { name: names.messageIdempotencyIdx, columns: ['routeId', 'idempotencyKey'], unique: true },
     ],
   });

@@ -21,7 +21,7 @@ const EXPECTED_INDEXES = (prefix: string): Record<string, string[]> => {
     [`${n.message}.${n.messageErrorGroupIdx}`]: ['error_group', 'received_at'],
     [`${n.message}.${n.messageErrorEndpointIdx}`]: ['error_endpoint', 'received_at'],
     [`${n.message}.${n.messageReplayOfIdx}`]: ['replay_of'],
-    [`${n.message}.${n.messageUnresolvedIdx}`]: ['status', 'resolution', 'route_id', 'error_group', 'received_at'],
+    [`${n.message}.${n.messageUnresolvedIdx}`]: ['resolution', 'status', 'route_id', 'error_group', 'received_at'],
     [`${n.audit}.PRIMARY`]: ['seq'],
     [`${n.audit}.${n.auditMessageIdx}`]: ['message_id'],
     [`${n.audit}.${n.auditJobIdx}`]: ['job_id'],

@@ -10,7 +10,7 @@ import { dialectOf, hasColumn, hasIndex, type MigrationClass } from './migration
  *   FAILED message).
  * - Indexes for keyset pagination per filter: (last_error_code, received_at) replaces
  *   (last_error_code); (error_group, received_at); (error_endpoint, received_at); (replay_of); and
- *   (status, resolution, route_id, error_group, received_at), which covers counting and grouping
+ *   (resolution, status, route_id, error_group, received_at), which covers counting and grouping
  *   unresolved failures.
  *   Building an index reads the table once (online on InnoDB).
  * - The append-only audit trail and the bulk replay jobs.
@@ -30,8 +30,9 @@ export function addOperatorTablesMigration(prefix: string): MigrationClass {
     [n.messageErrorGroupIdx, ['error_group', 'received_at']],
     [n.messageErrorEndpointIdx, ['error_endpoint', 'received_at']],
     [n.messageReplayOfIdx, ['replay_of']],
-    // Covers counting and grouping unresolved failures without reading the rows.
-    [n.messageUnresolvedIdx, ['status', 'resolution', 'route_id', 'error_group', 'received_at']],
+    // Covers counting and grouping unresolved failures without reading the rows. Resolution first, so
+    // the optimizer never takes it for a plain status search (which (status, received_at) serves in order).
+    [n.messageUnresolvedIdx, ['resolution', 'status', 'route_id', 'error_group', 'received_at']],
   ];
   const mysqlTables = [
     `CREATE TABLE IF NOT EXISTS \`${n.audit}\` (
