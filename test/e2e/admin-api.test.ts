@@ -138,6 +138,24 @@ describe('admin API on the demo (real RabbitMQ and MariaDB): find, inspect, fix,
     expect(JSON.stringify(receipt)).to.contain(`${tag}-1`);
   });
 
+  it('a replay skips the recipients its original reached: ERP took the order, OA refused it; the replay goes to OA only', async () => {
+    stack.oa.setBehaviour({ failStatus: 400 });
+    const r = await postJson(`${stack.base}/api/v1/orders`, sampleOrder(`${tag}-fan`, '1999.90'));
+    const original = String(r.json.messageId);
+    await eventually(async () => ((await statusOf(original)) === 'FAILED' ? true : undefined), 20_000);
+    expect(stack.erp.receipts().filter((x) => x.messageId === original)).to.have.length(1);
+    stack.oa.setBehaviour({ failStatus: null });
+    const dry = (await post(`/messages/${original}/dry-run`, {})).json;
+    expect((dry.stages as { stage: string; change: string }[]).find((s) => s.stage === 'deliver:erp-orders')?.change).to.equal('skipped');
+    expect((dry.stages as { stage: string; change: string }[]).find((s) => s.stage === 'deliver:oa-approvals')?.change).to.equal('fixed');
+    const replayed = await post(`/messages/${original}/replay`, { reason: 'OA fixed' });
+    expect(replayed.json.skipped).to.deep.equal(['erp-orders']);
+    const replayId = String(replayed.json.replayId);
+    await eventually(async () => ((await statusOf(replayId)) === 'DELIVERED' ? true : undefined), 20_000);
+    expect(stack.erp.receipts().filter((x) => x.messageId === replayId), 'not sent to the ERP again').to.have.length(0);
+    expect(stack.oa.receipts().filter((x) => x.messageId === replayId)).to.have.length(1);
+  });
+
   it('resolves a failure by hand with a reason; it leaves the unresolved list', async () => {
     const id = failedIds[2] as string;
     expect((await post(`/messages/${id}/resolve`, {})).status).to.equal(400);

@@ -73,9 +73,11 @@ describe('operators\' console in headless Chromium: from a failure group to a re
     expect(await page.getByTestId('dry-run').textContent()).to.contain('fixed');
   });
 
-  it('replays the message with a reason after confirmation; the replay is delivered and linked', async () => {
+  it('replays the message, edited, with a reason after confirmation; the replay is delivered, linked, and diffable against the original run', async () => {
     stack.erp.setBehaviour({ faultCode: null });
     await page.getByTestId('replay').click();
+    await page.locator('dialog').getByTestId('edit').check();
+    await page.locator('dialog').getByTestId('payload').fill(sampleOrder(`${tag}-0`, '"260.00"'));
     await page.locator('dialog').getByTestId('reason').fill('ERP customer table fixed');
     await page.locator('dialog').getByTestId('confirm').click();
     await page.waitForURL(/#\/message\/[0-9a-f-]{36}$/);
@@ -87,6 +89,13 @@ describe('operators\' console in headless Chromium: from a failure group to a re
     expect(await page.getByTestId('status').textContent()).to.equal('DELIVERED');
     expect(await page.locator('main').textContent()).to.contain(`Replay of ${ids[0]}`);
     expect(stack.erp.receipts().filter((r) => r.messageId === replayId)).to.have.length(1);
+    await page.getByRole('link', { name: String(ids[0]) }).click();
+    await page.getByTestId('replays').waitFor();
+    await page.locator('tbody tr').filter({ hasText: 'step:erp-orders:order-to-erp' }).click();
+    await page.getByTestId('diff-replay').click();
+    await page.locator('.diff .add').first().waitFor();
+    expect(await page.locator('.diff .add').allTextContents()).to.deep.equal(['+   "AMOUNT": 260.00,']);
+    expect(await page.locator('.diff .del').allTextContents()).to.deep.equal(['-   "AMOUNT": 250.00,']);
   });
 
   it('replays the rest of the group as a bulk job with progress, and shows it all in the audit trail', async () => {
