@@ -1,7 +1,8 @@
 /**
  * Import rules, checked by `npm test` before any test runs (scripts/test.sh):
  * no cycles, and imports flow one way —
- *   core ← config ← {bus, store, transformers, validators, endpoints} ← routes ← gateway ← app/main.
+ *   core ← config ← {bus, store, transformers, validators, endpoints} ← routes ← gateway ← admin ← app/main;
+ *   console serves static files; cli talks to a running Junction over the admin API.
  * Only src/app.ts names concrete implementations (bus/*, store/*).
  */
 const layer = (name, mayNotImport, comment) => ({
@@ -22,6 +23,9 @@ const above = {
   endpoints: ['bus', 'store', 'transformers', 'validators', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   routes: ['bus', 'store', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   gateway: ['bus', 'store', 'admin', 'cli', 'console', 'app', 'main'],
+  // Operators' API above the gateway (it replays through the intake); never the concrete bus or store.
+  admin: ['bus', 'store', 'cli', 'console', 'app', 'main'],
+  console: ['bus', 'store', 'admin', 'gateway', 'routes', 'cli', 'app', 'main'],
 };
 
 module.exports = {

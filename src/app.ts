@@ -8,7 +8,10 @@ import { Registry } from './core/registry';
 import type { StepFactory } from './core/step';
 import type { TransactionLog } from './core/transaction-log';
 import type { LoadedConfig } from './config/load-config';
+import { ADMIN_BASE } from './admin/admin-api';
+import { buildOperatorTools } from './admin/operator-tools';
 import { AmqpBroker } from './bus/amqp/amqp-broker';
+import { CONSOLE_BASE, createConsoleRouter } from './console/console-router';
 import { MemoryBroker } from './bus/memory/memory-broker';
 import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
@@ -86,6 +89,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const sweep = role === 'worker' ? undefined : new RecoverySweep({
     log, broker, logger, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
   });
+  // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
+  const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger });
 
   const soap = role === 'worker' || routes.soapServices.length === 0 ? undefined : createSoapGateway({
     services: routes.soapServices,
@@ -107,6 +112,10 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   if (role !== 'worker') {
     http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes, version: JUNCTION_VERSION }));
   }
+  if (operators) {
+    http.use(ADMIN_BASE, operators.api);
+    http.use(CONSOLE_BASE, createConsoleRouter());
+  }
   http.use(notFound);
   http.use(errorHandler(logger));
 
@@ -123,6 +132,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     await Promise.all([...routes.endpoints.values()].map((e) => e.start()));
     await worker?.start();
     sweep?.start();
+    operators?.start();
     await soap?.ready;
     const port = options.port ?? config.server.port;
     server = await new Promise<Server>((resolve, reject) => {
@@ -147,6 +157,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
         await stopped;
       }
       await sweep?.close();
+      await operators?.close();
       await intake.close();
       // Stops consuming, finishes the messages in flight (each acked once its outcome is recorded).
       await worker?.close();

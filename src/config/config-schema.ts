@@ -3,6 +3,8 @@
  * are filled in here so the rest of Junction never guesses. Connector and step options are
  * checked by their own registries against their own schemas.
  */
+import { ADMIN_CONFIG_SCHEMA, RETENTION_CONFIG_SCHEMA } from './admin-config-schema';
+
 const ID_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
 
 export const CONFIG_SCHEMA = {
@@ -64,6 +66,8 @@ export const CONFIG_SCHEMA = {
         prefetch: { type: 'integer', minimum: 1, maximum: 10000, default: 50 },
       },
     },
+    admin: ADMIN_CONFIG_SCHEMA,
+    retention: RETENTION_CONFIG_SCHEMA,
     soap: {
       type: 'object',
       additionalProperties: false,

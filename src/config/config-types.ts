@@ -1,3 +1,5 @@
+import type { AdminConfig, RetentionConfig } from './admin-config-types';
+
 /**
  * The shape of Junction's configuration after loading, interpolation and validation.
  * config-schema.ts is the authority on what is allowed; docs/configuration.md documents each field.
@@ -131,6 +133,10 @@ export interface JunctionConfig {
   readonly log: LogConfig;
   readonly store: StoreConfig;
   readonly bus: BusConfig;
+  /** Operators' access and bulk replay pace (docs/operators.md). */
+  readonly admin: AdminConfig;
+  /** How long settled messages are kept. */
+  readonly retention: RetentionConfig;
   readonly soap: { readonly services: Readonly<Record<string, SoapServiceConfig>> };
   readonly endpoints: Readonly<Record<string, EndpointConfig>>;
   readonly routes: readonly RouteConfig[];

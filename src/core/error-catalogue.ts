@@ -55,6 +55,12 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_ENDPOINT_REJECTED: spec(502, false, 'Endpoint rejected the message'),
   JCT_ENDPOINT_CIRCUIT_OPEN: spec(503, true, 'Endpoint is considered down; its circuit is open'),
 
+  // Operators (admin API, CLI, console; docs/operators.md)
+  JCT_ADMIN_UNAUTHENTICATED: spec(401, false, 'Admin API credentials missing or not recognised'),
+  JCT_ADMIN_FORBIDDEN: spec(403, false, 'The caller\'s role does not allow this'),
+  JCT_REPLAY_REFUSED: spec(409, false, 'The message cannot be replayed this way'),
+  JCT_REPLAY_JOB_CONFLICT: spec(409, false, 'The replay job is not in a state that allows this'),
+
   // Anything not foreseen: a bug to report, never a stack trace to the caller.
   JCT_INTERNAL: spec(500, false, 'Internal error'),
 });

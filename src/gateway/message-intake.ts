@@ -364,8 +364,9 @@ export class MessageIntake {
    * refused meanwhile (a repeat took it over): the caller must not be told "accepted" for it.
    * On a broker failure marks it FAILED (refused) and throws — unless a worker has the message
    * already (RabbitMQ stored it but its confirm was lost): then it was accepted after all.
+   * The second half of intake, also used for an operator's replay (recorded by TransactionLog.recordReplay).
    */
-  private async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<boolean> {
+  async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<boolean> {
     const { log, broker, logger } = this.deps;
     try {
       await broker.publish(message.routeId, message, replyTo ? { replyTo } : {});

@@ -1,7 +1,7 @@
 import type { Broker, Delivery, Reply, Subscription } from '../core/broker';
 import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError, toJunctionError } from '../core/errors';
-import { DEADLINE_HEADER } from '../core/headers';
+import { DEADLINE_HEADER, RESUME_AT_HEADER, SKIP_ENDPOINTS_HEADER } from '../core/headers';
 import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
@@ -192,6 +192,7 @@ export class RouteWorker {
     const next = message.attempt + 1;
     await this.deps.log.transition(message.id, {
       stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
+      ...(stage.startsWith('deliver:') ? { endpoint: stage.slice('deliver:'.length) } : {}),
       detail: `attempt ${next} of ${policy.attempts} in ${delayMs} ms (after ${stage} failed)`,
     }, ['PROCESSING']);
     try {
@@ -300,11 +301,19 @@ export class RouteWorker {
       await log.transition(message.id, {
         stage: stage.stage, status: 'PROCESSING', attempt: message.attempt, durationMs: stage.durationMs,
         ...(stage.output !== undefined ? { payload: capturable(stage.output) } : {}),
-        ...(stage.detail !== undefined ? { detail: stage.detail } : {}),
+        // A step's detail is its output's content type: a replay from the next step needs it.
+        ...(stage.detail !== undefined ? { detail: stage.detail } : stage.contentType !== undefined ? { detail: stage.contentType } : {}),
       });
     };
-    const plan = await planRoute(route, message, context, capture ? record : undefined);
+    let plan;
+    try {
+      plan = await planRoute(route, message, context, capture ? record : undefined, message.headers[RESUME_AT_HEADER]);
+    } catch (error) {
+      throw error instanceof StageFailure ? error : new StageFailure('processing', toJunctionError(error));
+    }
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
+    // A replay skips the recipients its original already reached (docs/operators.md).
+    for (const endpoint of (message.headers[SKIP_ENDPOINTS_HEADER] ?? '').split(',')) if (endpoint) done.add(endpoint);
     const single = plan.deliveries.length === 1;
     await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger);
     const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
@@ -346,7 +355,7 @@ export class RouteWorker {
       const waitOf = (r: unknown): number => Number((r as StageFailure).error.details['retryAfterMs'] ?? 0);
       throw reasons.reduce((longest, r) => (waitOf(r) > waitOf(longest) ? r : longest));
     }
-    if (!single) {
+    if (!single || pending.length === 0) {
       await log.transition(message.id, {
         stage: 'delivered', status: 'DELIVERED', attempt: message.attempt,
         detail: `to ${plan.deliveries.map((d) => d.endpoint).join(', ')}${done.size > 0 ? ` (already reached before: ${[...done].join(', ')})` : ''}`,

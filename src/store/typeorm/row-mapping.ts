@@ -95,6 +95,11 @@ export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOpti
     updatedAt: now,
     idempotencyKey: options.idempotencyKey ?? null,
     bodyHash: options.bodyHash ?? null,
+    errorEndpoint: null,
+    errorGroup: null,
+    resolution: null,
+    resolvedAt: null,
+    replayedBy: null,
   };
 }
 
@@ -131,6 +136,18 @@ export function toSummary(row: MessageRow): MessageSummary {
     ...(lastError !== undefined ? { lastError } : {}),
     receivedAt: row.receivedAt,
     updatedAt: row.updatedAt,
+    ...operatorFields(row),
+  };
+}
+
+/** The operator columns of migration 4, present only when set. */
+function operatorFields(row: MessageRow): Partial<MessageSummary> {
+  return {
+    ...(row.errorEndpoint != null ? { errorEndpoint: row.errorEndpoint } : {}),
+    ...(row.errorGroup != null ? { errorGroup: row.errorGroup } : {}),
+    ...(row.resolution === 'replayed' || row.resolution === 'resolved' ? { resolution: row.resolution } : {}),
+    ...(row.resolvedAt != null ? { resolvedAt: row.resolvedAt } : {}),
+    ...(row.replayedBy != null ? { replayedBy: row.replayedBy } : {}),
   };
 }
 

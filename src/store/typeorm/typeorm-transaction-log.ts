@@ -7,11 +7,18 @@ import { JunctionError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
 import type {
-  MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
+  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
+import type {
+  AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageFilter, MessageSearch, NewReplayJob,
+  PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
+} from '../../core/operator-records';
 import { createDataSource, parseStoreUrl, type StoreTarget } from './data-source';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
 import { runMigrationsOnce } from './run-migrations';
+import { errorColumns } from './message-search';
+import * as ops from './operator-writes';
+import { countMessages, failureGroups, searchMessages } from './message-search';
 import { checkEnvelope, checkReceiveOptions, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
 import { isDeadlock, isDuplicateKey, isIdempotencyConflict, toStoreError } from './store-errors';
 import { TypeOrmLoggerAdapter } from './typeorm-logger';
@@ -53,6 +60,7 @@ export function clampLimit(limit: number | undefined): number {
 export const SUMMARY_COLUMNS = Object.freeze([
   'id', 'correlationId', 'routeId', 'source', 'pattern', 'businessKey', 'replayOf',
   'status', 'attempts', 'lastError', 'receivedAt', 'updatedAt',
+  'errorEndpoint', 'errorGroup', 'resolution', 'resolvedAt', 'replayedBy',
 ] as const satisfies readonly (keyof MessageRow)[]);
 
 /** The query behind `find()` (exported so tests can check what it selects). */
@@ -138,7 +146,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
             attempts: () => 'CASE WHEN attempts < :attempt THEN :attempt ELSE attempts END',
             status: event.status,
             updatedAt: now,
-            ...(event.error ? { lastError: JSON.stringify(event.error), lastErrorCode: event.error.code } : {}),
+            ...(event.error ? { lastError: JSON.stringify(event.error), lastErrorCode: event.error.code, ...errorColumns(event) } : {}),
           })
           .where('id = :id', { id: messageId })
           .setParameter('attempt', event.attempt)
@@ -181,6 +189,60 @@ export class TypeOrmTransactionLog implements TransactionLog {
 
   async find(query: MessageQuery): Promise<MessageSummary[]> {
     return this.run(false, async (manager, entities) => (await findQuery(manager, entities, query).getMany()).map(toSummary));
+  }
+
+  // ── Operators: the queries and writes live in message-search.ts and operator-writes.ts ─────────
+
+  async search(search: MessageSearch): Promise<MessagePage> {
+    return this.run(false, (manager, entities) => searchMessages(manager, entities, search));
+  }
+
+  async count(filter: MessageFilter): Promise<number> {
+    return this.run(false, (manager, entities) => countMessages(manager, entities, filter));
+  }
+
+  async failureGroups(query: FailureGroupQuery): Promise<FailureGroup[]> {
+    return this.run(true, (manager, entities) => failureGroups(manager, entities, query));
+  }
+
+  async recordReplay(message: Envelope, claim: ReplayClaim): Promise<ReplayRecordResult> {
+    return this.run(true, (manager, entities) => ops.recordReplay(manager, entities, message, claim, new Date()));
+  }
+
+  async resolve(messageId: string, audit: AuditInput): Promise<TransitionResult> {
+    return this.run(true, (manager, entities) => ops.resolveMessage(manager, entities, messageId, audit, new Date()));
+  }
+
+  async appendAudit(entry: AuditInput): Promise<AuditRecord> {
+    return this.run(true, (manager, entities) => ops.insertAudit(manager, entities, entry, new Date()));
+  }
+
+  async findAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.run(false, (manager, entities) => ops.findAudit(manager, entities, query));
+  }
+
+  async createReplayJob(job: NewReplayJob, audit: AuditInput): Promise<ReplayJob> {
+    return this.run(true, (manager, entities) => ops.createReplayJob(manager, entities, job, audit, new Date()));
+  }
+
+  async loadReplayJob(id: string): Promise<ReplayJob | undefined> {
+    return this.run(false, (manager, entities) => ops.loadReplayJob(manager, entities, id));
+  }
+
+  async listReplayJobs(limit?: number): Promise<ReplayJob[]> {
+    return this.run(false, (manager, entities) => ops.listReplayJobs(manager, entities, limit));
+  }
+
+  async updateReplayJob(id: string, change: ReplayJobChange, from?: readonly ReplayJobStatus[], audit?: AuditInput): Promise<TransitionResult> {
+    return this.run(true, (manager, entities) => ops.updateReplayJob(manager, entities, id, change, from, audit, new Date()));
+  }
+
+  async leaseReplayJob(owner: string, leaseUntil: Date, now: Date = new Date()): Promise<ReplayJob | undefined> {
+    return this.run(true, (manager, entities) => ops.leaseReplayJob(manager, entities, owner, leaseUntil, now));
+  }
+
+  async purge(request: PurgeRequest): Promise<number> {
+    return this.run(true, (manager, entities) => ops.purgeBatch(manager, entities, request));
   }
 
   private async connect(): Promise<void> {
