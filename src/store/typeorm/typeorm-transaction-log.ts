@@ -9,10 +9,12 @@ import type { MessageStatus } from '../../core/message-status';
 import type {
   MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
-import { createDataSource, parseStoreUrl, type StoreTarget } from './data-source';
+import { createDataSource, parseStoreUrl, type StoreTarget, type StoreTls } from './data-source';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
 import { runMigrationsOnce } from './run-migrations';
-import { checkEnvelope, checkReceiveOptions, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
+import {
+  checkEnvelope, checkReceiveOptions, messageRowOf, NO_PROTECTION, protectEvent, stageRowOf, toRecord, toSummary, type StoreProtection,
+} from './row-mapping';
 import { isDeadlock, isDuplicateKey, isIdempotencyConflict, toStoreError } from './store-errors';
 import { TypeOrmLoggerAdapter } from './typeorm-logger';
 import { BoundedRunner, SerialRunner, type UnitOfWorkRunner } from './unit-of-work';
@@ -33,6 +35,10 @@ export interface TypeOrmTransactionLogOptions {
   readonly busyTimeoutMs?: number;
   /** Where the log reports start, close, migrations and TypeORM warnings (default: silent). */
   readonly logger?: Logger;
+  /** Payload encryption at rest and error masking (default: none; encrypted rows still refuse to read as plain). */
+  readonly protection?: StoreProtection;
+  /** MySQL: TLS options handed to mysql2 (`ssl`), with certificates already read. */
+  readonly tls?: StoreTls;
 }
 
 const DEFAULT_FIND_LIMIT = 50;
@@ -74,6 +80,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
   private readonly target: StoreTarget;
   private readonly prefix: string;
   private readonly logger: Logger;
+  private readonly protection: StoreProtection;
   private store: { readonly dataSource: DataSource; readonly entities: StoreEntities; readonly runner: UnitOfWorkRunner } | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -86,6 +93,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
       throw new JunctionError('JCT_CONFIG_INVALID', (error as Error).message);
     }
     this.logger = (options.logger ?? silentLogger).child({ component: 'transaction-log' });
+    this.protection = options.protection ?? NO_PROTECTION;
   }
 
   async start(): Promise<void> {
@@ -110,7 +118,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
     const now = new Date();
     try {
       await this.run(true, async (manager, { message: messageTable, stage }) => {
-        const row = messageRowOf(message, now, options);
+        const row = messageRowOf(message, now, options, this.protection);
         await manager.createQueryBuilder().insert().into(messageTable).values(row).updateEntity(false).execute();
         const received = stageRowOf(message.id, { stage: 'received', status: 'RECEIVED', attempt: message.attempt, at: row.receivedAt }, now);
         await manager.createQueryBuilder().insert().into(stage).values(received).updateEntity(false).execute();
@@ -127,8 +135,9 @@ export class TypeOrmTransactionLog implements TransactionLog {
     }
   }
 
-  async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+  async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
     const now = new Date();
+    const event = protectEvent(messageId, given, this.protection);
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
       if (from === undefined || from.length > 0) {
@@ -164,7 +173,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
       if (!row) return undefined;
       const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: messageId })
         .orderBy('s.seq', 'ASC').getMany();
-      return toRecord(row, stages);
+      return toRecord(row, stages, this.protection);
     });
   }
 
@@ -175,7 +184,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
       if (!row) return undefined;
       const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: row.id })
         .orderBy('s.seq', 'ASC').getMany();
-      return toRecord(row, stages);
+      return toRecord(row, stages, this.protection);
     });
   }
 
@@ -186,7 +195,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
   private async connect(): Promise<void> {
     const { poolSize, connectTimeoutMs, busyTimeoutMs, operationTimeoutMs } = this.options;
     const { dataSource, entities } = createDataSource(this.target, {
-      tablePrefix: this.prefix, poolSize, connectTimeoutMs, busyTimeoutMs,
+      tablePrefix: this.prefix, poolSize, connectTimeoutMs, busyTimeoutMs, tls: this.options.tls,
       typeormLogger: new TypeOrmLoggerAdapter(this.logger),
     });
     try {
