@@ -98,7 +98,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
   });
   const broker = options.broker ?? createBroker(loaded, logger);
-  const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch });
+  const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch, masker: security.masker });
   const intake = new MessageIntake({ log, broker, logger });
   // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
