@@ -65,6 +65,15 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
       users.push({ username: client.username, password: readSecret(client.password, `${where}.password`, baseDir, env).value, client: name, roles: client.roles });
     }
   }
+  const masker = compileMasker(loaded);
+  for (const route of config.routes) {
+    for (const [kind, entry] of [['rest', route.entry.rest], ['soap', route.entry.soap]] as const) {
+      const pointer = entry?.businessKey;
+      if (pointer && masker.isSensitivePath(pointer.slice(1).split('/'))) {
+        problems.push(`routes[${route.id}].entry.${kind}.businessKey: ${pointer} is a masked field (security.masking.fields); a business key is stored and shown in clear, so pick another`);
+      }
+    }
+  }
   const { auth } = security;
   let jwt: JwtVerifier | undefined;
   if (auth.jwt) {
@@ -109,7 +118,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   }
   return {
     mode: auth.mode, docs: auth.docs, authenticator, policy: new AccessPolicy(auth.mode, security.clients),
-    masker: compileMasker(loaded), jsonMaxDepth: security.json.maxDepth,
+    masker, jsonMaxDepth: security.json.maxDepth,
     ...(cipher ? { cipher } : {}),
   };
 }

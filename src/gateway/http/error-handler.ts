@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logger';
 import { maskJunctionError } from '../../security/masking/mask-error';
 import type { Masker } from '../../security/masking/masker';
 import { sendProblem } from './problem';
+import { drainRefusedBody } from './refused-body';
 import { requestIdOf } from './request-id';
 
 /** body-parser's error types, mapped to what the caller should hear. */
@@ -47,9 +48,8 @@ export function errorHandler(logger: Logger, masker?: Masker) {
     if (failure.httpStatus === 401 || failure.httpStatus === 403) {
       logger.info('request refused', { requestId, method: req.method, path: req.path, code: failure.code, reason: failure.message });
     }
-    // A body we did not read to its end (too large, refused before reading): close the connection
-    // after answering instead of draining whatever the caller still sends.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // A body refused unread (too large, no credentials): lingering close, so the caller reads the answer.
+    drainRefusedBody(req, res);
     sendProblem(res, failure, requestId);
   };
 }

@@ -10,6 +10,7 @@ import type { CompiledRoute, CompiledRoutes } from '../../routes/compiled-route'
 import { JsonRefusedError, parseJsonSafely } from '../../core/json-limits';
 import { assertValid } from '../../validators/json-schema-validator';
 import { authenticate, principalOf, type GatewaySecurity } from '../http/authenticate';
+import { decodeBody, readBody as readRequestBody } from '../soap/soap-body-reader';
 import { checkIdempotencyKey, type MessageIntake } from '../message-intake';
 import { toMessageView } from './message-view';
 import { buildOpenApi } from './openapi';
@@ -32,6 +33,11 @@ export interface RestGatewayDeps {
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The charset parameter of a Content-Type, if any. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  return /;\s*charset\s*=\s*"?([A-Za-z0-9._-]+)"?/i.exec(contentType ?? '')?.[1];
+}
 
 /**
  * Parses a JSON request body, keeping the text for the envelope (decimals stay exact in it).
@@ -133,7 +139,14 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
 export function createRestGateway(deps: RestGatewayDeps): Router {
   const router = express.Router();
   const { security } = deps;
-  const readBody = express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' });
+  // Our own reader, not body-parser's: it stops at the limit at once (body-parser reads a refused
+  // body to its end before answering, for ever if it is an endless chunked stream).
+  const readBody = (req: Request, _res: Response, next: NextFunction): void => {
+    readRequestBody(req, deps.bodyLimitBytes).then((bytes) => {
+      req.body = decodeBody(bytes, charsetOf(req.header('content-type')));
+      next();
+    }, next);
+  };
   // Credentials are checked, and the route authorised, before a byte of the body is read.
   if (security) router.use(authenticate(security));
   const authorize = (route: CompiledRoute, what: string) => (_req: Request, res: Response, next: NextFunction): void => {

@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { describeError, JunctionError } from '../../core/errors';
 import { MESSAGE_ID_HEADER } from '../../core/headers';
 import type { Logger } from '../../core/logger';
+import { drainRefusedBody } from '../http/refused-body';
 import { requestIdOf } from '../http/request-id';
 import { jsonToElement } from './json-to-xml';
 import type { SoapDispatch, SoapOutcome } from './soap-call';
@@ -256,8 +257,8 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     }
     const rendered = renderFault(fault, version);
     const unsupportedType = !versionKnown && fault.code === 'JCT_REQUEST_MEDIA_TYPE';
-    // Stop reading a body we refused (too large, wrong type): the connection closes after the fault.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // A body we refused unread (too large, wrong type, no credentials): lingering close, so the caller reads the fault.
+    drainRefusedBody(req, res);
     send(res, unsupportedType ? 415 : rendered.status, rendered.contentType, rendered.body, rendered.headers);
   }
 }
