@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
+import { zeepCall } from '../support/crm-clients';
 import { AttackTarget, CREDENTIALS, HEAP_MB, send, type Answer } from './attack-target';
 
 /**
@@ -133,6 +134,16 @@ describe('attack suite: hostile input against a running Junction', function () {
       const again = await soap(submitOrder(header));
       expectClientFault(again, 'JCT_AUTH_FAILED');
       expect(again.body).to.contain('already used');
+    });
+
+    it('an independent SOAP stack (python3-zeep, PasswordDigest) is accepted; with a wrong password it gets a Client fault', async function () {
+      this.timeout(60_000);
+      const order = { orderId: 'SO-ZEEP-1', customerId: 'C-42', amount: '250.00', currency: 'EUR', lines: [{ sku: 'W-1', qty: '2', price: '125.00' }] };
+      const accepted = await zeepCall(`${target.baseUrl}/soap/crm?wsdl`, 'CrmSoap11Port', 'SubmitOrder', order, { username: 'erp', password: CREDENTIALS.erpPassword });
+      expect(accepted, JSON.stringify(accepted)).to.deep.include({ ok: true });
+      const refused = await zeepCall(`${target.baseUrl}/soap/crm?wsdl`, 'CrmSoap11Port', 'SubmitOrder', order, { username: 'erp', password: 'wrong' });
+      expect(refused.ok).to.equal(false);
+      expect(refused.ok === false && refused.detail).to.contain('JCT_AUTH_FAILED');
     });
 
     it('a stale Created, a wrong password and no credentials at all are refused', async () => {
