@@ -156,7 +156,7 @@ export function createSoapGateway(options: SoapGatewayOptions): SoapGatewayRoute
 
 /** With `docs: authenticated`, the WSDL and XSDs need HTTP credentials (an API key or a bearer JWT). */
 async function guardDocuments(security: SoapSecurity | undefined, req: Request): Promise<void> {
-  if (!security || security.docs === 'public') return;
+  if (!security || security.mode === 'off' || security.docs === 'public') return;
   const principal = await security.authenticator.fromHeaders(req.headers);
   if (!principal) throw authRequired('The WSDL and schemas of this service are served to authenticated callers only: send an API key or a bearer JWT.');
 }
@@ -202,7 +202,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       throw new JunctionError('JCT_REQUEST_MEDIA_TYPE', `Service ${service.serviceName} has no SOAP ${version} port; use SOAP ${service.versions.join(' or ')}.`);
     }
     // HTTP credentials are checked before the body is read; a UsernameToken once the envelope is parsed.
-    let principal = security ? await security.authenticator.fromHeaders(req.headers) : undefined;
+    let principal = security?.mode === 'required' ? await security.authenticator.fromHeaders(req.headers) : undefined;
     if (security?.mode === 'required' && !principal && !security.authenticator.acceptsUsernameToken) throw authRequired();
     text = decodeBody(await readBody(req, options.serviceBodyLimits?.[service.spec.name] ?? options.bodyLimitBytes), contentType.charset);
     const envelope = readEnvelope(text, version, understood);
