@@ -24,6 +24,8 @@ import type { CompiledRoutes } from './routes/compiled-route';
 import { RouteWorker } from './routes/route-worker';
 import { TypeOrmTransactionLog } from './store/typeorm/typeorm-transaction-log';
 import { NO_PROTECTION, type StoreProtection } from './store/typeorm/row-mapping';
+import { isNonceStore, type NonceStore } from './core/nonce-store';
+import { NonceCache } from './security/auth/nonce-cache';
 import type { Masker } from './security/masking/masker';
 import type { PayloadCipher } from './security/payload-cipher';
 import { compileMasker, compileSecurity, type SecurityRuntime } from './security/security-setup';
@@ -87,7 +89,11 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const { config } = loaded;
   const role = options.role ?? 'all';
   const logger = options.logger ?? createLogger({ ...config.log, redactor: compileMasker(loaded) });
-  const security: SecurityRuntime = compileSecurity(loaded, logger);
+  // UsernameToken nonces go to the transaction log's database (shared by every gateway process)
+  // when the log can hold them; the log is built below, and is only asked at request time.
+  const nonces: NonceStore = { rememberNonce: (key, expiresAt, now) => (isNonceStore(log) ? log.rememberNonce(key, expiresAt, now) : memoryNonces.rememberNonce(key, expiresAt, now)) };
+  const memoryNonces = new NonceCache(config.security.auth.wsSecurity.nonceCacheSize);
+  const security: SecurityRuntime = compileSecurity(loaded, logger, process.env, nonces);
   const routes = compileRoutes(loaded, {
     steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
     endpoints: createEndpointRegistry() as Registry<EndpointFactory>,

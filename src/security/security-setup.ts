@@ -1,4 +1,5 @@
 import { JunctionError } from '../core/errors';
+import type { NonceStore } from '../core/nonce-store';
 import type { Logger } from '../core/logger';
 import { configureXmlLimits } from '../core/xml';
 import type { LoadedConfig } from '../config/load-config';
@@ -38,10 +39,11 @@ export function compileMasker(loaded: LoadedConfig): Masker {
 
 /**
  * Reads every secret (environment or files), checks the security settings against the routes
- * and builds the runtime. Sets the process's XML limits. Throws JCT_CONFIG_INVALID naming the
+ * and builds the runtime. `nonceStore` (the transaction log) makes UsernameToken nonces shared by
+ * every gateway process; without it they are remembered in this process only. Sets the process's XML limits. Throws JCT_CONFIG_INVALID naming the
  * setting — never a secret's value.
  */
-export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): SecurityRuntime {
+export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env, nonceStore?: NonceStore): SecurityRuntime {
   const { config, baseDir } = loaded;
   const { security } = config;
   configureXmlLimits(security.xml);
@@ -94,7 +96,8 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   }
   const ws = auth.wsSecurity;
   let warnedFull = false;
-  const nonces = new NonceCache((ws.maxAgeSeconds + ws.clockSkewSeconds) * 1000, ws.nonceCacheSize, () => {
+  // The shared store (the transaction log's database) when given; else this process's memory.
+  const nonces = nonceStore ?? new NonceCache(ws.nonceCacheSize, () => {
     if (warnedFull) return;
     warnedFull = true;
     logger.warn('the WS-Security nonce cache is full; the oldest nonces are forgotten early. Raise security.auth.wsSecurity.nonceCacheSize');

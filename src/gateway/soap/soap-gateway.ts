@@ -206,7 +206,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     if (security?.mode === 'required' && !principal && !security.authenticator.acceptsUsernameToken) throw authRequired();
     text = decodeBody(await readBody(req, options.serviceBodyLimits?.[service.spec.name] ?? options.bodyLimitBytes), contentType.charset);
     const envelope = readEnvelope(text, version, understood);
-    if (security?.mode === 'required' && !principal) principal = security.authenticator.fromUsernameToken(securityBlock(envelope.blocks));
+    if (security?.mode === 'required' && !principal) principal = await security.authenticator.fromUsernameToken(securityBlock(envelope.blocks));
     operation = resolveOperation(service, envelope.body, soapActionOf(contentType, req.headers));
     security?.authorize(principal, service.spec.name, operation.name);
     const validator = await entry.validator.catch((error: unknown) => {

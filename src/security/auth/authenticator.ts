@@ -62,7 +62,7 @@ export class Authenticator {
   }
 
   /** The caller a `wsse:Security` header proves; JCT_AUTH_REQUIRED / JCT_AUTH_FAILED otherwise. */
-  fromUsernameToken(security: Element | undefined): Principal {
+  async fromUsernameToken(security: Element | undefined): Promise<Principal> {
     if (!this.parts.usernameToken) throw authFailed('WS-Security UsernameTokens are not accepted here (no client has a username); send an API key or a bearer token over HTTP.');
     return this.parts.usernameToken.verify(security);
   }

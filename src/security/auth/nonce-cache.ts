@@ -1,24 +1,31 @@
+import type { NonceStore } from '../../core/nonce-store';
+
 /**
- * Remembers nonces until they expire, so a captured WS-Security header cannot be sent again:
- * a nonce is kept for as long as its Created time is acceptable, after which the window check
- * refuses the header anyway. Bounded: when full, the oldest entry is forgotten first (and
- * `onEvict` is told, so an operator can raise the size).
+ * The in-memory {@link NonceStore}: for a single process (and tests). Bounded: when full, the
+ * oldest entry is forgotten first and `onEvict` is told, so an operator can raise the size.
+ * Several gateway processes need the shared store (the transaction log's database) instead.
  */
-export class NonceCache {
+export class NonceCache implements NonceStore {
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly ttlMs: number, private readonly maxEntries: number, private readonly onEvict: () => void = () => undefined) {}
+  constructor(private readonly maxEntries: number, private readonly onEvict: () => void = () => undefined) {}
 
-  /** Records `nonce` at `now`; false when it was already recorded and has not expired (a replay). */
-  remember(nonce: string, now: number): boolean {
+  async rememberNonce(key: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.remember(key, expiresAt.getTime(), now.getTime());
+  }
+
+  /** Synchronous form of {@link rememberNonce}, in epoch milliseconds. */
+  remember(key: string, expiresAt: number, now: number): boolean {
     this.expire(now);
-    if (this.seen.has(nonce)) return false;
+    const until = this.seen.get(key);
+    if (until !== undefined && until > now) return false;
+    this.seen.delete(key);
     if (this.seen.size >= this.maxEntries) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
       this.onEvict();
     }
-    this.seen.set(nonce, now + this.ttlMs);
+    this.seen.set(key, expiresAt);
     return true;
   }
 
@@ -28,10 +35,10 @@ export class NonceCache {
   }
 
   private expire(now: number): void {
-    // Insertion order is expiry order (one TTL for all), so expired entries are at the front.
-    for (const [nonce, expiresAt] of this.seen) {
+    // Entries are added with one window for all, so the oldest expire first: stop at the first live one.
+    for (const [key, expiresAt] of this.seen) {
       if (expiresAt > now) break;
-      this.seen.delete(nonce);
+      this.seen.delete(key);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { secretsEqual } from './constant-time';
-import type { NonceCache } from './nonce-cache';
+import type { NonceStore } from '../../core/nonce-store';
 import { authFailed, authRequired, type Principal } from './principal';
 
 /** WS-Security 1.0 namespaces (OASIS 2004). */
@@ -59,17 +59,17 @@ const DECOY = 'decoy-password-that-never-matches';
  * Verifies a WS-Security UsernameToken (UsernameToken Profile 1.0/1.1): PasswordText or
  * PasswordDigest (Base64(SHA-1(nonce ‖ created ‖ password)), compared in constant time), a
  * `Created` time within the window and a nonce never seen before within it. The nonce is
- * remembered only after the password checks out, so strangers cannot fill the cache.
+ * remembered only after the password checks out, so strangers cannot fill the store.
  */
 export class UsernameTokenVerifier {
   private readonly users: ReadonlyMap<string, SoapUser>;
 
-  constructor(users: readonly SoapUser[], private readonly options: UsernameTokenOptions, private readonly nonces: NonceCache) {
+  constructor(users: readonly SoapUser[], private readonly options: UsernameTokenOptions, private readonly nonces: NonceStore) {
     this.users = new Map(users.map((u) => [u.username, u]));
   }
 
   /** The caller the `wsse:Security` header proves. `now` is injectable for tests. */
-  verify(security: Element | undefined, now: number = Date.now()): Principal {
+  async verify(security: Element | undefined, now: number = Date.now()): Promise<Principal> {
     if (!security) throw authRequired('This service requires a WS-Security UsernameToken in the SOAP header (or an API key or bearer JWT over HTTP).');
     const token = one(security, WSSE_NS, 'UsernameToken', false);
     if (!token) throw authRequired('The wsse:Security header holds no UsernameToken.');
@@ -106,7 +106,10 @@ export class UsernameTokenVerifier {
       throw authFailed('The UsernameToken\'s Password Type is neither PasswordText nor PasswordDigest.');
     }
     if (!user || !ok) throw authFailed('The UsernameToken\'s username or password is wrong.');
-    if (!this.nonces.remember(`${username}\u0000${nonceText}`, now)) {
+    // Remembered until its Created would be refused anyway; stored as a hash (never the nonce itself).
+    const key = createHash('sha256').update(username, 'utf8').update('\u0000').update(nonce).digest('hex');
+    const expiresAt = new Date(createdAt + (this.options.maxAgeSeconds + this.options.clockSkewSeconds) * 1000);
+    if (!await this.nonces.rememberNonce(key, expiresAt, new Date(now))) {
       throw authFailed('The UsernameToken\'s Nonce was already used: a header is good for one request only (replay refused).');
     }
     return { name: user.client, method: 'username-token', roles: user.roles };

@@ -107,7 +107,7 @@ export function createDataSource(target: StoreTarget, settings: DataSourceSettin
   const names = storeNames(settings.tablePrefix);
   const entities = createEntities(settings.tablePrefix, target.dialect);
   const common = {
-    entities: [entities.message, entities.stage],
+    entities: [entities.message, entities.stage, entities.nonce],
     migrations: createMigrations(settings.tablePrefix),
     migrationsTableName: names.migrations,
     migrationsTransactionMode: 'each' as const,

@@ -67,10 +67,18 @@ export interface StageRow {
   payload: string | null;
 }
 
-/** The two entity schemas of the log, named after their tables. */
+/** One remembered WS-Security nonce (migration 1798000000000): a hash, and until when it counts. */
+export interface NonceRow {
+  /** Hex SHA-256 of user and nonce. */
+  key: string;
+  expiresAt: Date;
+}
+
+/** The entity schemas of the log, named after their tables. */
 export interface StoreEntities {
   readonly message: EntitySchema<MessageRow>;
   readonly stage: EntitySchema<StageRow>;
+  readonly nonce: EntitySchema<NonceRow>;
 }
 
 /** Throws unless `prefix` is a safe SQL identifier prefix (letters, digits, underscores; ≤ 32). */
@@ -96,6 +104,8 @@ export function storeNames(prefix: string = DEFAULT_TABLE_PREFIX) {
     messageErrorCodeIdx: `${prefix}message_error_code`,
     messageIdempotencyIdx: `${prefix}message_idempotency`,
     stageMessageIdx: `${prefix}stage_message_seq`,
+    nonce: `${prefix}nonce`,
+    nonceExpiresIdx: `${prefix}nonce_expires`,
   });
 }
 
@@ -175,5 +185,14 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
     },
     indices: [{ name: names.stageMessageIdx, columns: ['messageId', 'seq'] }],
   });
-  return Object.freeze({ message, stage });
+  const nonce = new EntitySchema<NonceRow>({
+    name: names.nonce,
+    tableName: names.nonce,
+    columns: {
+      key: { ...text('nonce_key', 64), primary: true },
+      expiresAt: t.millis('expires_at'),
+    },
+    indices: [{ name: names.nonceExpiresIdx, columns: ['expiresAt'] }],
+  });
+  return Object.freeze({ message, stage, nonce });
 }

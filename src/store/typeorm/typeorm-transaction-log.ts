@@ -6,6 +6,7 @@ import type { Envelope } from '../../core/envelope';
 import { JunctionError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
+import type { NonceStore } from '../../core/nonce-store';
 import type {
   MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
@@ -16,6 +17,7 @@ import {
   checkEnvelope, checkReceiveOptions, messageRowOf, NO_PROTECTION, protectEvent, stageRowOf, toRecord, toSummary, type StoreProtection,
 } from './row-mapping';
 import { isDeadlock, isDuplicateKey, isIdempotencyConflict, toStoreError } from './store-errors';
+import { rememberNonce } from './nonce-table';
 import { TypeOrmLoggerAdapter } from './typeorm-logger';
 import { BoundedRunner, SerialRunner, type UnitOfWorkRunner } from './unit-of-work';
 
@@ -76,7 +78,7 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
  * The transaction log on TypeORM: MySQL/MariaDB through mysql2 in production, SQLite through
  * better-sqlite3 for the embedded default. No I/O before `start()`, which connects and migrates.
  */
-export class TypeOrmTransactionLog implements TransactionLog {
+export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   private readonly target: StoreTarget;
   private readonly prefix: string;
   private readonly logger: Logger;
@@ -186,6 +188,11 @@ export class TypeOrmTransactionLog implements TransactionLog {
         .orderBy('s.seq', 'ASC').getMany();
       return toRecord(row, stages, this.protection);
     });
+  }
+
+  /** NonceStore: a WS-Security nonce, shared by every process on this database (the primary key decides). */
+  async rememberNonce(key: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return rememberNonce(this.run.bind(this), key, expiresAt, now);
   }
 
   async find(query: MessageQuery): Promise<MessageSummary[]> {

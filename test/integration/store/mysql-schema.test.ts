@@ -171,7 +171,8 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
     await dataSource.initialize();
     try {
-      // Migration 3 first (undone last-in, first-out), then migration 2.
+      // The nonce table first, then migration 3 (undone last-in, first-out), then migration 2.
+      await dataSource.undoLastMigration({ transaction: 'each' });
       await dataSource.undoLastMigration({ transaction: 'each' });
       await dataSource.undoLastMigration({ transaction: 'each' });
     } finally {
@@ -208,6 +209,7 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
     await dataSource.initialize();
     try {
+      await dataSource.undoLastMigration({ transaction: 'each' }); // the nonce table (issue 7's migration)
       await dataSource.undoLastMigration({ transaction: 'each' });
     } finally {
       await dataSource.destroy();

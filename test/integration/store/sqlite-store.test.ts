@@ -42,7 +42,7 @@ describe('TypeORM store on SQLite: schema, WAL, busy database', function () {
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jct_%' ORDER BY name").all() as { name: string }[];
       expect(indexes.map((r) => r.name)).to.deep.equal([
         'jct_message_business_key', 'jct_message_correlation', 'jct_message_error_code', 'jct_message_idempotency', 'jct_message_received',
-        'jct_message_route_received', 'jct_message_status_received', 'jct_stage_message_seq',
+        'jct_message_route_received', 'jct_message_status_received', 'jct_nonce_expires', 'jct_stage_message_seq',
       ]);
     } finally {
       db.close();
@@ -106,6 +106,8 @@ describe('TypeORM store on SQLite: schema, WAL, busy database', function () {
     await dataSource.initialize();
     try {
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).to.deep.equal([]);
+      await dataSource.undoLastMigration({ transaction: 'each' }); // the nonce table
+      expect((await dataSource.query('SELECT COUNT(*) AS n FROM sqlite_master WHERE name = \'jct_nonce\''))).to.deep.equal([{ n: 0 }]);
       await dataSource.undoLastMigration({ transaction: 'each' });
       expect((await dataSource.query('SELECT COUNT(*) AS n FROM pragma_table_info(\'jct_message\') WHERE name LIKE \'%_hash\' OR name = \'idempotency_key\'')))
         .to.deep.equal([{ n: 0 }]);

@@ -92,50 +92,48 @@ describe('WS-Security UsernameToken (security/auth/username-token)', () => {
   const now = Date.parse('2026-11-20T10:00:00Z');
   const created = '2026-11-20T09:59:30Z';
   const users = [{ username: 'erp', password: 'pa55-word', client: 'erp-batch', roles: [] }];
-  const verifier = (digestOnly = false): UsernameTokenVerifier => new UsernameTokenVerifier(users, { maxAgeSeconds: 300, clockSkewSeconds: 60, digestOnly }, new NonceCache(360_000, 1000));
+  const verifier = (digestOnly = false): UsernameTokenVerifier => new UsernameTokenVerifier(users, { maxAgeSeconds: 300, clockSkewSeconds: 60, digestOnly }, new NonceCache(1000));
 
-  it('accepts PasswordDigest and PasswordText with a fresh nonce and Created', () => {
+  it('accepts PasswordDigest and PasswordText with a fresh nonce and Created', async () => {
     const v = verifier();
     const nonce = randomBytes(16);
-    expect(v.verify(securityHeader({ username: 'erp', password: digest(nonce, created, 'pa55-word'), type: PASSWORD_DIGEST, nonce, created }), now))
+    expect(await v.verify(securityHeader({ username: 'erp', password: digest(nonce, created, 'pa55-word'), type: PASSWORD_DIGEST, nonce, created }), now))
       .to.deep.equal({ name: 'erp-batch', method: 'username-token', roles: [] });
-    expect(v.verify(securityHeader({ username: 'erp', password: 'pa55-word', type: PASSWORD_TEXT, nonce: randomBytes(16), created }), now).name).to.equal('erp-batch');
+    expect((await v.verify(securityHeader({ username: 'erp', password: 'pa55-word', type: PASSWORD_TEXT, nonce: randomBytes(16), created }), now)).name).to.equal('erp-batch');
   });
 
-  it('refuses a replayed nonce, a stale or future Created, a wrong password, an unknown user (same words), no nonce', () => {
+  it('refuses a replayed nonce, a stale or future Created, a wrong password, an unknown user (same words), no nonce', async () => {
     const v = verifier();
     const nonce = randomBytes(16);
     const header = securityHeader({ username: 'erp', password: digest(nonce, created, 'pa55-word'), type: PASSWORD_DIGEST, nonce, created });
-    v.verify(header, now);
-    expect(thrown(() => v.verify(header, now + 1000)).message).to.contain('already used');
+    await v.verify(header, now);
+    expect((await rejection(v.verify(header, now + 1000))).message).to.contain('already used');
     const stale = '2026-11-20T09:54:00Z';
     const n2 = randomBytes(16);
-    expect(thrown(() => v.verify(securityHeader({ username: 'erp', password: digest(n2, stale, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created: stale }), now)).message).to.contain('older than 300 s');
+    expect((await rejection(v.verify(securityHeader({ username: 'erp', password: digest(n2, stale, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created: stale }), now))).message).to.contain('older than 300 s');
     const future = '2026-11-20T10:05:00Z';
-    expect(thrown(() => v.verify(securityHeader({ username: 'erp', password: digest(n2, future, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created: future }), now)).message).to.contain('future');
-    const wrong = thrown(() => v.verify(securityHeader({ username: 'erp', password: digest(n2, created, 'guess'), type: PASSWORD_DIGEST, nonce: n2, created }), now));
-    const unknown = thrown(() => v.verify(securityHeader({ username: 'nobody', password: digest(n2, created, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created }), now));
+    expect((await rejection(v.verify(securityHeader({ username: 'erp', password: digest(n2, future, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created: future }), now))).message).to.contain('future');
+    const wrong = await rejection(v.verify(securityHeader({ username: 'erp', password: digest(n2, created, 'guess'), type: PASSWORD_DIGEST, nonce: n2, created }), now));
+    const unknown = await rejection(v.verify(securityHeader({ username: 'nobody', password: digest(n2, created, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created }), now));
     expect(wrong.code).to.equal('JCT_AUTH_FAILED');
     expect(wrong.message).to.equal(unknown.message);
-    expect(thrown(() => v.verify(securityHeader({ username: 'erp', password: 'pa55-word', type: PASSWORD_TEXT, created }), now)).message).to.contain('no Nonce');
-    expect(thrown(() => v.verify(undefined, now)).code).to.equal('JCT_AUTH_REQUIRED');
+    expect((await rejection(v.verify(securityHeader({ username: 'erp', password: 'pa55-word', type: PASSWORD_TEXT, created }), now))).message).to.contain('no Nonce');
+    expect((await rejection(v.verify(undefined, now))).code).to.equal('JCT_AUTH_REQUIRED');
     // A wrong password never burns the nonce: the right request with it still works.
-    expect(v.verify(securityHeader({ username: 'erp', password: digest(n2, created, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created }), now).name).to.equal('erp-batch');
+    expect((await v.verify(securityHeader({ username: 'erp', password: digest(n2, created, 'pa55-word'), type: PASSWORD_DIGEST, nonce: n2, created }), now)).name).to.equal('erp-batch');
   });
 
-  it('digestOnly refuses PasswordText', () => {
-    expect(thrown(() => verifier(true).verify(securityHeader({ username: 'erp', password: 'pa55-word', type: PASSWORD_TEXT, nonce: randomBytes(16), created }), now)).message).to.contain('PasswordDigest');
+  it('digestOnly refuses PasswordText', async () => {
+    expect((await rejection(verifier(true).verify(securityHeader({ username: 'erp', password: 'pa55-word', type: PASSWORD_TEXT, nonce: randomBytes(16), created }), now))).message).to.contain('PasswordDigest');
   });
 
-  it('the nonce cache forgets expired nonces and stays bounded', () => {
+  it('the in-memory nonce cache stays bounded, forgetting the oldest first', () => {
     let evicted = 0;
-    const cache = new NonceCache(1000, 3, () => { evicted += 1; });
-    expect(cache.remember('a', 0)).to.equal(true);
-    expect(cache.remember('a', 999)).to.equal(false);
-    expect(cache.remember('a', 1000)).to.equal(true);
-    for (const n of ['b', 'c', 'd']) cache.remember(n, 1001);
+    const cache = new NonceCache(3, () => { evicted += 1; });
+    for (const n of ['a', 'b', 'c', 'd']) cache.remember(n, 5000, 1000);
     expect(cache.size).to.equal(3);
     expect(evicted).to.equal(1);
+    expect(cache.remember('a', 5000, 1000)).to.equal(true); // forgotten early: the warning tells the operator
   });
 });
 
@@ -156,7 +154,7 @@ describe('HTTP credentials and per-route authorization', () => {
   it('refuses a wrong key, both kinds at once, and UsernameTokens when no user is configured', async () => {
     expect((await rejection(auth.fromHeaders({ 'x-api-key': 'k-crm-0123456789abcdeX' }))).code).to.equal('JCT_AUTH_FAILED');
     expect((await rejection(auth.fromHeaders({ 'x-api-key': 'k-crm-0123456789abcdef', authorization: 'Bearer x' }))).message).to.contain('not both');
-    expect(thrown(() => auth.fromUsernameToken(undefined)).code).to.equal('JCT_AUTH_FAILED');
+    expect((await rejection(auth.fromUsernameToken(undefined))).code).to.equal('JCT_AUTH_FAILED');
   });
 
   it('lets a client call only its routes; unknown JWT subjects nothing; everything with authentication off', () => {
