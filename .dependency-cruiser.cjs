@@ -1,7 +1,7 @@
 /**
  * Import rules, checked by `npm test` before any test runs (scripts/test.sh):
  * no cycles, and imports flow one way —
- *   core ← config ← {bus, store, transformers, validators, endpoints} ← routes ← gateway ← admin ← app/main;
+ *   core ← config ← security ← {bus, store, transformers, validators, endpoints} ← routes ← gateway ← admin ← app/main;
  *   console serves static files; cli talks to a running Junction over the admin API.
  * Only src/app.ts names concrete implementations (bus/*, store/*).
  */
@@ -14,8 +14,9 @@ const layer = (name, mayNotImport, comment) => ({
 });
 
 const above = {
-  core: ['config', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  config: ['bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  core: ['config', 'security', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  config: ['security', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  security: ['bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   bus: ['store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   store: ['bus', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   transformers: ['bus', 'store', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],

@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Broker } from './core/broker';
@@ -18,13 +19,20 @@ import { errorHandler, notFound } from './gateway/http/error-handler';
 import { requestId } from './gateway/http/request-id';
 import { MessageIntake } from './gateway/message-intake';
 import { RecoverySweep } from './gateway/recovery-sweep';
-import { checkSoapBindings, createSoapDispatch } from './gateway/soap-dispatch';
+import { checkSoapBindings, createSoapAuthorizer, createSoapDispatch } from './gateway/soap-dispatch';
 import { createSoapGateway } from './gateway/soap/soap-gateway';
 import { createRestGateway, REST_BASE } from './gateway/rest/rest-gateway';
 import { compileRoutes } from './routes/compile-routes';
 import type { CompiledRoutes } from './routes/compiled-route';
 import { RouteWorker } from './routes/route-worker';
 import { TypeOrmTransactionLog } from './store/typeorm/typeorm-transaction-log';
+import { NO_PROTECTION, type StoreProtection } from './store/typeorm/row-mapping';
+import { isNonceStore, type NonceStore } from './core/nonce-store';
+import { NonceCache } from './security/auth/nonce-cache';
+import type { Masker } from './security/masking/masker';
+import type { PayloadCipher } from './security/payload-cipher';
+import { compileMasker, compileSecurity, type SecurityRuntime } from './security/security-setup';
+import { readClientTls, readServerTls } from './security/tls-options';
 import { transformerFactories } from './transformers/transformer-registry';
 import { validatorFactories } from './validators/validator-registry';
 
@@ -62,7 +70,17 @@ export interface JunctionApp {
 function createBroker(loaded: LoadedConfig, logger: Logger): Broker {
   const { bus } = loaded.config;
   if (bus.url.startsWith('memory:')) return new MemoryBroker({ logger });
-  return new AmqpBroker({ url: bus.url, prefix: bus.prefix, logger });
+  const tls = readClientTls(bus.tls, 'bus.tls', loaded);
+  return new AmqpBroker({ url: bus.url, prefix: bus.prefix, logger, ...(tls ? { tls } : {}) });
+}
+
+/** What the transaction log does to data at rest: payloads encrypted (when configured), errors masked. */
+function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): StoreProtection {
+  return {
+    encrypt: (plain, context) => (cipher ? cipher.encrypt(plain, context) : plain),
+    decrypt: (stored, context) => (cipher ? cipher.decrypt(stored, context) : NO_PROTECTION.decrypt(stored, context)),
+    redactError: (error) => masker.redactError(error),
+  };
 }
 
 /**
@@ -73,16 +91,23 @@ function createBroker(loaded: LoadedConfig, logger: Logger): Broker {
 export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): JunctionApp {
   const { config } = loaded;
   const role = options.role ?? 'all';
-  const logger = options.logger ?? createLogger(config.log);
+  const logger = options.logger ?? createLogger({ ...config.log, redactor: compileMasker(loaded) });
+  // UsernameToken nonces go to the transaction log's database (shared by every gateway process)
+  // when the log can hold them; the log is built below, and is only asked at request time.
+  const nonces: NonceStore = { rememberNonce: (key, expiresAt, now) => (isNonceStore(log) ? log.rememberNonce(key, expiresAt, now) : memoryNonces.rememberNonce(key, expiresAt, now)) };
+  const memoryNonces = new NonceCache(config.security.auth.wsSecurity.nonceCacheSize);
+  const security: SecurityRuntime = compileSecurity(loaded, logger, process.env, nonces);
   const routes = compileRoutes(loaded, {
     steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
     endpoints: createEndpointRegistry() as Registry<EndpointFactory>,
   });
+  const storeTls = readClientTls(config.store.tls, 'store.tls', loaded);
   const log: TransactionLog = options.log ?? new TypeOrmTransactionLog({
     url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger,
+    protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
   });
   const broker = options.broker ?? createBroker(loaded, logger);
-  const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch });
+  const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch, masker: security.masker });
   const intake = new MessageIntake({ log, broker, logger });
   // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
@@ -92,11 +117,15 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
   const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger });
 
+  const soapLimits = Object.fromEntries(Object.entries(config.soap.services)
+    .filter(([, s]) => s.bodyLimitBytes !== undefined).map(([name, s]) => [name, s.bodyLimitBytes!]));
   const soap = role === 'worker' || routes.soapServices.length === 0 ? undefined : createSoapGateway({
     services: routes.soapServices,
-    bodyLimitBytes: config.server.bodyLimitBytes,
+    bodyLimitBytes: config.soap.bodyLimitBytes ?? config.server.bodyLimitBytes,
+    serviceBodyLimits: soapLimits,
     dispatch: createSoapDispatch({ routes, intake, log }),
     logger,
+    security: { ...security, authorize: createSoapAuthorizer(routes, security.policy) },
   });
   if (soap) checkSoapBindings(routes, soap.services);
 
@@ -110,14 +139,17 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   http.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   if (soap) http.use(soap);
   if (role !== 'worker') {
-    http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes, version: JUNCTION_VERSION }));
+    http.use(REST_BASE, createRestGateway({
+      routes, intake, log, bodyLimitBytes: config.rest.bodyLimitBytes ?? config.server.bodyLimitBytes, version: JUNCTION_VERSION, security,
+    }));
   }
   if (operators) {
     http.use(ADMIN_BASE, operators.api);
     http.use(CONSOLE_BASE, createConsoleRouter());
   }
   http.use(notFound);
-  http.use(errorHandler(logger));
+  http.use(errorHandler(logger, security.masker));
+  const serverTls = readServerTls(loaded);
 
   const steps = routes.routes.flatMap((r) => [...r.steps, ...r.deliveries.flatMap((d) => d.steps), ...r.replySteps]);
   let server: Server | undefined;
@@ -136,14 +168,16 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     await soap?.ready;
     const port = options.port ?? config.server.port;
     server = await new Promise<Server>((resolve, reject) => {
-      const s = http.listen(port, config.server.host, () => resolve(s));
+      const s: Server = serverTls ? createHttpsServer(serverTls, http) : createHttpServer(http);
       s.once('error', reject);
+      s.listen(port, config.server.host, () => resolve(s));
     });
     server.keepAliveTimeout = 65_000;
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    logger.info('junction started', { role, url: `http://${host}:${address.port}` });
-    return `http://${host}:${address.port}`;
+    const url = `${serverTls ? 'https' : 'http'}://${host}:${address.port}`;
+    logger.info('junction started', { role, url, authentication: security.mode, payloadEncryption: security.cipher ? `on (key ${security.cipher.writingKeyId})` : 'off' });
+    return url;
   };
 
   const close = (): Promise<void> => {

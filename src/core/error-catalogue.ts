@@ -38,6 +38,12 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_IDEMPOTENCY_KEY_REUSED: spec(422, false, 'Idempotency key already used with a different request'),
   JCT_IDEMPOTENCY_IN_PROGRESS: spec(409, true, 'The request with this idempotency key has not finished yet'),
 
+  // Security (docs/security.md)
+  JCT_AUTH_REQUIRED: spec(401, false, 'Authentication required'),
+  JCT_AUTH_FAILED: spec(401, false, 'Authentication failed'),
+  JCT_FORBIDDEN: spec(403, false, 'Not allowed'),
+  JCT_PAYLOAD_UNREADABLE: spec(500, false, 'Stored payload cannot be decrypted'),
+
   // Infrastructure
   JCT_STORE_UNAVAILABLE: spec(503, true, 'Transaction log unavailable'),
   JCT_BROKER_UNAVAILABLE: spec(503, true, 'Message broker unavailable'),

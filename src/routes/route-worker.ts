@@ -3,6 +3,8 @@ import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError, toJunctionError } from '../core/errors';
 import { DEADLINE_HEADER, RESUME_AT_HEADER, SKIP_ENDPOINTS_HEADER } from '../core/headers';
 import type { Logger } from '../core/logger';
+import { maskJunctionError } from '../security/masking/mask-error';
+import type { Masker } from '../security/masking/masker';
 import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
@@ -57,6 +59,8 @@ export interface RouteWorkerDeps {
   readonly logger: Logger;
   /** Unacknowledged messages held per route. */
   readonly prefetch: number;
+  /** Masks the message's sensitive values wherever a failure quotes them (logs, the log's errors, replies). */
+  readonly masker?: Masker;
 }
 
 /**
@@ -153,7 +157,10 @@ export class RouteWorker {
         logger.warn('could not record the processing of a message; the bus will give it back', { error: describeError(error) });
         throw error;
       }
-      const { stage, failure, endpoint } = describeFailure(error);
+      const described = describeFailure(error);
+      const { stage, endpoint } = described;
+      const { masker } = this.deps;
+      const failure = masker ? maskJunctionError(described.failure, masker, masker.sensitiveValues(message.body, message.contentType)) : described.failure;
       if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
       else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
       if (failure.code === CIRCUIT_OPEN) {

@@ -311,6 +311,7 @@ export class AmqpBroker implements Broker {
       return await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
         timeout: this.options.connectTimeoutMs,
         clientProperties: { connection_name: `junction (${this.options.prefix}) ${role}` },
+        ...(this.options.tls ?? {}),
       });
     } catch (error) {
       throw brokerUnavailable(`Cannot connect to RabbitMQ at ${this.options.safeUrl}: ${describeAmqpError(error)}. `

@@ -1,3 +1,4 @@
+import type { Principal } from '../../security/auth/principal';
 import type { SoapVersion } from './soap-namespaces';
 
 /** A checked SOAP request, handed to {@link SoapDispatch}. */
@@ -15,6 +16,8 @@ export interface SoapCall {
   readonly soapHeaders: Readonly<Record<string, string>>;
   /** The HTTP request id (X-Request-Id), for logs and faults. */
   readonly requestId: string;
+  /** The authenticated caller (absent when authentication is off and none was sent). */
+  readonly principal?: Principal;
 }
 
 /**

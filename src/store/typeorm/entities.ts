@@ -118,12 +118,20 @@ export interface StageRow {
   payload: string | null;
 }
 
-/** The two entity schemas of the log, named after their tables. */
+/** One remembered WS-Security nonce (migration 1798000000000): a hash, and until when it counts. */
+export interface NonceRow {
+  /** Hex SHA-256 of user and nonce. */
+  key: string;
+  expiresAt: Date;
+}
+
+/** The entity schemas of the log, named after their tables. */
 export interface StoreEntities {
   readonly message: EntitySchema<MessageRow>;
   readonly stage: EntitySchema<StageRow>;
   readonly audit: EntitySchema<AuditRow>;
   readonly replayJob: EntitySchema<ReplayJobRow>;
+  readonly nonce: EntitySchema<NonceRow>;
 }
 
 /** Throws unless `prefix` is a safe SQL identifier prefix (letters, digits, underscores; ≤ 32). */
@@ -160,6 +168,8 @@ export function storeNames(prefix: string = DEFAULT_TABLE_PREFIX) {
     auditJobIdx: `${prefix}audit_job`,
     replayJob: `${prefix}replay_job`,
     replayJobStatusIdx: `${prefix}replay_job_status`,
+    nonce: `${prefix}nonce`,
+    nonceExpiresIdx: `${prefix}nonce_expires`,
   });
 }
 
@@ -294,5 +304,14 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
     },
     indices: [{ name: names.replayJobStatusIdx, columns: ['status'] }],
   });
-  return Object.freeze({ message, stage, audit, replayJob });
+  const nonce = new EntitySchema<NonceRow>({
+    name: names.nonce,
+    tableName: names.nonce,
+    columns: {
+      key: { ...text('nonce_key', 64), primary: true },
+      expiresAt: t.millis('expires_at'),
+    },
+    indices: [{ name: names.nonceExpiresIdx, columns: ['expiresAt'] }],
+  });
+  return Object.freeze({ message, stage, audit, replayJob, nonce });
 }

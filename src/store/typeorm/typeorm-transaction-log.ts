@@ -6,6 +6,7 @@ import type { Envelope } from '../../core/envelope';
 import { JunctionError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
+import type { NonceStore } from '../../core/nonce-store';
 import type {
   MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
@@ -13,14 +14,17 @@ import type {
   AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageFilter, MessageSearch, NewReplayJob,
   PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
 } from '../../core/operator-records';
-import { createDataSource, parseStoreUrl, type StoreTarget } from './data-source';
+import { createDataSource, parseStoreUrl, type StoreTarget, type StoreTls } from './data-source';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
 import { runMigrationsOnce } from './run-migrations';
 import { errorColumns } from './message-search';
 import * as ops from './operator-writes';
 import { countMessages, failureGroups, searchMessages } from './message-search';
-import { checkEnvelope, checkReceiveOptions, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
+import {
+  checkEnvelope, checkReceiveOptions, messageRowOf, NO_PROTECTION, protectEvent, stageRowOf, toRecord, toSummary, type StoreProtection,
+} from './row-mapping';
 import { isDeadlock, isDuplicateKey, isIdempotencyConflict, toStoreError } from './store-errors';
+import { rememberNonce } from './nonce-table';
 import { TypeOrmLoggerAdapter } from './typeorm-logger';
 import { BoundedRunner, SerialRunner, type UnitOfWorkRunner } from './unit-of-work';
 
@@ -40,6 +44,10 @@ export interface TypeOrmTransactionLogOptions {
   readonly busyTimeoutMs?: number;
   /** Where the log reports start, close, migrations and TypeORM warnings (default: silent). */
   readonly logger?: Logger;
+  /** Payload encryption at rest and error masking (default: none; encrypted rows still refuse to read as plain). */
+  readonly protection?: StoreProtection;
+  /** MySQL: TLS options handed to mysql2 (`ssl`), with certificates already read. */
+  readonly tls?: StoreTls;
 }
 
 const DEFAULT_FIND_LIMIT = 50;
@@ -78,10 +86,11 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
  * The transaction log on TypeORM: MySQL/MariaDB through mysql2 in production, SQLite through
  * better-sqlite3 for the embedded default. No I/O before `start()`, which connects and migrates.
  */
-export class TypeOrmTransactionLog implements TransactionLog {
+export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   private readonly target: StoreTarget;
   private readonly prefix: string;
   private readonly logger: Logger;
+  private readonly protection: StoreProtection;
   private store: { readonly dataSource: DataSource; readonly entities: StoreEntities; readonly runner: UnitOfWorkRunner } | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -94,6 +103,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
       throw new JunctionError('JCT_CONFIG_INVALID', (error as Error).message);
     }
     this.logger = (options.logger ?? silentLogger).child({ component: 'transaction-log' });
+    this.protection = options.protection ?? NO_PROTECTION;
   }
 
   async start(): Promise<void> {
@@ -118,7 +128,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
     const now = new Date();
     try {
       await this.run(true, async (manager, { message: messageTable, stage }) => {
-        const row = messageRowOf(message, now, options);
+        const row = messageRowOf(message, now, options, this.protection);
         await manager.createQueryBuilder().insert().into(messageTable).values(row).updateEntity(false).execute();
         const received = stageRowOf(message.id, { stage: 'received', status: 'RECEIVED', attempt: message.attempt, at: row.receivedAt }, now);
         await manager.createQueryBuilder().insert().into(stage).values(received).updateEntity(false).execute();
@@ -135,8 +145,9 @@ export class TypeOrmTransactionLog implements TransactionLog {
     }
   }
 
-  async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+  async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
     const now = new Date();
+    const event = protectEvent(messageId, given, this.protection);
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
       if (from === undefined || from.length > 0) {
@@ -172,7 +183,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
       if (!row) return undefined;
       const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: messageId })
         .orderBy('s.seq', 'ASC').getMany();
-      return toRecord(row, stages);
+      return toRecord(row, stages, this.protection);
     });
   }
 
@@ -183,8 +194,13 @@ export class TypeOrmTransactionLog implements TransactionLog {
       if (!row) return undefined;
       const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: row.id })
         .orderBy('s.seq', 'ASC').getMany();
-      return toRecord(row, stages);
+      return toRecord(row, stages, this.protection);
     });
+  }
+
+  /** NonceStore: a WS-Security nonce, shared by every process on this database (the primary key decides). */
+  async rememberNonce(key: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return rememberNonce(this.run.bind(this), key, expiresAt, now);
   }
 
   async find(query: MessageQuery): Promise<MessageSummary[]> {
@@ -248,7 +264,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
   private async connect(): Promise<void> {
     const { poolSize, connectTimeoutMs, busyTimeoutMs, operationTimeoutMs } = this.options;
     const { dataSource, entities } = createDataSource(this.target, {
-      tablePrefix: this.prefix, poolSize, connectTimeoutMs, busyTimeoutMs,
+      tablePrefix: this.prefix, poolSize, connectTimeoutMs, busyTimeoutMs, tls: this.options.tls,
       typeormLogger: new TypeOrmLoggerAdapter(this.logger),
     });
     try {

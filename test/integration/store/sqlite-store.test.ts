@@ -43,7 +43,8 @@ describe('TypeORM store on SQLite: schema, WAL, busy database', function () {
       expect(indexes.map((r) => r.name)).to.deep.equal([
         'jct_audit_job', 'jct_audit_message', 'jct_message_business_key', 'jct_message_correlation', 'jct_message_error_code_received',
         'jct_message_error_endpoint', 'jct_message_error_group', 'jct_message_idempotency', 'jct_message_received', 'jct_message_replay_of',
-        'jct_message_route_received', 'jct_message_status_received', 'jct_message_unresolved', 'jct_replay_job_status', 'jct_stage_message_seq',
+        'jct_message_route_received', 'jct_message_status_received', 'jct_message_unresolved', 'jct_nonce_expires', 'jct_replay_job_status',
+        'jct_stage_message_seq',
       ]);
     } finally {
       db.close();
@@ -109,6 +110,7 @@ describe('TypeORM store on SQLite: schema, WAL, busy database', function () {
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).to.deep.equal([]);
       // Undo the migrations after 3 first (last in, first out).
       for (let i = ALL_MIGRATIONS.length; i > 3; i -= 1) await dataSource.undoLastMigration({ transaction: 'each' });
+      expect((await dataSource.query('SELECT COUNT(*) AS n FROM sqlite_master WHERE name = \'jct_nonce\''))).to.deep.equal([{ n: 0 }]);
       await dataSource.undoLastMigration({ transaction: 'each' });
       expect((await dataSource.query('SELECT COUNT(*) AS n FROM pragma_table_info(\'jct_message\') WHERE name LIKE \'%_hash\' OR name = \'idempotency_key\'')))
         .to.deep.equal([{ n: 0 }]);
