@@ -23,6 +23,7 @@ export async function insertAudit(manager: EntityManager, { audit }: StoreEntiti
     at: now,
     actor: fit(input.actor, COLUMN_LIMITS.actor) ?? '',
     role: input.role.slice(0, 16),
+    authMethod: input.method?.slice(0, 16) ?? null,
     action: input.action,
     messageId: input.messageId ?? null,
     replayId: input.replayId ?? null,
@@ -38,7 +39,7 @@ export async function insertAudit(manager: EntityManager, { audit }: StoreEntiti
 
 function toAudit(row: AuditRow): AuditRecord {
   return {
-    seq: Number(row.seq), at: row.at, actor: row.actor, role: row.role, action: row.action as AuditAction,
+    seq: Number(row.seq), at: row.at, actor: row.actor, role: row.role, ...(row.authMethod !== null ? { method: row.authMethod } : {}), action: row.action as AuditAction,
     ...(row.messageId !== null ? { messageId: row.messageId } : {}),
     ...(row.replayId !== null ? { replayId: row.replayId } : {}),
     ...(row.jobId !== null ? { jobId: row.jobId } : {}),
