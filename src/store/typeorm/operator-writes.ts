@@ -10,7 +10,7 @@ import {
 import type { TransitionResult } from '../../core/transaction-log';
 import { COLUMN_LIMITS, type AuditRow, type ReplayJobRow, type StoreEntities } from './entities';
 import { pageLimit } from './message-search';
-import { checkEnvelope, fitDetail, messageRowOf, parseStoredError, stageRowOf } from './row-mapping';
+import { checkEnvelope, fitDetail, messageRowOf, parseStoredError, stageRowOf, type StoreProtection } from './row-mapping';
 
 function fit(text: string | undefined, limit: number): string | null {
   if (text === undefined) return null;
@@ -63,8 +63,12 @@ export async function findAudit(manager: EntityManager, { audit }: StoreEntities
   return rows.length > limit && last ? { items, next: last.seq } : { items };
 }
 
-/** See TransactionLog.recordReplay: claim the original, record the replay and its audit entry, move the job. */
-export async function recordReplay(manager: EntityManager, entities: StoreEntities, replay: Envelope, claim: ReplayClaim, now: Date): Promise<ReplayRecordResult> {
+/**
+ * See TransactionLog.recordReplay: claim the original, record the replay and its audit entry, move
+ * the job. The replay's payload is protected like any new message's (encrypted at rest when configured).
+ */
+export async function recordReplay(manager: EntityManager, entities: StoreEntities, replay: Envelope, claim: ReplayClaim, now: Date,
+  protection: StoreProtection): Promise<ReplayRecordResult> {
   checkEnvelope(replay);
   const { message, stage, replayJob } = entities;
   const update = manager.createQueryBuilder().update(message)
@@ -84,7 +88,7 @@ export async function recordReplay(manager: EntityManager, entities: StoreEntiti
     if (original.status === 'DELIVERED') return { ...base, reason: 'delivered' };
     return { ...base, reason: original.resolution === 'resolved' ? 'resolved' : 'replayed' };
   }
-  await manager.createQueryBuilder().insert().into(message).values(messageRowOf(replay, now)).updateEntity(false).execute();
+  await manager.createQueryBuilder().insert().into(message).values(messageRowOf(replay, now, {}, protection)).updateEntity(false).execute();
   const received = stageRowOf(replay.id, {
     stage: 'received', status: 'RECEIVED', attempt: replay.attempt, at: new Date(replay.receivedAt),
     detail: fitDetail(`replay of ${claim.originalId} by ${claim.audit.actor}`) ?? undefined,
