@@ -132,8 +132,11 @@ export class ReplayService {
     try {
       await this.runEdited(route, plan);
     } catch (error) {
+      if (!(error instanceof JunctionError)) throw error;
       // A violation may quote the edited payload's sensitive values back: mask them as the admin API shows data.
-      throw error instanceof JunctionError ? maskJunctionError(error, this.deps.masker, view.sensitiveValues) : error;
+      const masked = maskJunctionError(error, this.deps.masker, view.sensitiveValues);
+      this.deps.logger.info('edited payload refused', { error: describeError(masked) });
+      throw masked;
     }
   }
 
@@ -152,7 +155,6 @@ export class ReplayService {
       await planRoute(route, envelope, { routeId: route.id, logger: this.deps.logger, original: envelope }, undefined, plan.resumeAt);
     } catch (error) {
       const failure = error instanceof StageFailure ? error.error : toJunctionError(error);
-      this.deps.logger.info('edited payload refused', { stage: error instanceof StageFailure ? error.stage : 'processing', error: describeError(failure) });
       const stage = error instanceof StageFailure ? error.stage : 'processing';
       throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload fails at ${stage}: ${failure.message}`, {
         violations: failure.violations.length > 0 ? failure.violations : [{ path: '', message: failure.message }],
