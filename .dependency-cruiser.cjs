@@ -1,7 +1,9 @@
 /**
  * Import rules, checked by `npm test` before any test runs (scripts/test.sh):
  * no cycles, and imports flow one way —
- *   core ← config ← {bus, store, transformers, validators, endpoints} ← routes ← gateway ← app/main.
+ *   core ← config ← {bus, store, transformers, validators, endpoints, observability} ← routes ← gateway ← app/main.
+ * observability (prom-client metrics, health endpoints) uses only core: the others record metrics
+ * through core/metrics.ts and never import prom-client.
  * Only src/app.ts names concrete implementations (bus/*, store/*).
  */
 const layer = (name, mayNotImport, comment) => ({
@@ -13,15 +15,16 @@ const layer = (name, mayNotImport, comment) => ({
 });
 
 const above = {
-  core: ['config', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  config: ['bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  bus: ['store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  store: ['bus', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  transformers: ['bus', 'store', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  validators: ['bus', 'store', 'transformers', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  endpoints: ['bus', 'store', 'transformers', 'validators', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  routes: ['bus', 'store', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  gateway: ['bus', 'store', 'admin', 'cli', 'console', 'app', 'main'],
+  core: ['observability', 'config', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  config: ['observability', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  bus: ['observability', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  store: ['observability', 'bus', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  transformers: ['observability', 'bus', 'store', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  validators: ['observability', 'bus', 'store', 'transformers', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  endpoints: ['observability', 'bus', 'store', 'transformers', 'validators', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  routes: ['observability', 'bus', 'store', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  gateway: ['observability', 'bus', 'store', 'admin', 'cli', 'console', 'app', 'main'],
+  observability: ['config', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
 };
 
 module.exports = {
@@ -33,12 +36,19 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    {
+      name: 'prom-client-only-in-observability',
+      severity: 'error',
+      comment: 'Modules record metrics through src/core/metrics.ts; only src/observability knows prom-client.',
+      from: { path: '^src/', pathNot: '^src/observability/' },
+      to: { path: 'node_modules/prom-client' },
+    },
     ...Object.entries(above).map(([name, targets]) => layer(name, targets, `src/${name} may not import ${targets.join(', ')}`)),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^(dist|node_modules)/' },
+    exclude: { path: '^dist/' },
   },
 };

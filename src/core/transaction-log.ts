@@ -100,6 +100,11 @@ export interface TransactionLog {
   start(): Promise<void>;
   close(): Promise<void>;
   /**
+   * Resolves when the log's database answers a trivial query now; rejects with
+   * JCT_STORE_UNAVAILABLE otherwise (not started, closed, unreachable). What /readyz asks.
+   */
+  ping(): Promise<void>;
+  /**
    * Records a new message as RECEIVED with its original payload. Throws if the id exists, and
    * JCT_IDEMPOTENCY_KEY_REUSED if `options.idempotencyKey` is already taken on the route.
    */

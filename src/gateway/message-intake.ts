@@ -3,7 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, PendingReply } from '../core/broker';
 import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError } from '../core/errors';
+import { noJunctionMetrics, STAGES, type JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
+import { messageLogger } from '../core/message-logger';
+import { secondsSince } from '../core/metrics';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 
 /** Per-message options of the intake. */
@@ -64,8 +67,50 @@ function wasRefused(record: MessageRecord): boolean {
  * the broker hold the message; otherwise it gets a 503-class JunctionError and the message is
  * either absent from the log or marked FAILED — never delivered behind the caller's back.
  */
+/** What the intake needs. */
+export interface MessageIntakeDeps {
+  readonly log: TransactionLog;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Where received/refused counts and stage timings go (default: nowhere). */
+  readonly metrics?: JunctionMetrics;
+}
+
+/** `rest` or `soap`: the gateway a message came through (the part of its source before the colon). */
+function sourceKind(message: Envelope): string {
+  const colon = message.source.indexOf(':');
+  return colon < 0 ? message.source : message.source.slice(0, colon);
+}
+
 export class MessageIntake {
-  constructor(private readonly deps: { log: TransactionLog; broker: Broker; logger: Logger }) {}
+  private readonly metrics: JunctionMetrics;
+
+  constructor(private readonly deps: MessageIntakeDeps) {
+    this.metrics = deps.metrics ?? noJunctionMetrics;
+  }
+
+  /**
+   * Runs one acceptance with the gateway's in-flight gauge, the `accept` timing, and the refused
+   * count when it fails because the log or the broker is down.
+   */
+  private async measured<T>(message: Envelope, work: (logger: Logger) => Promise<T>): Promise<T> {
+    const { metrics } = this;
+    const route = message.routeId;
+    const logger = messageLogger(this.deps.logger, message);
+    const started = performance.now();
+    metrics.inFlight.inc({ route, role: 'gateway' });
+    try {
+      return await work(logger);
+    } catch (error) {
+      if (error instanceof JunctionError && (error.code === 'JCT_STORE_UNAVAILABLE' || error.code === 'JCT_BROKER_UNAVAILABLE')) {
+        metrics.refused.inc({ route, code: error.code });
+      }
+      throw error;
+    } finally {
+      metrics.inFlight.dec({ route, role: 'gateway' });
+      metrics.stageSeconds.observe({ route, stage: STAGES.accept }, secondsSince(started));
+    }
+  }
 
   /**
    * Resolves once the message is durable in the log and confirmed by the broker. With an
@@ -73,20 +118,24 @@ export class MessageIntake {
    * answer names the first message (`replayed`); for a different body it throws JCT_IDEMPOTENCY_KEY_REUSED.
    */
   async accept(message: Envelope, options: IntakeOptions = {}): Promise<Accepted> {
-    const existing = await this.record(message, options);
-    if (existing === undefined) {
-      await this.publishRecorded(message, undefined);
-      return { messageId: message.id, replayed: false, status: 'QUEUED' };
-    }
-    if (wasRefused(existing)) {
-      const again = this.resubmission(message, existing);
-      if (await this.reopen(again)) {
-        await this.publishRecorded(again, undefined);
-        return { messageId: again.id, replayed: false, status: 'QUEUED' };
+    return this.measured(message, async (logger) => {
+      const existing = await this.record(message, options, logger);
+      if (existing === undefined) {
+        await this.publishRecorded(message, undefined, logger);
+        logger.info('message accepted', { source: message.source, status: 'QUEUED' });
+        return { messageId: message.id, replayed: false, status: 'QUEUED' };
       }
-    }
-    const current = await this.deps.log.load(existing.id);
-    return { messageId: existing.id, replayed: true, status: current?.status ?? existing.status };
+      if (wasRefused(existing)) {
+        const again = this.resubmission(message, existing);
+        if (await this.reopen(again)) {
+          await this.publishRecorded(again, undefined, logger);
+          logger.info('message accepted again (the caller retried with the same idempotency key)', { source: message.source, status: 'QUEUED' });
+          return { messageId: again.id, replayed: false, status: 'QUEUED' };
+        }
+      }
+      const current = await this.deps.log.load(existing.id);
+      return { messageId: existing.id, replayed: true, status: current?.status ?? existing.status };
+    });
   }
 
   /**
@@ -95,41 +144,45 @@ export class MessageIntake {
    * JCT_REPLY_TIMEOUT when no answer came within `timeoutMs`.
    */
   async request(message: Envelope, timeoutMs: number, options: IntakeOptions = {}): Promise<Answered> {
-    const pending = this.deps.broker.expectReply(message.id, timeoutMs);
-    let existing: MessageRecord | undefined;
-    try {
-      existing = await this.record(message, options);
-      if (existing === undefined) await this.publishRecorded(message, this.deps.broker.replyAddress());
-    } catch (error) {
-      pending.cancel();
-      throw error;
-    }
-    if (existing === undefined) {
-      return { messageId: message.id, replayed: false, reply: await this.awaitReply(message, pending, timeoutMs, options) };
-    }
-    pending.cancel();
-    if (wasRefused(existing)) {
-      const again = this.resubmission(message, existing);
-      const resumed = this.deps.broker.expectReply(again.id, timeoutMs);
-      let reopened = false;
+    return this.measured(message, async (logger) => {
+      const pending = this.deps.broker.expectReply(message.id, timeoutMs);
+      let existing: MessageRecord | undefined;
       try {
-        reopened = await this.reopen(again);
-        if (reopened) await this.publishRecorded(again, this.deps.broker.replyAddress());
+        existing = await this.record(message, options, logger);
+        if (existing === undefined) await this.publishRecorded(message, this.deps.broker.replyAddress(), logger);
       } catch (error) {
-        resumed.cancel();
+        pending.cancel();
         throw error;
       }
-      if (reopened) return { messageId: again.id, replayed: false, reply: await this.awaitReply(again, resumed, timeoutMs, options) };
-      resumed.cancel();
-    }
-    return this.awaitStoredOutcome(existing.id, timeoutMs);
+      if (existing === undefined) {
+        return { messageId: message.id, replayed: false, reply: await this.awaitReply(message, pending, timeoutMs, options, logger) };
+      }
+      pending.cancel();
+      if (wasRefused(existing)) {
+        const again = this.resubmission(message, existing);
+        const resumed = this.deps.broker.expectReply(again.id, timeoutMs);
+        let reopened = false;
+        try {
+          reopened = await this.reopen(again);
+          if (reopened) await this.publishRecorded(again, this.deps.broker.replyAddress(), logger);
+        } catch (error) {
+          resumed.cancel();
+          throw error;
+        }
+        if (reopened) return { messageId: again.id, replayed: false, reply: await this.awaitReply(again, resumed, timeoutMs, options, logger) };
+        resumed.cancel();
+      }
+      return this.awaitStoredOutcome(existing.id, timeoutMs);
+    });
   }
 
   /** Waits for the worker's answer to a message this process published; keeps the reply when the request had a key. */
-  private async awaitReply(message: Envelope, pending: PendingReply, timeoutMs: number, options: IntakeOptions): Promise<Envelope> {
+  private async awaitReply(message: Envelope, pending: PendingReply, timeoutMs: number, options: IntakeOptions, logger: Logger): Promise<Envelope> {
     let reply;
+    const waiting = performance.now();
     try {
       reply = await pending.reply;
+      this.metrics.stageSeconds.observe({ route: message.routeId, stage: STAGES.replyWait }, secondsSince(waiting));
     } catch (error) {
       if (error instanceof JunctionError && error.code === 'JCT_REPLY_TIMEOUT') {
         throw new JunctionError('JCT_REPLY_TIMEOUT', `No answer within ${timeoutMs} ms. Message ${message.id} was accepted; ask for its status before sending it again.`, {
@@ -139,7 +192,8 @@ export class MessageIntake {
       throw error;
     }
     if (reply.outcome === 'ok') {
-      if (options.idempotencyKey !== undefined) await this.keepReply(message, reply.message);
+      if (options.idempotencyKey !== undefined) await this.keepReply(message, reply.message, logger);
+      logger.info('message answered', { source: message.source });
       return reply.message;
     }
     const failure = JunctionError.fromJSON(reply.error);
@@ -153,13 +207,13 @@ export class MessageIntake {
    * detail) so a repeat of the request with the same idempotency key can be answered the same.
    * Best effort: the caller gets its answer even if this write fails.
    */
-  private async keepReply(message: Envelope, reply: Envelope): Promise<void> {
+  private async keepReply(message: Envelope, reply: Envelope, logger: Logger): Promise<void> {
     try {
       await this.deps.log.transition(message.id, {
         stage: REPLY_STAGE, status: 'DELIVERED', attempt: message.attempt, payload: reply.body, detail: reply.contentType,
       }, ['DELIVERED']);
     } catch (error) {
-      this.deps.logger.warn('could not keep the reply for idempotent repeats', { messageId: message.id, error: describeError(error) });
+      logger.warn('could not keep the reply for idempotent repeats', { error: describeError(error) });
     }
   }
 
@@ -205,14 +259,17 @@ export class MessageIntake {
    * Records a new message; with an idempotency key already taken on the route, records nothing and
    * returns the first message (same body) or throws JCT_IDEMPOTENCY_KEY_REUSED (different body).
    */
-  private async record(message: Envelope, options: IntakeOptions): Promise<MessageRecord | undefined> {
-    const { log, logger } = this.deps;
+  private async record(message: Envelope, options: IntakeOptions, logger: Logger): Promise<MessageRecord | undefined> {
+    const { log } = this.deps;
     const key = options.idempotencyKey;
     const hash = key === undefined ? undefined : bodyHash(message.body);
     try {
+      const started = performance.now();
       // capture: none — the log keeps the message's history but not its content.
       await log.recordReceived(options.keepPayload === false ? withChanges(message, { body: '' }) : message,
         key === undefined ? {} : { idempotencyKey: key, bodyHash: hash });
+      this.metrics.stageSeconds.observe({ route: message.routeId, stage: STAGES.record }, secondsSince(started));
+      this.metrics.received.inc({ route: message.routeId, source: sourceKind(message) });
       return undefined;
     } catch (error) {
       if (key !== undefined && error instanceof JunctionError && error.code === 'JCT_IDEMPOTENCY_KEY_REUSED') {
@@ -223,11 +280,11 @@ export class MessageIntake {
               `Idempotency key "${key}" was already used with a different request (message ${first.id}); send a new request with a new key.`,
               { details: { messageId: first.id, idempotencyKey: key } });
           }
-          logger.info('repeat of an idempotent request', { messageId: first.id, routeId: message.routeId });
+          logger.info('repeat of an idempotent request', { firstMessageId: first.id });
           return first;
         }
       }
-      logger.error('could not record a new message', { messageId: message.id, error: describeError(error) });
+      logger.error('could not record a new message', { error: describeError(error) });
       throw error instanceof JunctionError && (error.code === 'JCT_STORE_UNAVAILABLE' || error.code === 'JCT_REQUEST_MALFORMED')
         ? error
         : new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log could not record the message; nothing was accepted. Try again shortly.', { cause: error });
@@ -248,25 +305,27 @@ export class MessageIntake {
   }
 
   /** Publishes a recorded (RECEIVED) message and marks it QUEUED; on a broker failure marks it FAILED and throws. */
-  private async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<void> {
-    const { log, broker, logger } = this.deps;
+  private async publishRecorded(message: Envelope, replyTo: string | undefined, logger: Logger): Promise<void> {
+    const { log, broker } = this.deps;
     try {
+      const started = performance.now();
       await broker.publish(message.routeId, message, replyTo ? { replyTo } : {});
+      this.metrics.stageSeconds.observe({ route: message.routeId, stage: STAGES.publish }, secondsSince(started));
     } catch (error) {
       const failure = error instanceof JunctionError && error.code === 'JCT_BROKER_UNAVAILABLE'
         ? error
         : new JunctionError('JCT_BROKER_UNAVAILABLE', 'The message broker did not take the message; nothing was accepted. Try again shortly.', { cause: error });
-      logger.error('publish failed; refusing the message', { messageId: message.id, error: describeError(error) });
+      logger.error('publish failed; refusing the message', { error: describeError(error) });
       // The caller is told "no": make sure no later sweep delivers it behind their back.
       await log.transition(message.id, { stage: 'publish', status: 'FAILED', attempt: message.attempt, error: failure.toJSON(), detail: 'refused to the caller' }, ['RECEIVED'])
-        .catch((e: unknown) => logger.error('could not mark a refused message FAILED', { messageId: message.id, error: describeError(e) }));
+        .catch((e: unknown) => logger.error('could not mark a refused message FAILED', { error: describeError(e) }));
       throw failure;
     }
     try {
       await log.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: message.attempt }, ['RECEIVED']);
     } catch (error) {
       // Durable in both already; QUEUED is bookkeeping and the worker moves the status on anyway.
-      logger.warn('could not mark message QUEUED', { messageId: message.id, error: describeError(error) });
+      logger.warn('could not mark message QUEUED', { error: describeError(error) });
     }
   }
 }

@@ -329,5 +329,17 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
         await other.cleanup();
       }
     });
+
+    it('ping answers while started and fails with JCT_STORE_UNAVAILABLE once closed', async () => {
+      await log.ping();
+      const other = await factory();
+      try {
+        await other.log.ping();
+        await other.log.close();
+        expectJunctionError(await rejection(other.log.ping()), 'JCT_STORE_UNAVAILABLE');
+      } finally {
+        await other.cleanup();
+      }
+    });
   });
 }

@@ -4,6 +4,7 @@ import { createEnvelope } from '../../core/envelope';
 import { DEADLINE_HEADER } from '../../core/headers';
 import { JunctionError } from '../../core/errors';
 import { getByPointer } from '../../core/json-pointer';
+import { traceHeaders } from '../../core/trace-context';
 import type { TransactionLog } from '../../core/transaction-log';
 import type { RestEntry } from '../../routes/compiled-route';
 import type { CompiledRoute, CompiledRoutes } from '../../routes/compiled-route';
@@ -95,7 +96,10 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
       source: `rest:${entry.method} ${REST_BASE}${entry.path}`,
       contentType: 'application/json',
       body,
-      headers: pattern === 'request-reply' ? { [DEADLINE_HEADER]: new Date(Date.now() + replyTimeoutMs).toISOString() } : {},
+      headers: {
+        ...traceHeaders(req.header('traceparent'), req.header('tracestate')),
+        ...(pattern === 'request-reply' ? { [DEADLINE_HEADER]: new Date(Date.now() + replyTimeoutMs).toISOString() } : {}),
+      },
       ...(correlation && CORRELATION_ID.test(correlation) ? { correlationId: correlation } : {}),
       ...(typeof key === 'string' || typeof key === 'number' ? { businessKey: String(key).slice(0, 128) } : {}),
     });

@@ -104,6 +104,13 @@ export class TypeOrmTransactionLog implements TransactionLog {
     return this.closing;
   }
 
+  async ping(): Promise<void> {
+    if (!this.store && !this.closing) {
+      throw new JunctionError('JCT_STORE_UNAVAILABLE', `The transaction log (${this.target.label}) is not started.`);
+    }
+    await this.run(false, async (manager) => { await manager.query('SELECT 1'); });
+  }
+
   async recordReceived(message: Envelope, options: ReceiveOptions = {}): Promise<void> {
     checkEnvelope(message);
     checkReceiveOptions(options);
