@@ -81,11 +81,11 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
     endpoints: createEndpointRegistry() as Registry<EndpointFactory>,
   });
+  const prometheus = new PrometheusMetrics({ logger });
   const log: TransactionLog = options.log ?? new TypeOrmTransactionLog({
-    url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger,
+    url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger, metrics: prometheus,
   });
   const broker = options.broker ?? createBroker(loaded, logger);
-  const prometheus = new PrometheusMetrics({ logger });
   const metrics = createJunctionMetrics(prometheus);
   // Queue depths come from the processes that consume the queues (one series per worker, not per gateway too).
   registerHealthMetrics(prometheus, { broker, log, destinations: role === 'gateway' ? [] : routes.routes.map((r) => r.id) });

@@ -113,6 +113,8 @@ export interface TransactionLog {
    * Appends a stage and sets the message's status, atomically. When `from` is given the change
    * applies only if the current status is one of them ('skipped' otherwise, nothing written);
    * this is how a worker avoids delivering twice and how late writers never move a status back.
+   * Writes of one message made by one process without awaiting each other are applied in the order
+   * they were made (the worker fires its captured stages that way).
    */
   transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult>;
   /** One message with its history, or undefined. */

@@ -304,7 +304,10 @@ export class MessageIntake {
     return result === 'applied';
   }
 
-  /** Publishes a recorded (RECEIVED) message and marks it QUEUED; on a broker failure marks it FAILED and throws. */
+  /**
+   * Publishes a recorded (RECEIVED) message and marks it QUEUED (for request-reply, while the caller
+   * waits for its answer); on a broker failure marks it FAILED and throws.
+   */
   private async publishRecorded(message: Envelope, replyTo: string | undefined, logger: Logger): Promise<void> {
     const { log, broker } = this.deps;
     try {
@@ -321,11 +324,13 @@ export class MessageIntake {
         .catch((e: unknown) => logger.error('could not mark a refused message FAILED', { error: describeError(e) }));
       throw failure;
     }
-    try {
-      await log.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: message.attempt }, ['RECEIVED']);
-    } catch (error) {
-      // Durable in both already; QUEUED is bookkeeping and the worker moves the status on anyway.
-      logger.warn('could not mark message QUEUED', { error: describeError(error) });
-    }
+    const queued = log.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: message.attempt }, ['RECEIVED'])
+      .then(() => undefined, (error: unknown) => {
+        // Durable in both already; QUEUED is bookkeeping and the worker moves the status on anyway.
+        logger.warn('could not mark message QUEUED', { error: describeError(error) });
+      });
+    // A one-way caller is told "QUEUED", so that is written first. A request-reply caller waits for
+    // the answer anyway: the mark is written meanwhile (a worker quicker than it makes it a no-op).
+    if (replyTo === undefined) await queued;
   }
 }

@@ -291,14 +291,25 @@ export class RouteWorker {
     const { log } = this.deps;
     const context = { routeId: route.id, logger, original: message };
     const capture = route.capture === 'steps';
+    // Captured stages are written as the steps run, without waiting for each: the log applies one
+    // message's writes in order, and they are all awaited before anything is delivered.
+    const captures: Promise<unknown>[] = [];
     const record = async (stage: TraceStage): Promise<void> => {
-      await log.transition(message.id, {
+      const written = log.transition(message.id, {
         stage: stage.stage, status: 'PROCESSING', attempt: message.attempt, durationMs: stage.durationMs,
         ...(stage.output !== undefined ? { payload: capturable(stage.output) } : {}),
         ...(stage.detail !== undefined ? { detail: stage.detail } : {}),
       });
+      written.catch(() => undefined);
+      captures.push(written);
     };
-    const plan = await planRoute(route, message, context, capture ? record : undefined);
+    let plan: Awaited<ReturnType<typeof planRoute>>;
+    try {
+      plan = await planRoute(route, message, context, capture ? record : undefined);
+    } finally {
+      const failedCapture = (await Promise.allSettled(captures)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failedCapture) throw failedCapture.reason;
+    }
     for (const stage of plan.trace.stages) this.metrics.stageSeconds.observe({ route: route.id, stage: stage.stage }, stage.durationMs / 1000);
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
     const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
