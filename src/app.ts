@@ -84,6 +84,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const prometheus = new PrometheusMetrics({ logger });
   const log: TransactionLog = options.log ?? new TypeOrmTransactionLog({
     url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger, metrics: prometheus,
+    groupCommit: config.store.groupCommit.enabled ? config.store.groupCommit : false,
   });
   const broker = options.broker ?? createBroker(loaded, logger);
   const metrics = createJunctionMetrics(prometheus);
