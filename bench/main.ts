@@ -6,7 +6,7 @@
  *   npm run bench -- --full              concurrency 1/4/16/64/128/256 everywhere, longer points
  *   npm run bench -- --soak 10           and a 10-minute memory soak
  *   npm run bench -- --quick             a smoke run with tiny counts (the test suite runs it)
- *   npm run bench -- --scenarios sync,async --concurrency 1,64 --duration 10 --warmup 3
+ *   npm run bench -- --scenarios sync,async --concurrency 1,64 --payloads 1024 --duration 10 --warmup 3
  *   npm run bench -- --profile           Junction's processes write V8 CPU profiles (see the summary)
  *   npm run bench -- --topology all      Junction as one process (default: a gateway and a worker)
  *
@@ -62,6 +62,7 @@ function plan(argv: readonly string[], repo: string): Plan {
       soak: { type: 'string' }, 'soak-concurrency': { type: 'string', default: '8' },
       scenarios: { type: 'string' }, concurrency: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
       topology: { type: 'string', default: 'split' }, profile: { type: 'boolean', default: false }, out: { type: 'string' },
+      payloads: { type: 'string' },
     },
   });
   const mode = values.quick ? 'quick' : values.full ? 'full' : 'default';
@@ -73,8 +74,8 @@ function plan(argv: readonly string[], repo: string): Plan {
     scenarios: new Set(values.scenarios?.split(',').map((s) => s.trim()) ?? ALL_SCENARIOS),
     concurrency,
     esbConcurrency: numbers(values.concurrency) ?? { quick: [1, 4], default: [1, 64], full: concurrency }[mode],
-    asyncPayloads: mode === 'quick' ? [1024] : [1024, 102_400],
-    esbPayloads: mode === 'quick' ? [1024] : [1024, 10_240],
+    asyncPayloads: numbers(values.payloads) ?? (mode === 'quick' ? [1024] : [1024, 102_400]),
+    esbPayloads: numbers(values.payloads) ?? (mode === 'quick' ? [1024] : [1024, 10_240]),
     warmupMs: values.warmup !== undefined ? Number(values.warmup) * 1000 : { quick: 300, default: 2000, full: 3000 }[mode],
     durationMs: values.duration !== undefined ? Number(values.duration) * 1000 : { quick: 1500, default: 6000, full: 10_000 }[mode],
     ...(mode === 'quick' ? { maxRequests: 24 } : {}),

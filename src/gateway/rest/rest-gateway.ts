@@ -83,10 +83,11 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
   const intakeOptions = { keepPayload: route.capture !== 'none' };
   return async (req: Request, res: Response): Promise<void> => {
     const idempotencyKey = checkIdempotencyKey(req.header('idempotency-key'));
-    parseJsonBody(req);
+    const sent = parseJsonBody(req);
     const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
     const body = withPathParams(req.body as string, params);
-    const parsed: unknown = JSON.parse(body);
+    // Parsed once more only when path parameters changed the text.
+    const parsed: unknown = body === req.body ? sent : JSON.parse(body);
     if (entry.check) assertValid(entry.check(parsed), 'Request body');
     const key = entry.businessKey ? getByPointer(parsed, entry.businessKey) : undefined;
     const correlation = req.header('x-correlation-id');
