@@ -90,8 +90,10 @@ export class SoapEndpoint implements Endpoint {
 
   /** Abandons calls in flight; the parsed WSDL stays cached for other endpoints. */
   async close(): Promise<void> {
+    const operation = this.operation;
     this.operation = undefined;
     this.closing.abort();
+    await operation?.http.close();
   }
 
   async send(message: Envelope, context: EndpointContext): Promise<EndpointReply> {

@@ -210,18 +210,24 @@ export class GroupCommitWriter {
       }, this.options.timeoutMs);
     });
     const running = (async () => {
-      connection = await pool.getConnection();
+      const taken = await pool.getConnection();
+      connection = taken;
       if (expired) {
-        connection.destroy();
+        taken.destroy();
         throw new OperationTimeoutError(this.options.timeoutMs);
       }
+      let usable = true;
       try {
-        return await work(connection);
+        return await work(taken);
       } catch (error) {
-        await connection.query('ROLLBACK').catch(() => connection?.destroy());
+        // A failed multi-statement leaves its transaction open (a deadlock has rolled it back already).
+        if (!expired) await taken.query('ROLLBACK').catch(() => { usable = false; });
         throw error;
       } finally {
-        if (!expired) connection.release();
+        if (expired) {
+          // destroyed by the deadline
+        } else if (usable) taken.release();
+        else taken.destroy();
       }
     })();
     running.catch(() => undefined);
