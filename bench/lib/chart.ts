@@ -40,7 +40,8 @@ function panels(points: readonly PointResult[]): { title: string; series: Series
     const kb = Math.max(1, Math.round(p.payloadBytes / 1024));
     const titles: Record<string, string> = { esb: 'ESB proxies (SOAP)', 'async-orders': 'async durable orders', 'store-writes': 'transaction log writes' };
     const panel = group === 'sync-rest-soap' ? 'sync REST→SOAP' : `${titles[group] ?? group}, ${kb} KB`;
-    const series = p.variant === 'baseline' ? `${p.system} (baseline)` : p.scenario.startsWith('esb') ? `Junction ${p.scenario.slice(4)}` : 'Junction';
+    const series = p.variant === 'baseline' ? `${p.system} (baseline)`
+      : p.scenario.startsWith('esb') ? `Junction ${p.scenario.slice(4)}` : p.scenario === 'store-writes' ? p.system : 'Junction';
     const inPanel = byPanel.get(panel) ?? new Map<string, PointResult[]>();
     inPanel.set(series, [...(inPanel.get(series) ?? []), p]);
     byPanel.set(panel, inPanel);

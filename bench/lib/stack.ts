@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { answers, freePort, NodeChild } from './child';
 import { deleteQueues, dropTables } from './cleanup';
+import { describeDelta, snapshot, type StageSnapshot } from './stage-breakdown';
 import type { Servers } from './services';
 
 /** How Junction runs in the benchmark: one process with every role, or a gateway and a worker process. */
@@ -29,6 +30,8 @@ export interface StackOptions {
  * Junction gets a table prefix and a bus prefix no other run uses; `stop()` removes them.
  */
 export class Stack {
+  private readonly lastSnapshots = new Map<string, StageSnapshot>();
+
   private constructor(
     readonly junctionUrl: string,
     readonly backendUrl: string,
@@ -98,13 +101,22 @@ export class Stack {
     await deleteQueues(this.servers.amqpUrl, this.prefixes.bus, BENCH_ROUTES).catch(() => undefined);
   }
 
-  /** Saves every Junction process's /metrics page as `metrics-<label>-<role>.txt` in `dir` (stage timings after a point). */
+  /**
+   * Saves every Junction process's /metrics page as `metrics-<label>-<role>.txt` in `dir`, and
+   * appends to `stages.txt` the mean time of each stage since the previous call (what the point
+   * just measured spent where).
+   */
   async saveMetrics(dir: string, label: string): Promise<void> {
     const texts = await this.metricsTexts().catch(() => [] as string[]);
+    const lines: string[] = [];
     texts.forEach((text, i) => {
       const role = /\((\w+)\)/.exec(this.junction[i]?.name ?? '')?.[1] ?? String(i);
       writeFileSync(path.join(dir, `metrics-${label}-${role}.txt`), text);
+      const now = snapshot(text);
+      lines.push(...describeDelta(`${label} ${role}`, this.lastSnapshots.get(role), now));
+      this.lastSnapshots.set(role, now);
     });
+    appendFileSync(path.join(dir, 'stages.txt'), `${lines.join('\n')}\n`);
   }
 
   /** Prometheus text of every Junction process, for memory and heap readings. */
