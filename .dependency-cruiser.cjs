@@ -1,7 +1,8 @@
 /**
  * Import rules, checked by `npm test` before any test runs (scripts/test.sh):
  * no cycles, and imports flow one way —
- *   core ← config ← {bus, store, transformers, validators, endpoints, observability} ← routes ← gateway ← app/main.
+ *   core ← config ← security ← {bus, store, transformers, validators, endpoints, observability} ← routes ← gateway ← admin ← app/main;
+ *   console serves static files; cli talks to a running Junction over the admin API.
  * observability (prom-client metrics, health endpoints) uses only core: the others record metrics
  * through core/metrics.ts and never import prom-client.
  * Only src/app.ts names concrete implementations (bus/*, store/*).
@@ -15,8 +16,9 @@ const layer = (name, mayNotImport, comment) => ({
 });
 
 const above = {
-  core: ['observability', 'config', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
-  config: ['observability', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  core: ['observability', 'config', 'security', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  config: ['observability', 'security', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  security: ['observability', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   bus: ['observability', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   store: ['observability', 'bus', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   transformers: ['observability', 'bus', 'store', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
@@ -24,7 +26,10 @@ const above = {
   endpoints: ['observability', 'bus', 'store', 'transformers', 'validators', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   routes: ['observability', 'bus', 'store', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
   gateway: ['observability', 'bus', 'store', 'admin', 'cli', 'console', 'app', 'main'],
-  observability: ['config', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
+  // Operators' API above the gateway (it replays through the intake); never the concrete bus or store.
+  admin: ['bus', 'store', 'cli', 'console', 'app', 'main'],
+  console: ['observability', 'bus', 'store', 'admin', 'gateway', 'routes', 'cli', 'app', 'main'],
+  observability: ['config', 'security', 'bus', 'store', 'transformers', 'validators', 'endpoints', 'routes', 'gateway', 'admin', 'cli', 'console', 'app', 'main'],
 };
 
 module.exports = {

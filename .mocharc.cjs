@@ -1,6 +1,7 @@
 'use strict';
 /**
- * Mocha runs the compiled tests (npm test builds first). Order: unit, contract, integration, e2e.
+ * Mocha runs the compiled tests (npm test builds first). Order: unit, contract, integration, e2e,
+ * fault, attack (hostile input against a real Junction process with a bounded heap).
  * Integration and contract tests need RabbitMQ and MariaDB: scripts/test.sh starts them.
  */
 module.exports = {
@@ -10,6 +11,7 @@ module.exports = {
     'dist/test/integration/**/*.test.js',
     'dist/test/e2e/**/*.test.js',
     'dist/test/fault/**/*.test.js',
+    'dist/test/attack/**/*.test.js',
   ],
   reporter: './test/support/summary-reporter.cjs',
   timeout: 30000,

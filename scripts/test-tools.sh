@@ -2,12 +2,14 @@
 # Installs the independent SOAP clients and tools the test suite drives, where missing:
 #   python3-zeep   a Python SOAP client (run with Debian's /usr/bin/python3, which has it)
 #   libxml2-utils  xmllint, to validate responses against the published XSDs
+#   chromium       headless Chromium, driven by playwright-core in the console's end-to-end test
 # Needs root for apt-get (as CI and the developers' machines run). Idempotent and quick when present.
 set -euo pipefail
 
 missing=()
 /usr/bin/python3 -c 'import zeep' >/dev/null 2>&1 || missing+=(python3-zeep)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "[test-tools] installing ${missing[*]}" >&2

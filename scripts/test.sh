@@ -3,7 +3,8 @@
 #   1. install (apt-get, where missing) and start RabbitMQ and MariaDB on loopback — scripts/services.sh;
 #   2. build (strict TypeScript; a type error fails the run);
 #   3. check imports: no cycles, layers import one way (.dependency-cruiser.cjs);
-#   4. install the independent SOAP clients the tests drive (python3-zeep, xmllint) — scripts/test-tools.sh;
+#   4. install the independent SOAP clients and the browser the tests drive (python3-zeep, xmllint,
+#      chromium) — scripts/test-tools.sh;
 #   5. run unit, contract, integration and e2e tests against the real servers (.mocharc.cjs);
 #   6. stop the servers if this run started them (servers that were already up are left alone).
 # Extra arguments go to mocha, e.g. `npm test -- --grep broker`.
@@ -32,6 +33,7 @@ bash scripts/test-tools.sh
 
 echo "[test] building" >&2
 npx --no-install tsc -p tsconfig.json
+npx --no-install tsc -p console/tsconfig.json
 echo "[test] checking imports" >&2
 npx --no-install depcruise --config .dependency-cruiser.cjs src
 echo "[test] running tests" >&2

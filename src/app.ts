@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Broker } from './core/broker';
@@ -9,14 +10,17 @@ import { Registry } from './core/registry';
 import type { StepFactory } from './core/step';
 import type { TransactionLog } from './core/transaction-log';
 import type { LoadedConfig } from './config/load-config';
+import { ADMIN_BASE } from './admin/admin-api';
+import { buildOperatorTools } from './admin/operator-tools';
 import { AmqpBroker } from './bus/amqp/amqp-broker';
+import { CONSOLE_BASE, createConsoleRouter } from './console/console-router';
 import { MemoryBroker } from './bus/memory/memory-broker';
 import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
 import { requestId } from './gateway/http/request-id';
 import { MessageIntake } from './gateway/message-intake';
 import { RecoverySweep } from './gateway/recovery-sweep';
-import { checkSoapBindings, createSoapDispatch } from './gateway/soap-dispatch';
+import { checkSoapBindings, createSoapAuthorizer, createSoapDispatch } from './gateway/soap-dispatch';
 import { createSoapGateway } from './gateway/soap/soap-gateway';
 import { createRestGateway, REST_BASE } from './gateway/rest/rest-gateway';
 import { compileRoutes } from './routes/compile-routes';
@@ -26,6 +30,13 @@ import { createObservabilityRouter } from './observability/observability-router'
 import { PrometheusMetrics } from './observability/prometheus-metrics';
 import { RouteWorker } from './routes/route-worker';
 import { TypeOrmTransactionLog } from './store/typeorm/typeorm-transaction-log';
+import { NO_PROTECTION, type StoreProtection } from './store/typeorm/row-mapping';
+import { isNonceStore, type NonceStore } from './core/nonce-store';
+import { NonceCache } from './security/auth/nonce-cache';
+import type { Masker } from './security/masking/masker';
+import type { PayloadCipher } from './security/payload-cipher';
+import { compileMasker, compileSecurity, type SecurityRuntime } from './security/security-setup';
+import { readClientTls, readServerTls } from './security/tls-options';
 import { transformerFactories } from './transformers/transformer-registry';
 import { validatorFactories } from './validators/validator-registry';
 
@@ -65,7 +76,17 @@ export interface JunctionApp {
 function createBroker(loaded: LoadedConfig, logger: Logger): Broker {
   const { bus } = loaded.config;
   if (bus.url.startsWith('memory:')) return new MemoryBroker({ logger });
-  return new AmqpBroker({ url: bus.url, prefix: bus.prefix, logger });
+  const tls = readClientTls(bus.tls, 'bus.tls', loaded);
+  return new AmqpBroker({ url: bus.url, prefix: bus.prefix, logger, ...(tls ? { tls } : {}) });
+}
+
+/** What the transaction log does to data at rest: payloads encrypted (when configured), errors masked. */
+function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): StoreProtection {
+  return {
+    encrypt: (plain, context) => (cipher ? cipher.encrypt(plain, context) : plain),
+    decrypt: (stored, context) => (cipher ? cipher.decrypt(stored, context) : NO_PROTECTION.decrypt(stored, context)),
+    redactError: (error) => masker.redactError(error),
+  };
 }
 
 /**
@@ -76,47 +97,74 @@ function createBroker(loaded: LoadedConfig, logger: Logger): Broker {
 export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): JunctionApp {
   const { config } = loaded;
   const role = options.role ?? 'all';
-  const logger = options.logger ?? createLogger(config.log);
+  const logger = options.logger ?? createLogger({ ...config.log, redactor: compileMasker(loaded) });
+  // UsernameToken nonces go to the transaction log's database (shared by every gateway process)
+  // when the log can hold them; the log is built below, and is only asked at request time.
+  const nonces: NonceStore = { rememberNonce: (key, expiresAt, now) => (isNonceStore(log) ? log.rememberNonce(key, expiresAt, now) : memoryNonces.rememberNonce(key, expiresAt, now)) };
+  const memoryNonces = new NonceCache(config.security.auth.wsSecurity.nonceCacheSize);
+  const security: SecurityRuntime = compileSecurity(loaded, logger, process.env, nonces);
   const routes = compileRoutes(loaded, {
     steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
     endpoints: createEndpointRegistry() as Registry<EndpointFactory>,
   });
   const prometheus = new PrometheusMetrics({ logger });
+  const storeTls = readClientTls(config.store.tls, 'store.tls', loaded);
   const log: TransactionLog = options.log ?? new TypeOrmTransactionLog({
-    url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger, metrics: prometheus,
-    groupCommit: config.store.groupCommit.enabled ? config.store.groupCommit : false,
+    url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger,
+    protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
+    metrics: prometheus, groupCommit: config.store.groupCommit.enabled ? config.store.groupCommit : false,
   });
   const broker = options.broker ?? createBroker(loaded, logger);
   const metrics = createJunctionMetrics(prometheus);
   // Queue depths come from the processes that consume the queues (one series per worker, not per gateway too).
   registerHealthMetrics(prometheus, { broker, log, destinations: role === 'gateway' ? [] : routes.routes.map((r) => r.id) });
-  const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch, metrics });
+  const worker = role === 'gateway' ? undefined : new RouteWorker({
+    broker, log, routes, logger, prefetch: config.bus.prefetch, masker: security.masker, metrics,
+  });
   const intake = new MessageIntake({ log, broker, logger, metrics });
   // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
-  const sweep = role === 'worker' ? undefined : new RecoverySweep({ log, broker, logger, keepsPayload: (id) => !captureNone.has(id) });
+  const sweep = role === 'worker' ? undefined : new RecoverySweep({
+    log, broker, logger, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
+  });
+  // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
+  const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger });
 
+  const soapLimits = Object.fromEntries(Object.entries(config.soap.services)
+    .filter(([, s]) => s.bodyLimitBytes !== undefined).map(([name, s]) => [name, s.bodyLimitBytes!]));
   const soap = role === 'worker' || routes.soapServices.length === 0 ? undefined : createSoapGateway({
     services: routes.soapServices,
-    bodyLimitBytes: config.server.bodyLimitBytes,
+    bodyLimitBytes: config.soap.bodyLimitBytes ?? config.server.bodyLimitBytes,
+    serviceBodyLimits: soapLimits,
     dispatch: createSoapDispatch({ routes, intake, log }),
     logger,
+    security: { ...security, authorize: createSoapAuthorizer(routes, security.policy) },
   });
   if (soap) checkSoapBindings(routes, soap.services);
 
+  let stopping = false;
   const http = express();
   http.disable('x-powered-by');
   http.set('query parser', 'simple');
   let closing: Promise<void> | undefined;
+  // While stopping, answers close their connection: a keep-alive client reconnects elsewhere.
+  http.use((_req, res, next) => { if (stopping) res.setHeader('Connection', 'close'); next(); });
   http.use(requestId);
   // /healthz, /readyz, /metrics: every role serves them.
   http.use(createObservabilityRouter({ broker, log, metrics: prometheus, closing: () => closing !== undefined }));
   if (soap) http.use(soap);
   if (role !== 'worker') {
-    http.use(REST_BASE, createRestGateway({ routes, intake, log, bodyLimitBytes: config.server.bodyLimitBytes, version: JUNCTION_VERSION }));
+    http.use(REST_BASE, createRestGateway({
+      routes, intake, log, bodyLimitBytes: config.rest.bodyLimitBytes ?? config.server.bodyLimitBytes, version: JUNCTION_VERSION, security,
+    }));
+  }
+  if (operators) {
+    http.use(ADMIN_BASE, operators.api);
+    http.use(CONSOLE_BASE, createConsoleRouter());
   }
   http.use(notFound);
-  http.use(errorHandler(logger));
+  http.use(errorHandler(logger, security.masker));
+  const serverTls = readServerTls(loaded);
 
   const steps = routes.routes.flatMap((r) => [...r.steps, ...r.deliveries.flatMap((d) => d.steps), ...r.replySteps]);
   let server: Server | undefined;
@@ -130,28 +178,36 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     await Promise.all([...routes.endpoints.values()].map((e) => e.start()));
     await worker?.start();
     sweep?.start();
+    operators?.start();
     await soap?.ready;
     const port = options.port ?? config.server.port;
     server = await new Promise<Server>((resolve, reject) => {
-      const s = http.listen(port, config.server.host, () => resolve(s));
+      const s: Server = serverTls ? createHttpsServer(serverTls, http) : createHttpServer(http);
       s.once('error', reject);
+      s.listen(port, config.server.host, () => resolve(s));
     });
     server.keepAliveTimeout = 65_000;
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    logger.info('junction started', { role, url: `http://${host}:${address.port}` });
-    return `http://${host}:${address.port}`;
+    const url = `${serverTls ? 'https' : 'http'}://${host}:${address.port}`;
+    logger.info('junction started', { role, url, authentication: security.mode, payloadEncryption: security.cipher ? `on (key ${security.cipher.writingKeyId})` : 'off' });
+    return url;
   };
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      stopping = true;
       if (server) {
+        // No new connections; requests in flight finish (a worker in this process may be answering them).
         const s = server;
         const stopped = new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeIdleConnections();
         await stopped;
       }
       await sweep?.close();
+      await operators?.close();
+      await intake.close();
+      // Stops consuming, finishes the messages in flight (each acked once its outcome is recorded).
       await worker?.close();
       await soap?.close();
       await broker.close();

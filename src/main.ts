@@ -28,14 +28,20 @@ export function parseMainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
 }
 
 /**
- * Loads configuration, builds and starts Junction, and stops it cleanly on SIGINT/SIGTERM.
- * A configuration error prints what is wrong and where, and exits with code 2.
+ * Loads configuration, builds and starts Junction, and stops it cleanly on SIGINT/SIGTERM: no new
+ * work, the work in flight finished (HTTP requests answered, messages processed and acked), then
+ * exit 0 — or exit 1 after `server.shutdownTimeoutMs` (unfinished messages are redelivered by
+ * RabbitMQ). A second signal exits at once. A configuration error prints what is wrong and where,
+ * and exits with code 2.
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<JunctionApp | undefined> {
   let app: JunctionApp;
+  let shutdownTimeoutMs: number;
   try {
     const options = parseMainArgs(argv);
-    app = buildApp(loadConfig(options.config), { role: options.role });
+    const loaded = loadConfig(options.config);
+    shutdownTimeoutMs = loaded.config.server.shutdownTimeoutMs;
+    app = buildApp(loaded, { role: options.role });
   } catch (error) {
     process.stderr.write(`junction: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = EXIT.CONFIG;
@@ -50,12 +56,31 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.exitCode = EXIT.FAILED;
     return undefined;
   }
+  let stopping = false;
   const stop = (signal: string): void => {
-    app.logger.info('stopping', { signal });
-    app.close().then(() => process.exit(EXIT.OK), () => process.exit(EXIT.FAILED));
+    if (stopping) {
+      app.logger.warn('second signal while stopping: exiting now; RabbitMQ gives unfinished messages to another worker', { signal });
+      process.exit(EXIT.FAILED);
+    }
+    stopping = true;
+    app.logger.info('stopping', { signal, shutdownTimeoutMs });
+    const deadline = setTimeout(() => {
+      app.logger.error('could not finish the work in flight within server.shutdownTimeoutMs; exiting anyway. Unacknowledged messages '
+        + 'return to their queues and are delivered by another worker (the transaction log shows them redelivered)', { shutdownTimeoutMs });
+      process.exit(EXIT.FAILED);
+    }, shutdownTimeoutMs);
+    app.close().then(() => {
+      clearTimeout(deadline);
+      app.logger.info('stopped');
+      process.exit(EXIT.OK);
+    }, (error: unknown) => {
+      clearTimeout(deadline);
+      app.logger.error('stopping failed', { error: error instanceof Error ? error.message : String(error) });
+      process.exit(EXIT.FAILED);
+    });
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   return app;
 }
 

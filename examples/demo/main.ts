@@ -2,6 +2,7 @@
  * `npm start`: Junction on the embedded default (SQLite file, in-process bus, config/default.yaml)
  * with the legacy simulators it delivers to, started in this process. Prints what to try.
  */
+import { randomBytes } from 'node:crypto';
 import { main } from '../../src/main';
 import { ErpSimulator } from '../legacy/erp/erp-simulator';
 import { OaSimulator } from '../legacy/oa/oa-simulator';
@@ -24,6 +25,8 @@ async function run(): Promise<void> {
     process.env.ERP_SOAP_URL = erp.soapUrl;
     simulators.push(erp);
   }
+  // The demo operator's admin token (config/default.yaml reads it from the environment).
+  process.env.JUNCTION_ADMIN_TOKEN ||= `demo-${randomBytes(12).toString('hex')}`;
   const app = await main(process.argv.slice(2));
   if (!app) {
     await Promise.all(simulators.map((s) => s.close()));
@@ -36,6 +39,8 @@ async function run(): Promise<void> {
     `  REST gateway   ${base}/api/v1   (OpenAPI: ${base}/api/v1/openapi.json)`,
     `  SOAP service   ${base}/soap/crm?wsdl   (SOAP 1.1 and 1.2)`,
     `  health         ${base}/healthz`,
+    `  console        ${base}/console   (operators: failed messages, replay, audit)`,
+    `  admin API      ${base}/admin/api`,
     `  ERP simulator  ${process.env.ERP_SOAP_URL} (stats: ${new URL(process.env.ERP_SOAP_URL ?? '').origin}/_sim/stats)`,
     `  OA simulator   ${process.env.OA_REST_URL} (stats: ${new URL(process.env.OA_REST_URL ?? '').origin}/_sim/stats)`,
     '',
@@ -46,6 +51,10 @@ async function run(): Promise<void> {
     `  curl -i -X POST ${base}/api/v1/orders -H 'Content-Type: application/json' -d '${SAMPLE_ORDER}'`,
     'then follow the Location header:',
     `  curl ${base}/api/v1/messages/<messageId>`,
+    '',
+    'Operators (console, admin API, `junction` CLI) sign in with the demo admin token:',
+    `  export JUNCTION_URL=${base} JUNCTION_TOKEN=${process.env.JUNCTION_ADMIN_TOKEN}`,
+    '  node dist/src/cli/main.js messages list --status FAILED',
     '',
     'Ctrl-C stops everything.',
     '',

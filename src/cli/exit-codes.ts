@@ -9,6 +9,12 @@ export const CLI_EXIT = {
   FAILED: 1,
   /** Configuration or usage error: a bad file, an unknown route, a wrong option. Nothing ran. */
   USAGE: 2,
+  /** Operator commands: the token is missing or wrong (401), or its role is too weak (403). */
+  AUTH: 3,
+  /** Operator commands: no such message or replay job (404). */
+  NOT_FOUND: 4,
+  /** Operator commands: Junction could not be reached, or answered 5xx (retry later). */
+  UNAVAILABLE: 5,
 } as const;
 
 /** One of {@link CLI_EXIT}'s values. */

@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { JUNCTION_VERSION } from '../app';
 import { processIo, type CliIo } from './cli-io';
+import { registerAuditCommand } from './audit-command';
 import { registerConfigCommands } from './config-command';
 import { CLI_EXIT } from './exit-codes';
+import { registerMessagesCommands } from './messages-command';
+import { registerReplayCommands } from './replay-command';
 import { registerRoutesCommands } from './routes-command';
 import { registerStartCommand } from './start-command';
 
@@ -15,7 +18,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   let code: number = CLI_EXIT.OK;
   const finish = (result: number): void => { code = result; };
   const program = new Command('junction')
-    .description('Junction, the enterprise service bus: check a configuration, test a route offline, start.')
+    .description('Junction, the enterprise service bus: check a configuration, test a route offline, start; find, inspect and replay messages of a running Junction.')
     .version(JUNCTION_VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
@@ -24,6 +27,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   registerConfigCommands(program, io, finish);
   registerRoutesCommands(program, io, finish);
   registerStartCommand(program, finish);
+  registerMessagesCommands(program, io, finish);
+  registerReplayCommands(program, io, finish);
+  registerAuditCommand(program, io, finish);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

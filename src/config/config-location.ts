@@ -39,4 +39,16 @@ export class ConfigLocator {
     const { line, col } = this.lines.linePos(offset);
     return `${this.file}:${line}:${col}`;
   }
+
+  /** The scalar at `path` as written in the file (before `${ENV}` interpolation), or undefined. */
+  rawScalar(path: ConfigPath): string | undefined {
+    let node: unknown = this.document.contents;
+    for (const part of path) {
+      if (isMap(node)) node = node.get(part, true);
+      else if (isSeq(node) && typeof part === 'number') node = node.get(part, true);
+      else return undefined;
+    }
+    const source = (node as { source?: unknown } | undefined)?.source;
+    return typeof source === 'string' ? source : undefined;
+  }
 }

@@ -3,10 +3,35 @@
  * are filled in here so the rest of Junction never guesses. Connector and step options are
  * checked by their own registries against their own schemas.
  */
+import { ADMIN_CONFIG_SCHEMA, RETENTION_CONFIG_SCHEMA } from './admin-config-schema';
+
 const ID_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
 
 export const CONFIG_SCHEMA = {
   $defs: {
+    // A secret is read from the environment or a file, never written into the configuration.
+    secret: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: {
+        env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        file: { type: 'string', minLength: 1 },
+      },
+    },
+    tlsClient: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ca: { $ref: '#/$defs/secret' },
+        cert: { $ref: '#/$defs/secret' },
+        key: { $ref: '#/$defs/secret' },
+        servername: { type: 'string', minLength: 1 },
+        rejectUnauthorized: { type: 'boolean', default: true },
+      },
+    },
+    bodyLimit: { type: 'integer', minimum: 1024, maximum: 268435456 },
     steps: {
       type: 'array',
       default: [],
@@ -32,6 +57,124 @@ export const CONFIG_SCHEMA = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
         host: { type: 'string', minLength: 1, default: '127.0.0.1' },
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 268435456, default: 1048576 },
+        shutdownTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000 },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['cert', 'key'],
+          properties: {
+            cert: { $ref: '#/$defs/secret' },
+            key: { $ref: '#/$defs/secret' },
+            ca: { $ref: '#/$defs/secret' },
+            clientCertificates: { enum: ['none', 'request', 'require'], default: 'none' },
+            minVersion: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
+          },
+        },
+      },
+    },
+    rest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        bodyLimitBytes: { $ref: '#/$defs/bodyLimit' },
+      },
+    },
+    security: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        xml: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            maxDepth: { type: 'integer', minimum: 4, maximum: 10000, default: 100 },
+            maxElements: { type: 'integer', minimum: 10, maximum: 10000000, default: 50000 },
+            maxAttributes: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+            maxNameLength: { type: 'integer', minimum: 16, maximum: 10000, default: 256 },
+          },
+        },
+        json: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: { maxDepth: { type: 'integer', minimum: 4, maximum: 10000, default: 100 } },
+        },
+        auth: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            mode: { enum: ['off', 'required'], default: 'off' },
+            apiKeyHeader: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', default: 'X-Api-Key' },
+            docs: { enum: ['public', 'authenticated'], default: 'public' },
+            jwt: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['algorithms', 'issuer', 'audience'],
+              properties: {
+                algorithms: { type: 'array', minItems: 1, items: { enum: ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] } },
+                secret: { $ref: '#/$defs/secret' },
+                publicKey: { $ref: '#/$defs/secret' },
+                issuer: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] },
+                audience: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] },
+                clientClaim: { type: 'string', minLength: 1, default: 'sub' },
+                rolesClaim: { type: 'string', minLength: 1, default: 'roles' },
+                clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
+                maxAgeSeconds: { type: 'integer', minimum: 1, maximum: 604800 },
+              },
+            },
+            wsSecurity: {
+              type: 'object',
+              additionalProperties: false,
+              default: {},
+              properties: {
+                maxAgeSeconds: { type: 'integer', minimum: 10, maximum: 3600, default: 300 },
+                clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 600, default: 60 },
+                digestOnly: { type: 'boolean', default: false },
+                nonceCacheSize: { type: 'integer', minimum: 100, maximum: 10000000, default: 100000 },
+              },
+            },
+          },
+        },
+        clients: {
+          type: 'object',
+          default: {},
+          propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              apiKey: { $ref: '#/$defs/secret' },
+              username: { type: 'string', minLength: 1, maxLength: 128 },
+              password: { $ref: '#/$defs/secret' },
+              routes: { type: 'array', default: [], items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9-]{0,62})$' } },
+              roles: { type: 'array', default: [], items: { type: 'string', minLength: 1 } },
+            },
+            dependencies: { username: ['password'], password: ['username'] },
+          },
+        },
+        masking: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            fields: { type: 'array', default: ['**/password', '**/cardNumber', '**/nationalId'], items: { type: 'string', minLength: 1 } },
+            mask: { type: 'string', minLength: 1, maxLength: 16, default: '****' },
+            cardNumbers: { type: 'boolean', default: true },
+          },
+        },
+        payloadEncryption: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['keys'],
+          properties: {
+            keys: { $ref: '#/$defs/secret' },
+            encrypt: { type: 'boolean', default: true },
+          },
+        },
       },
     },
     log: {
@@ -62,6 +205,7 @@ export const CONFIG_SCHEMA = {
             connections: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
           },
         },
+        tls: { $ref: '#/$defs/tlsClient' },
       },
     },
     bus: {
@@ -72,13 +216,17 @@ export const CONFIG_SCHEMA = {
         url: { type: 'string', pattern: '^(amqps?|memory):', default: 'memory:' },
         prefix: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'junction' },
         prefetch: { type: 'integer', minimum: 1, maximum: 10000, default: 50 },
+        tls: { $ref: '#/$defs/tlsClient' },
       },
     },
+    admin: ADMIN_CONFIG_SCHEMA,
+    retention: RETENTION_CONFIG_SCHEMA,
     soap: {
       type: 'object',
       additionalProperties: false,
       default: {},
       properties: {
+        bodyLimitBytes: { $ref: '#/$defs/bodyLimit' },
         services: {
           type: 'object',
           default: {},
@@ -90,6 +238,7 @@ export const CONFIG_SCHEMA = {
             properties: {
               wsdl: { type: 'string', minLength: 1 },
               path: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' },
+              bodyLimitBytes: { $ref: '#/$defs/bodyLimit' },
               builtins: { type: 'object', default: {}, additionalProperties: { enum: ['message-status'] } },
             },
           },

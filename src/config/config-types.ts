@@ -1,3 +1,5 @@
+import type { AdminConfig, RetentionConfig } from './admin-config-types';
+
 /**
  * The shape of Junction's configuration after loading, interpolation and validation.
  * config-schema.ts is the authority on what is allowed; docs/configuration.md documents each field.
@@ -11,6 +13,76 @@ export interface ServerConfig {
   readonly host: string;
   /** Largest request body accepted, in bytes (default 1 MiB); larger bodies get 413. */
   readonly bodyLimitBytes: number;
+  /** How long a stop (SIGTERM) may take to finish the work in flight before the process exits anyway (default 30 s). */
+  readonly shutdownTimeoutMs: number;
+  /** HTTPS for the gateways, admin API and console; absent = plain HTTP. */
+  readonly tls?: ServerTlsConfig;
+}
+
+/** A secret: read from an environment variable or a file, never written into the configuration. */
+export type SecretRefConfig = { readonly env: string } | { readonly file: string };
+
+/** HTTPS settings of the server. */
+export interface ServerTlsConfig {
+  readonly cert: SecretRefConfig;
+  readonly key: SecretRefConfig;
+  /** CA certificates that client certificates must chain to. */
+  readonly ca?: SecretRefConfig;
+  readonly clientCertificates: 'none' | 'request' | 'require';
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/** TLS settings of an outgoing connection (RabbitMQ, MySQL). */
+export interface ClientTlsConfig {
+  readonly ca?: SecretRefConfig;
+  readonly cert?: SecretRefConfig;
+  readonly key?: SecretRefConfig;
+  readonly servername?: string;
+  readonly rejectUnauthorized: boolean;
+}
+
+/** The security settings (docs/security.md). */
+export interface SecurityConfig {
+  readonly xml: { readonly maxDepth: number; readonly maxElements: number; readonly maxAttributes: number; readonly maxNameLength: number };
+  readonly json: { readonly maxDepth: number };
+  readonly auth: AuthConfig;
+  readonly clients: Readonly<Record<string, ClientConfig>>;
+  readonly masking: { readonly fields: readonly string[]; readonly mask: string; readonly cardNumbers: boolean };
+  readonly payloadEncryption?: { readonly keys: SecretRefConfig; readonly encrypt: boolean };
+}
+
+/** How callers authenticate. */
+export interface AuthConfig {
+  /** `off`: anyone may call (the embedded demo); `required`: every gateway call needs credentials. */
+  readonly mode: 'off' | 'required';
+  readonly apiKeyHeader: string;
+  /** Who may fetch WSDLs, XSDs and the OpenAPI document. */
+  readonly docs: 'public' | 'authenticated';
+  readonly jwt?: JwtConfig;
+  readonly wsSecurity: { readonly maxAgeSeconds: number; readonly clockSkewSeconds: number; readonly digestOnly: boolean; readonly nonceCacheSize: number };
+}
+
+/** Bearer JWT verification. */
+export interface JwtConfig {
+  readonly algorithms: readonly ('HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512')[];
+  readonly secret?: SecretRefConfig;
+  readonly publicKey?: SecretRefConfig;
+  readonly issuer: string | readonly string[];
+  readonly audience: string | readonly string[];
+  readonly clientClaim: string;
+  readonly rolesClaim: string;
+  readonly clockToleranceSeconds: number;
+  readonly maxAgeSeconds?: number;
+}
+
+/** A client of Junction: its credentials and the routes it may call. */
+export interface ClientConfig {
+  readonly apiKey?: SecretRefConfig;
+  readonly username?: string;
+  readonly password?: SecretRefConfig;
+  /** Route ids this client may call; `*` = every route. */
+  readonly routes: readonly string[];
+  readonly roles: readonly string[];
 }
 
 /** Process log settings. */
@@ -36,6 +108,8 @@ export interface StoreConfig {
     /** Transactions in flight at once, each on a connection of its own (besides `poolSize`). */
     readonly connections: number;
   };
+  /** TLS to MySQL/MariaDB. */
+  readonly tls?: ClientTlsConfig;
 }
 
 /** The message bus: `amqp://…` (RabbitMQ, production) or `memory:` (embedded, one process). */
@@ -45,6 +119,8 @@ export interface BusConfig {
   readonly prefix: string;
   /** Unacknowledged messages a worker holds per route (AMQP prefetch). */
   readonly prefetch: number;
+  /** TLS options for `amqps://` URLs. */
+  readonly tls?: ClientTlsConfig;
 }
 
 /** An outbound endpoint: `type` picks the connector; the other keys are the connector's options. */
@@ -129,6 +205,8 @@ export interface SoapServiceConfig {
   readonly wsdl: string;
   /** URL path of the service (default `/soap/<name>`). */
   readonly path?: string;
+  /** Largest request body for this service, in bytes (default `soap.bodyLimitBytes`). */
+  readonly bodyLimitBytes?: number;
   /** Operations answered by Junction itself instead of a route, e.g. `GetMessageStatus: message-status`. */
   readonly builtins: Readonly<Record<string, 'message-status'>>;
 }
@@ -139,7 +217,14 @@ export interface JunctionConfig {
   readonly log: LogConfig;
   readonly store: StoreConfig;
   readonly bus: BusConfig;
-  readonly soap: { readonly services: Readonly<Record<string, SoapServiceConfig>> };
+  /** Operators' access and bulk replay pace (docs/operators.md). */
+  readonly admin: AdminConfig;
+  /** How long settled messages are kept. */
+  readonly retention: RetentionConfig;
+  readonly soap: { readonly bodyLimitBytes?: number; readonly services: Readonly<Record<string, SoapServiceConfig>> };
+  /** The REST gateway: its own body limit (default `server.bodyLimitBytes`). */
+  readonly rest: { readonly bodyLimitBytes?: number };
+  readonly security: SecurityConfig;
   readonly endpoints: Readonly<Record<string, EndpointConfig>>;
   readonly routes: readonly RouteConfig[];
 }

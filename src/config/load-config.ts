@@ -48,6 +48,9 @@ export function pointerToPath(pointer: string): (string | number)[] {
 export function describeSchemaError(error: ErrorObject): { path: (string | number)[]; message: string } {
   const path = pointerToPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
+  if (error.schemaPath.startsWith('#/$defs/secret/')) {
+    return { path, message: 'is a secret: write { env: VARIABLE } or { file: path } (secrets are read from the environment or a file, never written into the configuration)' };
+  }
   switch (error.keyword) {
     case 'additionalProperties':
       return { path: [...path, String(params.additionalProperty)], message: 'is not a known setting (check the spelling; see docs/configuration.md)' };

@@ -38,11 +38,18 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_IDEMPOTENCY_KEY_REUSED: spec(422, false, 'Idempotency key already used with a different request'),
   JCT_IDEMPOTENCY_IN_PROGRESS: spec(409, true, 'The request with this idempotency key has not finished yet'),
 
+  // Security (docs/security.md)
+  JCT_AUTH_REQUIRED: spec(401, false, 'Authentication required'),
+  JCT_AUTH_FAILED: spec(401, false, 'Authentication failed'),
+  JCT_FORBIDDEN: spec(403, false, 'Not allowed'),
+  JCT_PAYLOAD_UNREADABLE: spec(500, false, 'Stored payload cannot be decrypted'),
+
   // Infrastructure
   JCT_STORE_UNAVAILABLE: spec(503, true, 'Transaction log unavailable'),
   JCT_BROKER_UNAVAILABLE: spec(503, true, 'Message broker unavailable'),
   JCT_BUS_MALFORMED_MESSAGE: spec(500, false, 'Message on the bus cannot be decoded'),
   JCT_REPLY_TIMEOUT: spec(504, false, 'No reply in time'),
+  JCT_MESSAGE_IN_FLIGHT: spec(409, true, 'Another copy of the message is being processed'),
 
   // Processing and delivery
   JCT_TRANSFORM_FAILED: spec(500, false, 'Transformation failed'),
@@ -53,6 +60,12 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_ENDPOINT_THROTTLED: spec(503, true, 'Endpoint asked to slow down'),
   JCT_ENDPOINT_REJECTED: spec(502, false, 'Endpoint rejected the message'),
   JCT_ENDPOINT_CIRCUIT_OPEN: spec(503, true, 'Endpoint is considered down; its circuit is open'),
+
+  // Operators (admin API, CLI, console; docs/operators.md)
+  JCT_ADMIN_UNAUTHENTICATED: spec(401, false, 'Admin API credentials missing or not recognised'),
+  JCT_ADMIN_FORBIDDEN: spec(403, false, 'The caller\'s role does not allow this'),
+  JCT_REPLAY_REFUSED: spec(409, false, 'The message cannot be replayed this way'),
+  JCT_REPLAY_JOB_CONFLICT: spec(409, false, 'The replay job is not in a state that allows this'),
 
   // Anything not foreseen: a bug to report, never a stack trace to the caller.
   JCT_INTERNAL: spec(500, false, 'Internal error'),

@@ -13,10 +13,58 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
+/** Masks sensitive data in log lines (security/masking's Masker fits; core does not depend on it). */
+export interface LogRedactor {
+  /** Free text with sensitive fields and card numbers masked. */
+  maskText(text: string): string;
+  /** True when a field of this name holds a secret (its value is masked whole). */
+  isSensitiveName(name: string): boolean;
+  readonly mask: string;
+}
+
 /** Log options from configuration. */
 export interface LoggerOptions {
   readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly format: 'json' | 'text';
+  /** Applied to the message and every string field of every line. */
+  readonly redactor?: LogRedactor;
+}
+
+/** Field names whose values are never logged, whatever the masking settings say. */
+const ALWAYS_SECRET = /^(authorization|cookie|set-cookie|password|passwd|secret|token|apikey|api_key|x-api-key)$/i;
+
+/**
+ * Makes a value safe for one log line: CR, LF and every other control character (C0, DEL, C1,
+ * and the Unicode line and paragraph separators) are written as visible escapes, so nothing a
+ * caller sends can start a new, forged line or drive a terminal.
+ */
+export function neutralize(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+const SKIP = new Set(['level', 'timestamp']);
+
+/** The winston format that neutralises (and, with a redactor, masks) every string of a line. */
+function sanitizeFormat(redactor: LogRedactor | undefined) {
+  return winston.format((info) => {
+    const record = info as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (SKIP.has(key)) continue;
+      const value = record[key];
+      if (typeof value !== 'string') continue;
+      if (key !== 'message' && (ALWAYS_SECRET.test(key) || redactor?.isSensitiveName(key))) {
+        record[key] = redactor?.mask ?? '****';
+        continue;
+      }
+      record[key] = neutralize(redactor ? redactor.maskText(value) : value);
+    }
+    return info;
+  })();
 }
 
 class WinstonLogger implements Logger {
@@ -30,9 +78,11 @@ class WinstonLogger implements Logger {
 
 /** Creates the process logger: JSON lines (production) or short text lines (demo), on stdout. */
 export function createLogger(options: LoggerOptions): Logger {
+  const sanitize = sanitizeFormat(options.redactor);
   const format = options.format === 'json'
-    ? winston.format.combine(winston.format.timestamp(), winston.format.json())
+    ? winston.format.combine(sanitize, winston.format.timestamp(), winston.format.json())
     : winston.format.combine(
+      sanitize,
       winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
       winston.format.printf(({ timestamp, level, message, ...rest }) => {
         const extra = Object.entries(rest)

@@ -1,6 +1,11 @@
 import type { Envelope, MessagePattern } from './envelope';
 import type { SerializedError } from './errors';
 import type { MessageStatus } from './message-status';
+import type {
+  AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageCursor, MessageFilter,
+  MessageSearch, NewReplayJob, PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus,
+  ReplayRecordResult, Resolution,
+} from './operator-records';
 
 /** A status change with the stage that caused it, appended to a message's history. */
 export interface StageEvent {
@@ -52,6 +57,15 @@ export interface MessageSummary {
   readonly lastError?: SerializedError;
   readonly receivedAt: Date;
   readonly updatedAt: Date;
+  /** The endpoint of the last error, when it was a delivery's. */
+  readonly errorEndpoint?: string;
+  /** The key of the last error's cause (core/error-fingerprint.ts), for grouping failures. */
+  readonly errorGroup?: string;
+  /** How an operator settled this message (a FAILED one): replayed or resolved by hand. */
+  readonly resolution?: Resolution;
+  readonly resolvedAt?: Date;
+  /** The latest replay of this message. */
+  readonly replayedBy?: string;
 }
 
 /** A message with its payload and full stage history, oldest first. */
@@ -90,6 +104,12 @@ export interface MessageQuery {
   readonly limit?: number;
 }
 
+/** A page of search results and where the next one starts (absent on the last page). */
+export interface MessagePage {
+  readonly items: readonly MessageSummary[];
+  readonly next?: MessageCursor;
+}
+
 /**
  * The transaction log: every message and every stage, so an operator can find what failed,
  * see why, and replay it. Implementation: store/typeorm (MariaDB/MySQL in production, SQLite
@@ -123,4 +143,45 @@ export interface TransactionLog {
   find(query: MessageQuery): Promise<MessageSummary[]>;
   /** The message recorded on `routeId` with this idempotency key, with its history, or undefined. */
   findByIdempotencyKey(routeId: string, idempotencyKey: string): Promise<MessageRecord | undefined>;
+
+  // ── Operators (docs/operators.md) ────────────────────────────────────────────────────────────
+  /** A page of messages matching the search, keyset-paginated on (receivedAt, id); summary columns only. */
+  search(search: MessageSearch): Promise<MessagePage>;
+  /** How many messages match the filter. */
+  count(filter: MessageFilter): Promise<number>;
+  /** Unresolved FAILED messages grouped by route and cause, largest group first. */
+  failureGroups(query: FailureGroupQuery): Promise<FailureGroup[]>;
+  /**
+   * Records a replay: claims the original (see {@link ReplayClaim}), records `message` as RECEIVED
+   * (its `replayOf` names the original) and appends the audit entry, in one transaction. Refused
+   * (nothing written) when the original is missing, not settled, DELIVERED or already replayed or
+   * resolved (the last two allowed with `force`).
+   */
+  recordReplay(message: Envelope, claim: ReplayClaim): Promise<ReplayRecordResult>;
+  /** Marks an unresolved FAILED message resolved by hand, with its audit entry; 'skipped' for any other. */
+  resolve(messageId: string, audit: AuditInput): Promise<TransitionResult>;
+  /** Appends to the audit trail (append-only: nothing updates or deletes it). */
+  appendAudit(entry: AuditInput): Promise<AuditRecord>;
+  /** The audit trail, newest first. */
+  findAudit(query: AuditQuery): Promise<AuditPage>;
+  /** Records a new bulk replay job (status running) and its audit entry. */
+  createReplayJob(job: NewReplayJob, audit: AuditInput): Promise<ReplayJob>;
+  loadReplayJob(id: string): Promise<ReplayJob | undefined>;
+  /** The newest jobs first. */
+  listReplayJobs(limit?: number): Promise<ReplayJob[]>;
+  /**
+   * Changes a job (only when its status is one of `from`, if given), with an optional audit entry
+   * in the same transaction.
+   */
+  updateReplayJob(id: string, change: ReplayJobChange, from?: readonly ReplayJobStatus[], audit?: AuditInput): Promise<TransitionResult>;
+  /**
+   * Takes a running job whose lease has expired (or that `owner` holds already) and leases it to
+   * `owner` until `leaseUntil`; undefined when there is none. Safe between processes.
+   */
+  leaseReplayJob(owner: string, leaseUntil: Date, now?: Date): Promise<ReplayJob | undefined>;
+  /**
+   * Deletes up to `limit` settled messages with their stages, in one short transaction: DELIVERED
+   * ones and replayed/resolved FAILED ones older than the request's times. Returns how many.
+   */
+  purge(request: PurgeRequest): Promise<number>;
 }

@@ -3,6 +3,9 @@
  * conditions: one place decides that no DOCTYPE is ever processed and how syntax errors read.
  */
 import { DOMParser, type Document } from '@xmldom/xmldom';
+import { checkXmlLimits, XmlRefusedError, type XmlLimits } from './xml-limits';
+
+export { checkXmlLimits, configureXmlLimits, DEFAULT_XML_LIMITS, xmlLimits, XmlRefusedError, type XmlLimits } from './xml-limits';
 
 /** Where an XML text failed to parse, and why (the parser's words, cleaned up). */
 export class XmlSyntaxError extends Error {
@@ -54,13 +57,30 @@ export function prologEnd(text: string): number {
 }
 
 /**
+ * Checks a text against the process's XML limits (depth, element count, attributes, name length)
+ * and refuses any DOCTYPE or markup declaration, without parsing it. Throws {@link XmlSyntaxError}.
+ */
+export function checkXmlText(text: string, limits?: XmlLimits): void {
+  if (hasDoctype(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)) {
+    throw new XmlSyntaxError('a DOCTYPE is not allowed: no DTD or entity is processed');
+  }
+  try {
+    checkXmlLimits(text, limits);
+  } catch (error) {
+    if (error instanceof XmlRefusedError) throw new XmlSyntaxError(error.message);
+    throw error;
+  }
+}
+
+/**
  * Parses XML into a namespace-aware DOM (xmldom). Strict: every error, fatal error and warning
- * (bar U+FFFD) stops the parse; a DOCTYPE is refused; a leading byte-order mark is ignored.
+ * (bar U+FFFD) stops the parse; a DOCTYPE is refused; a leading byte-order mark is ignored; the
+ * process's XML limits (core/xml-limits.ts) are checked before the parser sees the text.
  * Throws {@link XmlSyntaxError} with the line and column the parser reached.
  */
 export function parseXml(text: string): Document {
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (hasDoctype(source)) throw new XmlSyntaxError('a DOCTYPE is not allowed: no DTD or entity is processed');
+  checkXmlText(source);
   let reason: string | undefined;
   const onError = (level: string, message: string): void => {
     if (level === 'warning' && HARMLESS_WARNING.test(message)) return;

@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger';
 import { messageLogger } from '../core/message-logger';
 import { secondsSince } from '../core/metrics';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
+import { mayHaveCommitted, PendingRefusals, REFUSED_DETAIL } from './pending-refusals';
 
 /** Per-message options of the intake. */
 export interface IntakeOptions {
@@ -61,17 +62,23 @@ function wasRefused(record: MessageRecord): boolean {
   return record.status === 'FAILED' && last?.stage === 'publish' && last.status === 'FAILED';
 }
 
-/**
- * Accepts a message for every gateway: records it (RECEIVED), publishes it and waits for the
- * broker's confirm, then marks it QUEUED. The caller hears "accepted" only when both the log and
- * the broker hold the message; otherwise it gets a 503-class JunctionError and the message is
- * either absent from the log or marked FAILED — never delivered behind the caller's back.
- */
-/** What the intake needs. */
+/** Options of {@link MessageIntake}. */
 export interface MessageIntakeDeps {
   readonly log: TransactionLog;
   readonly broker: Broker;
   readonly logger: Logger;
+  /**
+   * How long a repeat (same idempotency key) of a one-way request waits for the first request's
+   * outcome while the first is still being recorded and published (default 5000 ms); then 409.
+   */
+  readonly repeatWaitMs?: number;
+  /**
+   * After how long a message still RECEIVED counts as abandoned by the request that recorded it
+   * (its gateway died, or lost the database, between recording and publishing), so that a repeat
+   * with the same key takes it over (default 20 000 ms: longer than a publish and a log write can
+   * take).
+   */
+  readonly abandonedAfterMs?: number;
   /** Where received/refused counts and stage timings go (default: nowhere). */
   readonly metrics?: JunctionMetrics;
 }
@@ -82,16 +89,31 @@ function sourceKind(message: Envelope): string {
   return colon < 0 ? message.source : message.source.slice(0, colon);
 }
 
+/** Rounds of "reopen, publish" a repeat tries when something refuses the message under it. */
+const RESUBMIT_ROUNDS = 3;
+
+/**
+ * Accepts a message for every gateway: records it (RECEIVED), publishes it and waits for the
+ * broker's confirm, then marks it QUEUED. The caller hears "accepted" only when both the log and
+ * the broker hold the message; otherwise it gets a 503-class JunctionError and the message is
+ * either absent from the log or marked FAILED — never delivered behind the caller's back.
+ */
 export class MessageIntake {
+  private readonly refusals: PendingRefusals;
+  private readonly repeatWaitMs: number;
+  private readonly abandonedAfterMs: number;
   private readonly metrics: JunctionMetrics;
 
   constructor(private readonly deps: MessageIntakeDeps) {
+    this.refusals = new PendingRefusals({ log: deps.log, logger: deps.logger });
+    this.repeatWaitMs = deps.repeatWaitMs ?? 5000;
+    this.abandonedAfterMs = deps.abandonedAfterMs ?? 20_000;
     this.metrics = deps.metrics ?? noJunctionMetrics;
   }
 
   /**
    * Runs one acceptance with the gateway's in-flight gauge, the `accept` timing, and the refused
-   * count when it fails because the log or the broker is down.
+   * count when it fails because the log or the broker is down; `work` gets the message's logger.
    */
   private async measured<T>(message: Envelope, work: (logger: Logger) => Promise<T>): Promise<T> {
     const { metrics } = this;
@@ -113,29 +135,62 @@ export class MessageIntake {
   }
 
   /**
+   * True while `messageId` was refused to its caller after a log write that may have been
+   * committed, and is not yet marked FAILED: the recovery sweep must leave it alone.
+   */
+  isRefusalPending(messageId: string): boolean {
+    return this.refusals.has(messageId);
+  }
+
+  /** Marks what it can of the pending refusals one last time (see {@link PendingRefusals}). */
+  close(): Promise<void> {
+    return this.refusals.close();
+  }
+
+  /**
    * Resolves once the message is durable in the log and confirmed by the broker. With an
    * idempotency key already used on the route for the same body, nothing new is created: the
-   * answer names the first message (`replayed`); for a different body it throws JCT_IDEMPOTENCY_KEY_REUSED.
+   * answer names the first message (`replayed`) once the first request has an outcome — a first
+   * message that was refused is published again, one whose request was abandoned half-way is taken
+   * over; for a different body it throws JCT_IDEMPOTENCY_KEY_REUSED.
    */
   async accept(message: Envelope, options: IntakeOptions = {}): Promise<Accepted> {
-    return this.measured(message, async (logger) => {
-      const existing = await this.record(message, options, logger);
-      if (existing === undefined) {
-        await this.publishRecorded(message, undefined, logger);
-        logger.info('message accepted', { source: message.source, status: 'QUEUED' });
-        return { messageId: message.id, replayed: false, status: 'QUEUED' };
-      }
-      if (wasRefused(existing)) {
-        const again = this.resubmission(message, existing);
-        if (await this.reopen(again)) {
-          await this.publishRecorded(again, undefined, logger);
+    return this.measured(message, (logger) => this.acceptMessage(message, options, logger));
+  }
+
+  private async acceptMessage(message: Envelope, options: IntakeOptions, logger: Logger): Promise<Accepted> {
+    const existing = await this.record(message, options);
+    if (existing === undefined) {
+      if (!(await this.publishRecorded(message, undefined))) throw this.refusedMeanwhile(message.id);
+      logger.info('message accepted', { source: message.source, status: 'QUEUED' });
+      return { messageId: message.id, replayed: false, status: 'QUEUED' };
+    }
+    const deadline = Date.now() + this.repeatWaitMs;
+    let record = existing;
+    let delay = 25;
+    for (let rounds = 0; ;) {
+      if (wasRefused(record)) {
+        if (rounds >= RESUBMIT_ROUNDS) throw this.refusedMeanwhile(record.id);
+        rounds += 1;
+        const again = this.resubmission(message, record);
+        if (await this.reopen(again) && await this.publishRecorded(again, undefined)) {
           logger.info('message accepted again (the caller retried with the same idempotency key)', { source: message.source, status: 'QUEUED' });
           return { messageId: again.id, replayed: false, status: 'QUEUED' };
         }
+      } else if (record.status !== 'RECEIVED') {
+        return { messageId: record.id, replayed: true, status: record.status };
+      } else if (this.abandoned(record)) {
+        await this.takeOver(record);
+      } else if (Date.now() >= deadline) {
+        throw new JunctionError('JCT_IDEMPOTENCY_IN_PROGRESS',
+          `Message ${record.id}, the first request with this idempotency key, is still being accepted; try again shortly.`,
+          { details: { messageId: record.id, status: record.status } });
+      } else {
+        await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
+        delay = Math.min(delay * 2, 500);
       }
-      const current = await this.deps.log.load(existing.id);
-      return { messageId: existing.id, replayed: true, status: current?.status ?? existing.status };
-    });
+      record = await this.reload(record.id);
+    }
   }
 
   /**
@@ -144,36 +199,44 @@ export class MessageIntake {
    * JCT_REPLY_TIMEOUT when no answer came within `timeoutMs`.
    */
   async request(message: Envelope, timeoutMs: number, options: IntakeOptions = {}): Promise<Answered> {
-    return this.measured(message, async (logger) => {
-      const pending = this.deps.broker.expectReply(message.id, timeoutMs);
-      let existing: MessageRecord | undefined;
+    return this.measured(message, (logger) => this.requestMessage(message, timeoutMs, options, logger));
+  }
+
+  private async requestMessage(message: Envelope, timeoutMs: number, options: IntakeOptions, logger: Logger): Promise<Answered> {
+    const pending = this.deps.broker.expectReply(message.id, timeoutMs);
+    let existing: MessageRecord | undefined;
+    try {
+      existing = await this.record(message, options);
+      if (existing === undefined && !(await this.publishRecorded(message, this.deps.broker.replyAddress()))) {
+        throw this.refusedMeanwhile(message.id);
+      }
+    } catch (error) {
+      pending.cancel();
+      throw error;
+    }
+    if (existing === undefined) {
+      return { messageId: message.id, replayed: false, reply: await this.awaitReply(message, pending, timeoutMs, options, logger) };
+    }
+    pending.cancel();
+    if (existing.status === 'RECEIVED' && this.abandoned(existing)) {
+      await this.takeOver(existing);
+      existing = await this.reload(existing.id);
+    }
+    if (wasRefused(existing)) {
+      const again = this.resubmission(message, existing);
+      const resumed = this.deps.broker.expectReply(again.id, timeoutMs);
+      let reopened = false;
       try {
-        existing = await this.record(message, options, logger);
-        if (existing === undefined) await this.publishRecorded(message, this.deps.broker.replyAddress(), logger);
+        reopened = await this.reopen(again);
+        if (reopened && !(await this.publishRecorded(again, this.deps.broker.replyAddress()))) throw this.refusedMeanwhile(again.id);
       } catch (error) {
-        pending.cancel();
+        resumed.cancel();
         throw error;
       }
-      if (existing === undefined) {
-        return { messageId: message.id, replayed: false, reply: await this.awaitReply(message, pending, timeoutMs, options, logger) };
-      }
-      pending.cancel();
-      if (wasRefused(existing)) {
-        const again = this.resubmission(message, existing);
-        const resumed = this.deps.broker.expectReply(again.id, timeoutMs);
-        let reopened = false;
-        try {
-          reopened = await this.reopen(again);
-          if (reopened) await this.publishRecorded(again, this.deps.broker.replyAddress(), logger);
-        } catch (error) {
-          resumed.cancel();
-          throw error;
-        }
-        if (reopened) return { messageId: again.id, replayed: false, reply: await this.awaitReply(again, resumed, timeoutMs, options, logger) };
-        resumed.cancel();
-      }
-      return this.awaitStoredOutcome(existing.id, timeoutMs);
-    });
+      if (reopened) return { messageId: again.id, replayed: false, reply: await this.awaitReply(again, resumed, timeoutMs, options, logger) };
+      resumed.cancel();
+    }
+    return this.awaitStoredOutcome(existing.id, timeoutMs);
   }
 
   /** Waits for the worker's answer to a message this process published; keeps the reply when the request had a key. */
@@ -189,10 +252,17 @@ export class MessageIntake {
           details: { messageId: message.id },
         });
       }
+      if (error instanceof JunctionError && error.code === 'JCT_BROKER_UNAVAILABLE') {
+        // The message is on the bus (its publish was confirmed): a 503 would say "not accepted" and invite a second one.
+        throw new JunctionError('JCT_REPLY_TIMEOUT', `The connection to RabbitMQ was lost before the answer arrived. Message ${message.id} was accepted `
+          + 'and is processed, or failed if its time runs out first; ask for its status before sending it again.', {
+          details: { messageId: message.id }, cause: error,
+        });
+      }
       throw error;
     }
     if (reply.outcome === 'ok') {
-      if (options.idempotencyKey !== undefined) await this.keepReply(message, reply.message, logger);
+      if (options.idempotencyKey !== undefined) await this.keepReply(message, reply.message);
       logger.info('message answered', { source: message.source });
       return reply.message;
     }
@@ -207,13 +277,13 @@ export class MessageIntake {
    * detail) so a repeat of the request with the same idempotency key can be answered the same.
    * Best effort: the caller gets its answer even if this write fails.
    */
-  private async keepReply(message: Envelope, reply: Envelope, logger: Logger): Promise<void> {
+  private async keepReply(message: Envelope, reply: Envelope): Promise<void> {
     try {
       await this.deps.log.transition(message.id, {
         stage: REPLY_STAGE, status: 'DELIVERED', attempt: message.attempt, payload: reply.body, detail: reply.contentType,
       }, ['DELIVERED']);
     } catch (error) {
-      logger.warn('could not keep the reply for idempotent repeats', { error: describeError(error) });
+      this.deps.logger.warn('could not keep the reply for idempotent repeats', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
     }
   }
 
@@ -259,8 +329,8 @@ export class MessageIntake {
    * Records a new message; with an idempotency key already taken on the route, records nothing and
    * returns the first message (same body) or throws JCT_IDEMPOTENCY_KEY_REUSED (different body).
    */
-  private async record(message: Envelope, options: IntakeOptions, logger: Logger): Promise<MessageRecord | undefined> {
-    const { log } = this.deps;
+  private async record(message: Envelope, options: IntakeOptions): Promise<MessageRecord | undefined> {
+    const { log, logger } = this.deps;
     const key = options.idempotencyKey;
     const hash = key === undefined ? undefined : bodyHash(message.body);
     try {
@@ -280,14 +350,17 @@ export class MessageIntake {
               `Idempotency key "${key}" was already used with a different request (message ${first.id}); send a new request with a new key.`,
               { details: { messageId: first.id, idempotencyKey: key } });
           }
-          logger.info('repeat of an idempotent request', { firstMessageId: first.id });
+          logger.info('repeat of an idempotent request', { messageId: first.id, routeId: message.routeId });
           return first;
         }
       }
-      logger.error('could not record a new message', { error: describeError(error) });
-      throw error instanceof JunctionError && (error.code === 'JCT_STORE_UNAVAILABLE' || error.code === 'JCT_REQUEST_MALFORMED')
+      logger.error('could not record a new message', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
+      const failure = error instanceof JunctionError && (error.code === 'JCT_STORE_UNAVAILABLE' || error.code === 'JCT_REQUEST_MALFORMED')
         ? error
         : new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log could not record the message; nothing was accepted. Try again shortly.', { cause: error });
+      // The insert may have been committed without us hearing so: make the log say "refused" once it answers.
+      if (mayHaveCommitted(failure)) this.refusals.add(message.id, failure);
+      throw failure;
     }
   }
 
@@ -304,12 +377,49 @@ export class MessageIntake {
     return result === 'applied';
   }
 
+  /** The message as the log has it now (throws JCT_INTERNAL if it vanished). */
+  private async reload(messageId: string): Promise<MessageRecord> {
+    const record = await this.deps.log.load(messageId);
+    if (record === undefined) throw new JunctionError('JCT_INTERNAL', `Message ${messageId} vanished from the transaction log.`);
+    return record;
+  }
+
+  /** True for a message left RECEIVED for longer than any request takes between recording and publishing. */
+  private abandoned(record: MessageRecord): boolean {
+    return record.status === 'RECEIVED' && Date.now() - record.updatedAt.getTime() >= this.abandonedAfterMs;
+  }
+
   /**
-   * Publishes a recorded (RECEIVED) message and marks it QUEUED (for request-reply, while the caller
-   * waits for its answer); on a broker failure marks it FAILED and throws.
+   * A repeat found the first message RECEIVED long after it was recorded: the request that recorded
+   * it died or lost the log before publishing, and its caller — who is repeating now — never heard
+   * "accepted". Marks it refused (from RECEIVED only), so the repeat can reopen and publish it as for
+   * any refused message, and no sweep publishes it a second time.
    */
-  private async publishRecorded(message: Envelope, replyTo: string | undefined, logger: Logger): Promise<void> {
-    const { log, broker } = this.deps;
+  private async takeOver(record: MessageRecord): Promise<void> {
+    const error = new JunctionError('JCT_BROKER_UNAVAILABLE', `Message ${record.id} was recorded but its request never finished; its caller's repeat takes it over.`,
+      { details: { messageId: record.id } });
+    const result = await this.deps.log.transition(record.id, {
+      stage: 'publish', status: 'FAILED', attempt: Math.max(1, record.attempts), error: error.toJSON(),
+      detail: `${REFUSED_DETAIL} (abandoned half-way; taken over by a repeat)`,
+    }, ['RECEIVED']);
+    if (result === 'applied') this.deps.logger.warn('a repeat takes over a message its first request abandoned', { messageId: record.id });
+  }
+
+  private refusedMeanwhile(messageId: string): JunctionError {
+    return new JunctionError('JCT_BROKER_UNAVAILABLE', 'The message was refused while it was being published; nothing was accepted. Try again shortly.',
+      { details: { messageId } });
+  }
+
+  /**
+   * Publishes a recorded (RECEIVED) message and marks it QUEUED. True when the message is accepted
+   * (QUEUED, or already taken further by a worker); false when, after the publish, the log shows it
+   * refused meanwhile (a repeat took it over): the caller must not be told "accepted" for it.
+   * On a broker failure marks it FAILED (refused) and throws — unless a worker has the message
+   * already (RabbitMQ stored it but its confirm was lost): then it was accepted after all.
+   * The second half of intake, also used for an operator's replay (recorded by TransactionLog.recordReplay).
+   */
+  async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<boolean> {
+    const { log, broker, logger } = this.deps;
     try {
       const started = performance.now();
       await broker.publish(message.routeId, message, replyTo ? { replyTo } : {});
@@ -318,19 +428,34 @@ export class MessageIntake {
       const failure = error instanceof JunctionError && error.code === 'JCT_BROKER_UNAVAILABLE'
         ? error
         : new JunctionError('JCT_BROKER_UNAVAILABLE', 'The message broker did not take the message; nothing was accepted. Try again shortly.', { cause: error });
-      logger.error('publish failed; refusing the message', { error: describeError(error) });
       // The caller is told "no": make sure no later sweep delivers it behind their back.
-      await log.transition(message.id, { stage: 'publish', status: 'FAILED', attempt: message.attempt, error: failure.toJSON(), detail: 'refused to the caller' }, ['RECEIVED'])
-        .catch((e: unknown) => logger.error('could not mark a refused message FAILED', { error: describeError(e) }));
+      let marked;
+      try {
+        marked = await log.transition(message.id, { stage: 'publish', status: 'FAILED', attempt: message.attempt, error: failure.toJSON(), detail: REFUSED_DETAIL }, ['RECEIVED']);
+      } catch (markError) {
+        logger.error('could not mark a refused message FAILED; will try again', { messageId: message.id, correlationId: message.correlationId, error: describeError(markError) });
+        this.refusals.add(message.id, failure);
+      }
+      if (marked === 'skipped') {
+        const now = await log.load(message.id).catch(() => undefined);
+        if (now !== undefined && now.status !== 'RECEIVED' && !wasRefused(now)) {
+          logger.warn('the broker reported a failed publish, but a worker has the message already: accepted', { messageId: message.id, status: now.status });
+          return true;
+        }
+      }
+      logger.error('publish failed; refusing the message', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
       throw failure;
     }
-    const queued = log.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: message.attempt }, ['RECEIVED'])
-      .then(() => undefined, (error: unknown) => {
-        // Durable in both already; QUEUED is bookkeeping and the worker moves the status on anyway.
-        logger.warn('could not mark message QUEUED', { error: describeError(error) });
-      });
-    // A one-way caller is told "QUEUED", so that is written first. A request-reply caller waits for
-    // the answer anyway: the mark is written meanwhile (a worker quicker than it makes it a no-op).
-    if (replyTo === undefined) await queued;
+    try {
+      const queued = await log.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: message.attempt }, ['RECEIVED']);
+      if (queued === 'skipped' && wasRefused(await this.reload(message.id))) {
+        logger.warn('a message was refused while it was being published; not accepting it', { messageId: message.id });
+        return false;
+      }
+    } catch (error) {
+      // Durable in both already; QUEUED is bookkeeping and the worker moves the status on anyway.
+      logger.warn('could not mark message QUEUED', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
+    }
+    return true;
   }
 }

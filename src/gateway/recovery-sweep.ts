@@ -17,6 +17,11 @@ export interface RecoverySweepOptions {
   readonly batchSize?: number;
   /** False for routes with capture `none` (their body was not kept, so it cannot be published again). */
   readonly keepsPayload?: (routeId: string) => boolean;
+  /**
+   * True for a message this process refused to its caller and is still trying to mark FAILED
+   * (MessageIntake.isRefusalPending): it was never accepted, so it must not be published.
+   */
+  readonly refused?: (messageId: string) => boolean;
 }
 
 /** What one round did. */
@@ -118,6 +123,7 @@ export class RecoverySweep {
 
   private async recover(id: string, cutoff: Date): Promise<keyof SweepResult> {
     const { log, broker } = this.options;
+    if (this.options.refused?.(id) === true) return 'skipped';
     const record = await log.load(id);
     // Changed since (another sweeper, the gateway resubmitting a refused message): leave it.
     if (!record || record.status !== 'RECEIVED' || record.updatedAt.getTime() >= cutoff.getTime()) return 'skipped';

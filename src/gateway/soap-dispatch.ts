@@ -5,6 +5,8 @@ import { getByPointer } from '../core/json-pointer';
 import { traceHeaders } from '../core/trace-context';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoutes, SoapEntry } from '../routes/compiled-route';
+import type { AccessPolicy } from '../security/auth/access-policy';
+import type { Principal } from '../security/auth/principal';
 import { checkIdempotencyKey, type MessageIntake } from './message-intake';
 import type { SoapCall, SoapDispatch, SoapOutcome } from './soap/soap-gateway';
 import type { WsdlService } from './soap/wsdl-service';
@@ -82,6 +84,20 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
     }
     const answered = await deps.intake.request(message, replyTimeoutMs, options);
     return { kind: 'reply', messageId: answered.messageId, payload: answered.reply.body };
+  };
+}
+
+/**
+ * Per-operation authorization for the SOAP gateway: an operation bound to a route needs the
+ * caller to be allowed that route; a builtin (GetMessageStatus) any authenticated caller.
+ */
+export function createSoapAuthorizer(routes: CompiledRoutes, policy: AccessPolicy) {
+  const routeOf = new Map<string, string>();
+  for (const route of routes.routes) if (route.soap) routeOf.set(`${route.soap.service}/${route.soap.operation}`, route.id);
+  return (principal: Principal | undefined, service: string, operation: string): void => {
+    const routeId = routeOf.get(`${service}/${operation}`);
+    if (routeId === undefined) policy.checkAuthenticated(principal);
+    else policy.check(principal, routeId, `operation ${operation} of service ${service}`);
   };
 }
 

@@ -78,16 +78,67 @@ function choose(route: CompiledRoute, message: Envelope): CompiledDelivery[] {
   return chosen;
 }
 
+/** Where a run starts when it resumes at a stage: the first common step to run, or one recipient from one of its steps. */
+export interface ResumePoint {
+  /** Index of the first of the route's own steps to run (their count: none). */
+  readonly commonFrom: number;
+  /** Resuming inside one recipient's part: only that recipient, from this step index (its step count: deliver at once). */
+  readonly only?: { readonly delivery: CompiledDelivery; readonly stepFrom: number };
+}
+
+/**
+ * Where a run resumed at `stage` starts (a replay "from the failed step"): `step:<name>` (a route
+ * step), `route` (the choice of recipients), `step:<endpoint>:<name>` or `deliver:<endpoint>` (that
+ * recipient only). Throws JCT_REPLAY_REFUSED for a stage the route does not have (any more).
+ */
+export function resumePoint(route: CompiledRoute, stage: string): ResumePoint {
+  if (stage === 'route') return { commonFrom: route.steps.length };
+  const common = route.steps.findIndex((step) => `step:${step.name}` === stage);
+  if (common >= 0) return { commonFrom: common };
+  for (const delivery of route.deliveries) {
+    if (stage === `deliver:${delivery.endpoint}`) return { commonFrom: route.steps.length, only: { delivery, stepFrom: delivery.steps.length } };
+    const own = delivery.steps.findIndex((step) => `step:${delivery.endpoint}:${step.name}` === stage);
+    if (own >= 0) return { commonFrom: route.steps.length, only: { delivery, stepFrom: own } };
+  }
+  throw new JunctionError('JCT_REPLAY_REFUSED', `Route "${route.id}" has no stage "${stage}" to resume at (its configuration changed?); replay from the original instead.`, {
+    details: { reason: 'unknown-stage', stage },
+  });
+}
+
+/**
+ * The stage whose output is the input of `stage` in a run of `route` (what a replay "from the
+ * failed step" starts with), or undefined when `stage`'s input is the message as it entered.
+ */
+export function stageBefore(route: CompiledRoute, stage: string): string | undefined {
+  const point = resumePoint(route, stage);
+  const lastCommon = point.commonFrom > 0 ? route.steps[point.commonFrom - 1] : undefined;
+  const commonOutput = lastCommon ? `step:${lastCommon.name}` : undefined;
+  if (!point.only) return commonOutput;
+  const { delivery, stepFrom } = point.only;
+  const previous = stepFrom > 0 ? delivery.steps[stepFrom - 1] : undefined;
+  return previous ? `step:${delivery.endpoint}:${previous.name}` : commonOutput;
+}
+
 /**
  * Runs a route's chain for one message without delivering it: the route's steps, the choice of
  * recipients (content-based conditions), and each chosen recipient's own steps. Returns the
  * message each endpoint is to receive, and a trace of every stage. Used by the worker (which
- * then delivers) and by `junction routes test` (which only shows). Throws {@link StageFailure}.
+ * then delivers), by `junction routes test` (which only shows) and by an operator's dry-run.
+ * With `resumeAt` the run starts at that stage, `message` being its input (see {@link resumePoint}).
+ * Throws {@link StageFailure}.
  */
-export async function planRoute(route: CompiledRoute, message: Envelope, context: StepContext, listener?: StageListener):
+export async function planRoute(route: CompiledRoute, message: Envelope, context: StepContext, listener?: StageListener, resumeAt?: string):
   Promise<{ deliveries: PlannedDelivery[]; trace: RunTrace }> {
   const trace: TraceStage[] = [];
-  const common = await runSteps(route.steps, 'step:', message, context, trace, listener);
+  const point = resumeAt === undefined ? { commonFrom: 0 } : resumePoint(route, resumeAt);
+  const common = await runSteps(route.steps.slice(point.commonFrom), 'step:', message, context, trace, listener);
+  const deliveries: PlannedDelivery[] = [];
+  if (point.only) {
+    const { delivery, stepFrom } = point.only;
+    const own = await runSteps(delivery.steps.slice(stepFrom), `step:${delivery.endpoint}:`, common, context, trace, listener);
+    deliveries.push({ endpoint: delivery.endpoint, message: own });
+    return { deliveries, trace: { stages: trace } };
+  }
   const started = Date.now();
   let chosen: CompiledDelivery[];
   try {
@@ -100,7 +151,6 @@ export async function planRoute(route: CompiledRoute, message: Envelope, context
   const choice: TraceStage = { stage: 'route', durationMs: Date.now() - started, detail: `to ${chosen.map((d) => d.endpoint).join(', ')}` };
   trace.push(choice);
   await listener?.(choice);
-  const deliveries: PlannedDelivery[] = [];
   for (const delivery of chosen) {
     const own = await runSteps(delivery.steps, `step:${delivery.endpoint}:`, common, context, trace, listener);
     deliveries.push({ endpoint: delivery.endpoint, message: own });

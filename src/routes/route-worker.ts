@@ -1,15 +1,19 @@
 import type { Broker, Delivery, Reply, Subscription } from '../core/broker';
 import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError, toJunctionError } from '../core/errors';
-import { DEADLINE_HEADER } from '../core/headers';
+import { DEADLINE_HEADER, RESUME_AT_HEADER, SKIP_ENDPOINTS_HEADER } from '../core/headers';
 import { noJunctionMetrics, STAGES, type JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
 import { messageLogger } from '../core/message-logger';
-import type { MessageStatus } from '../core/message-status';
 import { secondsSince } from '../core/metrics';
 import { continueTrace } from '../core/trace-context';
+import { maskJunctionError } from '../security/masking/mask-error';
+import type { Masker } from '../security/masking/masker';
+import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
+import { PerMessageQueue } from './per-message-queue';
+import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { planRoute, StageFailure, type TraceStage } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
@@ -31,6 +35,18 @@ function isCircuitOpen(reason: unknown): boolean {
 }
 
 /**
+ * True for a failure of Junction's own infrastructure while processing (the transaction log
+ * could not be written or read), as opposed to a failure of the message at a step or endpoint
+ * (those come wrapped in a StageFailure). Such a failure says nothing about the message: the
+ * handler fails, the bus gives the message back later at the same attempt, and it is never
+ * retried as a try nor marked FAILED for it.
+ */
+function isInfrastructureFailure(reason: unknown): boolean {
+  return !(reason instanceof StageFailure) && reason instanceof JunctionError
+    && (reason.code === 'JCT_STORE_UNAVAILABLE' || reason.code === 'JCT_BROKER_UNAVAILABLE');
+}
+
+/**
  * How long a message held for an open circuit waits: the breaker's remaining open time plus up to
  * 20 % (at most 5 s) of it, so the held messages do not all come back at the same instant.
  */
@@ -47,6 +63,8 @@ export interface RouteWorkerDeps {
   readonly logger: Logger;
   /** Unacknowledged messages held per route. */
   readonly prefetch: number;
+  /** Masks the message's sensitive values wherever a failure quotes them (logs, the log's errors, replies). */
+  readonly masker?: Masker;
   /** Where delivered/failed/retried/held counts and stage timings go (default: nowhere). */
   readonly metrics?: JunctionMetrics;
 }
@@ -96,6 +114,8 @@ function describeFailure(error: unknown): { stage: string; failure: JunctionErro
  */
 export class RouteWorker {
   private subscriptions: Subscription[] = [];
+  private readonly perMessage = new PerMessageQueue();
+  private readonly unrecorded = new UnrecordedDeliveries();
   private readonly metrics: JunctionMetrics;
 
   constructor(private readonly deps: RouteWorkerDeps) {
@@ -112,15 +132,27 @@ export class RouteWorker {
     }
   }
 
-  /** Stops consuming and waits for messages in flight. */
+  /**
+   * Stops consuming and waits for the messages in flight: each finishes and is acked once its
+   * outcome is recorded; one waiting to be requeued after a failure is requeued at once.
+   */
   async close(): Promise<void> {
     const subscriptions = this.subscriptions;
     this.subscriptions = [];
+    if (subscriptions.length > 0) this.deps.logger.info('worker stopping: no new messages; finishing those in flight', { inFlight: this.perMessage.size });
     await Promise.all(subscriptions.map((s) => s.cancel()));
+    if (subscriptions.length > 0) this.deps.logger.info('worker stopped: every message in flight finished or returned to the bus');
   }
 
-  /** Processes one message; resolves once its outcome is recorded (then the bus acks it). */
-  async handle(route: CompiledRoute, incoming: Envelope, delivery: Delivery): Promise<void> {
+  /**
+   * Processes one message; resolves once its outcome is recorded (then the bus acks it). Copies of
+   * one message id are handled one after another within this process (see {@link PerMessageQueue}).
+   */
+  handle(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
+    return this.perMessage.run(message.id, () => this.handleOne(route, message, delivery));
+  }
+
+  private async handleOne(route: CompiledRoute, incoming: Envelope, delivery: Delivery): Promise<void> {
     // This worker is the next hop of the message's trace: backends see its span as their parent.
     const message = withChanges(incoming, { headers: continueTrace(incoming.headers) });
     const logger = messageLogger(this.deps.logger, message, { attempt: message.attempt });
@@ -146,7 +178,14 @@ export class RouteWorker {
     try {
       reply = await this.process(route, message, delivery, logger);
     } catch (error) {
-      const { stage, failure, endpoint } = describeFailure(error);
+      if (isInfrastructureFailure(error)) {
+        logger.warn('could not record the processing of a message; the bus will give it back', { error: describeError(error) });
+        throw error;
+      }
+      const described = describeFailure(error);
+      const { stage, endpoint } = described;
+      const { masker } = this.deps;
+      const failure = masker ? maskJunctionError(described.failure, masker, masker.sensitiveValues(message.body, message.contentType)) : described.failure;
       if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
       else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
       if (failure.code === CIRCUIT_OPEN) {
@@ -199,6 +238,7 @@ export class RouteWorker {
     const next = message.attempt + 1;
     await this.deps.log.transition(message.id, {
       stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
+      ...(stage.startsWith('deliver:') ? { endpoint: stage.slice('deliver:'.length) } : {}),
       detail: `attempt ${next} of ${policy.attempts} in ${delayMs} ms (after ${stage} failed)`,
     }, ['PROCESSING']);
     try {
@@ -265,18 +305,32 @@ export class RouteWorker {
     return result === 'applied';
   }
 
-  /** Marks the message PROCESSING; false when the log shows it settled already (never deliver twice). */
+  /**
+   * Marks the message PROCESSING; false when the log shows it settled already (never deliver twice).
+   * Only a redelivered copy may take over a message the log shows PROCESSING (its first handling was
+   * cut off). A fresh copy meeting PROCESSING is a second copy of a message being handled right now
+   * elsewhere (a gateway published it again after a lost confirm, say): it is given back to the bus
+   * (JCT_MESSAGE_IN_FLIGHT) and comes back later as redelivered, by when the log has the outcome.
+   */
   private async begin(message: Envelope, delivery: Delivery, logger: Logger): Promise<boolean> {
     const { log } = this.deps;
     const processing = { stage: 'processing', status: 'PROCESSING' as const, attempt: message.attempt, ...(delivery.redelivered ? { detail: 'redelivered' } : {}) };
-    let started = await log.transition(message.id, processing, PROCESSABLE);
+    const from = delivery.redelivered ? PROCESSABLE : NOT_STARTED;
+    let started = await log.transition(message.id, processing, from);
     if (started === 'missing') {
       // Published but not in the log (a log restored from backup, say): record it rather than lose it.
       logger.warn('message on the bus was not in the transaction log; recording it now');
       await log.recordReceived(message);
-      started = await log.transition(message.id, processing, PROCESSABLE);
+      started = await log.transition(message.id, processing, from);
     }
-    if (started !== 'applied') logger.info('message already settled; acknowledging without delivering it again');
+    if (started === 'skipped' && !delivery.redelivered && (await log.load(message.id))?.status === 'PROCESSING') {
+      throw new JunctionError('JCT_MESSAGE_IN_FLIGHT', `Message ${message.id} is being processed by another handling; this copy goes back to the bus and is looked at again later.`,
+        { details: { messageId: message.id } });
+    }
+    if (started !== 'applied') {
+      logger.info('message already settled; acknowledging without delivering it again');
+      this.unrecorded.forget(message.id);
+    }
     return started === 'applied';
   }
 
@@ -298,22 +352,32 @@ export class RouteWorker {
       const written = log.transition(message.id, {
         stage: stage.stage, status: 'PROCESSING', attempt: message.attempt, durationMs: stage.durationMs,
         ...(stage.output !== undefined ? { payload: capturable(stage.output) } : {}),
-        ...(stage.detail !== undefined ? { detail: stage.detail } : {}),
+        // A step's detail is its output's content type: a replay from the next step needs it.
+        ...(stage.detail !== undefined ? { detail: stage.detail } : stage.contentType !== undefined ? { detail: stage.contentType } : {}),
       });
       written.catch(() => undefined);
       captures.push(written);
     };
-    let plan: Awaited<ReturnType<typeof planRoute>>;
+    let plan;
+    let planFailure: unknown;
     try {
-      plan = await planRoute(route, message, context, capture ? record : undefined);
-    } finally {
-      const failedCapture = (await Promise.allSettled(captures)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failedCapture) throw failedCapture.reason;
+      plan = await planRoute(route, message, context, capture ? record : undefined, message.headers[RESUME_AT_HEADER]);
+    } catch (error) {
+      planFailure = error;
+    }
+    const failedCapture = (await Promise.allSettled(captures)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // The log could not record a captured stage: the bus gives the message back (as for any log write).
+    if (failedCapture) throw failedCapture.reason;
+    if (planFailure !== undefined || plan === undefined) {
+      throw planFailure instanceof StageFailure ? planFailure : new StageFailure('processing', toJunctionError(planFailure));
     }
     for (const stage of plan.trace.stages) this.metrics.stageSeconds.observe({ route: route.id, stage: stage.stage }, stage.durationMs / 1000);
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
-    const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
+    // A replay skips the recipients its original already reached (docs/operators.md).
+    for (const endpoint of (message.headers[SKIP_ENDPOINTS_HEADER] ?? '').split(',')) if (endpoint) done.add(endpoint);
     const single = plan.deliveries.length === 1;
+    await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger);
+    const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const outcomes = await Promise.allSettled(pending.map(async (planned) => {
       const endpoint = this.deps.routes.endpoints.get(planned.endpoint);
       if (!endpoint) throw new JunctionError('JCT_INTERNAL', `Endpoint "${planned.endpoint}" is not built`);
@@ -331,8 +395,14 @@ export class RouteWorker {
         stage: `deliver:${planned.endpoint}`, attempt: message.attempt, endpoint: planned.endpoint, durationMs: Date.now() - sentAt,
         ...(capture ? { payload: capturable(planned.message.body) } : {}),
       };
-      if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
-      else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+      try {
+        if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
+        else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+      } catch (error) {
+        // The backend has it; the log does not say so. If the message comes back here, record instead of resending.
+        if (message.pattern === 'one-way') this.unrecorded.remember(message.id, planned.endpoint);
+        throw error;
+      }
       this.metrics.delivered.inc({ route: route.id, endpoint: planned.endpoint });
       return withChanges(planned.message, { body: answer.body, contentType: answer.contentType });
     }));
@@ -342,12 +412,15 @@ export class RouteWorker {
       // A real failure decides (retry or FAILED); only when every failed recipient is merely behind an
       // open circuit is the message held — for the longest of their waits.
       const reasons = failed.map((f) => f.reason as unknown);
+      // The log failed while recording a delivery: the message's state is unknown, the bus gives it back.
+      const infrastructure = reasons.find(isInfrastructureFailure);
+      if (infrastructure !== undefined) throw infrastructure;
       const blocking = reasons.find((r) => !isCircuitOpen(r));
       if (blocking !== undefined) throw blocking;
       const waitOf = (r: unknown): number => Number((r as StageFailure).error.details['retryAfterMs'] ?? 0);
       throw reasons.reduce((longest, r) => (waitOf(r) > waitOf(longest) ? r : longest));
     }
-    if (!single) {
+    if (!single || pending.length === 0) {
       await log.transition(message.id, {
         stage: 'delivered', status: 'DELIVERED', attempt: message.attempt,
         detail: `to ${plan.deliveries.map((d) => d.endpoint).join(', ')}${done.size > 0 ? ` (already reached before: ${[...done].join(', ')})` : ''}`,
@@ -362,6 +435,25 @@ export class RouteWorker {
       }
     }
     return answer;
+  }
+
+  /**
+   * Records the deliveries of this message that an earlier handling in this process made but could
+   * not record (see {@link UnrecordedDeliveries}), and adds them to `done` so they are not made
+   * again. For a single recipient that is the message's DELIVERED.
+   */
+  private async recordLate(message: Envelope, endpoints: readonly string[], done: Set<string>, single: boolean, logger: Logger): Promise<void> {
+    const remembered = this.unrecorded.of(message.id);
+    for (const endpoint of endpoints) {
+      if (!remembered.has(endpoint) || done.has(endpoint)) continue;
+      await this.deps.log.transition(message.id, {
+        stage: `deliver:${endpoint}`, status: single ? 'DELIVERED' : 'PROCESSING', attempt: message.attempt, endpoint,
+        detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)',
+      }, single ? ['PROCESSING'] : undefined);
+      logger.info('recorded a delivery the log had failed to record; not sending it again', { endpoint });
+      done.add(endpoint);
+    }
+    this.unrecorded.forget(message.id);
   }
 
   /** Endpoints this message already reached (stages of earlier tries), to deliver only to the rest. */

@@ -1,6 +1,8 @@
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
+import { checkJsonDepth } from '../core/json-limits';
+import { checkXmlText, xmlLimits } from '../core/xml';
 import type { Step, StepContext, StepFactory } from '../core/step';
 import { PREFIX_MAP_SCHEMA, QNAME } from './xml-document';
 
@@ -133,6 +135,7 @@ export class JsonToXmlStep implements Step {
   async run(message: Envelope, _context?: StepContext): Promise<Envelope> {
     let parsed: unknown;
     try {
+      checkJsonDepth(message.body, xmlLimits().maxDepth);
       parsed = parseLossless(message.body);
     } catch (error) {
       throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}": body is not valid JSON (${(error as Error).message}).`, { cause: error });
@@ -153,7 +156,13 @@ export class JsonToXmlStep implements Step {
       writer.element(first[0], first[1], first[0], this.namespaceAttributes);
     }
     const declaration = this.options.declaration ? '<?xml version="1.0" encoding="UTF-8"?>' : '';
-    return withChanges(message, { body: `${declaration}${writer.text()}`, contentType: 'application/xml; charset=utf-8' });
+    const body = `${declaration}${writer.text()}`;
+    try {
+      checkXmlText(body); // what this step produces is held to the same limits as what Junction reads
+    } catch (error) {
+      throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}": the XML it would produce breaks the XML limits: ${(error as Error).message}.`);
+    }
+    return withChanges(message, { body, contentType: 'application/xml; charset=utf-8' });
   }
 }
 

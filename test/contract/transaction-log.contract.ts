@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { SerializedError } from '../../src/core/errors';
 import type { StageEvent, TransactionLog } from '../../src/core/transaction-log';
 import { uniqueName } from '../support/env';
+import { operatorContract } from './transaction-log-operators.contract';
 import { expectJunctionError, inBatches, rejection, testMessage } from './transaction-log.support';
 
 /** What a contract factory hands over: a started log and how to tidy up after it is closed. */
@@ -319,6 +320,8 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect((await log.find({ routeId: r, receivedBefore: new Date(old.receivedAt) }))).to.have.length(0);
       expect((await log.find({ routeId: r, receivedBefore: new Date(Date.now() + 1000) }))).to.have.length(3);
     });
+
+    operatorContract(() => log);
 
     it('close is idempotent', async () => {
       const other = await factory();

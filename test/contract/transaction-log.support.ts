@@ -55,7 +55,7 @@ export async function dropStoreTables(url: string, prefix: string): Promise<void
   const names = storeNames(prefix);
   const connection = await openMysql(url);
   try {
-    await connection.query(`DROP TABLE IF EXISTS \`${names.stage}\`, \`${names.message}\`, \`${names.migrations}\``);
+    await connection.query(`DROP TABLE IF EXISTS \`${names.stage}\`, \`${names.message}\`, \`${names.nonce}\`, \`${names.migrations}\`, \`${names.audit}\`, \`${names.replayJob}\``);
   } finally {
     await connection.end();
   }

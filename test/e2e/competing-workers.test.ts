@@ -6,7 +6,7 @@ import { deleteTopology } from '../integration/bus/amqp-admin';
 import { CapturingServer } from '../unit/endpoints/capturing-server';
 import { requireEnv, uniqueName } from '../support/env';
 import { eventually, postJson, request } from '../support/http';
-import { JunctionProcess } from '../support/junction-process';
+import { CliJunctionProcess as JunctionProcess } from '../support/cli-process';
 import { TempConfigDir } from '../support/temp-config';
 
 const ROUTE = 'cc-orders';

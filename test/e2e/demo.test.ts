@@ -80,6 +80,20 @@ describe('the demo (`npm start`) as a newcomer runs it', function () {
     expect(wsdl.text).to.contain(`location="http://127.0.0.1:${port}/soap/crm"`);
   });
 
+  it('prints the console URL and the operator\'s token; the CLI and the console work with them', async () => {
+    expect(output).to.contain(`console        http://127.0.0.1:${port}/console`);
+    const line = output.split('\n').find((l) => l.trim().startsWith('export JUNCTION_URL='));
+    const token = /JUNCTION_TOKEN=(\S+)/.exec(String(line))?.[1];
+    expect(line).to.contain(`JUNCTION_URL=http://127.0.0.1:${port} `);
+    expect(token).to.match(/^demo-[0-9a-f]{24}$/);
+    const { stdout } = await run(process.execPath, ['dist/src/cli/main.js', 'messages', 'list', '--json'],
+      { env: { PATH: process.env.PATH, JUNCTION_URL: `http://127.0.0.1:${port}`, JUNCTION_TOKEN: String(token) } });
+    expect(JSON.parse(stdout).items.length).to.be.greaterThan(0);
+    const page = await request(`http://127.0.0.1:${port}/console/`);
+    expect([page.status, page.text]).to.satisfy(([status, text]: [number, string]) => status === 200 && text.includes('<title>Junction console</title>'));
+    expect(readFileSync('README.md', 'utf8')).to.contain('export JUNCTION_URL=http://127.0.0.1:8080 JUNCTION_TOKEN=demo-');
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');

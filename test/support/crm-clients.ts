@@ -32,7 +32,8 @@ export type ZeepAnswer =
   | { ok: false; code: string; message: string; detail: string | null };
 
 /** Calls the CRM service with python3-zeep (test/fixtures/zeep/crm_client.py), an independent SOAP stack. */
-export async function zeepCall(wsdlUrl: string, port: CrmPort, operation: string, args: Record<string, unknown>): Promise<ZeepAnswer> {
-  const { stdout } = await run('/usr/bin/python3', ['test/fixtures/zeep/crm_client.py', wsdlUrl, port, operation, JSON.stringify(args)], { timeout: 30_000 });
+export async function zeepCall(wsdlUrl: string, port: CrmPort, operation: string, args: Record<string, unknown>, usernameToken?: { username: string; password: string }): Promise<ZeepAnswer> {
+  const env = usernameToken ? { ...process.env, ZEEP_USERNAME: usernameToken.username, ZEEP_PASSWORD: usernameToken.password } : process.env;
+  const { stdout } = await run('/usr/bin/python3', ['test/fixtures/zeep/crm_client.py', wsdlUrl, port, operation, JSON.stringify(args)], { timeout: 30_000, env });
   return JSON.parse(stdout) as ZeepAnswer;
 }

@@ -1,9 +1,36 @@
 import type { Envelope } from '../../src/core/envelope';
+import { endpointOfStage, errorGroupKey, normaliseErrorMessage } from '../../src/core/error-fingerprint';
 import { JunctionError } from '../../src/core/errors';
 import type { MessageStatus } from '../../src/core/message-status';
 import type {
-  MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord, TransactionLog, TransitionResult,
+  AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageFilter, MessageSearch, NewReplayJob,
+  PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
+} from '../../src/core/operator-records';
+import type {
+  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord, TransactionLog, TransitionResult,
 } from '../../src/core/transaction-log';
+
+const clampPage = (limit: number | undefined, max = 1000): number =>
+  (limit === undefined || !Number.isFinite(limit) ? Math.min(50, max) : Math.min(max, Math.max(1, Math.floor(limit))));
+
+function matches(s: MessageSummary, f: MessageFilter): boolean {
+  const code = s.lastError?.code;
+  return (!f.unresolved || (s.status === 'FAILED' && s.resolution === undefined))
+    && (!f.statuses || f.statuses.length === 0 || f.statuses.includes(s.status))
+    && (f.routeId === undefined || s.routeId === f.routeId)
+    && (f.endpoint === undefined || s.errorEndpoint === f.endpoint)
+    && (f.errorCode === undefined || code === f.errorCode)
+    && (f.errorGroup === undefined || s.errorGroup === f.errorGroup)
+    && (f.correlationId === undefined || s.correlationId === f.correlationId)
+    && (f.businessKey === undefined || s.businessKey === f.businessKey)
+    && (f.replayOf === undefined || s.replayOf === f.replayOf)
+    && (f.receivedFrom === undefined || s.receivedAt.getTime() >= f.receivedFrom.getTime())
+    && (f.receivedTo === undefined || s.receivedAt.getTime() < f.receivedTo.getTime());
+}
+
+/** Newest first: received time, then id, both descending. */
+const newestFirst = (a: MessageSummary, b: MessageSummary): number =>
+  b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 interface Row { summary: MessageSummary; record: Omit<MessageRecord, keyof MessageSummary>; stages: StageRecord[] }
 
@@ -71,12 +98,17 @@ export class FakeTransactionLog implements TransactionLog {
     if (!row) return 'missing';
     if (from && !from.includes(row.summary.status)) return 'skipped';
     const at = event.at ?? new Date();
+    const endpoint = event.error ? event.endpoint ?? endpointOfStage(event.stage) : undefined;
+    const { errorEndpoint: _e, errorGroup: _g, ...previous } = row.summary;
     row.summary = {
-      ...row.summary,
+      ...(event.error ? previous : row.summary),
       status: event.status,
       attempts: Math.max(row.summary.attempts, event.attempt),
       updatedAt: new Date(),
-      ...(event.error ? { lastError: event.error } : {}),
+      ...(event.error ? {
+        lastError: event.error, errorGroup: errorGroupKey(endpoint, event.error.code, event.error.message),
+        ...(endpoint !== undefined ? { errorEndpoint: endpoint } : {}),
+      } : {}),
     };
     row.stages.push({
       seq: ++this.seq, stage: event.stage, status: event.status, attempt: event.attempt, at,
@@ -112,5 +144,165 @@ export class FakeTransactionLog implements TransactionLog {
         && (query.receivedBefore === undefined || s.receivedAt.getTime() < query.receivedBefore.getTime()))
       .sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1))
       .slice(0, limit);
+  }
+
+  // ── Operators ────────────────────────────────────────────────────────────────────────────────
+  private readonly audit: AuditRecord[] = [];
+  private readonly jobs = new Map<string, ReplayJob>();
+  private auditSeq = 0;
+
+  async search(search: MessageSearch): Promise<MessagePage> {
+    this.maybeFail();
+    const limit = clampPage(search.limit);
+    const newest = search.order !== 'oldest';
+    let list = [...this.rows.values()].map((r) => r.summary).filter((s) => matches(s, search)).sort(newestFirst);
+    if (!newest) list.reverse();
+    const after = search.after;
+    if (after) {
+      const key = (s: MessageSummary): number => newestFirst(s, { ...s, receivedAt: after.receivedAt, id: after.id });
+      list = list.filter((s) => (newest ? key(s) > 0 : key(s) < 0));
+    }
+    const items = list.slice(0, limit);
+    const last = items[items.length - 1];
+    return list.length > limit && last ? { items, next: { receivedAt: last.receivedAt, id: last.id } } : { items };
+  }
+
+  async count(filter: MessageFilter): Promise<number> {
+    this.maybeFail();
+    return [...this.rows.values()].filter((r) => matches(r.summary, filter)).length;
+  }
+
+  async failureGroups(query: FailureGroupQuery): Promise<FailureGroup[]> {
+    this.maybeFail();
+    const groups = new Map<string, MessageSummary[]>();
+    for (const { summary } of this.rows.values()) {
+      if (summary.errorGroup === undefined || !matches(summary, { ...query, unresolved: true })) continue;
+      const key = `${summary.routeId}\u0000${summary.errorGroup}`;
+      groups.set(key, [...(groups.get(key) ?? []), summary]);
+    }
+    return [...groups.values()].map((members) => {
+      const times = members.map((m) => m.receivedAt.getTime());
+      const sample = [...members].sort((a, b) => (a.id < b.id ? 1 : -1))[0] as MessageSummary;
+      return {
+        routeId: sample.routeId, errorGroup: sample.errorGroup ?? '',
+        ...(sample.errorEndpoint !== undefined ? { endpoint: sample.errorEndpoint } : {}),
+        errorCode: sample.lastError?.code ?? 'JCT_INTERNAL', message: normaliseErrorMessage(sample.lastError?.message ?? ''),
+        count: members.length, firstReceivedAt: new Date(Math.min(...times)), lastReceivedAt: new Date(Math.max(...times)), sampleId: sample.id,
+      };
+    }).sort((a, b) => b.count - a.count || b.lastReceivedAt.getTime() - a.lastReceivedAt.getTime()).slice(0, clampPage(query.limit ?? 100));
+  }
+
+  async recordReplay(message: Envelope, claim: ReplayClaim): Promise<ReplayRecordResult> {
+    this.maybeFail();
+    const original = this.rows.get(claim.originalId);
+    if (!original) return { outcome: 'refused', reason: 'missing' };
+    const s = original.summary;
+    const allowed = claim.force ? s.status === 'FAILED' || s.status === 'DELIVERED' : s.status === 'FAILED' && s.resolution === undefined;
+    if (!allowed) {
+      const base = { outcome: 'refused' as const, status: s.status, ...(s.replayedBy ? { replayedBy: s.replayedBy } : {}) };
+      if (s.status !== 'FAILED' && s.status !== 'DELIVERED') return { ...base, reason: 'not-settled' };
+      if (s.status === 'DELIVERED') return { ...base, reason: 'delivered' };
+      return { ...base, reason: s.resolution === 'resolved' ? 'resolved' : 'replayed' };
+    }
+    if (this.rows.has(message.id)) throw new Error(`message ${message.id} is already recorded`);
+    const now = new Date();
+    original.summary = { ...s, resolution: 'replayed', resolvedAt: now, replayedBy: message.id };
+    await this.recordReceived(message);
+    const stages = this.rows.get(message.id)?.stages;
+    if (stages?.[0]) stages[0] = { ...stages[0], detail: `replay of ${claim.originalId} by ${claim.audit.actor}` };
+    const audit = this.pushAudit({ ...claim.audit, messageId: claim.originalId, replayId: message.id });
+    const job = claim.job ? this.jobs.get(claim.job.id) : undefined;
+    if (job && claim.job) this.jobs.set(job.id, { ...job, replayed: job.replayed + 1, cursor: claim.job.cursor, updatedAt: now });
+    return { outcome: 'recorded', audit };
+  }
+
+  async resolve(messageId: string, audit: AuditInput): Promise<TransitionResult> {
+    this.maybeFail();
+    const row = this.rows.get(messageId);
+    if (!row) return 'missing';
+    if (row.summary.status !== 'FAILED' || row.summary.resolution !== undefined) return 'skipped';
+    row.summary = { ...row.summary, resolution: 'resolved', resolvedAt: new Date() };
+    this.pushAudit({ ...audit, messageId });
+    return 'applied';
+  }
+
+  private pushAudit(input: AuditInput): AuditRecord {
+    const record: AuditRecord = { ...input, seq: ++this.auditSeq, at: new Date() };
+    this.audit.push(record);
+    return record;
+  }
+
+  async appendAudit(entry: AuditInput): Promise<AuditRecord> {
+    this.maybeFail();
+    return this.pushAudit(entry);
+  }
+
+  async findAudit(query: AuditQuery): Promise<AuditPage> {
+    this.maybeFail();
+    const limit = clampPage(query.limit);
+    const list = [...this.audit].reverse().filter((a) => (query.messageId === undefined || a.messageId === query.messageId || a.replayId === query.messageId)
+      && (query.jobId === undefined || a.jobId === query.jobId) && (query.actor === undefined || a.actor === query.actor)
+      && (query.action === undefined || a.action === query.action) && (query.before === undefined || a.seq < query.before));
+    const items = list.slice(0, limit);
+    const last = items[items.length - 1];
+    return list.length > limit && last ? { items, next: last.seq } : { items };
+  }
+
+  async createReplayJob(job: NewReplayJob, audit: AuditInput): Promise<ReplayJob> {
+    this.maybeFail();
+    const stored: ReplayJob = { ...job, status: 'running', replayed: 0, skipped: 0, failed: 0, updatedAt: new Date() };
+    this.jobs.set(job.id, stored);
+    this.pushAudit({ ...audit, jobId: job.id });
+    return stored;
+  }
+
+  async loadReplayJob(id: string): Promise<ReplayJob | undefined> {
+    this.maybeFail();
+    return this.jobs.get(id);
+  }
+
+  async listReplayJobs(limit?: number): Promise<ReplayJob[]> {
+    this.maybeFail();
+    return [...this.jobs.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1)).slice(0, clampPage(limit, 200));
+  }
+
+  async updateReplayJob(id: string, change: ReplayJobChange, from?: readonly ReplayJobStatus[], audit?: AuditInput): Promise<TransitionResult> {
+    this.maybeFail();
+    const job = this.jobs.get(id);
+    if (!job) return 'missing';
+    if (from && !from.includes(job.status)) return 'skipped';
+    const next: Record<string, unknown> = {
+      ...job, updatedAt: new Date(), skipped: job.skipped + (change.addSkipped ?? 0), failed: job.failed + (change.addFailed ?? 0),
+      ...(change.status ? { status: change.status } : {}), ...(change.cursor ? { cursor: change.cursor } : {}),
+      ...(change.finishedAt ? { finishedAt: change.finishedAt } : {}),
+    };
+    for (const key of ['lastError', 'owner', 'leaseUntil'] as const) {
+      if (change[key] === null) delete next[key];
+      else if (change[key] !== undefined) next[key] = change[key];
+    }
+    this.jobs.set(id, next as unknown as ReplayJob);
+    if (audit) this.pushAudit({ ...audit, jobId: id });
+    return 'applied';
+  }
+
+  async leaseReplayJob(owner: string, leaseUntil: Date, now: Date = new Date()): Promise<ReplayJob | undefined> {
+    this.maybeFail();
+    const job = [...this.jobs.values()].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .find((j) => j.status === 'running' && (j.owner === undefined || j.leaseUntil === undefined || j.leaseUntil < now || j.owner === owner));
+    if (!job) return undefined;
+    const leased = { ...job, owner, leaseUntil, updatedAt: now };
+    this.jobs.set(job.id, leased);
+    return leased;
+  }
+
+  async purge(request: PurgeRequest): Promise<number> {
+    this.maybeFail();
+    const gone = [...this.rows.values()].map((r) => r.summary)
+      .filter((s) => (s.status === 'DELIVERED' && s.receivedAt < request.deliveredBefore)
+        || (s.status === 'FAILED' && s.resolution !== undefined && s.receivedAt < request.resolvedBefore))
+      .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime())
+      .slice(0, Math.max(1, Math.floor(request.limit)));
+    for (const s of gone) this.rows.delete(s.id);
+    return gone.length;
   }
 }

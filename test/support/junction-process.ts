@@ -1,69 +1,94 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { eventually } from './http';
 
-/** One JSON log line of a Junction process. */
-export type JsonLogLine = Record<string, unknown> & { level: string; message: string; timestamp: string };
+const MAIN = path.join(__dirname, '..', '..', 'src', 'main.js');
+
+/** How a spawned Junction process ended. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
 
 /**
- * A Junction process started the way an operator starts it (`junction start --role ... --config
- * ...`), with its stdout kept line by line so a test can read its JSON logs.
+ * Junction run as a real process (dist/src/main.js), the way production runs it: it can be
+ * killed with -9 or stopped with SIGTERM. Its log lines (JSON) are kept for assertions and
+ * printed when a test wants to see them (JUNCTION_FAULT_DEBUG=1 prints them as they come).
  */
 export class JunctionProcess {
-  readonly lines: string[] = [];
   private readonly child: ChildProcess;
+  private readonly output: string[] = [];
   private partial = '';
-  private stderr = '';
+  readonly exited: Promise<Exit>;
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', ...args], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout?.on('data', (chunk: Buffer) => {
+  private constructor(configFile: string, role: string, readonly base: string | undefined) {
+    this.child = spawn(process.execPath, [MAIN, '--config', configFile, '--role', role], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (chunk: Buffer): void => {
       const text = this.partial + chunk.toString('utf8');
-      const parts = text.split('\n');
-      this.partial = parts.pop() ?? '';
-      this.lines.push(...parts.filter((l) => l.length > 0));
-    });
-    this.child.stderr?.on('data', (chunk: Buffer) => { this.stderr += chunk.toString('utf8'); });
+      const lines = text.split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        this.output.push(line);
+        if (process.env.JUNCTION_FAULT_DEBUG) process.stderr.write(`[junction ${this.child.pid ?? '?'}] ${line}\n`);
+      }
+    };
+    this.child.stdout?.on('data', collect);
+    this.child.stderr?.on('data', collect);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
+  /** Starts Junction with `configFile` and `role`; with a `port`, waits until it answers on it. */
+  static async start(configFile: string, role: 'all' | 'gateway' | 'worker', port?: number): Promise<JunctionProcess> {
+    const proc = new JunctionProcess(configFile, role, port === undefined ? undefined : `http://127.0.0.1:${port}`);
+    await eventually(async () => {
+      if (!proc.running) throw new Error(`Junction exited while starting:\n${proc.tail(30)}`);
+      return proc.lines().some((line) => line.includes('junction started')) ? true : undefined;
+    }, 30_000, 50);
+    return proc;
   }
 
-  /** Every stdout line parsed as JSON; throws naming the first line that is not a JSON log line. */
-  json(): JsonLogLine[] {
-    return this.lines.map((line) => {
-      let value: unknown;
+  get pid(): number {
+    return Number(this.child.pid);
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Every line written so far. */
+  lines(): readonly string[] {
+    return this.output;
+  }
+
+  /** The log lines parsed (non-JSON lines skipped). */
+  records(): Array<Record<string, unknown>> {
+    return this.output.flatMap((line) => {
       try {
-        value = JSON.parse(line);
+        const parsed: unknown = JSON.parse(line);
+        return typeof parsed === 'object' && parsed !== null ? [parsed as Record<string, unknown>] : [];
       } catch {
-        throw new Error(`not a JSON log line: ${line}`);
+        return [];
       }
-      const record = value as JsonLogLine;
-      if (typeof record.level !== 'string' || typeof record.message !== 'string' || typeof record.timestamp !== 'string') {
-        throw new Error(`a log line without level, message or timestamp: ${line}`);
-      }
-      return record;
     });
   }
 
-  /** Waits for the `junction started` line and resolves the base URL it names. */
-  async started(timeoutMs = 30_000): Promise<string> {
-    return eventually(async () => {
-      if (this.child.exitCode !== null) throw new Error(`junction exited with ${this.child.exitCode}: ${this.stderr}${this.lines.join('\n')}`);
-      const line = this.lines.find((l) => l.includes('"junction started"'));
-      return line === undefined ? undefined : String((JSON.parse(line) as { url: string }).url);
-    }, timeoutMs, 50);
+  /** The last `n` lines, for failure messages. */
+  tail(n: number): string {
+    return this.output.slice(-n).join('\n');
   }
 
-  /** SIGTERM, then waits for the exit (SIGKILL after `graceMs`). */
-  async stop(graceMs = 15_000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+  /** Sends a signal; resolves when the process has exited (for SIGKILL and SIGTERM). */
+  async kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<Exit> {
+    if (this.running) this.child.kill(signal);
+    return this.exited;
+  }
+
+  /** Stops it if it still runs (SIGTERM, then SIGKILL after `graceMs`). */
+  async stop(graceMs = 20_000): Promise<void> {
+    if (!this.running) return;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await exited;
+    const timer = setTimeout(() => { if (this.running) this.child.kill('SIGKILL'); }, graceMs);
+    await this.exited;
     clearTimeout(timer);
   }
 }

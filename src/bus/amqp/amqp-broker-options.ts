@@ -20,6 +20,17 @@ export interface AmqpBrokerOptions {
   /** Longest delay between reconnection attempts (each delay has jitter: 50-100 % of it). Default 5000. */
   readonly reconnectMaxDelayMs?: number;
   readonly logger?: Logger;
+  /** TLS for `amqps://` (certificates as PEM text, already read); handed to the TLS socket. */
+  readonly tls?: AmqpTlsOptions;
+}
+
+/** TLS options of the RabbitMQ connection. */
+export interface AmqpTlsOptions {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized: boolean;
 }
 
 /** {@link AmqpBrokerOptions} checked, with defaults filled in. */
@@ -35,6 +46,7 @@ export interface CompiledAmqpBrokerOptions {
   readonly reconnectMinDelayMs: number;
   readonly reconnectMaxDelayMs: number;
   readonly logger: Logger;
+  readonly tls?: AmqpTlsOptions;
 }
 
 /** Checks the options and fills in defaults; throws a RangeError naming the bad option. */
@@ -53,6 +65,7 @@ export function compileAmqpBrokerOptions(options: AmqpBrokerOptions): CompiledAm
     reconnectMinDelayMs,
     reconnectMaxDelayMs,
     logger: options.logger ?? silentLogger,
+    ...(options.tls ? { tls: Object.freeze({ ...options.tls }) } : {}),
   });
 }
 

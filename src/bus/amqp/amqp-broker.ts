@@ -20,6 +20,8 @@ import { connectionUrl } from './amqp-url';
 export const ERROR_HEADER = 'x-junction-error';
 /** Header of a dead-lettered message: the error's code. */
 export const ERROR_CODE_HEADER = 'x-junction-error-code';
+/** Header of a dead-lettered message: when it was parked (ISO 8601). */
+export const DEAD_LETTERED_AT_HEADER = 'x-junction-dead-lettered-at';
 
 /** The constructor options, re-exported for callers that only import the broker. */
 export type { AmqpBrokerOptions } from './amqp-broker-options';
@@ -27,10 +29,23 @@ export type { AmqpBrokerOptions } from './amqp-broker-options';
 /** new → open ⇄ lost (reconnecting) → closing → closed. */
 type State = 'new' | 'open' | 'lost' | 'closing' | 'closed';
 
-/** One AMQP connection and whether it has closed (its 'close' may come before we adopt it). */
+/**
+ * The two AMQP connections of one broker and whether either has closed (a 'close' may come before
+ * we adopt them). Publishing has a connection of its own: under a resource alarm RabbitMQ stops
+ * reading from every connection that publishes, and consumers sharing it could no longer ack —
+ * the queues that need draining would stall (docs/bus.md, "Two connections").
+ */
 interface Link {
+  /** Consumers, the reply queue, declarations. */
   readonly connection: ChannelModel;
+  /** The confirm channel: messages, delayed copies, dead letters, replies. */
+  readonly publishing: ChannelModel;
   closed: boolean;
+}
+
+/** Closes both connections of a link (already closed ones are fine). */
+async function closeLink(link: Link): Promise<void> {
+  await Promise.all([link.connection.close().catch(() => undefined), link.publishing.close().catch(() => undefined)]);
 }
 
 /** A delay queue used on some connection: re-declared after a reconnect. */
@@ -186,7 +201,7 @@ export class AmqpBroker implements Broker {
     const queue = this.topology.deadLetterQueue(destination);
     const publisher = await this.openPublisher(`dead-letter message ${message.id} of "${destination}"`);
     await publisher.publishToQueue(queue, message, `the dead-letter queue of "${destination}"`, {
-      [ERROR_HEADER]: JSON.stringify(error), [ERROR_CODE_HEADER]: error.code, 'x-junction-dead-lettered-at': new Date().toISOString(),
+      [ERROR_HEADER]: JSON.stringify(error), [ERROR_CODE_HEADER]: error.code, [DEAD_LETTERED_AT_HEADER]: new Date().toISOString(),
     });
   }
 
@@ -235,6 +250,13 @@ export class AmqpBroker implements Broker {
       requeueDelayMs: this.options.requeueDelayMs,
       logger: this.logger.child({ destination }),
       onEnd: (ended) => { this.subscriptions.delete(ended); },
+      park: async (raw, error) => {
+        const queue = this.topology.deadLetterQueue(destination);
+        const publisher = await this.openPublisher(`park a malformed message of "${destination}"`);
+        await publisher.publishRaw(queue, raw.content, raw.properties, {
+          [ERROR_HEADER]: JSON.stringify(error.toJSON()), [ERROR_CODE_HEADER]: error.code, [DEAD_LETTERED_AT_HEADER]: new Date().toISOString(),
+        }, `the dead-letter queue of "${destination}"`);
+      },
     });
     this.subscriptions.add(subscription);
     return subscription;
@@ -267,38 +289,52 @@ export class AmqpBroker implements Broker {
       await this.restore(link);
     } catch (error) {
       this.state = 'closing';
-      await link.connection.close().catch(() => undefined);
+      await closeLink(link);
       this.state = 'new';
       throw error;
     }
     this.logger.info('Connected to RabbitMQ', { url: this.options.safeUrl });
   }
 
-  /** Opens an AMQP connection (timeout `connectTimeoutMs`) with its event handlers. */
+  /** Opens the two AMQP connections (each with timeout `connectTimeoutMs`) with their event handlers. */
   private async openLink(): Promise<Link> {
-    let connection: ChannelModel;
+    const connection = await this.openConnection('consume');
+    let publishing: ChannelModel;
     try {
-      connection = await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
+      publishing = await this.openConnection('publish');
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+    const link: Link = { connection, publishing, closed: false };
+    for (const [role, each] of [['consume', connection], ['publish', publishing]] as const) {
+      each.on('error', (error: Error) => {
+        this.logger.error('RabbitMQ connection error', { connection: role, error: describeAmqpError(error) });
+      });
+      each.on('close', (error?: Error) => {
+        const first = !link.closed;
+        link.closed = true;
+        if (first) this.onConnectionClosed(link, error);
+      });
+    }
+    publishing.on('blocked', (reason: string) => {
+      this.logger.warn('RabbitMQ is blocking publishers (resource alarm); publishes wait, then time out; consumers carry on', { reason });
+    });
+    publishing.on('unblocked', () => { this.logger.info('RabbitMQ unblocked publishers'); });
+    return link;
+  }
+
+  private async openConnection(role: 'consume' | 'publish'): Promise<ChannelModel> {
+    try {
+      return await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
         timeout: this.options.connectTimeoutMs,
-        clientProperties: { connection_name: `junction (${this.options.prefix})` },
+        clientProperties: { connection_name: `junction (${this.options.prefix}) ${role}` },
+        ...(this.options.tls ?? {}),
       });
     } catch (error) {
       throw brokerUnavailable(`Cannot connect to RabbitMQ at ${this.options.safeUrl}: ${describeAmqpError(error)}. `
         + 'Check that RabbitMQ is running and that the URL, user and password are right.', error);
     }
-    const link: Link = { connection, closed: false };
-    connection.on('error', (error: Error) => {
-      this.logger.error('RabbitMQ connection error', { error: describeAmqpError(error) });
-    });
-    connection.on('close', (error?: Error) => {
-      link.closed = true;
-      this.onConnectionClosed(link, error);
-    });
-    connection.on('blocked', (reason: string) => {
-      this.logger.warn('RabbitMQ is blocking publishers (resource alarm); publishes wait, then time out', { reason });
-    });
-    connection.on('unblocked', () => { this.logger.info('RabbitMQ unblocked publishers'); });
-    return link;
   }
 
   /**
@@ -321,7 +357,7 @@ export class AmqpBroker implements Broker {
     }
     let publisher: AmqpPublisher;
     try {
-      publisher = await AmqpPublisher.open(connection, this.topology.exchange, this.options.publishTimeoutMs,
+      publisher = await AmqpPublisher.open(link.publishing, this.topology.exchange, this.options.publishTimeoutMs,
         this.logger.child({ channel: 'publish' }));
     } catch (error) {
       throw brokerUnavailable(`Cannot open a publishing channel: ${describeAmqpError(error)}.`, error);
@@ -367,7 +403,7 @@ export class AmqpBroker implements Broker {
         return;
       } catch (error) {
         lastError = describeAmqpError(error);
-        await link?.connection.close().catch(() => undefined);
+        if (link !== undefined) await closeLink(link);
       }
     }
   }
@@ -401,11 +437,7 @@ export class AmqpBroker implements Broker {
       `The broker closed before the reply to message ${requestId} arrived.`, undefined, { messageId: requestId }));
     await this.replyQueue?.close();
     this.replyQueue = undefined;
-    if (wasOpen && link !== undefined) {
-      await link.connection.close().catch((error: unknown) => {
-        this.logger.debug('Connection was already closed', { error: describeAmqpError(error) });
-      });
-    }
+    if (wasOpen && link !== undefined) await closeLink(link);
     this.link = undefined;
     this.state = 'closed';
     this.logger.info('Disconnected from RabbitMQ');
@@ -414,6 +446,8 @@ export class AmqpBroker implements Broker {
   private onConnectionClosed(link: Link, error: Error | undefined): void {
     if (link !== this.link) return; // a connection being restored (its restore fails) or an old one
     this.link = undefined;
+    // Both go together: a consume connection left alive would keep its consumers next to the restored ones.
+    void closeLink(link);
     this.delayQueues.clear();
     this.publisher = undefined;
     this.replyQueue = undefined;
@@ -451,8 +485,9 @@ export class AmqpBroker implements Broker {
 
   private async openPublisher(action: string): Promise<AmqpPublisher> {
     if (this.publisher?.open === true && this.state === 'open') return this.publisher;
-    const connection = this.requireConnection(action);
-    this.publisherOpening ??= AmqpPublisher.open(connection, this.topology.exchange, this.options.publishTimeoutMs,
+    this.requireConnection(action);
+    const { publishing } = this.link as Link;
+    this.publisherOpening ??= AmqpPublisher.open(publishing, this.topology.exchange, this.options.publishTimeoutMs,
       this.logger.child({ channel: 'publish' }))
       .then((publisher) => { this.publisher = publisher; return publisher; })
       .finally(() => { this.publisherOpening = undefined; });

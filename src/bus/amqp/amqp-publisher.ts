@@ -1,4 +1,5 @@
-import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import type { ChannelModel, ConfirmChannel, Message, MessageProperties, Options } from 'amqplib';
 import type { Reply } from '../../core/broker';
 import { encodeEnvelope, type Envelope } from '../../core/envelope';
 import type { JunctionError } from '../../core/errors';
@@ -96,6 +97,27 @@ export class AmqpPublisher {
   }
 
   /**
+   * Publishes bytes that are not an envelope (a malformed message being parked) persistently and
+   * mandatory to a queue through the default exchange, keeping the original properties and adding
+   * `headers`; resolves on the broker's ack, rejects when no such queue exists.
+   */
+  publishRaw(queue: string, content: Buffer, original: MessageProperties, headers: Record<string, string>, label: string): Promise<void> {
+    const messageId = typeof original.messageId === 'string' && original.messageId !== '' ? original.messageId : `raw:${randomUUID()}`;
+    const kept: Options.Publish = {
+      persistent: true,
+      headers: { ...(original.headers ?? {}), ...headers },
+      ...(typeof original.correlationId === 'string' ? { correlationId: original.correlationId } : {}),
+      ...(typeof original.type === 'string' ? { type: original.type } : {}),
+      ...(typeof original.appId === 'string' ? { appId: original.appId } : {}),
+    };
+    return this.send({
+      messageId, routingKey: queue, exchange: '', mandatory: true,
+      label: `malformed message ${messageId} for ${label}`, details: { queue },
+      hint: 'It may or may not be stored there.',
+    }, content, kept, { contentType: original.contentType ?? 'application/octet-stream', contentEncoding: original.contentEncoding });
+  }
+
+  /**
    * Sends a reply to a reply queue through the default exchange: not persistent (the queue is not
    * durable and its caller waits in memory), not mandatory (a caller that has gone is fine); resolves
    * on the broker's ack, which for an unroutable message comes at once.
@@ -109,7 +131,7 @@ export class AmqpPublisher {
   }
 
   private send(target: Omit<Pending, 'returned' | 'settled' | 'resolve' | 'reject' | 'timer'>, content: Buffer,
-    properties: Options.Publish): Promise<void> {
+    properties: Options.Publish, encoding: { contentType?: unknown; contentEncoding?: unknown } = {}): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const entry: Pending = { ...target, returned: undefined, settled: false, resolve, reject };
       entry.timer = setTimeout(() => {
@@ -119,7 +141,7 @@ export class AmqpPublisher {
       }, this.timeoutMs);
       this.pending.add(entry);
       if (entry.mandatory) this.byMessageId.set(entry.messageId, [...(this.byMessageId.get(entry.messageId) ?? []), entry]);
-      void this.write(entry, content, properties);
+      void this.write(entry, content, properties, encoding);
     });
   }
 
@@ -135,7 +157,8 @@ export class AmqpPublisher {
     }
   }
 
-  private async write(entry: Pending, content: Buffer, properties: Options.Publish): Promise<void> {
+  private async write(entry: Pending, content: Buffer, properties: Options.Publish,
+    encoding: { contentType?: unknown; contentEncoding?: unknown }): Promise<void> {
     while (this.drained !== undefined && !entry.settled) await this.drained;
     if (entry.settled) return; // timed out or closed while waiting for room
     if (this.closed) {
@@ -147,8 +170,9 @@ export class AmqpPublisher {
         ...properties,
         mandatory: entry.mandatory,
         messageId: entry.messageId,
-        contentType: 'application/json',
-        contentEncoding: 'utf-8',
+        // Envelopes and replies are UTF-8 JSON; a parked malformed message keeps what it said it was.
+        contentType: typeof encoding.contentType === 'string' ? encoding.contentType : 'application/json',
+        contentEncoding: typeof encoding.contentEncoding === 'string' ? encoding.contentEncoding : 'utf-8',
         timestamp: Math.floor(Date.now() / 1000),
       }, (error: unknown) => {
         // amqplib calls back with Error('message nacked') on a nack and Error('channel closed') when the

@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { MessageHandler, Subscription } from '../../core/broker';
 import { decodeEnvelope, type Envelope } from '../../core/envelope';
-import { describeError, type JunctionError } from '../../core/errors';
+import { describeError, JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { InFlight } from '../in-flight';
 import { amqpReplyCode, brokerUnavailable, describeAmqpError } from './amqp-errors';
@@ -15,9 +15,11 @@ export interface AmqpSubscriptionOptions {
   readonly logger: Logger;
   /** Called once the subscription has ended (cancelled), so the broker forgets it. */
   readonly onEnd: (subscription: AmqpSubscription) => void;
+  /** Parks a message that is not an envelope on the destination's dead-letter queue (confirmed). */
+  readonly park: (message: ConsumeMessage, error: JunctionError) => Promise<void>;
 }
 
-type Outcome = 'ack' | 'requeue' | 'drop';
+type Outcome = 'ack' | 'requeue';
 
 /** One consumer registration: a channel and the consumer on it. Delivery tags die with the channel. */
 interface Binding {
@@ -29,7 +31,7 @@ interface Binding {
 /**
  * One consumer on its own channel with `prefetch` and manual acks. A handler's success acks the
  * message; a failure waits `requeueDelayMs` and nacks it back onto the queue; a message that
- * cannot be decoded is logged and dropped (nack without requeue), never retried in a loop.
+ * cannot be decoded is parked on the dead-letter queue (then acked), never retried in a loop.
  *
  * The subscription outlives its channel: after a lost connection the broker calls {@link attach}
  * with the new connection and consuming resumes with the same handler and prefetch. A message is
@@ -143,10 +145,7 @@ export class AmqpSubscription implements Subscription {
     try {
       envelope = decodeEnvelope(message.content);
     } catch (error) {
-      this.options.logger.error('Dropping a malformed message from the bus', {
-        amqpMessageId: String(message.properties.messageId ?? '(none)'), error: describeError(error),
-      });
-      this.settle(binding, message, 'drop');
+      await this.parkMalformed(message, binding, error);
       return;
     }
     try {
@@ -162,6 +161,31 @@ export class AmqpSubscription implements Subscription {
       await this.inFlight.delay(this.options.requeueDelayMs);
       this.settle(binding, message, 'requeue');
     }
+  }
+
+  /**
+   * A message that is not an envelope can never be processed: it is parked on the dead-letter queue
+   * (original bytes and properties, the error in the headers) and then removed from the route
+   * queue, never retried in a loop. If it cannot be parked (RabbitMQ trouble) it goes back to the
+   * queue after the requeue delay instead of being dropped.
+   */
+  private async parkMalformed(message: ConsumeMessage, binding: Binding, cause: unknown): Promise<void> {
+    const amqpMessageId = String(message.properties.messageId ?? '(none)');
+    const error = new JunctionError('JCT_BUS_MALFORMED_MESSAGE',
+      `A message on queue ${this.options.queue} is not a Junction envelope (${describeError(cause)}); it was parked on the dead-letter queue.`,
+      { details: { destination: this.options.destination, amqpMessageId } });
+    try {
+      await this.options.park(message, error);
+    } catch (parkError) {
+      this.options.logger.error('Cannot park a malformed message on the dead-letter queue; it goes back to the queue', {
+        amqpMessageId, error: describeError(parkError),
+      });
+      await this.inFlight.delay(this.options.requeueDelayMs);
+      this.settle(binding, message, 'requeue');
+      return;
+    }
+    this.options.logger.error('Parked a malformed message on the dead-letter queue', { amqpMessageId, error: describeError(cause) });
+    this.settle(binding, message, 'ack');
   }
 
   /**

@@ -1,7 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { describeError, JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
+import { maskJunctionError } from '../../security/masking/mask-error';
+import type { Masker } from '../../security/masking/masker';
 import { sendProblem } from './problem';
+import { drainRefusedBody } from './refused-body';
 import { requestIdOf } from './request-id';
 
 /** body-parser's error types, mapped to what the caller should hear. */
@@ -25,7 +28,7 @@ function fromBodyParser(error: { type?: unknown; limit?: unknown }): JunctionErr
  * The last express middleware: every error becomes problem+json with a JCT_ code. Unforeseen
  * errors are logged in full here and reach the caller only as JCT_INTERNAL with a request id.
  */
-export function errorHandler(logger: Logger) {
+export function errorHandler(logger: Logger, masker?: Masker) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const requestId = requestIdOf(res);
     let failure = error instanceof JunctionError ? error : fromBodyParser(error as { type?: unknown });
@@ -37,6 +40,16 @@ export function errorHandler(logger: Logger) {
       res.end();
       return;
     }
+    if (masker) {
+      // An error may quote the caller's own sensitive values back (a card number failing a pattern): mask them.
+      const body: unknown = req.body;
+      failure = maskJunctionError(failure, masker, typeof body === 'string' ? masker.sensitiveValues(body, req.header('content-type') ?? '') : []);
+    }
+    if (failure.httpStatus === 401 || failure.httpStatus === 403) {
+      logger.info('request refused', { requestId, method: req.method, path: req.path, code: failure.code, reason: failure.message });
+    }
+    // A body refused unread (too large, no credentials): lingering close, so the caller reads the answer.
+    drainRefusedBody(req, res);
     sendProblem(res, failure, requestId);
   };
 }

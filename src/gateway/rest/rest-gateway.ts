@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import { createEnvelope } from '../../core/envelope';
 import { DEADLINE_HEADER } from '../../core/headers';
@@ -8,7 +8,10 @@ import { traceHeaders } from '../../core/trace-context';
 import type { TransactionLog } from '../../core/transaction-log';
 import type { RestEntry } from '../../routes/compiled-route';
 import type { CompiledRoute, CompiledRoutes } from '../../routes/compiled-route';
+import { JsonRefusedError, parseJsonSafely } from '../../core/json-limits';
 import { assertValid } from '../../validators/json-schema-validator';
+import { authenticate, principalOf, type GatewaySecurity } from '../http/authenticate';
+import { decodeBody, readBody as readRequestBody } from '../soap/soap-body-reader';
 import { checkIdempotencyKey, type MessageIntake } from '../message-intake';
 import { toMessageView } from './message-view';
 import { buildOpenApi } from './openapi';
@@ -24,21 +27,32 @@ export interface RestGatewayDeps {
   readonly bodyLimitBytes: number;
   /** Junction's version, for the OpenAPI document. */
   readonly version: string;
+  /** Authentication, per-route authorization, JSON limits and masking; absent = open (tests of other parts). */
+  readonly security?: GatewaySecurity;
 }
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Parses a JSON request body, keeping the text for the envelope (decimals stay exact in it). */
-function parseJsonBody(req: Request): unknown {
+/** The charset parameter of a Content-Type, if any. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  return /;\s*charset\s*=\s*"?([A-Za-z0-9._-]+)"?/i.exec(contentType ?? '')?.[1];
+}
+
+/**
+ * Parses a JSON request body, keeping the text for the envelope (decimals stay exact in it).
+ * Nesting deeper than `maxDepth` and `__proto__` / `constructor` / `prototype` keys are refused.
+ */
+function parseJsonBody(req: Request, maxDepth: number | undefined): unknown {
   if (!JSON_TYPE.test(req.header('content-type') ?? '')) {
     throw new JunctionError('JCT_REQUEST_MEDIA_TYPE', 'Send the body as JSON with Content-Type: application/json.');
   }
   const text = typeof req.body === 'string' ? req.body : '';
   try {
-    return JSON.parse(text);
+    return parseJsonSafely(text, maxDepth);
   } catch (error) {
+    if (error instanceof JsonRefusedError) throw new JunctionError('JCT_REQUEST_MALFORMED', `Request body is not accepted: ${error.message}.`);
     throw new JunctionError('JCT_REQUEST_MALFORMED', `Request body is not valid JSON: ${(error as Error).message}.`);
   }
 }
@@ -83,7 +97,7 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
   const intakeOptions = { keepPayload: route.capture !== 'none' };
   return async (req: Request, res: Response): Promise<void> => {
     const idempotencyKey = checkIdempotencyKey(req.header('idempotency-key'));
-    const sent = parseJsonBody(req);
+    const sent = parseJsonBody(req, deps.security?.jsonMaxDepth);
     const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
     const body = withPathParams(req.body as string, params);
     // Parsed once more only when path parameters changed the text.
@@ -129,16 +143,36 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
  */
 export function createRestGateway(deps: RestGatewayDeps): Router {
   const router = express.Router();
-  const readBody = express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' });
+  const { security } = deps;
+  // Our own reader, not body-parser's: it stops at the limit at once (body-parser reads a refused
+  // body to its end before answering, for ever if it is an endless chunked stream).
+  const readBody = (req: Request, _res: Response, next: NextFunction): void => {
+    readRequestBody(req, deps.bodyLimitBytes).then((bytes) => {
+      req.body = decodeBody(bytes, charsetOf(req.header('content-type')));
+      next();
+    }, next);
+  };
+  // Credentials are checked, and the route authorised, before a byte of the body is read.
+  // With authentication off, credentials are neither required nor checked.
+  if (security?.mode === 'required') router.use(authenticate(security));
+  const authorize = (route: CompiledRoute, what: string) => (_req: Request, res: Response, next: NextFunction): void => {
+    security?.policy.check(principalOf(res), route.id, what);
+    next();
+  };
+  const authenticated = (_req: Request, res: Response, next: NextFunction): void => {
+    security?.policy.checkAuthenticated(principalOf(res));
+    next();
+  };
   for (const route of deps.routes.routes) {
     const entry = route.rest;
     if (!entry) continue;
     const method = entry.method.toLowerCase() as 'post' | 'put' | 'patch';
-    router[method](entry.path, readBody, entryHandler(entry, route, deps));
+    router[method](entry.path, authorize(route, `${entry.method} ${REST_BASE}${entry.path.replace(/:(\w+)/g, '{$1}')}`), readBody, entryHandler(entry, route, deps));
   }
   const openapi = JSON.stringify(buildOpenApi(deps.routes, deps.version));
-  router.get('/openapi.json', (_req: Request, res: Response) => { res.type('application/json').send(openapi); });
-  router.get('/messages/:id', async (req: Request, res: Response) => {
+  const docsGuard = security?.docs === 'authenticated' ? [authenticated] : [];
+  router.get('/openapi.json', ...docsGuard, (_req: Request, res: Response) => { res.type('application/json').send(openapi); });
+  router.get('/messages/:id', authenticated, async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const record = UUID.test(id) ? await deps.log.load(id.toLowerCase()) : undefined;
     if (!record) throw new JunctionError('JCT_MESSAGE_NOT_FOUND', `No message has the id "${id.slice(0, 64)}".`);

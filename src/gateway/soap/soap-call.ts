@@ -1,3 +1,4 @@
+import type { Principal } from '../../security/auth/principal';
 import type { SoapVersion } from './soap-namespaces';
 
 /** A checked SOAP request, handed to {@link SoapDispatch}. */
@@ -18,6 +19,8 @@ export interface SoapCall {
   /** The caller's W3C `traceparent` and `tracestate` HTTP headers, when it sent them. */
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /** The authenticated caller (absent when authentication is off and none was sent). */
+  readonly principal?: Principal;
 }
 
 /**

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
+import type { Element } from '@xmldom/xmldom';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { describeError, JunctionError } from '../../core/errors';
 import { MESSAGE_ID_HEADER } from '../../core/headers';
 import type { Logger } from '../../core/logger';
+import { drainRefusedBody } from '../http/refused-body';
 import { requestIdOf } from '../http/request-id';
 import { jsonToElement } from './json-to-xml';
 import type { SoapDispatch, SoapOutcome } from './soap-call';
@@ -15,6 +17,10 @@ import { parseSoapContentType, readEnvelope, resolveOperation, soapActionOf } fr
 import { callerUrl, publishedFor, renderPublished } from './wsdl-publisher';
 import { loadWsdlService, type SoapOperation, type SoapServiceSpec, type WsdlService } from './wsdl-service';
 import { elementToJson } from './xml-to-json';
+import { authRequired, type Principal } from '../../security/auth/principal';
+import { SECURITY_HEADER, WSSE_NS } from '../../security/auth/username-token';
+import { maskJunctionError } from '../../security/masking/mask-error';
+import type { SecurityRuntime } from '../../security/security-setup';
 import { SchemaValidator, type XmlViolation } from './xsd-validator';
 
 // The types app.ts needs to implement dispatch and describe services.
@@ -36,6 +42,16 @@ export interface SoapGatewayOptions {
    * mustUnderstand. Default none: such a header gets a MustUnderstand fault.
    */
   readonly understoodHeaders?: readonly string[];
+  /** Body limits of single services (by name) that differ from `bodyLimitBytes`. */
+  readonly serviceBodyLimits?: Readonly<Record<string, number>>;
+  /** Authentication (HTTP credentials or WS-Security UsernameToken), authorization and masking; absent = open. */
+  readonly security?: SoapSecurity;
+}
+
+/** What the SOAP gateway needs for security. */
+export interface SoapSecurity extends Pick<SecurityRuntime, 'mode' | 'docs' | 'authenticator' | 'masker'> {
+  /** Throws JCT_AUTH_REQUIRED / JCT_FORBIDDEN unless `principal` may call the operation (soap-dispatch builds it from the routes). */
+  authorize(principal: Principal | undefined, service: string, operation: string): void;
 }
 
 /** The gateway's router, with its start-up promise and its cleanup. */
@@ -116,7 +132,8 @@ function withMessageId(error: unknown, messageId: string): unknown {
  */
 export function createSoapGateway(options: SoapGatewayOptions): SoapGatewayRouter {
   checkOptions(options);
-  const understood = new Set(options.understoodHeaders ?? []);
+  // With security configured Junction processes wsse:Security, so callers may mark it mustUnderstand.
+  const understood = new Set([...(options.understoodHeaders ?? []), ...(options.security ? [SECURITY_HEADER] : [])]);
   const published: Published[] = options.services.map((spec) => {
     const service = loadWsdlService(spec);
     return { service, validator: SchemaValidator.compile(spec.name, service.compilable) };
@@ -127,7 +144,9 @@ export function createSoapGateway(options: SoapGatewayOptions): SoapGatewayRoute
   const router = express.Router();
   for (const entry of published) {
     const { spec } = entry.service;
-    router.get(spec.path, (req: Request, res: Response, next: NextFunction) => serveDocument(entry.service, req, res, next));
+    router.get(spec.path, (req: Request, res: Response, next: NextFunction) => {
+      guardDocuments(options.security, req).then(() => serveDocument(entry.service, req, res, next), next);
+    });
     router.post(spec.path, (req: Request, res: Response) => handleCall(entry, options, understood, req, res));
     router.all(spec.path, (_req: Request, res: Response, next: NextFunction) => {
       res.setHeader('Allow', 'GET, HEAD, POST');
@@ -139,6 +158,17 @@ export function createSoapGateway(options: SoapGatewayOptions): SoapGatewayRoute
     for (const result of settled) if (result.status === 'fulfilled') result.value.close();
   };
   return Object.assign(router, { ready, close, services: published.map((p) => p.service) }) as SoapGatewayRouter;
+}
+
+/** With `docs: authenticated`, the WSDL and XSDs need HTTP credentials (an API key or a bearer JWT). */
+async function guardDocuments(security: SoapSecurity | undefined, req: Request): Promise<void> {
+  if (!security || security.mode === 'off' || security.docs === 'public') return;
+  const principal = await security.authenticator.fromHeaders(req.headers);
+  if (!principal) throw authRequired('The WSDL and schemas of this service are served to authenticated callers only: send an API key or a bearer JWT.');
+}
+
+function securityBlock(blocks: readonly Element[]): Element | undefined {
+  return blocks.find((b) => b.namespaceURI === WSSE_NS && b.localName === 'Security');
 }
 
 function serveDocument(service: WsdlService, req: Request, res: Response, next: NextFunction): void {
@@ -168,6 +198,8 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
   let versionKnown = false;
   let operation: SoapOperation | undefined;
   let outcome: SoapOutcome | undefined;
+  let text: string | undefined;
+  const { security } = options;
   try {
     const contentType = parseSoapContentType(req.headers['content-type']);
     version = contentType.version;
@@ -175,9 +207,14 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     if (!service.versions.includes(version)) {
       throw new JunctionError('JCT_REQUEST_MEDIA_TYPE', `Service ${service.serviceName} has no SOAP ${version} port; use SOAP ${service.versions.join(' or ')}.`);
     }
-    const text = decodeBody(await readBody(req, options.bodyLimitBytes), contentType.charset);
+    // HTTP credentials are checked before the body is read; a UsernameToken once the envelope is parsed.
+    let principal = security?.mode === 'required' ? await security.authenticator.fromHeaders(req.headers) : undefined;
+    if (security?.mode === 'required' && !principal && !security.authenticator.acceptsUsernameToken) throw authRequired();
+    text = decodeBody(await readBody(req, options.serviceBodyLimits?.[service.spec.name] ?? options.bodyLimitBytes), contentType.charset);
     const envelope = readEnvelope(text, version, understood);
+    if (security?.mode === 'required' && !principal) principal = await security.authenticator.fromUsernameToken(securityBlock(envelope.blocks));
     operation = resolveOperation(service, envelope.body, soapActionOf(contentType, req.headers));
+    security?.authorize(principal, service.spec.name, operation.name);
     const validator = await entry.validator.catch((error: unknown) => {
       throw new JunctionError('JCT_INTERNAL', 'SOAP schemas unavailable', { cause: error });
     });
@@ -194,6 +231,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       requestId,
       ...headerText(req, 'traceparent', 'traceparent'),
       ...headerText(req, 'tracestate', 'tracestate'),
+      ...(principal ? { principal } : {}),
     });
     res.setHeader(MESSAGE_ID_HEADER, outcome.messageId);
     if (oneWay) {
@@ -207,7 +245,11 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     const response = jsonToElement(outcome.payload, service.model.element(operation.outputElement!)!, service.prefixes);
     send(res, 200, soapContentType(version), writeEnvelope(version, response));
   } catch (thrown) {
-    const error = outcome ? withMessageId(thrown, outcome.messageId) : thrown;
+    let error = outcome ? withMessageId(thrown, outcome.messageId) : thrown;
+    if (security && error instanceof JunctionError) {
+      // A fault may quote the caller's sensitive values back (a card number failing its pattern): mask them.
+      error = maskJunctionError(error, security.masker, text === undefined ? [] : security.masker.sensitiveValues(text, 'application/xml'));
+    }
     const fault = toSoapFault(error, requestId);
     const fields = { requestId, service: service.spec.name, operation: operation?.name, code: fault.code, messageId: fault.messageId };
     if (!(error instanceof JunctionError) || error.code === 'JCT_INTERNAL') {
@@ -223,8 +265,8 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     }
     const rendered = renderFault(fault, version);
     const unsupportedType = !versionKnown && fault.code === 'JCT_REQUEST_MEDIA_TYPE';
-    // Stop reading a body we refused (too large, wrong type): the connection closes after the fault.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // A body we refused unread (too large, wrong type, no credentials): lingering close, so the caller reads the fault.
+    drainRefusedBody(req, res);
     send(res, unsupportedType ? 415 : rendered.status, rendered.contentType, rendered.body, rendered.headers);
   }
 }

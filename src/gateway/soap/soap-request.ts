@@ -18,6 +18,8 @@ export interface SoapContentType {
 export interface SoapEnvelope {
   /** Local name → text of each simple (text-only) header element targeted at Junction. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Every header block targeted at Junction (e.g. `wsse:Security`), as elements. */
+  readonly blocks: readonly Element[];
   /** The one element in the Body. */
   readonly body: Element;
 }
@@ -127,8 +129,10 @@ export function readEnvelope(text: string, version: SoapVersion, understood: Rea
 
   const headers: Record<string, string> = {};
   const notUnderstood: QName[] = [];
+  const blocks: Element[] = [];
   for (const block of header ? childElements(header) : []) {
     if (!isTargetedAtUs(block, version)) continue;
+    blocks.push(block);
     if (mustUnderstand(block, version) && !understood.has(describe(block))) {
       notUnderstood.push({ namespace: block.namespaceURI ?? '', local: block.localName ?? '' });
       continue;
@@ -149,7 +153,7 @@ export function readEnvelope(text: string, version: SoapVersion, understood: Rea
     throw new JunctionError('JCT_REQUEST_MALFORMED',
       `The SOAP Body holds ${elements.length} elements (${elements.slice(0, 5).map((e) => e.localName).join(', ')}); it must hold exactly one.`);
   }
-  return { headers: Object.freeze(headers), body: elements[0]! };
+  return { headers: Object.freeze(headers), blocks: Object.freeze(blocks), body: elements[0]! };
 }
 
 function listOperations(service: WsdlService): string {

@@ -30,6 +30,17 @@ export interface DataSourceSettings {
   readonly busyTimeoutMs?: number;
   /** Receives TypeORM's own messages (migrations, warnings). */
   readonly typeormLogger?: TypeOrmLogger;
+  /** MySQL: TLS to the server. */
+  readonly tls?: StoreTls | undefined;
+}
+
+/** TLS to MySQL/MariaDB, as mysql2 takes it (PEM texts, already read). */
+export interface StoreTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized: boolean;
 }
 
 function invalid(message: string): JunctionError {
@@ -96,7 +107,7 @@ export function createDataSource(target: StoreTarget, settings: DataSourceSettin
   const names = storeNames(settings.tablePrefix);
   const entities = createEntities(settings.tablePrefix, target.dialect);
   const common = {
-    entities: [entities.message, entities.stage],
+    entities: [entities.message, entities.stage, entities.audit, entities.replayJob, entities.nonce],
     migrations: createMigrations(settings.tablePrefix),
     migrationsTableName: names.migrations,
     migrationsTransactionMode: 'each' as const,
@@ -134,5 +145,7 @@ export function createDataSource(target: StoreTarget, settings: DataSourceSettin
     // trace: false — mysql2 would capture a stack trace for every query (a few % of a busy
     // process's CPU, docs/performance.md); driver errors still carry their own stack.
     extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0, trace: false },
+    // TLS to the server (store.tls): mysql2's `ssl` options, certificates read at boot.
+    ...(settings.tls ? { ssl: { ...settings.tls } } : {}),
   }) };
 }

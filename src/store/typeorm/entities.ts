@@ -20,6 +20,9 @@ export const COLUMN_LIMITS = Object.freeze({
   errorCode: 64,
   idempotencyKey: 255,
   bodyHash: 64,
+  errorGroup: 16,
+  actor: 128,
+  reason: 1000,
 });
 
 /** One row of the message table, as TypeORM hydrates it. */
@@ -46,6 +49,54 @@ export interface MessageRow {
   idempotencyKey: string | null;
   /** Hex SHA-256 of the body as received (migration 3). */
   bodyHash: string | null;
+  /** Endpoint of the last error (migration 4). */
+  errorEndpoint: string | null;
+  /** Key of the last error's cause (migration 4). */
+  errorGroup: string | null;
+  /** `replayed` or `resolved` once an operator settled a FAILED message (migration 4). */
+  resolution: string | null;
+  resolvedAt: Date | null;
+  /** The latest replay of this message (migration 4). */
+  replayedBy: string | null;
+}
+
+/** One row of the audit trail (migration 4). */
+export interface AuditRow {
+  seq: string | number;
+  at: Date;
+  actor: string;
+  role: string;
+  action: string;
+  messageId: string | null;
+  replayId: string | null;
+  jobId: string | null;
+  reason: string | null;
+  /** JSON object. */
+  detail: string | null;
+}
+
+/** One bulk replay job (migration 4). */
+export interface ReplayJobRow {
+  id: string;
+  createdAt: Date;
+  createdBy: string;
+  reason: string;
+  /** JSON of the MessageFilter. */
+  filter: string;
+  source: string;
+  ratePerSecond: number;
+  status: string;
+  total: number;
+  replayed: number;
+  skipped: number;
+  failed: number;
+  cursorAt: Date | null;
+  cursorId: string | null;
+  lastError: string | null;
+  owner: string | null;
+  leaseUntil: Date | null;
+  updatedAt: Date;
+  finishedAt: Date | null;
 }
 
 /** One row of the stage table, as TypeORM hydrates it. */
@@ -67,10 +118,20 @@ export interface StageRow {
   payload: string | null;
 }
 
-/** The two entity schemas of the log, named after their tables. */
+/** One remembered WS-Security nonce (migration 1798000000000): a hash, and until when it counts. */
+export interface NonceRow {
+  /** Hex SHA-256 of user and nonce. */
+  key: string;
+  expiresAt: Date;
+}
+
+/** The entity schemas of the log, named after their tables. */
 export interface StoreEntities {
   readonly message: EntitySchema<MessageRow>;
   readonly stage: EntitySchema<StageRow>;
+  readonly audit: EntitySchema<AuditRow>;
+  readonly replayJob: EntitySchema<ReplayJobRow>;
+  readonly nonce: EntitySchema<NonceRow>;
 }
 
 /** Throws unless `prefix` is a safe SQL identifier prefix (letters, digits, underscores; ≤ 32). */
@@ -96,6 +157,19 @@ export function storeNames(prefix: string = DEFAULT_TABLE_PREFIX) {
     messageErrorCodeIdx: `${prefix}message_error_code`,
     messageIdempotencyIdx: `${prefix}message_idempotency`,
     stageMessageIdx: `${prefix}stage_message_seq`,
+    // migration 4
+    messageErrorCodeReceivedIdx: `${prefix}message_error_code_received`,
+    messageErrorGroupIdx: `${prefix}message_error_group`,
+    messageErrorEndpointIdx: `${prefix}message_error_endpoint`,
+    messageReplayOfIdx: `${prefix}message_replay_of`,
+    messageUnresolvedIdx: `${prefix}message_unresolved`,
+    audit: `${prefix}audit`,
+    auditMessageIdx: `${prefix}audit_message`,
+    auditJobIdx: `${prefix}audit_job`,
+    replayJob: `${prefix}replay_job`,
+    replayJobStatusIdx: `${prefix}replay_job_status`,
+    nonce: `${prefix}nonce`,
+    nonceExpiresIdx: `${prefix}nonce_expires`,
   });
 }
 
@@ -108,8 +182,8 @@ function dialectTypes(dialect: StoreDialect) {
     longText: (name: string, nullable = false): EntitySchemaColumnOptions => ({ name, type: mysql ? 'longtext' : 'text', nullable }),
     jsonText: (name: string, nullable: boolean): EntitySchemaColumnOptions =>
       ({ name, type: mysql ? 'mediumtext' : 'text', nullable }),
-    millis: (name: string): EntitySchemaColumnOptions =>
-      ({ name, type: 'datetime', ...(mysql ? { precision: 3 } : {}) }),
+    millis: (name: string, nullable = false): EntitySchemaColumnOptions =>
+      ({ name, type: 'datetime', nullable, ...(mysql ? { precision: 3 } : {}) }),
     seq: (name: string): EntitySchemaColumnOptions =>
       ({ name, type: mysql ? 'bigint' : 'integer', primary: true, generated: 'increment' }),
   };
@@ -145,6 +219,11 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       updatedAt: t.millis('updated_at'),
       idempotencyKey: text('idempotency_key', COLUMN_LIMITS.idempotencyKey, true),
       bodyHash: text('body_hash', COLUMN_LIMITS.bodyHash, true),
+      errorEndpoint: text('error_endpoint', COLUMN_LIMITS.endpoint, true),
+      errorGroup: text('error_group', COLUMN_LIMITS.errorGroup, true),
+      resolution: text('resolution', 16, true),
+      resolvedAt: t.millis('resolved_at', true),
+      replayedBy: t.uuid('replayed_by', true),
     },
     indices: [
       { name: names.messageReceivedIdx, columns: ['receivedAt'] },
@@ -152,7 +231,11 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       { name: names.messageRouteIdx, columns: ['routeId', 'receivedAt'] },
       { name: names.messageCorrelationIdx, columns: ['correlationId'] },
       { name: names.messageBusinessKeyIdx, columns: ['businessKey'] },
-      { name: names.messageErrorCodeIdx, columns: ['lastErrorCode'] },
+      { name: names.messageErrorCodeReceivedIdx, columns: ['lastErrorCode', 'receivedAt'] },
+      { name: names.messageErrorGroupIdx, columns: ['errorGroup', 'receivedAt'] },
+      { name: names.messageErrorEndpointIdx, columns: ['errorEndpoint', 'receivedAt'] },
+      { name: names.messageReplayOfIdx, columns: ['replayOf'] },
+      { name: names.messageUnresolvedIdx, columns: ['resolution', 'status', 'routeId', 'errorGroup', 'receivedAt'] },
       { name: names.messageIdempotencyIdx, columns: ['routeId', 'idempotencyKey'], unique: true },
     ],
   });
@@ -175,5 +258,60 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
     },
     indices: [{ name: names.stageMessageIdx, columns: ['messageId', 'seq'] }],
   });
-  return Object.freeze({ message, stage });
+  const audit = new EntitySchema<AuditRow>({
+    name: names.audit,
+    tableName: names.audit,
+    columns: {
+      seq: t.seq('seq'),
+      at: t.millis('at'),
+      actor: text('actor', COLUMN_LIMITS.actor),
+      role: text('role', 16),
+      action: text('action', 32),
+      messageId: t.uuid('message_id', true),
+      replayId: t.uuid('replay_id', true),
+      jobId: t.uuid('job_id', true),
+      reason: text('reason', COLUMN_LIMITS.reason, true),
+      detail: t.longText('detail', true),
+    },
+    indices: [
+      { name: names.auditMessageIdx, columns: ['messageId'] },
+      { name: names.auditJobIdx, columns: ['jobId'] },
+    ],
+  });
+  const replayJob = new EntitySchema<ReplayJobRow>({
+    name: names.replayJob,
+    tableName: names.replayJob,
+    columns: {
+      id: { ...t.uuid('id'), primary: true },
+      createdAt: t.millis('created_at'),
+      createdBy: text('created_by', COLUMN_LIMITS.actor),
+      reason: text('reason', COLUMN_LIMITS.reason),
+      filter: t.jsonText('filter', false),
+      source: text('source', 16),
+      ratePerSecond: { name: 'rate_per_second', type: 'int' },
+      status: text('status', 16),
+      total: { name: 'total', type: 'int' },
+      replayed: { name: 'replayed', type: 'int' },
+      skipped: { name: 'skipped', type: 'int' },
+      failed: { name: 'failed', type: 'int' },
+      cursorAt: t.millis('cursor_at', true),
+      cursorId: t.uuid('cursor_id', true),
+      lastError: t.jsonText('last_error', true),
+      owner: text('owner', COLUMN_LIMITS.actor, true),
+      leaseUntil: t.millis('lease_until', true),
+      updatedAt: t.millis('updated_at'),
+      finishedAt: t.millis('finished_at', true),
+    },
+    indices: [{ name: names.replayJobStatusIdx, columns: ['status'] }],
+  });
+  const nonce = new EntitySchema<NonceRow>({
+    name: names.nonce,
+    tableName: names.nonce,
+    columns: {
+      key: { ...text('nonce_key', 64), primary: true },
+      expiresAt: t.millis('expires_at'),
+    },
+    indices: [{ name: names.nonceExpiresIdx, columns: ['expiresAt'] }],
+  });
+  return Object.freeze({ message, stage, audit, replayJob, nonce });
 }

@@ -2,6 +2,7 @@ import type { EntitySchema } from 'typeorm';
 import type { MessageStatus } from '../../core/message-status';
 import type { StageEvent, TransitionResult } from '../../core/transaction-log';
 import type { MessageRow, StageRow, StoreEntities } from './entities';
+import { errorColumns } from './message-search';
 
 /**
  * One write of a batch: a new message, or a status change with its stage. `single` applies it
@@ -83,6 +84,11 @@ export class GroupCommitSql {
     if (event.error) {
       sets.push(`${c('lastError')} = ?`, `${c('lastErrorCode')} = ?`);
       values.push(JSON.stringify(event.error), event.error.code);
+      // The failure's endpoint and group, for operators' searches (message-search.ts), as the single path writes them.
+      for (const [property, value] of Object.entries(errorColumns(event))) {
+        sets.push(`${c(property as keyof MessageRow)} = ?`);
+        values.push(value);
+      }
     }
     values.push(write.messageId);
     let where = `${c('id')} = ?`;

@@ -3,7 +3,7 @@ import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { LATENCY_BUCKETS_SECONDS, noMetricsFactory, secondsSince, type Histogram, type MetricsFactory } from '../../core/metrics';
 import type { TransitionResult } from '../../core/transaction-log';
-import type { StoreTarget } from './data-source';
+import type { StoreTarget, StoreTls } from './data-source';
 import type { StoreEntities } from './entities';
 import { GroupCommitSql, type BatchWrite, type Statement } from './group-commit-sql';
 import { isDeadlock, isUnavailable, toStoreError } from './store-errors';
@@ -30,6 +30,8 @@ export interface GroupCommitOptions {
   /** Deadline of one transaction, waiting for a connection included. */
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** TLS to the server (store.tls), as the log's own pool uses it. */
+  readonly tls?: StoreTls;
   readonly logger: Logger;
   readonly metrics?: MetricsFactory;
 }
@@ -101,6 +103,7 @@ export class GroupCommitWriter {
       multipleStatements: true, flags: ['FOUND_ROWS'], enableKeepAlive: true, waitForConnections: true, queueLimit: 0,
       // No stack capture per query: it costs more than the query on this path.
       trace: false, supportBigNumbers: true,
+      ...(this.options.tls ? { ssl: { ...this.options.tls } } : {}),
     });
   }
 

@@ -2,7 +2,44 @@ import type { Envelope, MessagePattern } from '../../core/envelope';
 import { JunctionError, type SerializedError } from '../../core/errors';
 import { isMessageStatus, type MessageStatus } from '../../core/message-status';
 import type { MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord } from '../../core/transaction-log';
+import { decryptStored } from '../../security/payload-cipher';
 import { COLUMN_LIMITS, type MessageRow, type StageRow } from './entities';
+
+/**
+ * What the log does to data on its way to and from the database: payloads encrypted at rest
+ * (security/payload-cipher.ts) and errors with sensitive data masked (security/masking). The
+ * default stores payloads as they are, and still refuses to pass an encrypted value off as one.
+ */
+export interface StoreProtection {
+  /** The stored form of a payload; `context` names the row and column (bound into the ciphertext). */
+  encrypt(plain: string, context: string): string;
+  /** The payload back from its stored form (a value stored before encryption comes back as it is). */
+  decrypt(stored: string, context: string): string;
+  /** An error as it may be stored: sensitive data masked. */
+  redactError(error: SerializedError): SerializedError;
+}
+
+/** No encryption, no masking. */
+export const NO_PROTECTION: StoreProtection = Object.freeze({
+  encrypt: (plain: string) => plain,
+  decrypt: (stored: string, context: string) => decryptStored(stored, context),
+  redactError: (error: SerializedError) => error,
+});
+
+/** The context a message's own payload is encrypted under. */
+const messageContext = (id: string): string => `${id}:payload`;
+/** The context of a stage payload (any stage of that message). */
+const stageContext = (messageId: string): string => `${messageId}:stage`;
+
+/** An event as it may be stored: its payload encrypted, its error masked. */
+export function protectEvent(messageId: string, event: StageEvent, protection: StoreProtection): StageEvent {
+  if (protection === NO_PROTECTION) return event;
+  return {
+    ...event,
+    ...(event.payload !== undefined ? { payload: protection.encrypt(event.payload, stageContext(messageId)) } : {}),
+    ...(event.error !== undefined ? { error: protection.redactError(event.error) } : {}),
+  };
+}
 
 /** Stored in place of an error whose JSON cannot be read back (should never happen). */
 const UNREADABLE_ERROR: SerializedError = Object.freeze({
@@ -75,7 +112,7 @@ export function checkReceiveOptions(options: ReceiveOptions): void {
 }
 
 /** The message row a freshly received envelope becomes. */
-export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOptions = {}): MessageRow {
+export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOptions = {}, protection: StoreProtection = NO_PROTECTION): MessageRow {
   return {
     id: envelope.id,
     correlationId: envelope.correlationId,
@@ -86,7 +123,8 @@ export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOpti
     replayOf: envelope.replayOf ?? null,
     contentType: envelope.contentType,
     headers: JSON.stringify(envelope.headers),
-    payload: envelope.body,
+    // An empty body (capture: none) stays empty: there is nothing to hide, and the sweep looks for ''.
+    payload: envelope.body === '' ? '' : protection.encrypt(envelope.body, messageContext(envelope.id)),
     status: 'RECEIVED',
     attempts: envelope.attempt,
     lastError: null,
@@ -95,6 +133,11 @@ export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOpti
     updatedAt: now,
     idempotencyKey: options.idempotencyKey ?? null,
     bodyHash: options.bodyHash ?? null,
+    errorEndpoint: null,
+    errorGroup: null,
+    resolution: null,
+    resolvedAt: null,
+    replayedBy: null,
   };
 }
 
@@ -131,11 +174,23 @@ export function toSummary(row: MessageRow): MessageSummary {
     ...(lastError !== undefined ? { lastError } : {}),
     receivedAt: row.receivedAt,
     updatedAt: row.updatedAt,
+    ...operatorFields(row),
+  };
+}
+
+/** The operator columns of migration 4, present only when set. */
+function operatorFields(row: MessageRow): Partial<MessageSummary> {
+  return {
+    ...(row.errorEndpoint != null ? { errorEndpoint: row.errorEndpoint } : {}),
+    ...(row.errorGroup != null ? { errorGroup: row.errorGroup } : {}),
+    ...(row.resolution === 'replayed' || row.resolution === 'resolved' ? { resolution: row.resolution } : {}),
+    ...(row.resolvedAt != null ? { resolvedAt: row.resolvedAt } : {}),
+    ...(row.replayedBy != null ? { replayedBy: row.replayedBy } : {}),
   };
 }
 
 /** A stage row as the contract shows it. */
-export function toStage(row: StageRow): StageRecord {
+export function toStage(row: StageRow, protection: StoreProtection = NO_PROTECTION): StageRecord {
   const error = parseStoredError(row.error);
   return {
     seq: Number(row.seq),
@@ -147,18 +202,18 @@ export function toStage(row: StageRow): StageRecord {
     ...(row.endpoint !== null ? { endpoint: row.endpoint } : {}),
     ...(row.detail !== null ? { detail: row.detail } : {}),
     ...(error !== undefined ? { error } : {}),
-    ...(row.payload !== null ? { payload: row.payload } : {}),
+    ...(row.payload !== null ? { payload: protection.decrypt(row.payload, stageContext(row.messageId)) } : {}),
   };
 }
 
 /** A full message: summary, payload, headers and its stages (already ordered by seq). */
-export function toRecord(row: MessageRow, stages: readonly StageRow[]): MessageRecord {
+export function toRecord(row: MessageRow, stages: readonly StageRow[], protection: StoreProtection = NO_PROTECTION): MessageRecord {
   return {
     ...toSummary(row),
     contentType: row.contentType,
     headers: JSON.parse(row.headers) as Record<string, string>,
-    payload: row.payload,
-    stages: stages.map(toStage),
+    payload: protection.decrypt(row.payload, messageContext(row.id)),
+    stages: stages.map((stage) => toStage(stage, protection)),
     ...(row.idempotencyKey !== null ? { idempotencyKey: row.idempotencyKey } : {}),
     ...(row.bodyHash !== null ? { bodyHash: row.bodyHash } : {}),
   };

@@ -13,6 +13,9 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   'ER_CLIENT_INTERACTION_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT',
   // unit-of-work.ts: an operation past its deadline
   'OPERATION_TIMEOUT',
+  // TLS (store.tls): the server offers none, or its certificate is not trusted
+  'HANDSHAKE_NO_SSL_SUPPORT', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /** SQLite primary codes (better-sqlite3 reports extended ones, e.g. SQLITE_BUSY_SNAPSHOT). */
@@ -27,6 +30,11 @@ const PLAIN_REASONS: Readonly<Record<string, string>> = {
   ER_CON_COUNT_ERROR: 'too many connections',
   ER_LOCK_WAIT_TIMEOUT: 'lock wait timed out',
   ER_LOCK_DEADLOCK: 'deadlock persisted after retries',
+  HANDSHAKE_NO_SSL_SUPPORT: 'the server does not offer TLS, and store.tls asks for it',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: the server\'s certificate is self-signed and not in store.tls.ca',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS: the server\'s certificate chain is not trusted (store.tls.ca)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: the server\'s certificate cannot be verified (store.tls.ca)',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: the server\'s certificate does not name this host (store.tls.servername)',
 };
 
 /** The driver's error code, looking through TypeORM's QueryFailedError and `cause` chains. */

@@ -6,17 +6,28 @@ import type { Envelope } from '../../core/envelope';
 import { JunctionError } from '../../core/errors';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
+import type { NonceStore } from '../../core/nonce-store';
 import type {
-  MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
+  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
 import type { MetricsFactory } from '../../core/metrics';
-import { createDataSource, parseStoreUrl, type StoreTarget } from './data-source';
+import type {
+  AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageFilter, MessageSearch, NewReplayJob,
+  PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
+} from '../../core/operator-records';
+import { createDataSource, parseStoreUrl, type StoreTarget, type StoreTls } from './data-source';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
 import { DEFAULT_GROUP_COMMIT, GroupCommitWriter, type GroupCommitSettings } from './group-commit';
 import { KeyedOrder } from './keyed-order';
 import { runMigrationsOnce } from './run-migrations';
-import { checkEnvelope, checkReceiveOptions, messageRowOf, stageRowOf, toRecord, toSummary } from './row-mapping';
+import { errorColumns } from './message-search';
+import * as ops from './operator-writes';
+import { countMessages, failureGroups, searchMessages } from './message-search';
+import {
+  checkEnvelope, checkReceiveOptions, messageRowOf, NO_PROTECTION, protectEvent, stageRowOf, toRecord, toSummary, type StoreProtection,
+} from './row-mapping';
 import { isDeadlock, isDuplicateKey, isIdempotencyConflict, toStoreError } from './store-errors';
+import { rememberNonce } from './nonce-table';
 import { TypeOrmLoggerAdapter } from './typeorm-logger';
 import { BoundedRunner, SerialRunner, type UnitOfWorkRunner } from './unit-of-work';
 
@@ -43,6 +54,10 @@ export interface TypeOrmTransactionLogOptions {
   readonly groupCommit?: Partial<GroupCommitSettings> | false;
   /** Where group commit reports its batch sizes and commit times. */
   readonly metrics?: MetricsFactory;
+  /** Payload encryption at rest and error masking (default: none; encrypted rows still refuse to read as plain). */
+  readonly protection?: StoreProtection;
+  /** MySQL: TLS options handed to mysql2 (`ssl`), with certificates already read. */
+  readonly tls?: StoreTls;
 }
 
 const DEFAULT_FIND_LIMIT = 50;
@@ -63,6 +78,7 @@ export function clampLimit(limit: number | undefined): number {
 export const SUMMARY_COLUMNS = Object.freeze([
   'id', 'correlationId', 'routeId', 'source', 'pattern', 'businessKey', 'replayOf',
   'status', 'attempts', 'lastError', 'receivedAt', 'updatedAt',
+  'errorEndpoint', 'errorGroup', 'resolution', 'resolvedAt', 'replayedBy',
 ] as const satisfies readonly (keyof MessageRow)[]);
 
 /** The query behind `find()` (exported so tests can check what it selects). */
@@ -80,10 +96,11 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
  * The transaction log on TypeORM: MySQL/MariaDB through mysql2 in production, SQLite through
  * better-sqlite3 for the embedded default. No I/O before `start()`, which connects and migrates.
  */
-export class TypeOrmTransactionLog implements TransactionLog {
+export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   private readonly target: StoreTarget;
   private readonly prefix: string;
   private readonly logger: Logger;
+  private readonly protection: StoreProtection;
   private store: { readonly dataSource: DataSource; readonly entities: StoreEntities; readonly runner: UnitOfWorkRunner } | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -99,6 +116,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
       throw new JunctionError('JCT_CONFIG_INVALID', (error as Error).message);
     }
     this.logger = (options.logger ?? silentLogger).child({ component: 'transaction-log' });
+    this.protection = options.protection ?? NO_PROTECTION;
   }
 
   async start(): Promise<void> {
@@ -132,7 +150,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
     const writer = this.batching();
     // A message with an idempotency key goes alone: its unique index decides between racing requests.
     if (writer && options.idempotencyKey === undefined) {
-      const row = messageRowOf(message, now, options);
+      const row = messageRowOf(message, now, options, this.protection);
       const stage = stageRowOf(message.id, { stage: 'received', status: 'RECEIVED', attempt: message.attempt, at: row.receivedAt }, now);
       await writer.write({ kind: 'receive', message: row, stage, single: async () => { await this.insertReceived(message, options, now); return undefined; } });
       return;
@@ -140,8 +158,10 @@ export class TypeOrmTransactionLog implements TransactionLog {
     await this.order.run(message.id, () => this.insertReceived(message, options, now));
   }
 
-  async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+  async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
     const now = new Date();
+    // Encrypted payload and masked error, the same whether the write is batched or not.
+    const event = protectEvent(messageId, given, this.protection);
     const writer = this.batching();
     if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, from, now));
     const result = await writer.write({
@@ -162,7 +182,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
   private async insertReceived(message: Envelope, options: ReceiveOptions, now: Date): Promise<void> {
     try {
       await this.run(true, async (manager, { message: messageTable, stage }) => {
-        const row = messageRowOf(message, now, options);
+        const row = messageRowOf(message, now, options, this.protection);
         await manager.createQueryBuilder().insert().into(messageTable).values(row).updateEntity(false).execute();
         const received = stageRowOf(message.id, { stage: 'received', status: 'RECEIVED', attempt: message.attempt, at: row.receivedAt }, now);
         await manager.createQueryBuilder().insert().into(stage).values(received).updateEntity(false).execute();
@@ -179,7 +199,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
     }
   }
 
-  /** transition in a transaction of its own. */
+  /** transition in a transaction of its own; `event` is already protected (encrypted payload, masked error). */
   private async applyTransition(messageId: string, event: StageEvent, from: readonly MessageStatus[] | undefined, now: Date): Promise<TransitionResult> {
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
@@ -190,7 +210,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
             attempts: () => 'CASE WHEN attempts < :attempt THEN :attempt ELSE attempts END',
             status: event.status,
             updatedAt: now,
-            ...(event.error ? { lastError: JSON.stringify(event.error), lastErrorCode: event.error.code } : {}),
+            ...(event.error ? { lastError: JSON.stringify(event.error), lastErrorCode: event.error.code, ...errorColumns(event) } : {}),
           })
           .where('id = :id', { id: messageId })
           .setParameter('attempt', event.attempt)
@@ -216,7 +236,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
       if (!row) return undefined;
       const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: messageId })
         .orderBy('s.seq', 'ASC').getMany();
-      return toRecord(row, stages);
+      return toRecord(row, stages, this.protection);
     });
   }
 
@@ -227,18 +247,77 @@ export class TypeOrmTransactionLog implements TransactionLog {
       if (!row) return undefined;
       const stages = await manager.createQueryBuilder(stage, 's').where('s.messageId = :id', { id: row.id })
         .orderBy('s.seq', 'ASC').getMany();
-      return toRecord(row, stages);
+      return toRecord(row, stages, this.protection);
     });
+  }
+
+  /** NonceStore: a WS-Security nonce, shared by every process on this database (the primary key decides). */
+  async rememberNonce(key: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return rememberNonce(this.run.bind(this), key, expiresAt, now);
   }
 
   async find(query: MessageQuery): Promise<MessageSummary[]> {
     return this.run(false, async (manager, entities) => (await findQuery(manager, entities, query).getMany()).map(toSummary));
   }
 
+  // ── Operators: the queries and writes live in message-search.ts and operator-writes.ts ─────────
+
+  async search(search: MessageSearch): Promise<MessagePage> {
+    return this.run(false, (manager, entities) => searchMessages(manager, entities, search));
+  }
+
+  async count(filter: MessageFilter): Promise<number> {
+    return this.run(false, (manager, entities) => countMessages(manager, entities, filter));
+  }
+
+  async failureGroups(query: FailureGroupQuery): Promise<FailureGroup[]> {
+    return this.run(true, (manager, entities) => failureGroups(manager, entities, query));
+  }
+
+  async recordReplay(message: Envelope, claim: ReplayClaim): Promise<ReplayRecordResult> {
+    return this.run(true, (manager, entities) => ops.recordReplay(manager, entities, message, claim, new Date()));
+  }
+
+  async resolve(messageId: string, audit: AuditInput): Promise<TransitionResult> {
+    return this.run(true, (manager, entities) => ops.resolveMessage(manager, entities, messageId, audit, new Date()));
+  }
+
+  async appendAudit(entry: AuditInput): Promise<AuditRecord> {
+    return this.run(true, (manager, entities) => ops.insertAudit(manager, entities, entry, new Date()));
+  }
+
+  async findAudit(query: AuditQuery): Promise<AuditPage> {
+    return this.run(false, (manager, entities) => ops.findAudit(manager, entities, query));
+  }
+
+  async createReplayJob(job: NewReplayJob, audit: AuditInput): Promise<ReplayJob> {
+    return this.run(true, (manager, entities) => ops.createReplayJob(manager, entities, job, audit, new Date()));
+  }
+
+  async loadReplayJob(id: string): Promise<ReplayJob | undefined> {
+    return this.run(false, (manager, entities) => ops.loadReplayJob(manager, entities, id));
+  }
+
+  async listReplayJobs(limit?: number): Promise<ReplayJob[]> {
+    return this.run(false, (manager, entities) => ops.listReplayJobs(manager, entities, limit));
+  }
+
+  async updateReplayJob(id: string, change: ReplayJobChange, from?: readonly ReplayJobStatus[], audit?: AuditInput): Promise<TransitionResult> {
+    return this.run(true, (manager, entities) => ops.updateReplayJob(manager, entities, id, change, from, audit, new Date()));
+  }
+
+  async leaseReplayJob(owner: string, leaseUntil: Date, now: Date = new Date()): Promise<ReplayJob | undefined> {
+    return this.run(true, (manager, entities) => ops.leaseReplayJob(manager, entities, owner, leaseUntil, now));
+  }
+
+  async purge(request: PurgeRequest): Promise<number> {
+    return this.run(true, (manager, entities) => ops.purgeBatch(manager, entities, request));
+  }
+
   private async connect(): Promise<void> {
     const { poolSize, connectTimeoutMs, busyTimeoutMs, operationTimeoutMs } = this.options;
     const { dataSource, entities } = createDataSource(this.target, {
-      tablePrefix: this.prefix, poolSize, connectTimeoutMs, busyTimeoutMs,
+      tablePrefix: this.prefix, poolSize, connectTimeoutMs, busyTimeoutMs, tls: this.options.tls,
       typeormLogger: new TypeOrmLoggerAdapter(this.logger),
     });
     try {
@@ -259,6 +338,7 @@ export class TypeOrmTransactionLog implements TransactionLog {
     if (this.target.dialect === 'mysql' && this.options.groupCommit !== false) {
       this.writer = new GroupCommitWriter({
         target: this.target, entities, settings: { ...DEFAULT_GROUP_COMMIT, ...(this.options.groupCommit ?? {}) },
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
         timeoutMs: operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, connectTimeoutMs: connectTimeoutMs ?? 10_000,
         logger: this.logger, ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       });

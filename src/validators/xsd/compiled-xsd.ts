@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { JunctionError, type Violation } from '../../core/errors';
 import { readablePath } from './element-path';
 import { loadLibxml, type ErrorDetail, type Libxml, type LibxmlDocument, type LibxmlElement, type LibxmlValidator } from './libxml';
-import { hasDoctype } from './xml-prolog';
+import { checkXmlLimits, hasDoctype, XmlRefusedError } from './xml-prolog';
 import { reword } from './xsd-messages';
 
 /** A schema violation: the element's path (local names), libxml2's finding reworded, and the line. */
@@ -104,6 +104,12 @@ export class CompiledXsd {
     if (this.closed) throw new JunctionError('JCT_INTERNAL', 'The XSD validator is closed.');
     if (hasDoctype(text)) throw new XmlNotAccepted('doctype', 'it has a DOCTYPE (document type declarations and entities are refused)');
     if (text.trim() === '') throw new XmlNotAccepted('malformed', 'the document is empty');
+    try {
+      checkXmlLimits(text);
+    } catch (error) {
+      if (error instanceof XmlRefusedError) throw new XmlNotAccepted('malformed', error.message);
+      throw error;
+    }
     const { lib } = this;
     let document: LibxmlDocument;
     try {

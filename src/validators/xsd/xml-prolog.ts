@@ -1,2 +1,2 @@
 /** The DOCTYPE check lives with the rest of the safe XML parsing, in core. */
-export { hasDoctype } from '../../core/xml';
+export { checkXmlLimits, hasDoctype, XmlRefusedError } from '../../core/xml';

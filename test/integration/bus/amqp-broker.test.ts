@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { requireEnv, uniqueName } from '../../support/env';
 import { expectJunctionError, Inbox, sleep, testEnvelope, waitUntil } from '../../contract/broker.helpers';
-import { deleteTopology, RecordingAmqpBroker, withAdminChannel } from './amqp-admin';
+import { deleteTopology, drainQueue, RecordingAmqpBroker, withAdminChannel } from './amqp-admin';
 import { RecordingLogger } from './recording-logger';
 
 /** The AMPQ error code on a rejected amqplib call (406 PRECONDITION_FAILED, ...). */
@@ -71,11 +71,11 @@ describe('AmqpBroker on RabbitMQ: topology, malformed messages, logging', functi
     await broker.declare(['orders']); // the broker is still usable
   });
 
-  it('drops a malformed message with a log line and keeps consuming', async () => {
+  it('parks a malformed message on the dead-letter queue (bytes, properties, the error) and keeps consuming', async () => {
     await broker.declare(['orders']);
     const queue = `${prefix}.route.orders`;
     await withAdminChannel(url, async (channel) => {
-      channel.sendToQueue(queue, Buffer.from('this is not JSON'), { messageId: 'bad-json-1', persistent: true });
+      channel.sendToQueue(queue, Buffer.from('this is not JSON'), { messageId: 'bad-json-1', persistent: true, contentType: 'text/plain', headers: { 'x-origin': 'by hand' } });
       channel.sendToQueue(queue, Buffer.from('{"id":"x"}'), { messageId: 'bad-shape-2', persistent: true });
       channel.sendToQueue(queue, Buffer.from('no id at all'), { persistent: true });
       await sleep(50);
@@ -85,15 +85,40 @@ describe('AmqpBroker on RabbitMQ: topology, malformed messages, logging', functi
     const inbox = new Inbox();
     const subscription = await broker.consume('orders', inbox.handler, { prefetch: 5 });
     await inbox.waitFor(1);
-    await sleep(200);
+    await waitUntil(() => logger.lines.filter((line) => line.message === 'Parked a malformed message on the dead-letter queue').length === 3, 'three malformed messages parked');
     expect(inbox.ids()).to.deep.equal([good.id]);
-    const dropped = logger.lines.filter((line) => line.message === 'Dropping a malformed message from the bus');
-    expect(dropped.map((line) => line.fields.amqpMessageId)).to.deep.equal(['bad-json-1', 'bad-shape-2', '(none)']);
-    expect(dropped.every((line) => line.level === 'error' && line.fields.destination === 'orders')).to.equal(true);
+    const parkedLines = logger.lines.filter((line) => line.message === 'Parked a malformed message on the dead-letter queue');
+    expect(parkedLines.map((line) => line.fields.amqpMessageId).sort()).to.deep.equal(['(none)', 'bad-json-1', 'bad-shape-2']);
+    expect(parkedLines.every((line) => line.level === 'error' && line.fields.destination === 'orders')).to.equal(true);
     await subscription.cancel();
+    const parked = await drainQueue(url, `${prefix}.dlq.orders`);
+    expect(parked.map((m) => m.content.toString()).sort()).to.deep.equal(['no id at all', 'this is not JSON', '{"id":"x"}']);
+    const first = parked.find((m) => m.properties.messageId === 'bad-json-1');
+    expect(first?.properties.contentType).to.equal('text/plain');
+    expect(first?.properties.deliveryMode).to.equal(2);
+    expect(first?.properties.headers?.['x-origin']).to.equal('by hand');
+    expect(first?.properties.headers?.['x-junction-error-code']).to.equal('JCT_BUS_MALFORMED_MESSAGE');
+    expect(JSON.parse(String(first?.properties.headers?.['x-junction-error'])).code).to.equal('JCT_BUS_MALFORMED_MESSAGE');
     await withAdminChannel(url, async (channel) => {
       expect((await channel.checkQueue(queue)).messageCount).to.equal(0);
     });
+  });
+
+  it('a malformed message that cannot be parked (its dead-letter queue is gone) stays on the queue until it can', async () => {
+    await broker.declare(['orders']);
+    const queue = `${prefix}.route.orders`;
+    await withAdminChannel(url, async (channel) => {
+      await channel.deleteQueue(`${prefix}.dlq.orders`);
+      channel.sendToQueue(queue, Buffer.from('not an envelope'), { messageId: 'bad-3', persistent: true });
+      await sleep(50);
+    });
+    const subscription = await broker.consume('orders', new Inbox().handler, { prefetch: 1 });
+    await waitUntil(() => logger.lines.some((line) => line.message.startsWith('Cannot park a malformed message')), 'a failed park');
+    expect(logger.lines.some((line) => line.message === 'Parked a malformed message on the dead-letter queue')).to.equal(false);
+    await broker.declare(['orders']); // the operator restores the dead-letter queue
+    await waitUntil(() => logger.lines.some((line) => line.message === 'Parked a malformed message on the dead-letter queue'), 'the park once possible');
+    await subscription.cancel();
+    expect((await drainQueue(url, `${prefix}.dlq.orders`)).map((m) => m.properties.messageId)).to.deep.equal(['bad-3']);
   });
 
   it('waits for drain under backpressure and still confirms every publish', async () => {

@@ -135,6 +135,30 @@ describe('AmqpBroker reconnection (RabbitMQ behind a TCP proxy)', function () {
     expect(attempts.every((l) => l.level === 'warn')).to.equal(true);
   });
 
+  it('losing only one of its two connections (consume, publish) restores both: one consumer, publishing works', async () => {
+    for (const which of [1, 0]) { // 1 = the publishing connection, 0 = the consuming one (opened first)
+      const logger = new RecordingLogger();
+      const broker = await startBroker(logger);
+      await broker.declare([dest]);
+      const handled: string[] = [];
+      await broker.consume(dest, async (envelope) => { handled.push(envelope.id); }, { prefetch: 5 });
+      await waitUntil(() => proxy.connections === 2, 'the broker\'s two connections');
+      proxy.cut(which);
+      await waitUntil(() => logger.text().includes('Reconnected to RabbitMQ'), 'the broker to reconnect');
+      await waitUntil(() => proxy.connections === 2, 'two connections again: the survivor closed, both reopened');
+      const after = testEnvelope(dest);
+      await broker.publish(dest, after);
+      await waitUntil(() => handled.includes(after.id), 'the resumed consumer to handle it');
+      await sleep(200);
+      expect(handled.filter((id) => id === after.id)).to.have.length(1);
+      await withAdminChannel(url, async (channel) => {
+        expect((await channel.checkQueue(`${prefix}.route.${dest}`)).consumerCount, 'one consumer, not two').to.equal(1);
+      });
+      await broker.close();
+      brokers.splice(brokers.indexOf(broker), 1);
+    }
+  });
+
   it('a message in flight when the connection dies is redelivered after the reconnect and handled', async () => {
     const logger = new RecordingLogger();
     const broker = await startBroker(logger);

@@ -74,6 +74,15 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
+  /** Destroys one proxied connection: the `index`-th still open, in the order they were opened. */
+  cut(index: number): void {
+    const pair = [...this.pairs][index];
+    if (pair === undefined) throw new Error(`no proxied connection #${index} (${this.pairs.size} open)`);
+    pair.client.destroy();
+    pair.upstream.destroy();
+    this.pairs.delete(pair);
+  }
+
   /** Cuts every connection and stops listening. */
   async close(): Promise<void> {
     this.cutAll();

@@ -17,7 +17,16 @@ const EXPECTED_INDEXES = (prefix: string): Record<string, string[]> => {
     [`${n.message}.${n.messageRouteIdx}`]: ['route_id', 'received_at'],
     [`${n.message}.${n.messageCorrelationIdx}`]: ['correlation_id'],
     [`${n.message}.${n.messageBusinessKeyIdx}`]: ['business_key'],
-    [`${n.message}.${n.messageErrorCodeIdx}`]: ['last_error_code'],
+    [`${n.message}.${n.messageErrorCodeReceivedIdx}`]: ['last_error_code', 'received_at'],
+    [`${n.message}.${n.messageErrorGroupIdx}`]: ['error_group', 'received_at'],
+    [`${n.message}.${n.messageErrorEndpointIdx}`]: ['error_endpoint', 'received_at'],
+    [`${n.message}.${n.messageReplayOfIdx}`]: ['replay_of'],
+    [`${n.message}.${n.messageUnresolvedIdx}`]: ['resolution', 'status', 'route_id', 'error_group', 'received_at'],
+    [`${n.audit}.PRIMARY`]: ['seq'],
+    [`${n.audit}.${n.auditMessageIdx}`]: ['message_id'],
+    [`${n.audit}.${n.auditJobIdx}`]: ['job_id'],
+    [`${n.replayJob}.PRIMARY`]: ['id'],
+    [`${n.replayJob}.${n.replayJobStatusIdx}`]: ['status'],
     [`${n.message}.${n.messageIdempotencyIdx}`]: ['route_id', 'idempotency_key'],
     [`${n.stage}.PRIMARY`]: ['seq'],
     [`${n.stage}.${n.stageMessageIdx}`]: ['message_id', 'seq'],
@@ -97,7 +106,7 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     }
     const [stats] = await db.query(
       `SELECT TABLE_NAME t, INDEX_NAME i, COLUMN_NAME c FROM information_schema.STATISTICS
-       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?) ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, [n.message, n.stage]);
+       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?, ?, ?, ?) ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, [n.message, n.stage, n.audit, n.replayJob]);
     const indexes: Record<string, string[]> = {};
     for (const row of stats as { t: string; i: string; c: string }[]) (indexes[`${row.t}.${row.i}`] ??= []).push(row.c);
     expect(indexes).to.deep.equal(EXPECTED_INDEXES(prefix));
@@ -171,9 +180,8 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
     await dataSource.initialize();
     try {
-      // Migration 3 first (undone last-in, first-out), then migration 2.
-      await dataSource.undoLastMigration({ transaction: 'each' });
-      await dataSource.undoLastMigration({ transaction: 'each' });
+      // Later migrations first (undone last-in, first-out), down to migration 1.
+      for (let i = ALL_MIGRATIONS.length; i > 1; i -= 1) await dataSource.undoLastMigration({ transaction: 'each' });
     } finally {
       await dataSource.destroy();
     }
@@ -208,7 +216,7 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     const { dataSource } = createDataSource(parseStoreUrl(url), { tablePrefix: prefix, poolSize: 1 });
     await dataSource.initialize();
     try {
-      await dataSource.undoLastMigration({ transaction: 'each' });
+      for (let i = ALL_MIGRATIONS.length; i > 2; i -= 1) await dataSource.undoLastMigration({ transaction: 'each' });
     } finally {
       await dataSource.destroy();
     }

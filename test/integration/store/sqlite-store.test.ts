@@ -41,8 +41,10 @@ describe('TypeORM store on SQLite: schema, WAL, busy database', function () {
       expect(stageColumns(db)).to.include({ payload: 'text', error: 'text' });
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'jct_%' ORDER BY name").all() as { name: string }[];
       expect(indexes.map((r) => r.name)).to.deep.equal([
-        'jct_message_business_key', 'jct_message_correlation', 'jct_message_error_code', 'jct_message_idempotency', 'jct_message_received',
-        'jct_message_route_received', 'jct_message_status_received', 'jct_stage_message_seq',
+        'jct_audit_job', 'jct_audit_message', 'jct_message_business_key', 'jct_message_correlation', 'jct_message_error_code_received',
+        'jct_message_error_endpoint', 'jct_message_error_group', 'jct_message_idempotency', 'jct_message_received', 'jct_message_replay_of',
+        'jct_message_route_received', 'jct_message_status_received', 'jct_message_unresolved', 'jct_nonce_expires', 'jct_replay_job_status',
+        'jct_stage_message_seq',
       ]);
     } finally {
       db.close();
@@ -106,6 +108,9 @@ describe('TypeORM store on SQLite: schema, WAL, busy database', function () {
     await dataSource.initialize();
     try {
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).to.deep.equal([]);
+      // Undo the migrations after 3 first (last in, first out).
+      for (let i = ALL_MIGRATIONS.length; i > 3; i -= 1) await dataSource.undoLastMigration({ transaction: 'each' });
+      expect((await dataSource.query('SELECT COUNT(*) AS n FROM sqlite_master WHERE name = \'jct_nonce\''))).to.deep.equal([{ n: 0 }]);
       await dataSource.undoLastMigration({ transaction: 'each' });
       expect((await dataSource.query('SELECT COUNT(*) AS n FROM pragma_table_info(\'jct_message\') WHERE name LIKE \'%_hash\' OR name = \'idempotency_key\'')))
         .to.deep.equal([{ n: 0 }]);

@@ -5,7 +5,7 @@ import { silentLogger } from '../../../src/core/logger';
 import type { Step } from '../../../src/core/step';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
 import { compileCondition } from '../../../src/routes/condition';
-import { planRoute, StageFailure } from '../../../src/routes/route-runner';
+import { planRoute, resumePoint, StageFailure, stageBefore } from '../../../src/routes/route-runner';
 
 const tag = (name: string): Step => ({ name, run: async (m) => withChanges(m, { body: JSON.stringify({ ...JSON.parse(m.body) as object, [name]: true }) }) });
 const failing: Step = { name: 'boom', run: async () => { throw new JunctionError('JCT_TRANSFORM_FAILED', 'Step "boom": no'); } };
@@ -59,5 +59,33 @@ describe('planRoute', () => {
     const error = await planRoute(withFailure, order('1'), context, async (s) => { seen.push(s.stage); }).then(() => undefined, (e: unknown) => e);
     expect((error as StageFailure).stage).to.equal('step:erp:boom');
     expect(seen).to.deep.equal(['step:common', 'route']);
+  });
+});
+
+describe('planRoute resumed at a stage (a replay from the failed step)', () => {
+  const two = (): CompiledRoute => route({ steps: [tag('a'), tag('b')], deliveries: [{ endpoint: 'erp', steps: [tag('m1'), tag('m2')] }, { endpoint: 'oa', steps: [] }] });
+
+  it('starts at a route step: the earlier steps do not run; the choice and recipients do', async () => {
+    const { deliveries, trace } = await planRoute(two(), order('1'), context, undefined, 'step:b');
+    expect(trace.stages.map((s) => s.stage)).to.deep.equal(['step:b', 'route', 'step:erp:m1', 'step:erp:m2']);
+    expect(deliveries.map((d) => [d.endpoint, JSON.parse(d.message.body)])).to.deep.equal([
+      ['erp', { amount: 1, b: true, m1: true, m2: true }], ['oa', { amount: 1, b: true }]]);
+  });
+
+  it('starts inside one recipient: only that recipient, from that step; at deliver: with no step at all', async () => {
+    const inside = await planRoute(two(), order('1'), context, undefined, 'step:erp:m2');
+    expect(inside.trace.stages.map((s) => s.stage)).to.deep.equal(['step:erp:m2']);
+    expect(inside.deliveries.map((d) => [d.endpoint, JSON.parse(d.message.body)])).to.deep.equal([['erp', { amount: 1, m2: true }]]);
+    const deliver = await planRoute(two(), order('1'), context, undefined, 'deliver:oa');
+    expect(deliver.trace.stages).to.deep.equal([]);
+    expect(deliver.deliveries.map((d) => [d.endpoint, d.message.body])).to.deep.equal([['oa', '{"amount":1}']]);
+  });
+
+  it('names the stage whose output is a stage\'s input, and refuses a stage the route does not have', () => {
+    const r = two();
+    expect([stageBefore(r, 'step:a'), stageBefore(r, 'step:b'), stageBefore(r, 'route'), stageBefore(r, 'step:erp:m1'),
+      stageBefore(r, 'step:erp:m2'), stageBefore(r, 'deliver:erp'), stageBefore(r, 'deliver:oa')])
+      .to.deep.equal([undefined, 'step:a', 'step:b', 'step:b', 'step:erp:m1', 'step:erp:m2', 'step:b']);
+    expect(() => resumePoint(r, 'step:gone')).to.throw(JunctionError).with.property('code', 'JCT_REPLAY_REFUSED');
   });
 });

@@ -1,6 +1,8 @@
 import { createMessageTablesMigration } from './1793491200000-create-message-tables';
 import { addStagePayloadMigration } from './1795305600000-add-stage-payload';
 import { addIdempotencyKeyMigration } from './1796515200000-add-idempotency-key';
+import { addOperatorTablesMigration } from './1797000000000-add-operator-tables';
+import { addNonceTableMigration } from './1798000000000-add-nonce-table';
 import type { MigrationClass } from './migration-support';
 
 export type { MigrationClass } from './migration-support';
@@ -10,5 +12,6 @@ export type { MigrationClass } from './migration-support';
  * add a file `<13-digit timestamp>-<what-it-does>.ts` exporting a factory and list it here.
  */
 export function createMigrations(prefix: string): MigrationClass[] {
-  return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix), addIdempotencyKeyMigration(prefix)];
+  return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix), addIdempotencyKeyMigration(prefix),
+    addOperatorTablesMigration(prefix), addNonceTableMigration(prefix)];
 }

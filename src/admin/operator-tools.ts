@@ -1,0 +1,48 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Router } from 'express';
+import type { LoadedConfig } from '../config/load-config';
+import type { Logger } from '../core/logger';
+import type { TransactionLog } from '../core/transaction-log';
+import type { MessageIntake } from '../gateway/message-intake';
+import type { CompiledRoutes } from '../routes/compiled-route';
+import { checkTokenConfig, TokenAuthenticator } from './admin-auth';
+import { createAdminApi } from './admin-api';
+import { ReplayJobRunner } from './replay-job-runner';
+import { ReplayService } from './replay-service';
+import { RetentionSweeper } from './retention-sweeper';
+
+/** The operators' side of a process: the admin API, the bulk replay runner and the retention sweeper. */
+export interface OperatorTools {
+  readonly api: Router;
+  readonly runner: ReplayJobRunner;
+  readonly sweeper?: RetentionSweeper;
+  /** Admin tokens that can be used (0: nobody can reach the admin API). */
+  readonly tokens: number;
+  start(): void;
+  close(): Promise<void>;
+}
+
+/** Builds (without I/O) what operators use; throws JCT_CONFIG_INVALID for a token written in clear. */
+export function buildOperatorTools(loaded: LoadedConfig, deps: { log: TransactionLog; routes: CompiledRoutes; intake: MessageIntake; logger: Logger }): OperatorTools {
+  checkTokenConfig(loaded);
+  const { config } = loaded;
+  const logger = deps.logger.child({ component: 'admin' });
+  const authenticator = new TokenAuthenticator(config.admin.tokens);
+  const service = new ReplayService({ ...deps, logger });
+  const runner = new ReplayJobRunner({ log: deps.log, service, logger, owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` });
+  const sweeper = config.retention.enabled ? new RetentionSweeper({ log: deps.log, logger, settings: config.retention }) : undefined;
+  const api = createAdminApi({
+    log: deps.log, routes: deps.routes, service, runner, authenticators: [authenticator], settings: config.admin,
+    bodyLimitBytes: config.server.bodyLimitBytes, logger,
+  });
+  return {
+    api, runner, ...(sweeper ? { sweeper } : {}), tokens: authenticator.size,
+    start: () => {
+      for (const name of authenticator.disabled) logger.warn('admin token has no value (its environment variable is unset); it is disabled', { name });
+      runner.start();
+      sweeper?.start();
+    },
+    close: async () => { await runner.close(); await sweeper?.close(); },
+  };
+}

@@ -1,0 +1,127 @@
+import { describeError, JunctionError, toJunctionError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import type { AuditRecord, MessageCursor } from '../core/operator-records';
+import type { MessageRecord, TransactionLog } from '../core/transaction-log';
+import type { MessageIntake } from '../gateway/message-intake';
+import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
+import { planRoute, StageFailure } from '../routes/route-runner';
+import { assertValid } from '../validators/json-schema-validator';
+import type { Principal } from './admin-auth';
+import { findRoute } from './dry-run';
+import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
+import { diffBodies, diffText } from './text-diff';
+
+/** What a replay answers. */
+export interface ReplayResult {
+  readonly replayId: string;
+  readonly replayOf: string;
+  /** QUEUED once the bus confirmed it. */
+  readonly status: 'QUEUED';
+  readonly from: ReplayPlan['from'];
+  readonly resumeAt?: string;
+  readonly skipped: readonly string[];
+  readonly edited: boolean;
+  readonly audit: AuditRecord;
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+const REFUSALS: Readonly<Record<string, string>> = {
+  missing: 'is not in the transaction log',
+  'not-settled': 'is still in flight (not DELIVERED or FAILED); wait until it settles',
+  delivered: 'was DELIVERED; replaying it would deliver it again (an admin may force it)',
+  replayed: 'was replayed already; replay its latest replay instead (an admin may force it)',
+  resolved: 'was resolved by an operator (an admin may force it)',
+};
+
+/**
+ * Replays messages for operators: builds the replay (replay-plan.ts), checks an edited payload
+ * against the route, records it — claiming the original and writing the audit entry in the same
+ * transaction — and publishes it through the normal intake (RECEIVED → publish with confirm →
+ * QUEUED), so the replay has every delivery guarantee a new message has.
+ */
+export class ReplayService {
+  constructor(private readonly deps: { log: TransactionLog; routes: CompiledRoutes; intake: MessageIntake; logger: Logger }) {}
+
+  /** The message or JCT_MESSAGE_NOT_FOUND. */
+  async load(messageId: string): Promise<MessageRecord> {
+    const record = await this.deps.log.load(messageId);
+    if (!record) throw new JunctionError('JCT_MESSAGE_NOT_FOUND', `No message has the id "${messageId.slice(0, 64)}".`);
+    return record;
+  }
+
+  /**
+   * Replays one message. `job` counts it for a bulk job in the same transaction. Throws
+   * JCT_REPLAY_REFUSED (state, input), JCT_VALIDATION_FAILED (an edited payload the route refuses),
+   * JCT_REQUEST_MALFORMED (an edit or force without a reason), JCT_BROKER_UNAVAILABLE (recorded, not published: FAILED).
+   */
+  async replay(messageId: string, request: ReplayRequest, principal: Principal, job?: { id: string; cursor: MessageCursor }): Promise<ReplayResult> {
+    const reason = request.reason?.trim() ?? '';
+    if ((request.payload !== undefined || request.force) && reason === '') {
+      throw new JunctionError('JCT_REQUEST_MALFORMED', 'An edited payload or a forced replay needs a reason (it goes to the audit trail).');
+    }
+    const record = await this.load(messageId);
+    const route = findRoute(this.deps.routes, record.routeId);
+    const plan = planReplay(record, route, request);
+    if (request.payload !== undefined) await this.checkEdited(route, plan);
+    const detail: Record<string, unknown> = {
+      from: plan.from, edited: plan.edited, force: request.force === true, skipped: plan.skipped,
+      ...(plan.resumeAt ? { resumeAt: plan.resumeAt } : {}),
+      ...(plan.edited ? { contentType: plan.envelope.contentType, payloadDiff: diffText(diffBodies(plan.basePayload, record.contentType, plan.envelope.body, plan.envelope.contentType)).slice(0, 20_000) } : {}),
+    };
+    const result = await this.deps.log.recordReplay(plan.envelope, {
+      originalId: record.id, force: request.force === true,
+      audit: { actor: principal.name, role: principal.role, action: 'replay', ...(reason ? { reason } : {}), detail, ...(job ? { jobId: job.id } : {}) },
+      ...(job ? { job } : {}),
+    });
+    if (result.outcome === 'refused') {
+      throw new JunctionError('JCT_REPLAY_REFUSED', `Message ${record.id} ${REFUSALS[result.reason] ?? 'cannot be replayed'}.`, {
+        details: { reason: result.reason, ...(result.status ? { status: result.status } : {}), ...(result.replayedBy ? { replayedBy: result.replayedBy } : {}) },
+      });
+    }
+    this.deps.logger.info('message replayed', { messageId: record.id, replayId: plan.envelope.id, by: principal.name, from: plan.from, edited: plan.edited });
+    await this.deps.intake.publishRecorded(plan.envelope, undefined);
+    return {
+      replayId: plan.envelope.id, replayOf: record.id, status: 'QUEUED', from: plan.from, skipped: plan.skipped, edited: plan.edited,
+      audit: result.audit, ...(plan.resumeAt ? { resumeAt: plan.resumeAt } : {}),
+    };
+  }
+
+  /** Marks an unresolved FAILED message resolved by hand (needs a reason). */
+  async resolve(messageId: string, reason: string | undefined, principal: Principal): Promise<void> {
+    if (!reason?.trim()) throw new JunctionError('JCT_REQUEST_MALFORMED', 'Resolving a message needs a reason (it goes to the audit trail).');
+    const outcome = await this.deps.log.resolve(messageId, { actor: principal.name, role: principal.role, action: 'resolve', reason: reason.trim() });
+    if (outcome === 'missing') throw new JunctionError('JCT_MESSAGE_NOT_FOUND', `No message has the id "${messageId.slice(0, 64)}".`);
+    if (outcome === 'skipped') {
+      throw new JunctionError('JCT_REPLAY_REFUSED', `Message ${messageId} is not an unresolved FAILED message; only those can be resolved.`, { details: { reason: 'not-unresolved' } });
+    }
+  }
+
+  /**
+   * An edited payload must pass what the route checks: the REST entry's JSON Schema (for a
+   * replay from the original) and the route's steps and recipient choice, as a dry-run runs them.
+   */
+  private async checkEdited(route: CompiledRoute, plan: ReplayPlan): Promise<void> {
+    const { envelope } = plan;
+    if (plan.resumeAt === undefined && JSON_TYPE.test(envelope.contentType)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(envelope.body);
+      } catch (error) {
+        throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload is not valid JSON: ${(error as Error).message}.`, { violations: [{ path: '', message: 'is not valid JSON' }] });
+      }
+      if (route.rest?.check) assertValid(route.rest.check(parsed), 'The edited payload');
+    }
+    try {
+      await planRoute(route, envelope, { routeId: route.id, logger: this.deps.logger, original: envelope }, undefined, plan.resumeAt);
+    } catch (error) {
+      const failure = error instanceof StageFailure ? error.error : toJunctionError(error);
+      this.deps.logger.info('edited payload refused', { stage: error instanceof StageFailure ? error.stage : 'processing', error: describeError(failure) });
+      const stage = error instanceof StageFailure ? error.stage : 'processing';
+      throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload fails at ${stage}: ${failure.message}`, {
+        violations: failure.violations.length > 0 ? failure.violations : [{ path: '', message: failure.message }],
+        details: { stage, code: failure.code },
+      });
+    }
+  }
+}

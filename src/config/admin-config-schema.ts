@@ -1,0 +1,50 @@
+/**
+ * Schemas of the `admin` and `retention` sections (docs/configuration.md), kept apart from
+ * config-schema.ts, which includes them. Defaults are filled in here.
+ */
+export const ADMIN_CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    tokens: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'role'],
+        oneOf: [{ required: ['token'] }, { required: ['sha256'] }],
+        properties: {
+          name: { type: 'string', pattern: '^[A-Za-z0-9._@-]{1,64}$' },
+          role: { enum: ['viewer', 'operator', 'admin'] },
+          token: { type: 'string' },
+          sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+        },
+      },
+    },
+    replay: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        ratePerSecond: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
+        maxRatePerSecond: { type: 'integer', minimum: 1, maximum: 10000, default: 200 },
+      },
+    },
+  },
+} as const;
+
+export const RETENTION_CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    deliveredDays: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30 },
+    resolvedDays: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30 },
+    batchSize: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },
+    intervalMs: { type: 'integer', minimum: 100, maximum: 86400000, default: 60000 },
+    pauseMs: { type: 'integer', minimum: 0, maximum: 60000, default: 200 },
+  },
+} as const;

@@ -1,0 +1,38 @@
+/** Operator roles, weakest first: viewer (read), operator (replay, dry-run, resolve), admin (force). */
+export type AdminRole = 'viewer' | 'operator' | 'admin';
+
+/** An admin API token: its secret comes from the environment (`token: ${VAR}`) or as a SHA-256 hash. */
+export interface AdminTokenConfig {
+  readonly name: string;
+  readonly role: AdminRole;
+  /** The token itself, after `${ENV}` interpolation; empty = this entry is disabled. */
+  readonly token?: string;
+  /** Hex SHA-256 of the token. */
+  readonly sha256?: string;
+}
+
+/** The `admin` section. */
+export interface AdminConfig {
+  readonly tokens: readonly AdminTokenConfig[];
+  readonly replay: {
+    /** Default pace of a bulk replay, messages per second. */
+    readonly ratePerSecond: number;
+    /** The fastest pace an operator may ask for. */
+    readonly maxRatePerSecond: number;
+  };
+}
+
+/** The `retention` section: how long settled messages are kept. */
+export interface RetentionConfig {
+  readonly enabled: boolean;
+  /** DELIVERED messages older than this many days are deleted. */
+  readonly deliveredDays: number;
+  /** FAILED messages replayed or resolved, older than this many days, are deleted. */
+  readonly resolvedDays: number;
+  /** Messages deleted per transaction. */
+  readonly batchSize: number;
+  /** Time between purge rounds, in ms. */
+  readonly intervalMs: number;
+  /** Pause between two batches of one round, in ms. */
+  readonly pauseMs: number;
+}

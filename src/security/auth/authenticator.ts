@@ -1,0 +1,69 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Element } from '@xmldom/xmldom';
+import type { ApiKeyVerifier } from './api-keys';
+import type { JwtVerifier } from './jwt-verifier';
+import { authFailed, type Principal } from './principal';
+import type { UsernameTokenVerifier } from './username-token';
+
+/** What the {@link Authenticator} is built from (security-setup.ts reads it from the configuration). */
+export interface AuthenticatorParts {
+  readonly apiKeyHeader: string;
+  readonly apiKeys: ApiKeyVerifier;
+  /** Roles of each configured client (for API-key callers). */
+  readonly rolesOf: (client: string) => readonly string[];
+  readonly jwt?: JwtVerifier;
+  readonly usernameToken?: UsernameTokenVerifier;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const raw = headers[name.toLowerCase()];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value === undefined ? undefined : value.trim();
+}
+
+/**
+ * Turns credentials into a {@link Principal}: an API key header, a bearer JWT, or a WS-Security
+ * UsernameToken. Transport-neutral (headers in, principal out), so the REST and SOAP gateways
+ * and the admin API share it.
+ */
+export class Authenticator {
+  constructor(private readonly parts: AuthenticatorParts) {}
+
+  /** True when UsernameTokens can be checked (some client has a username). */
+  get acceptsUsernameToken(): boolean {
+    return this.parts.usernameToken !== undefined;
+  }
+
+  /** The header that carries API keys (default `X-Api-Key`). */
+  get apiKeyHeader(): string {
+    return this.parts.apiKeyHeader;
+  }
+
+  /**
+   * The caller named by HTTP credentials, undefined when the request carries none. Throws
+   * JCT_AUTH_FAILED for credentials that do not check out, or for two kinds sent at once.
+   */
+  async fromHeaders(headers: IncomingHttpHeaders): Promise<Principal | undefined> {
+    const apiKey = header(headers, this.parts.apiKeyHeader);
+    const authorization = header(headers, 'authorization');
+    const bearer = authorization !== undefined && /^bearer\s/i.test(authorization) ? authorization.slice(7).trim() : undefined;
+    if (apiKey !== undefined && bearer !== undefined) throw authFailed(`Send one kind of credentials: an API key (${this.parts.apiKeyHeader}) or a bearer token, not both.`);
+    if (apiKey !== undefined) {
+      const client = apiKey === '' || apiKey.length > 1024 ? undefined : this.parts.apiKeys.clientOf(apiKey);
+      if (client === undefined) throw authFailed('The API key is not valid.');
+      return { name: client, method: 'api-key', roles: this.parts.rolesOf(client) };
+    }
+    if (bearer !== undefined) {
+      if (!this.parts.jwt) throw authFailed('Bearer tokens are not accepted here (no JWT issuer is configured); send an API key.');
+      if (bearer.length > 16384) throw authFailed('The bearer token was refused: it is longer than 16 KiB.');
+      return this.parts.jwt.verify(bearer);
+    }
+    return undefined;
+  }
+
+  /** The caller a `wsse:Security` header proves; JCT_AUTH_REQUIRED / JCT_AUTH_FAILED otherwise. */
+  async fromUsernameToken(security: Element | undefined): Promise<Principal> {
+    if (!this.parts.usernameToken) throw authFailed('WS-Security UsernameTokens are not accepted here (no client has a username); send an API key or a bearer token over HTTP.');
+    return this.parts.usernameToken.verify(security);
+  }
+}

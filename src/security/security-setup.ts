@@ -1,0 +1,127 @@
+import { JunctionError } from '../core/errors';
+import type { NonceStore } from '../core/nonce-store';
+import type { Logger } from '../core/logger';
+import { configureXmlLimits } from '../core/xml';
+import type { LoadedConfig } from '../config/load-config';
+import { AccessPolicy } from './auth/access-policy';
+import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
+import { Authenticator } from './auth/authenticator';
+import { JwtVerifier } from './auth/jwt-verifier';
+import { NonceCache } from './auth/nonce-cache';
+import { UsernameTokenVerifier, type SoapUser } from './auth/username-token';
+import { Masker } from './masking/masker';
+import { parseKeyRing, PayloadCipher } from './payload-cipher';
+import { readSecret } from './secrets';
+
+/** Everything the gateways, the store and the logger need from `security`, built once at boot. */
+export interface SecurityRuntime {
+  readonly mode: 'off' | 'required';
+  /** Who may fetch WSDLs, XSDs and the OpenAPI document. */
+  readonly docs: 'public' | 'authenticated';
+  readonly authenticator: Authenticator;
+  readonly policy: AccessPolicy;
+  readonly masker: Masker;
+  /** Present when `security.payloadEncryption` is configured. */
+  readonly cipher?: PayloadCipher;
+  /** Deepest JSON nesting accepted in request bodies. */
+  readonly jsonMaxDepth: number;
+}
+
+/** The masker alone (the logger needs it before anything else is built). */
+export function compileMasker(loaded: LoadedConfig): Masker {
+  const { masking } = loaded.config.security;
+  try {
+    return new Masker(masking);
+  } catch (error) {
+    throw new JunctionError('JCT_CONFIG_INVALID', `security.masking.fields: ${(error as Error).message}.`);
+  }
+}
+
+/**
+ * Reads every secret (environment or files), checks the security settings against the routes
+ * and builds the runtime. `nonceStore` (the transaction log) makes UsernameToken nonces shared by
+ * every gateway process; without it they are remembered in this process only. Sets the process's XML limits. Throws JCT_CONFIG_INVALID naming the
+ * setting — never a secret's value.
+ */
+export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env, nonceStore?: NonceStore): SecurityRuntime {
+  const { config, baseDir } = loaded;
+  const { security } = config;
+  configureXmlLimits(security.xml);
+  const problems: string[] = [];
+  const routeIds = new Set(config.routes.map((r) => r.id));
+  const keys: ApiKeyEntry[] = [];
+  const users: SoapUser[] = [];
+  for (const [name, client] of Object.entries(security.clients)) {
+    const where = `security.clients.${name}`;
+    for (const route of client.routes) {
+      if (route !== '*' && !routeIds.has(route)) problems.push(`${where}.routes: "${route}" is not a route (routes: ${[...routeIds].join(', ')})`);
+    }
+    if (client.apiKey) {
+      const key = readSecret(client.apiKey, `${where}.apiKey`, baseDir, env).value;
+      if (key.length < 16) problems.push(`${where}.apiKey: the key is shorter than 16 characters; make one with: openssl rand -hex 32`);
+      if (keys.some((k) => k.key === key)) problems.push(`${where}.apiKey: another client has the same key; give each client its own`);
+      keys.push({ client: name, key });
+    }
+    if (client.username !== undefined && client.password) {
+      if (users.some((u) => u.username === client.username)) problems.push(`${where}.username: "${client.username}" is used by another client`);
+      users.push({ username: client.username, password: readSecret(client.password, `${where}.password`, baseDir, env).value, client: name, roles: client.roles });
+    }
+  }
+  const masker = compileMasker(loaded);
+  for (const route of config.routes) {
+    for (const [kind, entry] of [['rest', route.entry.rest], ['soap', route.entry.soap]] as const) {
+      const pointer = entry?.businessKey;
+      if (pointer && masker.isSensitivePath(pointer.slice(1).split('/'))) {
+        problems.push(`routes[${route.id}].entry.${kind}.businessKey: ${pointer} is a masked field (security.masking.fields); a business key is stored and shown in clear, so pick another`);
+      }
+    }
+  }
+  const { auth } = security;
+  let jwt: JwtVerifier | undefined;
+  if (auth.jwt) {
+    const j = auth.jwt;
+    jwt = new JwtVerifier({
+      algorithms: j.algorithms, issuer: j.issuer, audience: j.audience, clientClaim: j.clientClaim, rolesClaim: j.rolesClaim,
+      clockToleranceSeconds: j.clockToleranceSeconds,
+      ...(j.maxAgeSeconds !== undefined ? { maxAgeSeconds: j.maxAgeSeconds } : {}),
+      ...(j.secret ? { secret: readSecret(j.secret, 'security.auth.jwt.secret', baseDir, env).value } : {}),
+      ...(j.publicKey ? { publicKey: readSecret(j.publicKey, 'security.auth.jwt.publicKey', baseDir, env).value } : {}),
+    });
+  }
+  if (auth.mode === 'required' && keys.length === 0 && users.length === 0 && !jwt) {
+    problems.push('security.auth.mode is "required" but no client has an apiKey or a username and no jwt is configured: nobody could call Junction');
+  }
+  if (problems.length > 0) {
+    throw new JunctionError('JCT_CONFIG_INVALID', `Security settings in ${loaded.file} have ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  const ws = auth.wsSecurity;
+  let warnedFull = false;
+  // The shared store (the transaction log's database) when given; else this process's memory.
+  const nonces = nonceStore ?? new NonceCache(ws.nonceCacheSize, () => {
+    if (warnedFull) return;
+    warnedFull = true;
+    logger.warn('the WS-Security nonce cache is full; the oldest nonces are forgotten early. Raise security.auth.wsSecurity.nonceCacheSize');
+  });
+  const usernameToken = users.length > 0 ? new UsernameTokenVerifier(users, ws, nonces) : undefined;
+  const roles = new Map(Object.entries(security.clients).map(([name, c]) => [name, c.roles]));
+  const authenticator = new Authenticator({
+    apiKeyHeader: auth.apiKeyHeader,
+    apiKeys: new ApiKeyVerifier(keys),
+    rolesOf: (client) => roles.get(client) ?? [],
+    ...(jwt ? { jwt } : {}),
+    ...(usernameToken ? { usernameToken } : {}),
+  });
+  let cipher: PayloadCipher | undefined;
+  if (security.payloadEncryption) {
+    const secret = readSecret(security.payloadEncryption.keys, 'security.payloadEncryption.keys', baseDir, env);
+    cipher = new PayloadCipher(parseKeyRing(secret.value, secret.source), security.payloadEncryption.encrypt);
+  }
+  if (auth.mode === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.server.host)) {
+    logger.warn('authentication is off (security.auth.mode) and Junction listens beyond loopback: anyone who reaches it may call every route', { host: config.server.host });
+  }
+  return {
+    mode: auth.mode, docs: auth.docs, authenticator, policy: new AccessPolicy(auth.mode, security.clients),
+    masker, jsonMaxDepth: security.json.maxDepth,
+    ...(cipher ? { cipher } : {}),
+  };
+}

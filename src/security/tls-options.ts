@@ -1,0 +1,42 @@
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { LoadedConfig } from '../config/load-config';
+import type { ClientTlsConfig } from '../config/config-types';
+import { readSecret } from './secrets';
+
+/** TLS options of an outgoing connection (RabbitMQ, MySQL) with every PEM read. */
+export interface ClientTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized: boolean;
+}
+
+/** Reads `bus.tls` or `store.tls` (certificates and key from files or the environment). */
+export function readClientTls(tls: ClientTlsConfig | undefined, what: string, loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): ClientTls | undefined {
+  if (!tls) return undefined;
+  const read = (field: 'ca' | 'cert' | 'key'): Partial<Record<typeof field, string>> => {
+    const ref = tls[field];
+    return ref ? { [field]: readSecret(ref, `${what}.${field}`, loaded.baseDir, env).value } : {};
+  };
+  return {
+    ...read('ca'), ...read('cert'), ...read('key'),
+    ...(tls.servername ? { servername: tls.servername } : {}),
+    rejectUnauthorized: tls.rejectUnauthorized,
+  };
+}
+
+/** The HTTPS server options of `server.tls`, or undefined for plain HTTP. */
+export function readServerTls(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): (TlsOptions & SecureContextOptions) | undefined {
+  const tls = loaded.config.server.tls;
+  if (!tls) return undefined;
+  const read = (ref: typeof tls.cert, field: string): string => readSecret(ref, `server.tls.${field}`, loaded.baseDir, env).value;
+  return {
+    cert: read(tls.cert, 'cert'),
+    key: read(tls.key, 'key'),
+    ...(tls.ca ? { ca: read(tls.ca, 'ca') } : {}),
+    minVersion: tls.minVersion,
+    requestCert: tls.clientCertificates !== 'none',
+    rejectUnauthorized: tls.clientCertificates === 'require',
+  };
+}

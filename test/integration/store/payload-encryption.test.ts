@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { Masker } from '../../../src/security/masking/masker';
+import { parseKeyRing, PayloadCipher } from '../../../src/security/payload-cipher';
+import { storeNames } from '../../../src/store/typeorm/entities';
+import { NO_PROTECTION, type StoreProtection } from '../../../src/store/typeorm/row-mapping';
+import { TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
+import { dropStoreTables, expectJunctionError, openMysql, rejection, testMessage } from '../../contract/transaction-log.support';
+import { requireEnv, uniqueName } from '../../support/env';
+
+const masker = new Masker({ fields: ['**/password', '**/cardNumber'] });
+const OLD_KEY = randomBytes(32).toString('base64');
+const NEW_KEY = randomBytes(32).toString('base64');
+
+function protection(keys: string | undefined): StoreProtection {
+  const cipher = keys === undefined ? undefined : new PayloadCipher(parseKeyRing(keys, 'test'));
+  return {
+    encrypt: (p, c) => (cipher ? cipher.encrypt(p, c) : p),
+    decrypt: (s, c) => (cipher ? cipher.decrypt(s, c) : NO_PROTECTION.decrypt(s, c)),
+    redactError: (e) => masker.redactError(e),
+  };
+}
+
+const BODY = '{"orderId":"SO-1","cardNumber":"4111111111111111","amount":250.00}';
+
+/** Payloads encrypted at rest, on both databases: raw rows hold ciphertext, load() and replay read plain text. */
+for (const dialect of ['sqlite', 'mysql'] as const) {
+  describe(`payload encryption at rest (${dialect})`, function () {
+    this.timeout(30_000);
+    let url: string;
+    let prefix: string;
+    let dir: string | undefined;
+    let rawRows: (messageId: string) => Promise<{ payload: string; stagePayloads: string[]; errors: string[] }>;
+
+    beforeEach(async () => {
+      prefix = `${uniqueName('enc')}_`.slice(0, 16);
+      if (dialect === 'sqlite') {
+        dir = await mkdtemp(path.join(tmpdir(), 'junction-enc-'));
+        url = `sqlite:${path.join(dir, 'log.db')}`;
+        rawRows = async (id) => {
+          const db = new Database(path.join(dir!, 'log.db'), { readonly: true });
+          try {
+            const names = storeNames(prefix);
+            const message = db.prepare(`SELECT payload FROM "${names.message}" WHERE id = ?`).get(id) as { payload: string };
+            const stages = db.prepare(`SELECT payload, error FROM "${names.stage}" WHERE message_id = ? ORDER BY seq`).all(id) as { payload: string | null; error: string | null }[];
+            return { payload: message.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null) };
+          } finally {
+            db.close();
+          }
+        };
+      } else {
+        url = requireEnv('JUNCTION_TEST_DB_URL');
+        rawRows = async (id) => {
+          const connection = await openMysql(url);
+          try {
+            const names = storeNames(prefix);
+            const [messages] = await connection.query(`SELECT payload FROM \`${names.message}\` WHERE id = ?`, [id]) as unknown as [{ payload: string }[]];
+            const [stages] = await connection.query(`SELECT payload, error FROM \`${names.stage}\` WHERE message_id = ? ORDER BY seq`, [id]) as unknown as [{ payload: string | null; error: string | null }[]];
+            return { payload: messages[0]!.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null) };
+          } finally {
+            await connection.end();
+          }
+        };
+      }
+    });
+
+    afterEach(async () => {
+      if (dialect === 'mysql') await dropStoreTables(url, prefix);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    const open = async (keys: string | undefined): Promise<TypeOrmTransactionLog> => {
+      const log = new TypeOrmTransactionLog({ url, tablePrefix: prefix, protection: protection(keys) });
+      await log.start();
+      return log;
+    };
+
+    it('stores message and stage payloads encrypted, masks stored errors, and load() gives the exact text back', async () => {
+      const log = await open(`k1:${OLD_KEY}`);
+      try {
+        const message = testMessage('r-enc', { body: BODY });
+        await log.recordReceived(message);
+        await log.transition(message.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: '<o><cardNumber>4111111111111111</cardNumber></o>' });
+        await log.transition(message.id, { stage: 'deliver:erp', status: 'FAILED', attempt: 1, error: { code: 'JCT_ENDPOINT_REJECTED', message: 'ERP said: <password>hunter22</password> for card 4111111111111111', retryable: false } });
+        const raw = await rawRows(message.id);
+        expect(raw.payload.startsWith('jct:enc:v1:k1:')).to.equal(true);
+        expect(raw.stagePayloads).to.have.length(1);
+        expect(raw.stagePayloads[0]!.startsWith('jct:enc:v1:k1:')).to.equal(true);
+        expect(JSON.stringify(raw)).not.to.contain('4111111111111111').and.not.to.contain('hunter22');
+        const record = (await log.load(message.id))!;
+        expect(record.payload).to.equal(BODY);
+        expect(record.stages.find((s) => s.stage === 'step:map')!.payload).to.equal('<o><cardNumber>4111111111111111</cardNumber></o>');
+        expect(record.lastError!.message).to.equal('ERP said: <password>****</password> for card ****1111');
+      } finally {
+        await log.close();
+      }
+    });
+
+    it('reads rows written before encryption was on, and after a key rotation reads old rows while writing with the new key', async () => {
+      const plain = await open(undefined);
+      const before = testMessage('r-enc', { body: BODY });
+      await plain.recordReceived(before);
+      await plain.close();
+      const first = await open(`k1:${OLD_KEY}`);
+      const during = testMessage('r-enc', { body: BODY });
+      await first.recordReceived(during);
+      await first.close();
+      const rotated = await open(`k2:${NEW_KEY},k1:${OLD_KEY}`);
+      try {
+        const after = testMessage('r-enc', { body: BODY });
+        await rotated.recordReceived(after);
+        expect((await rawRows(before.id)).payload).to.equal(BODY);
+        expect((await rawRows(during.id)).payload.startsWith('jct:enc:v1:k1:')).to.equal(true);
+        expect((await rawRows(after.id)).payload.startsWith('jct:enc:v1:k2:')).to.equal(true);
+        for (const m of [before, during, after]) expect((await rotated.load(m.id))!.payload).to.equal(BODY);
+      } finally {
+        await rotated.close();
+      }
+      const withoutKeys = await open(undefined);
+      try {
+        expectJunctionError(await rejection(withoutKeys.load(during.id)), 'JCT_PAYLOAD_UNREADABLE');
+      } finally {
+        await withoutKeys.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { loadConfig } from '../../../src/config/load-config';
+import { JunctionError } from '../../../src/core/errors';
+import { silentLogger } from '../../../src/core/logger';
+import { compileSecurity } from '../../../src/security/security-setup';
+import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
+
+describe('security settings at boot (security-setup)', () => {
+  const dir = new TempConfigDir();
+  after(() => dir.remove());
+  const problems = (yaml: string, env: NodeJS.ProcessEnv = {}): string => {
+    try {
+      compileSecurity(loadConfig(dir.write(`c-${randomBytes(4).toString('hex')}.yaml`, yaml), env), silentLogger, env);
+    } catch (error) {
+      expect((error as JunctionError).code).to.equal('JCT_CONFIG_INVALID');
+      return (error as Error).message;
+    }
+    return '';
+  };
+
+  it('builds the production example: authentication required, JWT from a PEM file, payload encryption, secrets from the environment', () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const env = {
+      JUNCTION_DB_URL: 'mysql://j:p@db:3306/junction', JUNCTION_AMQP_URL: 'amqp://j:p@mq:5672/%2F', OA_REST_URL: 'http://oa/x', ERP_SOAP_URL: 'http://erp/x',
+      JWT_PUBLIC_KEY_FILE: dir.write('idp.pem', pem), CRM_API_KEY: randomBytes(16).toString('hex'), ERP_BATCH_PASSWORD: 'pw-1234',
+      JUNCTION_PAYLOAD_KEYS: `2026-11:${randomBytes(32).toString('base64')}`,
+    };
+    const runtime = compileSecurity(loadConfig('config/production.example.yaml', env), silentLogger, env);
+    expect(runtime.mode).to.equal('required');
+    expect(runtime.cipher?.writingKeyId).to.equal('2026-11');
+    expect(runtime.authenticator.acceptsUsernameToken).to.equal(true);
+  });
+
+  it('the demo stays open: authentication off, no encryption', () => {
+    const runtime = compileSecurity(loadConfig('config/default.yaml', {}), silentLogger, {});
+    expect(runtime.mode).to.equal('off');
+    expect(runtime.cipher).to.equal(undefined);
+  });
+
+  it('refuses unknown routes, short or shared keys, a missing variable, nobody able to log in, a masked business key — naming the setting, never the value', () => {
+    const shared = 'k'.repeat(20);
+    const message = problems(`security:
+  auth: { mode: required }
+  clients:
+    a: { apiKey: { env: KEY_A }, routes: [nowhere] }
+    b: { apiKey: { env: KEY_B } }
+    c: { apiKey: { env: KEY_C } }
+  masking: { fields: ["**/orderId"] }
+endpoints: { oa: { type: http, url: "http://127.0.0.1:9/" } }
+routes:
+  - id: submit-order
+    entry: { rest: { method: POST, path: /orders, businessKey: /orderId } }
+    to: [oa]
+`, { KEY_A: shared, KEY_B: shared, KEY_C: 'short' });
+    expect(message).to.contain('security.clients.a.routes: "nowhere" is not a route')
+      .and.contain('security.clients.b.apiKey: another client has the same key')
+      .and.contain('security.clients.c.apiKey: the key is shorter than 16 characters')
+      .and.contain('businessKey: /orderId is a masked field');
+    expect(message).not.to.contain(shared);
+    expect(problems(`security:\n  clients:\n    a: { apiKey: { env: UNSET_KEY } }\n${MINIMAL_CONFIG}`)).to.contain('the environment variable UNSET_KEY is not set');
+    expect(problems(`security:\n  auth: { mode: required }\n${MINIMAL_CONFIG}`)).to.contain('nobody could call Junction');
+  });
+});
