@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Express } from 'express';
 import type { Broker } from './core/broker';
 import type { EndpointFactory } from './core/endpoint';
+import { createJunctionMetrics } from './core/junction-metrics';
 import { createLogger, type Logger } from './core/logger';
 import { JUNCTION_VERSION } from './core/version';
 import { Registry } from './core/registry';
@@ -25,6 +26,9 @@ import { createSoapGateway } from './gateway/soap/soap-gateway';
 import { createRestGateway, REST_BASE } from './gateway/rest/rest-gateway';
 import { compileRoutes } from './routes/compile-routes';
 import type { CompiledRoutes } from './routes/compiled-route';
+import { registerHealthMetrics } from './observability/health-metrics';
+import { createObservabilityRouter } from './observability/observability-router';
+import { PrometheusMetrics } from './observability/prometheus-metrics';
 import { RouteWorker } from './routes/route-worker';
 import { TypeOrmTransactionLog } from './store/typeorm/typeorm-transaction-log';
 import { NO_PROTECTION, type StoreProtection } from './store/typeorm/row-mapping';
@@ -60,6 +64,8 @@ export interface JunctionApp {
   readonly log: TransactionLog;
   readonly broker: Broker;
   readonly logger: Logger;
+  /** This process's metrics, as served at /metrics. */
+  readonly metrics: { render(): Promise<string> };
   /** Connects the log and the bus, starts endpoints and workers, listens; resolves the base URL. */
   start(): Promise<string>;
   /** Stops accepting, finishes messages in flight, disconnects. Idempotent. */
@@ -100,14 +106,21 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
     endpoints: createEndpointRegistry() as Registry<EndpointFactory>,
   });
+  const prometheus = new PrometheusMetrics({ logger });
   const storeTls = readClientTls(config.store.tls, 'store.tls', loaded);
   const log: TransactionLog = options.log ?? new TypeOrmTransactionLog({
     url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger,
     protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
+    metrics: prometheus, groupCommit: config.store.groupCommit.enabled ? config.store.groupCommit : false,
   });
   const broker = options.broker ?? createBroker(loaded, logger);
-  const worker = role === 'gateway' ? undefined : new RouteWorker({ broker, log, routes, logger, prefetch: config.bus.prefetch, masker: security.masker });
-  const intake = new MessageIntake({ log, broker, logger });
+  const metrics = createJunctionMetrics(prometheus);
+  // Queue depths come from the processes that consume the queues (one series per worker, not per gateway too).
+  registerHealthMetrics(prometheus, { broker, log, destinations: role === 'gateway' ? [] : routes.routes.map((r) => r.id) });
+  const worker = role === 'gateway' ? undefined : new RouteWorker({
+    broker, log, routes, logger, prefetch: config.bus.prefetch, masker: security.masker, metrics,
+  });
+  const intake = new MessageIntake({ log, broker, logger, metrics });
   // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
   const sweep = role === 'worker' ? undefined : new RecoverySweep({
@@ -132,10 +145,12 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const http = express();
   http.disable('x-powered-by');
   http.set('query parser', 'simple');
+  let closing: Promise<void> | undefined;
   // While stopping, answers close their connection: a keep-alive client reconnects elsewhere.
   http.use((_req, res, next) => { if (stopping) res.setHeader('Connection', 'close'); next(); });
   http.use(requestId);
-  http.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  // /healthz, /readyz, /metrics: every role serves them.
+  http.use(createObservabilityRouter({ broker, log, metrics: prometheus, closing: () => closing !== undefined }));
   if (soap) http.use(soap);
   if (role !== 'worker') {
     http.use(REST_BASE, createRestGateway({
@@ -152,7 +167,6 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
 
   const steps = routes.routes.flatMap((r) => [...r.steps, ...r.deliveries.flatMap((d) => d.steps), ...r.replySteps]);
   let server: Server | undefined;
-  let closing: Promise<void> | undefined;
 
   const start = async (): Promise<string> => {
     // Steps that compile asynchronously (XSDs in libxml2) report boot errors here, before any I/O.
@@ -203,5 +217,5 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     return closing;
   };
 
-  return { http, routes, log, broker, logger, start, close };
+  return { http, routes, log, broker, logger, metrics: prometheus, start, close };
 }

@@ -194,6 +194,17 @@ export const CONFIG_SCHEMA = {
         url: { type: 'string', pattern: '^(mysql|mariadb|sqlite):', default: 'sqlite:.junction/junction.db' },
         poolSize: { type: 'integer', minimum: 1, maximum: 500, default: 10 },
         tablePrefix: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,15}$', default: 'jct_' },
+        groupCommit: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            maxWrites: { type: 'integer', minimum: 1, maximum: 10000, default: 256 },
+            maxBytes: { type: 'integer', minimum: 65536, maximum: 67108864, default: 4194304 },
+            connections: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+          },
+        },
         tls: { $ref: '#/$defs/tlsClient' },
       },
     },

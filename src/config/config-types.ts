@@ -98,6 +98,16 @@ export interface StoreConfig {
   readonly poolSize: number;
   /** Prefix of every table name (default `jct_`). */
   readonly tablePrefix: string;
+  /** MySQL/MariaDB: many writes per transaction (docs/store.md, "Group commit"). */
+  readonly groupCommit: {
+    readonly enabled: boolean;
+    /** Writes per transaction, at most. */
+    readonly maxWrites: number;
+    /** Bytes of payload per transaction, at most. */
+    readonly maxBytes: number;
+    /** Transactions in flight at once, each on a connection of its own (besides `poolSize`). */
+    readonly connections: number;
+  };
   /** TLS to MySQL/MariaDB. */
   readonly tls?: ClientTlsConfig;
 }

@@ -46,6 +46,14 @@ export interface ConsumeOptions {
   readonly prefetch: number;
 }
 
+/** Messages waiting on a destination's queues; see {@link Broker.queueDepth}. */
+export interface QueueDepth {
+  /** Ready on the destination's queue: not yet handed to a consumer. */
+  readonly ready: number;
+  /** Parked on the destination's dead-letter queue, waiting for an operator. */
+  readonly deadLettered: number;
+}
+
 /** A running consumer; `cancel` stops new deliveries and waits for handlers in flight. */
 export interface Subscription {
   cancel(): Promise<void>;
@@ -61,6 +69,17 @@ export interface Broker {
   start(): Promise<void>;
   /** Stops consumers, waits for handlers in flight, disconnects. Idempotent. */
   close(): Promise<void>;
+  /**
+   * True while connected and able to publish, consume and receive replies; false before start,
+   * while reconnecting and once closing. What the readiness probe (/readyz) asks.
+   */
+  isConnected(): boolean;
+  /**
+   * Messages waiting on a declared destination's queue and on its dead-letter queue, as the broker
+   * counts them now (for metrics). Rejects with JCT_BROKER_UNAVAILABLE when not connected or not
+   * declared.
+   */
+  queueDepth(destination: string): Promise<QueueDepth>;
   /** Declares the durable queues for these destinations (idempotent). */
   declare(destinations: readonly string[]): Promise<void>;
   /** Publishes persistently; resolves only once the broker has confirmed the message. */

@@ -120,6 +120,11 @@ export interface TransactionLog {
   start(): Promise<void>;
   close(): Promise<void>;
   /**
+   * Resolves when the log's database answers a trivial query now; rejects with
+   * JCT_STORE_UNAVAILABLE otherwise (not started, closed, unreachable). What /readyz asks.
+   */
+  ping(): Promise<void>;
+  /**
    * Records a new message as RECEIVED with its original payload. Throws if the id exists, and
    * JCT_IDEMPOTENCY_KEY_REUSED if `options.idempotencyKey` is already taken on the route.
    */
@@ -128,6 +133,8 @@ export interface TransactionLog {
    * Appends a stage and sets the message's status, atomically. When `from` is given the change
    * applies only if the current status is one of them ('skipped' otherwise, nothing written);
    * this is how a worker avoids delivering twice and how late writers never move a status back.
+   * Writes of one message made by one process without awaiting each other are applied in the order
+   * they were made (the worker fires its captured stages that way).
    */
   transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult>;
   /** One message with its history, or undefined. */

@@ -3,7 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, PendingReply } from '../core/broker';
 import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError } from '../core/errors';
+import { noJunctionMetrics, STAGES, type JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
+import { messageLogger } from '../core/message-logger';
+import { secondsSince } from '../core/metrics';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 import { mayHaveCommitted, PendingRefusals, REFUSED_DETAIL } from './pending-refusals';
 
@@ -76,6 +79,14 @@ export interface MessageIntakeDeps {
    * take).
    */
   readonly abandonedAfterMs?: number;
+  /** Where received/refused counts and stage timings go (default: nowhere). */
+  readonly metrics?: JunctionMetrics;
+}
+
+/** `rest` or `soap`: the gateway a message came through (the part of its source before the colon). */
+function sourceKind(message: Envelope): string {
+  const colon = message.source.indexOf(':');
+  return colon < 0 ? message.source : message.source.slice(0, colon);
 }
 
 /** Rounds of "reopen, publish" a repeat tries when something refuses the message under it. */
@@ -91,11 +102,36 @@ export class MessageIntake {
   private readonly refusals: PendingRefusals;
   private readonly repeatWaitMs: number;
   private readonly abandonedAfterMs: number;
+  private readonly metrics: JunctionMetrics;
 
   constructor(private readonly deps: MessageIntakeDeps) {
     this.refusals = new PendingRefusals({ log: deps.log, logger: deps.logger });
     this.repeatWaitMs = deps.repeatWaitMs ?? 5000;
     this.abandonedAfterMs = deps.abandonedAfterMs ?? 20_000;
+    this.metrics = deps.metrics ?? noJunctionMetrics;
+  }
+
+  /**
+   * Runs one acceptance with the gateway's in-flight gauge, the `accept` timing, and the refused
+   * count when it fails because the log or the broker is down; `work` gets the message's logger.
+   */
+  private async measured<T>(message: Envelope, work: (logger: Logger) => Promise<T>): Promise<T> {
+    const { metrics } = this;
+    const route = message.routeId;
+    const logger = messageLogger(this.deps.logger, message);
+    const started = performance.now();
+    metrics.inFlight.inc({ route, role: 'gateway' });
+    try {
+      return await work(logger);
+    } catch (error) {
+      if (error instanceof JunctionError && (error.code === 'JCT_STORE_UNAVAILABLE' || error.code === 'JCT_BROKER_UNAVAILABLE')) {
+        metrics.refused.inc({ route, code: error.code });
+      }
+      throw error;
+    } finally {
+      metrics.inFlight.dec({ route, role: 'gateway' });
+      metrics.stageSeconds.observe({ route, stage: STAGES.accept }, secondsSince(started));
+    }
   }
 
   /**
@@ -119,9 +155,14 @@ export class MessageIntake {
    * over; for a different body it throws JCT_IDEMPOTENCY_KEY_REUSED.
    */
   async accept(message: Envelope, options: IntakeOptions = {}): Promise<Accepted> {
+    return this.measured(message, (logger) => this.acceptMessage(message, options, logger));
+  }
+
+  private async acceptMessage(message: Envelope, options: IntakeOptions, logger: Logger): Promise<Accepted> {
     const existing = await this.record(message, options);
     if (existing === undefined) {
       if (!(await this.publishRecorded(message, undefined))) throw this.refusedMeanwhile(message.id);
+      logger.info('message accepted', { source: message.source, status: 'QUEUED' });
       return { messageId: message.id, replayed: false, status: 'QUEUED' };
     }
     const deadline = Date.now() + this.repeatWaitMs;
@@ -133,6 +174,7 @@ export class MessageIntake {
         rounds += 1;
         const again = this.resubmission(message, record);
         if (await this.reopen(again) && await this.publishRecorded(again, undefined)) {
+          logger.info('message accepted again (the caller retried with the same idempotency key)', { source: message.source, status: 'QUEUED' });
           return { messageId: again.id, replayed: false, status: 'QUEUED' };
         }
       } else if (record.status !== 'RECEIVED') {
@@ -157,6 +199,10 @@ export class MessageIntake {
    * JCT_REPLY_TIMEOUT when no answer came within `timeoutMs`.
    */
   async request(message: Envelope, timeoutMs: number, options: IntakeOptions = {}): Promise<Answered> {
+    return this.measured(message, (logger) => this.requestMessage(message, timeoutMs, options, logger));
+  }
+
+  private async requestMessage(message: Envelope, timeoutMs: number, options: IntakeOptions, logger: Logger): Promise<Answered> {
     const pending = this.deps.broker.expectReply(message.id, timeoutMs);
     let existing: MessageRecord | undefined;
     try {
@@ -169,7 +215,7 @@ export class MessageIntake {
       throw error;
     }
     if (existing === undefined) {
-      return { messageId: message.id, replayed: false, reply: await this.awaitReply(message, pending, timeoutMs, options) };
+      return { messageId: message.id, replayed: false, reply: await this.awaitReply(message, pending, timeoutMs, options, logger) };
     }
     pending.cancel();
     if (existing.status === 'RECEIVED' && this.abandoned(existing)) {
@@ -187,17 +233,19 @@ export class MessageIntake {
         resumed.cancel();
         throw error;
       }
-      if (reopened) return { messageId: again.id, replayed: false, reply: await this.awaitReply(again, resumed, timeoutMs, options) };
+      if (reopened) return { messageId: again.id, replayed: false, reply: await this.awaitReply(again, resumed, timeoutMs, options, logger) };
       resumed.cancel();
     }
     return this.awaitStoredOutcome(existing.id, timeoutMs);
   }
 
   /** Waits for the worker's answer to a message this process published; keeps the reply when the request had a key. */
-  private async awaitReply(message: Envelope, pending: PendingReply, timeoutMs: number, options: IntakeOptions): Promise<Envelope> {
+  private async awaitReply(message: Envelope, pending: PendingReply, timeoutMs: number, options: IntakeOptions, logger: Logger): Promise<Envelope> {
     let reply;
+    const waiting = performance.now();
     try {
       reply = await pending.reply;
+      this.metrics.stageSeconds.observe({ route: message.routeId, stage: STAGES.replyWait }, secondsSince(waiting));
     } catch (error) {
       if (error instanceof JunctionError && error.code === 'JCT_REPLY_TIMEOUT') {
         throw new JunctionError('JCT_REPLY_TIMEOUT', `No answer within ${timeoutMs} ms. Message ${message.id} was accepted; ask for its status before sending it again.`, {
@@ -215,6 +263,7 @@ export class MessageIntake {
     }
     if (reply.outcome === 'ok') {
       if (options.idempotencyKey !== undefined) await this.keepReply(message, reply.message);
+      logger.info('message answered', { source: message.source });
       return reply.message;
     }
     const failure = JunctionError.fromJSON(reply.error);
@@ -234,7 +283,7 @@ export class MessageIntake {
         stage: REPLY_STAGE, status: 'DELIVERED', attempt: message.attempt, payload: reply.body, detail: reply.contentType,
       }, ['DELIVERED']);
     } catch (error) {
-      this.deps.logger.warn('could not keep the reply for idempotent repeats', { messageId: message.id, error: describeError(error) });
+      this.deps.logger.warn('could not keep the reply for idempotent repeats', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
     }
   }
 
@@ -285,9 +334,12 @@ export class MessageIntake {
     const key = options.idempotencyKey;
     const hash = key === undefined ? undefined : bodyHash(message.body);
     try {
+      const started = performance.now();
       // capture: none — the log keeps the message's history but not its content.
       await log.recordReceived(options.keepPayload === false ? withChanges(message, { body: '' }) : message,
         key === undefined ? {} : { idempotencyKey: key, bodyHash: hash });
+      this.metrics.stageSeconds.observe({ route: message.routeId, stage: STAGES.record }, secondsSince(started));
+      this.metrics.received.inc({ route: message.routeId, source: sourceKind(message) });
       return undefined;
     } catch (error) {
       if (key !== undefined && error instanceof JunctionError && error.code === 'JCT_IDEMPOTENCY_KEY_REUSED') {
@@ -302,7 +354,7 @@ export class MessageIntake {
           return first;
         }
       }
-      logger.error('could not record a new message', { messageId: message.id, error: describeError(error) });
+      logger.error('could not record a new message', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
       const failure = error instanceof JunctionError && (error.code === 'JCT_STORE_UNAVAILABLE' || error.code === 'JCT_REQUEST_MALFORMED')
         ? error
         : new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log could not record the message; nothing was accepted. Try again shortly.', { cause: error });
@@ -369,7 +421,9 @@ export class MessageIntake {
   async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<boolean> {
     const { log, broker, logger } = this.deps;
     try {
+      const started = performance.now();
       await broker.publish(message.routeId, message, replyTo ? { replyTo } : {});
+      this.metrics.stageSeconds.observe({ route: message.routeId, stage: STAGES.publish }, secondsSince(started));
     } catch (error) {
       const failure = error instanceof JunctionError && error.code === 'JCT_BROKER_UNAVAILABLE'
         ? error
@@ -379,7 +433,7 @@ export class MessageIntake {
       try {
         marked = await log.transition(message.id, { stage: 'publish', status: 'FAILED', attempt: message.attempt, error: failure.toJSON(), detail: REFUSED_DETAIL }, ['RECEIVED']);
       } catch (markError) {
-        logger.error('could not mark a refused message FAILED; will try again', { messageId: message.id, error: describeError(markError) });
+        logger.error('could not mark a refused message FAILED; will try again', { messageId: message.id, correlationId: message.correlationId, error: describeError(markError) });
         this.refusals.add(message.id, failure);
       }
       if (marked === 'skipped') {
@@ -389,7 +443,7 @@ export class MessageIntake {
           return true;
         }
       }
-      logger.error('publish failed; refusing the message', { messageId: message.id, error: describeError(error) });
+      logger.error('publish failed; refusing the message', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
       throw failure;
     }
     try {
@@ -400,7 +454,7 @@ export class MessageIntake {
       }
     } catch (error) {
       // Durable in both already; QUEUED is bookkeeping and the worker moves the status on anyway.
-      logger.warn('could not mark message QUEUED', { messageId: message.id, error: describeError(error) });
+      logger.warn('could not mark message QUEUED', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
     }
     return true;
   }

@@ -2,6 +2,7 @@ import { createEnvelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
 import { DEADLINE_HEADER } from '../core/headers';
 import { getByPointer } from '../core/json-pointer';
+import { traceHeaders } from '../core/trace-context';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoutes, SoapEntry } from '../routes/compiled-route';
 import type { AccessPolicy } from '../security/auth/access-policy';
@@ -69,7 +70,10 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
       source: `soap:${call.service}/${call.operation}`,
       contentType: 'application/json',
       body: call.payload,
-      headers: pattern === 'request-reply' ? { [DEADLINE_HEADER]: new Date(Date.now() + replyTimeoutMs).toISOString() } : {},
+      headers: {
+        ...traceHeaders(call.traceparent, call.tracestate),
+        ...(pattern === 'request-reply' ? { [DEADLINE_HEADER]: new Date(Date.now() + replyTimeoutMs).toISOString() } : {}),
+      },
       ...(correlation && CORRELATION_ID.test(correlation) ? { correlationId: correlation } : {}),
       ...(typeof key2 === 'string' ? { businessKey: key2.slice(0, 128) } : {}),
     });

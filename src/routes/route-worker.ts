@@ -2,7 +2,11 @@ import type { Broker, Delivery, Reply, Subscription } from '../core/broker';
 import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError, toJunctionError } from '../core/errors';
 import { DEADLINE_HEADER, RESUME_AT_HEADER, SKIP_ENDPOINTS_HEADER } from '../core/headers';
+import { noJunctionMetrics, STAGES, type JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
+import { messageLogger } from '../core/message-logger';
+import { secondsSince } from '../core/metrics';
+import { continueTrace } from '../core/trace-context';
 import { maskJunctionError } from '../security/masking/mask-error';
 import type { Masker } from '../security/masking/masker';
 import type { MessageStatus } from '../core/message-status';
@@ -61,6 +65,8 @@ export interface RouteWorkerDeps {
   readonly prefetch: number;
   /** Masks the message's sensitive values wherever a failure quotes them (logs, the log's errors, replies). */
   readonly masker?: Masker;
+  /** Where delivered/failed/retried/held counts and stage timings go (default: nowhere). */
+  readonly metrics?: JunctionMetrics;
 }
 
 /**
@@ -110,8 +116,11 @@ export class RouteWorker {
   private subscriptions: Subscription[] = [];
   private readonly perMessage = new PerMessageQueue();
   private readonly unrecorded = new UnrecordedDeliveries();
+  private readonly metrics: JunctionMetrics;
 
-  constructor(private readonly deps: RouteWorkerDeps) {}
+  constructor(private readonly deps: RouteWorkerDeps) {
+    this.metrics = deps.metrics ?? noJunctionMetrics;
+  }
 
   /** Starts one consumer per route. */
   async start(): Promise<void> {
@@ -143,10 +152,26 @@ export class RouteWorker {
     return this.perMessage.run(message.id, () => this.handleOne(route, message, delivery));
   }
 
-  private async handleOne(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
-    const logger = this.deps.logger.child({ messageId: message.id, routeId: route.id, correlationId: message.correlationId });
+  private async handleOne(route: CompiledRoute, incoming: Envelope, delivery: Delivery): Promise<void> {
+    // This worker is the next hop of the message's trace: backends see its span as their parent.
+    const message = withChanges(incoming, { headers: continueTrace(incoming.headers) });
+    const logger = messageLogger(this.deps.logger, message, { attempt: message.attempt });
+    const labels = { route: route.id, role: 'worker' };
+    const started = performance.now();
+    this.metrics.inFlight.inc(labels);
+    try {
+      await this.handleMessage(route, message, delivery, logger);
+    } finally {
+      this.metrics.inFlight.dec(labels);
+      this.metrics.stageSeconds.observe({ route: route.id, stage: STAGES.process }, secondsSince(started));
+    }
+  }
+
+  private async handleMessage(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger): Promise<void> {
     if (await this.expired(message, logger)) return;
+    const beginning = performance.now();
     if (!(await this.begin(message, delivery, logger))) return;
+    this.metrics.stageSeconds.observe({ route: route.id, stage: STAGES.begin }, secondsSince(beginning));
 
     const startedAt = Date.now();
     let reply: Envelope;
@@ -170,12 +195,26 @@ export class RouteWorker {
         stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
         ...(endpoint ? { endpoint } : {}),
       }, ['PROCESSING']);
-      if (failed === 'applied') await this.park(route, message, failure, logger);
+      if (failed === 'applied') {
+        this.metrics.failed.inc({ route: route.id, endpoint: endpoint ?? '', code: failure.code });
+        this.observeEndToEnd(route, message, 'failed');
+        logger.warn('message FAILED: parked for an operator', { stage, code: failure.code, durationMs: Date.now() - startedAt });
+        await this.park(route, message, failure, logger);
+      }
       await this.sendReply(delivery, { requestId: message.id, outcome: 'error', error: failure.toJSON() }, logger);
       return;
     }
-    logger.debug('message delivered');
+    this.observeEndToEnd(route, message, 'delivered');
+    logger.info('message delivered', { durationMs: Date.now() - startedAt });
     if (route.pattern === 'request-reply') await this.sendReply(delivery, { requestId: message.id, outcome: 'ok', message: reply }, logger);
+  }
+
+  /** From the gateway's receipt to the outcome recorded (first attempts only: a retry's wait is the policy's, not Junction's). */
+  private observeEndToEnd(route: CompiledRoute, message: Envelope, outcome: 'delivered' | 'failed'): void {
+    const receivedAt = Date.parse(message.receivedAt);
+    if (message.attempt === 1 && Number.isFinite(receivedAt)) {
+      this.metrics.endToEndSeconds.observe({ route: route.id, outcome }, Math.max(0, Date.now() - receivedAt) / 1000);
+    }
   }
 
   /**
@@ -209,6 +248,7 @@ export class RouteWorker {
       logger.warn('could not schedule the next try; the bus will redeliver this one', { error: describeError(error) });
       throw error;
     }
+    this.metrics.retried.inc({ route: route.id, endpoint: stage.startsWith('deliver:') ? stage.slice('deliver:'.length) : '' });
     logger.info('message will be tried again', { stage, code: failure.code, attempt: next, of: policy.attempts, delayMs });
     return true;
   }
@@ -241,6 +281,7 @@ export class RouteWorker {
       logger.warn('could not schedule the held message; the bus will redeliver this one', { error: describeError(error) });
       throw error;
     }
+    this.metrics.held.inc({ route: route.id, endpoint });
     logger.info('message held: its endpoint is down', { endpoint, attempt: message.attempt, delayMs, held });
     return true;
   }
@@ -304,20 +345,33 @@ export class RouteWorker {
     const { log } = this.deps;
     const context = { routeId: route.id, logger, original: message };
     const capture = route.capture === 'steps';
+    // Captured stages are written as the steps run, without waiting for each: the log applies one
+    // message's writes in order, and they are all awaited before anything is delivered.
+    const captures: Promise<unknown>[] = [];
     const record = async (stage: TraceStage): Promise<void> => {
-      await log.transition(message.id, {
+      const written = log.transition(message.id, {
         stage: stage.stage, status: 'PROCESSING', attempt: message.attempt, durationMs: stage.durationMs,
         ...(stage.output !== undefined ? { payload: capturable(stage.output) } : {}),
         // A step's detail is its output's content type: a replay from the next step needs it.
         ...(stage.detail !== undefined ? { detail: stage.detail } : stage.contentType !== undefined ? { detail: stage.contentType } : {}),
       });
+      written.catch(() => undefined);
+      captures.push(written);
     };
     let plan;
+    let planFailure: unknown;
     try {
       plan = await planRoute(route, message, context, capture ? record : undefined, message.headers[RESUME_AT_HEADER]);
     } catch (error) {
-      throw error instanceof StageFailure ? error : new StageFailure('processing', toJunctionError(error));
+      planFailure = error;
     }
+    const failedCapture = (await Promise.allSettled(captures)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // The log could not record a captured stage: the bus gives the message back (as for any log write).
+    if (failedCapture) throw failedCapture.reason;
+    if (planFailure !== undefined || plan === undefined) {
+      throw planFailure instanceof StageFailure ? planFailure : new StageFailure('processing', toJunctionError(planFailure));
+    }
+    for (const stage of plan.trace.stages) this.metrics.stageSeconds.observe({ route: route.id, stage: stage.stage }, stage.durationMs / 1000);
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
     // A replay skips the recipients its original already reached (docs/operators.md).
     for (const endpoint of (message.headers[SKIP_ENDPOINTS_HEADER] ?? '').split(',')) if (endpoint) done.add(endpoint);
@@ -328,11 +382,14 @@ export class RouteWorker {
       const endpoint = this.deps.routes.endpoints.get(planned.endpoint);
       if (!endpoint) throw new JunctionError('JCT_INTERNAL', `Endpoint "${planned.endpoint}" is not built`);
       const sentAt = Date.now();
+      const sending = performance.now();
       let answer;
       try {
         answer = await endpoint.send(planned.message, { routeId: route.id, logger });
       } catch (error) {
         throw new StageFailure(`deliver:${planned.endpoint}`, toJunctionError(error));
+      } finally {
+        this.metrics.stageSeconds.observe({ route: route.id, stage: `deliver:${planned.endpoint}` }, secondsSince(sending));
       }
       const stage = {
         stage: `deliver:${planned.endpoint}`, attempt: message.attempt, endpoint: planned.endpoint, durationMs: Date.now() - sentAt,
@@ -346,6 +403,7 @@ export class RouteWorker {
         if (message.pattern === 'one-way') this.unrecorded.remember(message.id, planned.endpoint);
         throw error;
       }
+      this.metrics.delivered.inc({ route: route.id, endpoint: planned.endpoint });
       return withChanges(planned.message, { body: answer.body, contentType: answer.contentType });
     }));
     const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');

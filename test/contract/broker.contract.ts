@@ -262,6 +262,32 @@ export function brokerContract(name: string, factory: () => Promise<BrokerFixtur
       await inbox.waitFor(1);
     });
 
+    it('isConnected is true once started and false once closed', async () => {
+      expect(broker.isConnected()).to.equal(true);
+      await broker.close();
+      expect(broker.isConnected()).to.equal(false);
+    });
+
+    it('queueDepth counts ready and dead-lettered messages; an undeclared destination rejects', async () => {
+      const dest = destination();
+      await broker.declare([dest]);
+      expect(await broker.queueDepth(dest)).to.deep.equal({ ready: 0, deadLettered: 0 });
+      await Promise.all([broker.publish(dest, testEnvelope(dest)), broker.publish(dest, testEnvelope(dest))]);
+      await broker.deadLetter(dest, testEnvelope(dest), { code: 'JCT_INTERNAL', message: 'x', retryable: false });
+      const depthBecomes = async (ready: number): Promise<void> => {
+        const deadline = Date.now() + 5000;
+        while ((await broker.queueDepth(dest)).ready !== ready && Date.now() < deadline) await sleep(20);
+      };
+      await depthBecomes(2);
+      expect(await broker.queueDepth(dest)).to.deep.equal({ ready: 2, deadLettered: 1 });
+      const inbox = new Inbox();
+      await broker.consume(dest, inbox.handler, { prefetch: 10 });
+      await inbox.waitFor(2);
+      await depthBecomes(0);
+      expect((await broker.queueDepth(dest)).ready).to.equal(0);
+      await expectJunctionError(broker.queueDepth(destination()), 'JCT_BROKER_UNAVAILABLE');
+    });
+
     describe('delayed publishing and dead letters', () => {
       it('publishDelayed: the message arrives after about the delay, not before, intact and persistent', async () => {
         const dest = destination();

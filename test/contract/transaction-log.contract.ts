@@ -332,5 +332,31 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
         await other.cleanup();
       }
     });
+
+    it('writes of one message made without waiting for each other are applied in the order they were made', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      const names = Array.from({ length: 20 }, (_, i) => `step:${i}`);
+      const results = await Promise.all([
+        ...names.map((n) => log.transition(message.id, stage(n, 'PROCESSING', { payload: n }))),
+        log.transition(message.id, stage('deliver:x', 'DELIVERED'), ['PROCESSING']),
+      ]);
+      expect(new Set(results)).to.deep.equal(new Set(['applied']));
+      const loaded = await log.load(message.id);
+      expect(loaded?.stages.map((s) => s.stage)).to.deep.equal(['received', ...names, 'deliver:x']);
+      expect(loaded?.status).to.equal('DELIVERED');
+    });
+
+    it('ping answers while started and fails with JCT_STORE_UNAVAILABLE once closed', async () => {
+      await log.ping();
+      const other = await factory();
+      try {
+        await other.log.ping();
+        await other.log.close();
+        expectJunctionError(await rejection(other.log.ping()), 'JCT_STORE_UNAVAILABLE');
+      } finally {
+        await other.cleanup();
+      }
+    });
   });
 }

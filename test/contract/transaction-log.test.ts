@@ -21,10 +21,10 @@ transactionLogContract('TypeOrmTransactionLog on SQLite (:memory:)', async () =>
 });
 
 /** A started log on the test server under a fresh table prefix; cleanup drops its tables. */
-async function mariadbFixture(scheme: 'mysql' | 'mariadb'): Promise<TransactionLogFixture> {
+async function mariadbFixture(scheme: 'mysql' | 'mariadb', groupCommit = true): Promise<TransactionLogFixture> {
   const url = requireEnv('JUNCTION_TEST_DB_URL');
   const prefix = `${uniqueName('log').toLowerCase()}_`;
-  const log = new TypeOrmTransactionLog({ url: url.replace(/^[a-z]+:/, `${scheme}:`), tablePrefix: prefix });
+  const log = new TypeOrmTransactionLog({ url: url.replace(/^[a-z]+:/, `${scheme}:`), tablePrefix: prefix, ...(groupCommit ? {} : { groupCommit: false }) });
   try {
     await log.start();
   } catch (error) {
@@ -36,6 +36,8 @@ async function mariadbFixture(scheme: 'mysql' | 'mariadb'): Promise<TransactionL
 
 transactionLogContract('TypeOrmTransactionLog on MariaDB (JUNCTION_TEST_DB_URL, mysql://)', () => mariadbFixture('mysql'));
 transactionLogContract('TypeOrmTransactionLog on MariaDB (JUNCTION_TEST_DB_URL as mariadb://)', () => mariadbFixture('mariadb'));
+// Group commit is on by default: the same contract with every write in a transaction of its own.
+transactionLogContract('TypeOrmTransactionLog on MariaDB without group commit', () => mariadbFixture('mysql', false));
 
 // The unit tests' fake must behave like the real thing, or unit tests built on it prove nothing.
 transactionLogContract('FakeTransactionLog (unit-test fake)', async () => {

@@ -46,8 +46,15 @@ export class FakeTransactionLog implements TransactionLog {
   /** Errors thrown by the next calls, one per call. */
   failNext: Error[] = [];
 
-  async start(): Promise<void> {}
-  async close(): Promise<void> {}
+  private state: 'new' | 'open' | 'closed' = 'new';
+
+  async start(): Promise<void> { this.state = 'open'; }
+  async close(): Promise<void> { this.state = 'closed'; }
+
+  async ping(): Promise<void> {
+    this.maybeFail();
+    if (this.state !== 'open') throw new JunctionError('JCT_STORE_UNAVAILABLE', `The fake transaction log is ${this.state === 'new' ? 'not started' : 'closed'}.`);
+  }
 
   private maybeFail(): void {
     const error = this.failNext.shift();

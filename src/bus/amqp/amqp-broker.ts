@@ -1,6 +1,6 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import type {
-  Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, Reply, Subscription,
+  Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, QueueDepth, Reply, Subscription,
 } from '../../core/broker';
 import type { Envelope } from '../../core/envelope';
 import type { JunctionError, SerializedError } from '../../core/errors';
@@ -127,6 +127,24 @@ export class AmqpBroker implements Broker {
    */
   isConnected(): boolean {
     return this.state === 'open' && this.link !== undefined && !this.link.closed;
+  }
+
+  /**
+   * Counts the messages ready on the destination's queue and on its dead-letter queue (passive
+   * declarations on a short-lived channel, so a missing queue cannot close a channel in use).
+   */
+  async queueDepth(destination: string): Promise<QueueDepth> {
+    const connection = this.requireConnection(`count the messages of "${destination}"`);
+    const channel = await this.openChannel(connection, `count the messages of "${destination}"`);
+    try {
+      const ready = await channel.checkQueue(this.topology.queue(destination));
+      const parked = await channel.checkQueue(this.topology.deadLetterQueue(destination));
+      return { ready: ready.messageCount, deadLettered: parked.messageCount };
+    } catch (error) {
+      throw brokerUnavailable(`Cannot count the messages of "${destination}": ${describeAmqpError(error)}.`, error, { destination });
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /** Declares the exchange and each destination's durable classic queue with its binding (idempotent). */

@@ -156,7 +156,7 @@ export class AmqpSubscription implements Subscription {
       this.settle(binding, message, 'ack');
     } catch (error) {
       this.options.logger.warn('Message handler failed; the message goes back to the queue', {
-        messageId: envelope.id, retryInMs: this.options.requeueDelayMs, error: describeError(error),
+        messageId: envelope.id, correlationId: envelope.correlationId, retryInMs: this.options.requeueDelayMs, error: describeError(error),
       });
       await this.inFlight.delay(this.options.requeueDelayMs);
       this.settle(binding, message, 'requeue');

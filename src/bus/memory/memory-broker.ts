@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type {
-  Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, Reply, Subscription,
+  Broker, ConsumeOptions, MessageHandler, PendingReply, PublishOptions, QueueDepth, Reply, Subscription,
 } from '../../core/broker';
 import { encodeEnvelope, type Envelope } from '../../core/envelope';
 import { describeError, JunctionError, type SerializedError } from '../../core/errors';
@@ -68,6 +68,18 @@ export class MemoryBroker implements Broker {
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
+  }
+
+  /** True between start() and close(). */
+  isConnected(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Messages waiting on the destination's queue (not those held by a consumer) and parked on its dead-letter list. */
+  async queueDepth(destination: string): Promise<QueueDepth> {
+    this.assertOpen(`count the messages of "${destination}"`);
+    const queue = this.queueOf(destination, 'count the messages of');
+    return { ready: queue.depth, deadLettered: this.parkedMessages.get(destination)?.length ?? 0 };
   }
 
   /** Creates the queues of these destinations; existing ones are kept with their messages. */

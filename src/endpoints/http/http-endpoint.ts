@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { Endpoint, EndpointContext, EndpointReply, RequestPreview } from '../../core/endpoint';
 import type { Envelope } from '../../core/envelope';
+import { outgoingTraceHeaders } from '../../core/trace-context';
 import { MESSAGE_ID_HEADER, CORRELATION_ID_HEADER, ATTEMPT_HEADER } from '../../core/headers';
 import type { HttpEndpointOptions } from './http-endpoint-options';
 import { errorForStatus, errorForTransport } from './http-error-mapper';
@@ -76,6 +77,7 @@ export class HttpEndpoint implements Endpoint {
       [MESSAGE_ID_HEADER]: message.id,
       [CORRELATION_ID_HEADER]: message.correlationId,
       [ATTEMPT_HEADER]: String(message.attempt),
+      ...outgoingTraceHeaders(message.headers),
     };
     return { method: this.options.method, url: `${this.target.origin}${this.target.pathname}${this.target.search}`, headers, body: message.body };
   }

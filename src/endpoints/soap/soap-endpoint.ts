@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Client } from 'soap';
 import type { Endpoint, EndpointContext, EndpointReply, RequestPreview } from '../../core/endpoint';
 import type { Envelope } from '../../core/envelope';
+import { outgoingTraceHeaders } from '../../core/trace-context';
 import { describeError, JunctionError } from '../../core/errors';
 import { ATTEMPT_HEADER, CORRELATION_ID_HEADER, MESSAGE_ID_HEADER } from '../../core/headers';
 import { CapturingHttpClient } from './capturing-http-client';
@@ -89,8 +90,10 @@ export class SoapEndpoint implements Endpoint {
 
   /** Abandons calls in flight; the parsed WSDL stays cached for other endpoints. */
   async close(): Promise<void> {
+    const operation = this.operation;
     this.operation = undefined;
     this.closing.abort();
+    await operation?.http.close();
   }
 
   async send(message: Envelope, context: EndpointContext): Promise<EndpointReply> {
@@ -165,6 +168,7 @@ export class SoapEndpoint implements Endpoint {
       [MESSAGE_ID_HEADER]: message.id,
       [CORRELATION_ID_HEADER]: message.correlationId,
       [ATTEMPT_HEADER]: String(message.attempt),
+      ...outgoingTraceHeaders(message.headers),
     };
   }
 

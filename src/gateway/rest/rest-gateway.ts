@@ -4,6 +4,7 @@ import { createEnvelope } from '../../core/envelope';
 import { DEADLINE_HEADER } from '../../core/headers';
 import { JunctionError } from '../../core/errors';
 import { getByPointer } from '../../core/json-pointer';
+import { traceHeaders } from '../../core/trace-context';
 import type { TransactionLog } from '../../core/transaction-log';
 import type { RestEntry } from '../../routes/compiled-route';
 import type { CompiledRoute, CompiledRoutes } from '../../routes/compiled-route';
@@ -96,10 +97,11 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
   const intakeOptions = { keepPayload: route.capture !== 'none' };
   return async (req: Request, res: Response): Promise<void> => {
     const idempotencyKey = checkIdempotencyKey(req.header('idempotency-key'));
-    parseJsonBody(req, deps.security?.jsonMaxDepth);
+    const sent = parseJsonBody(req, deps.security?.jsonMaxDepth);
     const params = Object.fromEntries(Object.entries(req.params).map(([k, v]) => [k, String(v)]));
     const body = withPathParams(req.body as string, params);
-    const parsed: unknown = JSON.parse(body);
+    // Parsed once more only when path parameters changed the text.
+    const parsed: unknown = body === req.body ? sent : JSON.parse(body);
     if (entry.check) assertValid(entry.check(parsed), 'Request body');
     const key = entry.businessKey ? getByPointer(parsed, entry.businessKey) : undefined;
     const correlation = req.header('x-correlation-id');
@@ -109,7 +111,10 @@ function entryHandler(entry: RestEntry, route: CompiledRoute, deps: RestGatewayD
       source: `rest:${entry.method} ${REST_BASE}${entry.path}`,
       contentType: 'application/json',
       body,
-      headers: pattern === 'request-reply' ? { [DEADLINE_HEADER]: new Date(Date.now() + replyTimeoutMs).toISOString() } : {},
+      headers: {
+        ...traceHeaders(req.header('traceparent'), req.header('tracestate')),
+        ...(pattern === 'request-reply' ? { [DEADLINE_HEADER]: new Date(Date.now() + replyTimeoutMs).toISOString() } : {}),
+      },
       ...(correlation && CORRELATION_ID.test(correlation) ? { correlationId: correlation } : {}),
       ...(typeof key === 'string' || typeof key === 'number' ? { businessKey: String(key).slice(0, 128) } : {}),
     });

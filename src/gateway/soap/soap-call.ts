@@ -16,6 +16,9 @@ export interface SoapCall {
   readonly soapHeaders: Readonly<Record<string, string>>;
   /** The HTTP request id (X-Request-Id), for logs and faults. */
   readonly requestId: string;
+  /** The caller's W3C `traceparent` and `tracestate` HTTP headers, when it sent them. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
   /** The authenticated caller (absent when authentication is off and none was sent). */
   readonly principal?: Principal;
 }

@@ -84,6 +84,12 @@ function send(res: Response, status: number, contentType: string, body: string, 
   res.end(bytes);
 }
 
+/** `{ [key]: value }` of a single-valued request header, or nothing. */
+function headerText<K extends string>(req: Request, name: string, key: K): Partial<Record<K, string>> {
+  const value = req.headers[name];
+  return typeof value === 'string' ? ({ [key]: value } as Partial<Record<K, string>>) : {};
+}
+
 function checkOptions(options: SoapGatewayOptions): void {
   const problems: string[] = [];
   if (!Number.isInteger(options.bodyLimitBytes) || options.bodyLimitBytes < 1) problems.push('bodyLimitBytes must be a positive whole number of bytes');
@@ -223,6 +229,8 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       payload: elementToJson(envelope.body, service.model.element(operation.inputElement)!),
       soapHeaders: envelope.headers,
       requestId,
+      ...headerText(req, 'traceparent', 'traceparent'),
+      ...headerText(req, 'tracestate', 'tracestate'),
       ...(principal ? { principal } : {}),
     });
     res.setHeader(MESSAGE_ID_HEADER, outcome.messageId);

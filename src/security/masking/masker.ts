@@ -137,7 +137,9 @@ export class Masker {
         open !== undefined ? `${open}${this.mask}${close}` : `${attr}${quoted!.charAt(0)}${this.mask}${quoted!.charAt(0)}`));
     }
     if (this.cardNumbers) {
-      out = out.replace(/(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])/g, (candidate) => {
+      // Digits inside a longer word are not a card number: a UUID such as a message id
+      // (fc400e1e-1ad8-4331-9879-964257b36668) holds Luhn-valid runs and must stay whole in logs.
+      out = out.replace(/(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, (candidate) => {
         const digits = candidate.replace(/[ -]/g, '');
         return luhn(digits) ? `${this.mask}${digits.slice(-4)}` : candidate;
       });

@@ -142,7 +142,9 @@ export function createDataSource(target: StoreTarget, settings: DataSourceSettin
     // mysql2 sets FOUND_ROWS by default; named here because transition() relies on affectedRows
     // counting matched rows, not only changed ones.
     flags: ['FOUND_ROWS'],
-    extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0 },
+    // trace: false — mysql2 would capture a stack trace for every query (a few % of a busy
+    // process's CPU, docs/performance.md); driver errors still carry their own stack.
+    extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0, trace: false },
     // TLS to the server (store.tls): mysql2's `ssl` options, certificates read at boot.
     ...(settings.tls ? { ssl: { ...settings.tls } } : {}),
   }) };

@@ -10,12 +10,15 @@ import type { NonceStore } from '../../core/nonce-store';
 import type {
   MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
 } from '../../core/transaction-log';
+import type { MetricsFactory } from '../../core/metrics';
 import type {
   AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageFilter, MessageSearch, NewReplayJob,
   PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
 } from '../../core/operator-records';
 import { createDataSource, parseStoreUrl, type StoreTarget, type StoreTls } from './data-source';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
+import { DEFAULT_GROUP_COMMIT, GroupCommitWriter, type GroupCommitSettings } from './group-commit';
+import { KeyedOrder } from './keyed-order';
 import { runMigrationsOnce } from './run-migrations';
 import { errorColumns } from './message-search';
 import * as ops from './operator-writes';
@@ -44,6 +47,13 @@ export interface TypeOrmTransactionLogOptions {
   readonly busyTimeoutMs?: number;
   /** Where the log reports start, close, migrations and TypeORM warnings (default: silent). */
   readonly logger?: Logger;
+  /**
+   * MySQL: group commit of writes (docs/store.md, "Group commit"); `false` writes each in a
+   * transaction of its own. Default on, with {@link DEFAULT_GROUP_COMMIT}.
+   */
+  readonly groupCommit?: Partial<GroupCommitSettings> | false;
+  /** Where group commit reports its batch sizes and commit times. */
+  readonly metrics?: MetricsFactory;
   /** Payload encryption at rest and error masking (default: none; encrypted rows still refuse to read as plain). */
   readonly protection?: StoreProtection;
   /** MySQL: TLS options handed to mysql2 (`ssl`), with certificates already read. */
@@ -94,6 +104,9 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   private store: { readonly dataSource: DataSource; readonly entities: StoreEntities; readonly runner: UnitOfWorkRunner } | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  private writer: GroupCommitWriter | undefined;
+  /** Without group commit: one message's writes in call order (group commit keeps that order itself). */
+  private readonly order = new KeyedOrder();
 
   constructor(private readonly options: TypeOrmTransactionLogOptions) {
     this.target = parseStoreUrl(options.url);
@@ -115,6 +128,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       await this.starting?.catch(() => undefined);
+      await this.writer?.close();
       const store = this.store;
       if (store?.dataSource.isInitialized) await store.runner.close();
       this.logger.info('Transaction log closed');
@@ -122,10 +136,50 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     return this.closing;
   }
 
+  async ping(): Promise<void> {
+    if (!this.store && !this.closing) {
+      throw new JunctionError('JCT_STORE_UNAVAILABLE', `The transaction log (${this.target.label}) is not started.`);
+    }
+    await this.run(false, async (manager) => { await manager.query('SELECT 1'); });
+  }
+
   async recordReceived(message: Envelope, options: ReceiveOptions = {}): Promise<void> {
     checkEnvelope(message);
     checkReceiveOptions(options);
     const now = new Date();
+    const writer = this.batching();
+    // A message with an idempotency key goes alone: its unique index decides between racing requests.
+    if (writer && options.idempotencyKey === undefined) {
+      const row = messageRowOf(message, now, options, this.protection);
+      const stage = stageRowOf(message.id, { stage: 'received', status: 'RECEIVED', attempt: message.attempt, at: row.receivedAt }, now);
+      await writer.write({ kind: 'receive', message: row, stage, single: async () => { await this.insertReceived(message, options, now); return undefined; } });
+      return;
+    }
+    await this.order.run(message.id, () => this.insertReceived(message, options, now));
+  }
+
+  async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+    const now = new Date();
+    // Encrypted payload and masked error, the same whether the write is batched or not.
+    const event = protectEvent(messageId, given, this.protection);
+    const writer = this.batching();
+    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, from, now));
+    const result = await writer.write({
+      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), stage: stageRowOf(messageId, event, now), now,
+      single: () => this.applyTransition(messageId, event, from, now),
+    });
+    return result ?? 'missing';
+  }
+
+  /** The group commit writer, when writes are batched; throws once the log is closing. */
+  private batching(): GroupCommitWriter | undefined {
+    if (!this.writer) return undefined;
+    if (this.closing) throw new JunctionError('JCT_STORE_UNAVAILABLE', `The transaction log (${this.target.label}) is closed.`);
+    return this.writer;
+  }
+
+  /** recordReceived in a transaction of its own. */
+  private async insertReceived(message: Envelope, options: ReceiveOptions, now: Date): Promise<void> {
     try {
       await this.run(true, async (manager, { message: messageTable, stage }) => {
         const row = messageRowOf(message, now, options, this.protection);
@@ -145,9 +199,8 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     }
   }
 
-  async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
-    const now = new Date();
-    const event = protectEvent(messageId, given, this.protection);
+  /** transition in a transaction of its own; `event` is already protected (encrypted payload, masked error). */
+  private async applyTransition(messageId: string, event: StageEvent, from: readonly MessageStatus[] | undefined, now: Date): Promise<TransitionResult> {
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
       if (from === undefined || from.length > 0) {
@@ -282,7 +335,16 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
       ? new SerialRunner(dataSource)
       : new BoundedRunner(dataSource, operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
     this.store = { dataSource, entities, runner };
-    this.logger.info('Transaction log ready', { target: this.target.label, tablePrefix: this.prefix });
+    if (this.target.dialect === 'mysql' && this.options.groupCommit !== false) {
+      this.writer = new GroupCommitWriter({
+        target: this.target, entities, settings: { ...DEFAULT_GROUP_COMMIT, ...(this.options.groupCommit ?? {}) },
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
+        timeoutMs: operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, connectTimeoutMs: connectTimeoutMs ?? 10_000,
+        logger: this.logger, ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+      });
+      this.writer.start();
+    }
+    this.logger.info('Transaction log ready', { target: this.target.label, tablePrefix: this.prefix, groupCommit: this.writer !== undefined });
   }
 
   /** Runs one unit of work (in a transaction when asked) through the dialect's runner, retried on deadlock. */

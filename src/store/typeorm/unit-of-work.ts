@@ -69,11 +69,12 @@ export class BoundedRunner implements UnitOfWorkRunner {
 
   async run<T>(transactional: boolean, work: Work<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner('master');
-    const timeout = new OperationTimeoutError(this.timeoutMs);
     let expired = false;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        // Made only when needed: an Error captures a stack trace, which costs more than the query.
+        const timeout = new OperationTimeoutError(this.timeoutMs);
         expired = true;
         killConnection(runner, timeout);
         reject(timeout);

@@ -47,6 +47,13 @@ describe('masking sensitive fields (security/masking)', () => {
     expect(out).to.contain('****1111').and.contain('1234567890123'); // not a Luhn number: left alone
   });
 
+  it('leaves identifiers whole: message ids, trace ids and hex strings are not card numbers', () => {
+    // 8-4331-9879-964257 inside this UUID passes the Luhn check; the id must stay searchable in logs.
+    const ids = 'message fc400e1e-1ad8-4331-9879-964257b36668 trace 4bf92f3577b34da6a3ce929d0e0e4736 sha 0123456789012345678abc';
+    expect(masker.maskText(ids)).to.equal(ids);
+    expect(masker.maskText('{"card":"4111111111111111"}')).to.contain('****1111');
+  });
+
   it('scrubs the values a message holds at sensitive paths from any text, e.g. a validation error quoting them', () => {
     const body = '<Order pin="9876"><payment><cardNumber>5500-0000-0000-0004</cardNumber></payment><nationalId>X123-45</nationalId></Order>';
     const values = masker.sensitiveValues(body, 'text/xml');

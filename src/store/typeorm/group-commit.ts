@@ -1,0 +1,292 @@
+import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
+import { JunctionError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { LATENCY_BUCKETS_SECONDS, noMetricsFactory, secondsSince, type Histogram, type MetricsFactory } from '../../core/metrics';
+import type { TransitionResult } from '../../core/transaction-log';
+import type { StoreTarget, StoreTls } from './data-source';
+import type { StoreEntities } from './entities';
+import { GroupCommitSql, type BatchWrite, type Statement } from './group-commit-sql';
+import { isDeadlock, isUnavailable, toStoreError } from './store-errors';
+import { OperationTimeoutError } from './unit-of-work';
+
+/** Settings of group commit (configuration `store.groupCommit`, docs/store.md). */
+export interface GroupCommitSettings {
+  /** Writes per transaction, at most. */
+  readonly maxWrites: number;
+  /** Bytes of payload per transaction, at most (one bigger write goes alone); keep well under max_allowed_packet. */
+  readonly maxBytes: number;
+  /** Transactions in flight at once (each on its own connection). */
+  readonly connections: number;
+}
+
+/** The defaults: 256 writes or 4 MiB per transaction, 4 transactions in flight. */
+export const DEFAULT_GROUP_COMMIT: GroupCommitSettings = Object.freeze({ maxWrites: 256, maxBytes: 4 * 1024 * 1024, connections: 4 });
+
+/** Options of {@link GroupCommitWriter}. */
+export interface GroupCommitOptions {
+  readonly target: Extract<StoreTarget, { dialect: 'mysql' }>;
+  readonly entities: StoreEntities;
+  readonly settings: GroupCommitSettings;
+  /** Deadline of one transaction, waiting for a connection included. */
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** TLS to the server (store.tls), as the log's own pool uses it. */
+  readonly tls?: StoreTls;
+  readonly logger: Logger;
+  readonly metrics?: MetricsFactory;
+}
+
+interface Pending {
+  /** The message written. */
+  readonly id: string;
+  readonly write: BatchWrite;
+  readonly bytes: number;
+  readonly resolve: (result: TransitionResult | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const DEADLOCK_ATTEMPTS = 3;
+
+function sizeOf(write: BatchWrite): number {
+  const stage = write.stage;
+  const own = (stage.payload?.length ?? 0) + (stage.error?.length ?? 0) + (stage.detail?.length ?? 0);
+  return 512 + own + (write.kind === 'receive' ? write.message.payload.length + write.message.headers.length : 0);
+}
+
+/**
+ * Group commit for the transaction log on MySQL/MariaDB. Writes (new messages, status changes with
+ * their stages) queue up while earlier transactions are committing and then go together: one
+ * transaction, one commit (one fsync) for many writes, in two round trips — the inserts and the
+ * conditional UPDATEs in one multi-statement, then the stage rows as one multi-row INSERT and
+ * COMMIT. Each write's promise settles only once its transaction has committed (or failed), so a
+ * caller that hears "done" has a durable write, as before. A write alone on a quiet system goes at
+ * once, in a transaction of its own: nothing waits for a timer.
+ *
+ * Semantics are those of one transaction per write, applied in the order the writes arrived: the
+ * writes of one message are never in two transactions at once, and a conditional transition sees
+ * the statuses the earlier writes left. A batch that
+ * fails for a reason other than an unreachable database (a duplicate id, a value too large) is
+ * rolled back and its writes are applied one by one, so each caller gets its own answer; a
+ * deadlock retries the batch. See docs/store.md, "Group commit".
+ */
+export class GroupCommitWriter {
+  private pool: Pool | undefined;
+  private readonly sql: GroupCommitSql;
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+  /** Message id → its writes in transactions in flight. */
+  private readonly busy = new Map<string, number>();
+  private readonly idle: Array<() => void> = [];
+  private readonly batchRows: Histogram;
+  private readonly commitSeconds: Histogram;
+
+  constructor(private readonly options: GroupCommitOptions) {
+    this.sql = new GroupCommitSql(options.entities);
+    const metrics = options.metrics ?? noMetricsFactory;
+    this.batchRows = metrics.histogram({
+      name: 'junction_store_write_batch_rows', help: 'Writes per group commit of the transaction log.', labelNames: [],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    });
+    this.commitSeconds = metrics.histogram({
+      name: 'junction_store_commit_seconds', help: 'Time of one group commit, from the first statement to COMMIT answered.', labelNames: [],
+      buckets: LATENCY_BUCKETS_SECONDS,
+    });
+  }
+
+  /** Creates the pool (connections are opened on first use). */
+  start(): void {
+    const { target, settings, connectTimeoutMs } = this.options;
+    this.pool ??= createPool({
+      host: target.host, port: target.port, user: target.user, password: target.password, database: target.database,
+      charset: 'utf8mb4', timezone: 'Z', connectionLimit: settings.connections, connectTimeout: connectTimeoutMs,
+      // Several statements per round trip: values are escaped client-side, never concatenated.
+      multipleStatements: true, flags: ['FOUND_ROWS'], enableKeepAlive: true, waitForConnections: true, queueLimit: 0,
+      // No stack capture per query: it costs more than the query on this path.
+      trace: false, supportBigNumbers: true,
+      ...(this.options.tls ? { ssl: { ...this.options.tls } } : {}),
+    });
+  }
+
+  /** Queues a write; resolves with its result once its transaction has committed. */
+  write(write: BatchWrite): Promise<TransitionResult | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: write.kind === 'receive' ? write.message.id : write.messageId, write, bytes: sizeOf(write), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Waits for every queued write to settle, then closes the pool. */
+  async close(): Promise<void> {
+    if (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((resolve) => { this.idle.push(resolve); });
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end().catch(() => undefined);
+  }
+
+  private pump(): void {
+    const { connections } = this.options.settings;
+    while (this.inFlight < connections && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return; // every queued write waits for an earlier write of its message
+      this.inFlight += 1;
+      for (const pending of batch) this.busy.set(pending.id, (this.busy.get(pending.id) ?? 0) + 1);
+      void this.run(batch).finally(() => {
+        for (const pending of batch) {
+          const left = (this.busy.get(pending.id) ?? 1) - 1;
+          if (left === 0) this.busy.delete(pending.id);
+          else this.busy.set(pending.id, left);
+        }
+        this.inFlight -= 1;
+        this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) for (const wake of this.idle.splice(0)) wake();
+      });
+    }
+  }
+
+  /**
+   * The next batch: queued writes in arrival order, up to the limits, leaving behind every write
+   * whose message has a write in a transaction still in flight (or left behind already). So the
+   * writes of one message are applied in the order they were made, never in two transactions at
+   * once, while other messages' writes go ahead.
+   */
+  private takeBatch(): Pending[] {
+    const { maxWrites, maxBytes } = this.options.settings;
+    const batch: Pending[] = [];
+    const left: Pending[] = [];
+    const held = new Set<string>();
+    let bytes = 0;
+    for (const pending of this.queue) {
+      const full = batch.length >= maxWrites || (batch.length > 0 && bytes + pending.bytes > maxBytes);
+      if (full || held.has(pending.id) || this.busy.has(pending.id)) {
+        held.add(pending.id);
+        left.push(pending);
+        continue;
+      }
+      batch.push(pending);
+      bytes += pending.bytes;
+    }
+    this.queue.splice(0, this.queue.length, ...left);
+    return batch;
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const started = performance.now();
+        const results = await this.withDeadline((connection) => this.commit(connection, batch));
+        this.batchRows.observe({}, batch.length);
+        this.commitSeconds.observe({}, secondsSince(started));
+        batch.forEach((pending, i) => pending.resolve(results[i]));
+        return;
+      } catch (error) {
+        if (isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS) {
+          this.options.logger.debug('Deadlock in a group commit; retrying it', { attempt, writes: batch.length });
+          continue;
+        }
+        if (error instanceof JunctionError || isUnavailable(error)) {
+          const failure = toStoreError(error, this.options.target.label);
+          for (const pending of batch) pending.reject(failure);
+          return;
+        }
+        // Something one write caused (a duplicate id, a value too large): each write on its own, in order.
+        if (batch.length > 1) this.options.logger.debug('A group commit failed; applying its writes one by one', { writes: batch.length, error: String(error) });
+        for (const pending of batch) {
+          await pending.write.single().then(pending.resolve, pending.reject);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Runs `work` on a pooled connection within the deadline; past it the connection is destroyed and the work fails. */
+  private async withDeadline<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const pool = this.pool;
+    if (!pool) throw new JunctionError('JCT_STORE_UNAVAILABLE', `The transaction log (${this.options.target.label}) is closed.`);
+    let timer: NodeJS.Timeout | undefined;
+    let connection: PoolConnection | undefined;
+    let expired = false;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        connection?.destroy();
+        reject(new OperationTimeoutError(this.options.timeoutMs));
+      }, this.options.timeoutMs);
+    });
+    const running = (async () => {
+      const taken = await pool.getConnection();
+      connection = taken;
+      if (expired) {
+        taken.destroy();
+        throw new OperationTimeoutError(this.options.timeoutMs);
+      }
+      let usable = true;
+      try {
+        return await work(taken);
+      } catch (error) {
+        // A failed multi-statement leaves its transaction open (a deadlock has rolled it back already).
+        if (!expired) await taken.query('ROLLBACK').catch(() => { usable = false; });
+        throw error;
+      } finally {
+        if (expired) {
+          // destroyed by the deadline
+        } else if (usable) taken.release();
+        else taken.destroy();
+      }
+    })();
+    running.catch(() => undefined);
+    try {
+      return await Promise.race([running, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One transaction for the whole batch, in two round trips; the result of each write, in order. */
+  private async commit(connection: PoolConnection, batch: readonly Pending[]): Promise<(TransitionResult | undefined)[]> {
+    const writes = batch.map((p) => p.write);
+    const receives = writes.filter((w): w is Extract<BatchWrite, { kind: 'receive' }> => w.kind === 'receive');
+    const first: Statement[] = [{ sql: 'START TRANSACTION', values: [] }];
+    if (receives.length > 0) {
+      first.push(this.sql.insertMessages(receives.map((w) => w.message)), this.sql.insertStages(receives.map((w) => w.stage)));
+    }
+    const updateAt = new Map<number, number>();
+    writes.forEach((write, i) => {
+      if (write.kind === 'transition' && (write.from === undefined || write.from.length > 0)) {
+        updateAt.set(i, first.length);
+        first.push(this.sql.updateStatus(write));
+      }
+    });
+    const firstResults = await this.execute(connection, first);
+    const applied: number[] = [];
+    const unmatched: string[] = [];
+    writes.forEach((write, i) => {
+      if (write.kind !== 'transition') return;
+      const at = updateAt.get(i);
+      const header = at === undefined ? undefined : (firstResults[at] as ResultSetHeader | undefined);
+      if (header !== undefined && header.affectedRows > 0) applied.push(i);
+      else unmatched.push(write.messageId);
+    });
+    const second: Statement[] = [];
+    if (applied.length > 0) {
+      second.push(this.sql.insertStages(applied.map((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stage)));
+    }
+    const existingAt = unmatched.length > 0 ? second.length : -1;
+    if (unmatched.length > 0) second.push(this.sql.existing([...new Set(unmatched)]));
+    second.push({ sql: 'COMMIT', values: [] });
+    const secondResults = await this.execute(connection, second);
+    const existing = new Set(existingAt < 0 ? [] : (secondResults[existingAt] as { id: string }[]).map((r) => r.id));
+    const appliedSet = new Set(applied);
+    return writes.map((write, i) => {
+      if (write.kind === 'receive') return undefined;
+      if (appliedSet.has(i)) return 'applied';
+      return existing.has(write.messageId) ? 'skipped' : 'missing';
+    });
+  }
+
+  /** Sends the statements in one round trip; one result per statement. */
+  private async execute(connection: PoolConnection, statements: readonly Statement[]): Promise<unknown[]> {
+    const sql = statements.map((s) => connection.format(s.sql, s.values)).join(';\n');
+    const [result] = await connection.query(sql);
+    return statements.length === 1 ? [result] : (result as unknown[]);
+  }
+}

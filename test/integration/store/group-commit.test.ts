@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { PrometheusMetrics } from '../../../src/observability/prometheus-metrics';
+import { parseStoreUrl } from '../../../src/store/typeorm/data-source';
+import { TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
+import { dropStoreTables, expectJunctionError, rejection, testMessage } from '../../contract/transaction-log.support';
+import { requireEnv, uniqueName } from '../../support/env';
+import { TcpProxy } from './tcp-proxy';
+
+/** The value of one series in a Prometheus text page. */
+function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/**
+ * Group commit on MariaDB (src/store/typeorm/group-commit.ts): concurrent writes share
+ * transactions, each caller still gets its own answer, and a write is acknowledged only once its
+ * transaction has committed. The contract suite runs the log with and without it.
+ */
+describe('transaction log group commit (real MariaDB)', function () {
+  this.timeout(60_000);
+  const url = requireEnv('JUNCTION_TEST_DB_URL');
+  const prefix = `${uniqueName('gc').toLowerCase()}_`;
+  const metrics = new PrometheusMetrics({ processMetrics: false });
+  let log: TypeOrmTransactionLog;
+
+  before(async () => {
+    log = new TypeOrmTransactionLog({ url, tablePrefix: prefix, metrics, groupCommit: { connections: 2, maxWrites: 64 } });
+    await log.start();
+  });
+  after(async () => {
+    await log.close();
+    await dropStoreTables(url, prefix);
+  });
+
+  it('300 concurrent new messages are committed in far fewer transactions, none over the write limit, all readable', async () => {
+    const before = await metrics.render();
+    const route = uniqueName('route');
+    const messages = Array.from({ length: 300 }, () => testMessage(route));
+    await Promise.all(messages.map((m) => log.recordReceived(m)));
+    const after = await metrics.render();
+    const transactions = sample(after, 'junction_store_write_batch_rows_count') - sample(before, 'junction_store_write_batch_rows_count');
+    const rows = sample(after, 'junction_store_write_batch_rows_sum') - sample(before, 'junction_store_write_batch_rows_sum');
+    expect(rows).to.equal(300);
+    expect(transactions).to.be.below(150).and.at.least(Math.ceil(300 / 64));
+    expect(sample(after, 'junction_store_write_batch_rows_bucket{le="64"}')).to.equal(sample(after, 'junction_store_write_batch_rows_count'));
+    const loaded = await Promise.all(messages.map((m) => log.load(m.id)));
+    expect(loaded.every((r, i) => r?.status === 'RECEIVED' && r.payload === messages[i]?.body)).to.equal(true);
+  });
+
+  it('a duplicate id in a batch fails alone: its neighbours are recorded, and it gets the usual error', async () => {
+    const route = uniqueName('route');
+    const existing = testMessage(route);
+    await log.recordReceived(existing);
+    const others = Array.from({ length: 40 }, () => testMessage(route));
+    const results = await Promise.allSettled([...others.slice(0, 20), { ...existing, body: 'again' }, ...others.slice(20)].map((m) => log.recordReceived(m)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failed).to.have.length(1);
+    expect(String((failed[0]?.reason as Error).message)).to.include(existing.id);
+    expect(await log.find({ routeId: route, limit: 100 })).to.have.length(41);
+    expect((await log.load(existing.id))?.payload).to.equal(existing.body);
+  });
+
+  it('writes of one message fired together keep their order and their conditions, among other messages\' writes', async () => {
+    const route = uniqueName('route');
+    const [a, b] = [testMessage(route), testMessage(route)];
+    await Promise.all([log.recordReceived(a), log.recordReceived(b)]);
+    const results = await Promise.all([
+      log.transition(a.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED']),
+      log.transition(b.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 }, ['RECEIVED', 'QUEUED']),
+      log.transition(a.id, { stage: 'processing', status: 'PROCESSING', attempt: 2 }, ['QUEUED']),
+      log.transition(a.id, { stage: 'late-queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED']),
+      log.transition(randomUUID(), { stage: 'x', status: 'QUEUED', attempt: 1 }),
+      log.transition(b.id, { stage: 'nothing', status: 'FAILED', attempt: 1 }, []),
+      log.transition(a.id, { stage: 'deliver:erp', status: 'DELIVERED', attempt: 2, error: { code: 'JCT_ENDPOINT_REJECTED', message: 'kept', retryable: false } }, ['PROCESSING']),
+    ]);
+    expect(results).to.deep.equal(['applied', 'applied', 'applied', 'skipped', 'missing', 'skipped', 'applied']);
+    const loadedA = await log.load(a.id);
+    expect(loadedA?.stages.map((s) => s.stage)).to.deep.equal(['received', 'queued', 'processing', 'deliver:erp']);
+    expect(loadedA).to.deep.include({ status: 'DELIVERED', attempts: 2 });
+    expect(loadedA?.lastError?.code).to.equal('JCT_ENDPOINT_REJECTED');
+    expect((await log.load(b.id))?.status).to.equal('PROCESSING');
+  });
+
+  it('a write is acknowledged only once committed: a frozen server fails it within the deadline, and nothing of it is kept', async () => {
+    const target = parseStoreUrl(url);
+    if (target.dialect !== 'mysql') throw new Error('JUNCTION_TEST_DB_URL must be a mysql:// URL');
+    const proxy = new TcpProxy(target.host, target.port);
+    const proxied = new URL(url);
+    proxied.port = String(await proxy.start());
+    const slow = new TypeOrmTransactionLog({ url: proxied.toString(), tablePrefix: prefix, connectTimeoutMs: 1000, operationTimeoutMs: 1000 });
+    try {
+      await slow.start();
+      const route = uniqueName('route');
+      await slow.recordReceived(testMessage(route)); // the writer's connection is open now
+      proxy.mode = 'blackhole';
+      const frozen = testMessage(route);
+      const started = Date.now();
+      const error = await rejection(slow.recordReceived(frozen));
+      expectJunctionError(error, 'JCT_STORE_UNAVAILABLE');
+      expect(Date.now() - started).to.be.below(5000);
+      expect(await log.load(frozen.id)).to.equal(undefined);
+    } finally {
+      proxy.mode = 'forward';
+      await slow.close();
+      await proxy.stop();
+    }
+  });
+});
