@@ -6,6 +6,7 @@ import type { Broker } from './core/broker';
 import type { EndpointFactory } from './core/endpoint';
 import { createJunctionMetrics } from './core/junction-metrics';
 import { createLogger, type Logger } from './core/logger';
+import { JUNCTION_VERSION } from './core/version';
 import { Registry } from './core/registry';
 import type { StepFactory } from './core/step';
 import type { TransactionLog } from './core/transaction-log';
@@ -40,8 +41,6 @@ import { readClientTls, readServerTls } from './security/tls-options';
 import { transformerFactories } from './transformers/transformer-registry';
 import { validatorFactories } from './validators/validator-registry';
 
-/** Junction's version, as package.json says. */
-export const JUNCTION_VERSION = '0.1.0';
 
 /** Which parts a process runs: gateways (HTTP in), workers (bus → endpoints), or both. */
 export type Role = 'all' | 'gateway' | 'worker';
@@ -128,7 +127,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     log, broker, logger, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
   });
   // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
-  const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger });
+  const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger, security });
 
   const soapLimits = Object.fromEntries(Object.entries(config.soap.services)
     .filter(([, s]) => s.bodyLimitBytes !== undefined).map(([name, s]) => [name, s.bodyLimitBytes!]));

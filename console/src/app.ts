@@ -12,7 +12,7 @@ let generation = 0;
 function login(): void {
   const form = h('form', { 'data-testid': 'login' },
     h('h2', {}, 'Sign in'),
-    h('p', {}, 'Paste an admin API token (the demo prints one: JUNCTION_TOKEN).'),
+    h('p', {}, 'Paste an admin token or a bearer JWT from your identity provider (the demo prints a token: JUNCTION_TOKEN).'),
     h('input', { type: 'password', name: 'token', size: '48', 'data-testid': 'token', autocomplete: 'off' }), ' ',
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
   form.addEventListener('submit', (event) => {
@@ -30,8 +30,8 @@ async function render(): Promise<void> {
   const params = new URLSearchParams(search);
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', (path ?? '').startsWith(`/${(a as HTMLElement).dataset.nav ?? ''}`));
   try {
-    const who = await api<{ name: string; role: string }>('/whoami');
-    (document.getElementById('who') as HTMLElement).replaceChildren(`${who.name} (${who.role}) `, h('button', { onclick: () => { setToken(null); void render(); } }, 'Sign out'));
+    const who = await api<{ name: string; role: string; method: string }>('/whoami');
+    (document.getElementById('who') as HTMLElement).replaceChildren(`${who.name} (${who.role}${who.method === 'admin-token' ? '' : `, ${who.method}`}) `, h('button', { onclick: () => { setToken(null); void render(); } }, 'Sign out'));
     if (path?.startsWith('/message/')) await messageView(main, path.slice('/message/'.length));
     else if (path === '/messages') await messagesView(main, params);
     else if (path === '/jobs') await jobsView(main, () => mine === generation);

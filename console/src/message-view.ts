@@ -52,6 +52,7 @@ export async function messageView(main: HTMLElement, id: string): Promise<void> 
       h('label', {}, h('input', { type: 'radio', name: 'from', value: 'original', checked: 'checked' }), ' from the original payload'),
       h('label', {}, h('input', { type: 'radio', name: 'from', value: 'failed-step' }), ` from the failed step${m.failedStage ? ` (${m.failedStage})` : ''}`),
       h('label', {}, h('input', { type: 'checkbox', name: 'edit', value: 'yes', 'data-testid': 'edit' }), ' with this edited payload:'),
+      h('p', { class: 'muted' }, 'Sensitive fields are shown masked. An unedited replay sends the real payload; an edited one is refused while it still holds the mask where a value belongs — type the real value there.'),
       h('textarea', { name: 'payload', rows: '8', 'data-testid': 'payload' }, m.prettyPayload ?? m.payload),
       h('label', {}, h('input', { type: 'checkbox', name: 'force', value: 'yes' }), ' force (admin; replays a DELIVERED message again)'),
       h('label', {}, 'Reason (audit trail) ', h('input', { type: 'text', name: 'reason', 'data-testid': 'reason' })),

@@ -14,4 +14,4 @@ export interface Job { id: string; status: string; total: number; replayed: numb
 export interface DiffLine { op: string; text: string }
 export interface DryStage { stage: string; change: string; diff?: { lines: DiffLine[] }; original?: { error?: SerializedError }; dryRun?: { error?: SerializedError } }
 export interface DryReport { verdict: string; from: string; resumeAt?: string; failure?: { stage: string; error: SerializedError }; stages: DryStage[]; deliveries: { endpoint: string; skipped: boolean; request?: { method: string; url: string } }[] }
-export interface Audit { seq: number; at: string; actor: string; role: string; action: string; messageId?: string; replayId?: string; jobId?: string; reason?: string; detail?: Record<string, unknown> }
+export interface Audit { seq: number; at: string; actor: string; role: string; method?: string; action: string; messageId?: string; replayId?: string; jobId?: string; reason?: string; detail?: Record<string, unknown> }

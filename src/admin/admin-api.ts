@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { AdminConfig } from '../config/admin-config-types';
-import { JunctionError } from '../core/errors';
+import { JunctionError, type SerializedError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { normaliseErrorMessage } from '../core/error-fingerprint';
 import type { AuditAction, ReplayJobStatus } from '../core/operator-records';
-import { prettyBody } from '../core/pretty-body';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 import type { CompiledRoutes } from '../routes/compiled-route';
-import { authenticate, hasRole, principalOf, requireRole, type Authenticator } from './admin-auth';
+import type { Masker } from '../security/masking/masker';
+import { authenticate, forbidden, hasRole, principalOf, requireRole, type AuthenticateOptions, type Authenticator } from './admin-auth';
+import { auditView, groupView, jobView, messageView, summaryView } from './admin-views';
+import { bodiesOf, stageContentType, ViewMasking } from './admin-masking';
 import {
   decodeCursor, encodeCursor, jsonBody, limitOf, messageIdOf, optionalText, parseFilter, sourceOf,
 } from './admin-request';
 import { dryRun, findRoute } from './dry-run';
-import { failedStage } from './replay-plan';
 import type { ReplayJobRunner } from './replay-job-runner';
 import type { ReplayService } from './replay-service';
 import { diffBodies } from './text-diff';
@@ -28,55 +29,37 @@ export interface AdminApiDeps {
   readonly service: ReplayService;
   readonly runner?: ReplayJobRunner;
   readonly authenticators: readonly Authenticator[];
+  readonly auth: AuthenticateOptions;
+  /** Masks what leaves the API (security.masking). */
+  readonly masker: Masker;
   readonly settings: AdminConfig;
   readonly bodyLimitBytes: number;
   readonly logger: Logger;
 }
 
-const MIME = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+/;
 const AUDIT_ACTIONS: readonly AuditAction[] = ['replay', 'resolve', 'replay-job.create', 'replay-job.pause', 'replay-job.resume', 'replay-job.cancel'];
 
-/** A stage payload's content type: kept in its detail by the worker, else the message's. */
-function stageType(record: MessageRecord, detail: string | undefined): string {
-  return detail !== undefined && MIME.test(detail) ? detail : record.contentType;
-}
-
-/** A message with its timeline for operators; `pretty` adds pretty-printed payloads. */
-function detailView(record: MessageRecord, replays: readonly unknown[], pretty: boolean) {
-  const failed = failedStage(record);
-  return {
-    ...record,
-    ...(pretty ? { prettyPayload: prettyBody(record.payload, record.contentType) } : {}),
-    failedStage: failed?.stage,
-    stages: record.stages.map((s) => ({
-      ...s,
-      ...(s.payload !== undefined ? { contentType: stageType(record, s.detail) } : {}),
-      ...(pretty && s.payload !== undefined ? { prettyPayload: prettyBody(s.payload, stageType(record, s.detail)) } : {}),
-    })),
-    replays,
-  };
-}
-
-/** `<messageId>` (its payload as received) or `<messageId>:<seq>` (a stage's payload). */
-async function payloadOf(log: TransactionLog, ref: unknown): Promise<{ body?: string; contentType: string }> {
+/** `<messageId>` (its payload as received) or `<messageId>:<seq>` (a stage's payload), with the message it belongs to. */
+async function payloadOf(log: TransactionLog, ref: unknown): Promise<{ record: MessageRecord; body?: string; contentType: string }> {
   const [id, seq] = String(ref ?? '').split(':');
   const record = await log.load(messageIdOf(id));
   if (!record) throw new JunctionError('JCT_MESSAGE_NOT_FOUND', `No message has the id "${String(id).slice(0, 64)}".`);
-  if (seq === undefined || seq === '') return { body: record.payload, contentType: record.contentType };
+  if (seq === undefined || seq === '') return { record, body: record.payload, contentType: record.contentType };
   const stage = record.stages.find((s) => String(s.seq) === seq);
   if (!stage) throw new JunctionError('JCT_NOT_FOUND', `Message ${record.id} has no stage ${seq}.`);
-  return { ...(stage.payload !== undefined ? { body: stage.payload } : {}), contentType: stageType(record, stage.detail) };
+  return { record, ...(stage.payload !== undefined ? { body: stage.payload } : {}), contentType: stageContentType(record, stage.detail) };
 }
 
 /**
  * The operators' API under /admin/api (docs/operators.md): search, message timelines, failure
- * groups, replay (one, bulk jobs), dry-run, resolve, the audit trail. Every request needs a token;
- * reading needs the viewer role, changing anything operator, forcing admin.
+ * groups, replay (one, bulk jobs), dry-run, resolve, the audit trail. Every request needs
+ * credentials (an admin token, a client's API key or a bearer JWT); reading needs the viewer role,
+ * changing anything operator, forcing admin. Everything it answers is masked (admin-views.ts).
  */
 export function createAdminApi(deps: AdminApiDeps): Router {
-  const { log, service, settings } = deps;
+  const { log, service, settings, masker } = deps;
   const router = express.Router();
-  router.use(authenticate(deps.authenticators));
+  router.use(authenticate(deps.authenticators, deps.auth));
   router.use(express.text({ type: () => true, limit: deps.bodyLimitBytes, defaultCharset: 'utf-8' }));
   const viewer = requireRole('viewer');
   const operator = requireRole('operator');
@@ -96,28 +79,28 @@ export function createAdminApi(deps: AdminApiDeps): Router {
     const after = decodeCursor(query.cursor);
     const page = await log.search({ ...parseFilter(query), order: query.order === 'oldest' ? 'oldest' : 'newest',
       ...(after ? { after } : {}), ...(limitOf(query.limit) !== undefined ? { limit: limitOf(query.limit) } : {}) });
-    res.json({ items: page.items, next: page.next ? encodeCursor(page.next) : null });
+    res.json({ items: page.items.map((m) => summaryView(m, masker)), next: page.next ? encodeCursor(page.next) : null });
   });
 
   router.get('/messages/:id', viewer, async (req: Request, res: Response) => {
     const record = await service.load(messageIdOf(req.params.id));
     const replays = (await log.search({ replayOf: record.id, limit: 100 })).items;
-    res.json(detailView(record, replays, req.query.pretty === 'true'));
+    res.json(messageView(record, replays, req.query.pretty === 'true', masker));
   });
 
   router.get('/diff', viewer, async (req: Request, res: Response) => {
     const a = await payloadOf(log, req.query.a);
     const b = await payloadOf(log, req.query.b);
-    res.json(diffBodies(a.body, a.contentType, b.body, b.contentType));
+    const view = ViewMasking.of(masker, [...bodiesOf(a.record), ...(b.record.id === a.record.id ? [] : bodiesOf(b.record))]);
+    const shown = (side: { body?: string; contentType: string }): string | undefined => (side.body === undefined ? undefined : view.payload(side.body, side.contentType));
+    res.json(diffBodies(shown(a), a.contentType, shown(b), b.contentType));
   });
 
   router.post('/messages/:id/replay', operator, async (req: Request, res: Response) => {
     const body = jsonBody(req);
     const principal = principalOf(res);
     const force = body.force === true;
-    if (force && !hasRole(principal.role, 'admin')) {
-      throw new JunctionError('JCT_ADMIN_FORBIDDEN', `Forcing a replay needs the admin role; ${principal.name} is ${principal.role}.`, { details: { needed: 'admin', role: principal.role } });
-    }
+    if (force && !hasRole(principal.role, 'admin')) throw forbidden(principal, 'admin', 'Forcing a replay');
     const payload = optionalText(body, 'payload', deps.bodyLimitBytes);
     const contentType = optionalText(body, 'contentType', 255);
     const reason = optionalText(body, 'reason', 1000);
@@ -134,7 +117,7 @@ export function createAdminApi(deps: AdminApiDeps): Router {
     const contentType = optionalText(body, 'contentType', 255);
     res.json(await dryRun(record, deps.routes, {
       from: sourceOf(body.from), force: body.force === true, ...(payload !== undefined ? { payload } : {}), ...(contentType ? { contentType } : {}),
-    }, deps.logger));
+    }, deps.logger, masker));
   });
 
   router.post('/messages/:id/resolve', operator, async (req: Request, res: Response) => {
@@ -150,7 +133,7 @@ export function createAdminApi(deps: AdminApiDeps): Router {
       ...(filter.routeId ? { routeId: filter.routeId } : {}), ...(filter.receivedFrom ? { receivedFrom: filter.receivedFrom } : {}),
       ...(filter.receivedTo ? { receivedTo: filter.receivedTo } : {}), ...(limitOf(req.query.limit) ? { limit: limitOf(req.query.limit) } : {}),
     });
-    res.json({ items: groups });
+    res.json({ items: groups.map((g) => groupView(g, masker)) });
   });
 
   // A sample of matching failures run dry: does the fix work for the group before replaying it all?
@@ -166,10 +149,11 @@ export function createAdminApi(deps: AdminApiDeps): Router {
       const record = await log.load(item.id);
       if (!record) continue;
       try {
-        const report = await dryRun(record, deps.routes, { from }, deps.logger);
+        const report = await dryRun(record, deps.routes, { from }, deps.logger, masker);
         results.push({ messageId: item.id, verdict: report.verdict, ...(report.failure ? { failure: report.failure } : {}) });
       } catch (error) {
-        const failure = error instanceof JunctionError ? error.toJSON() : { code: 'JCT_INTERNAL', message: 'dry-run failed', retryable: false };
+        const plain: SerializedError = error instanceof JunctionError ? error.toJSON() : { code: 'JCT_INTERNAL', message: 'dry-run failed', retryable: false };
+        const failure = ViewMasking.of(masker, bodiesOf(record)).error(plain);
         results.push({ messageId: item.id, verdict: 'would-fail', failure: { stage: 'replay', error: failure } });
       }
     }
@@ -188,20 +172,21 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   });
 
   router.get('/replay-jobs', viewer, async (req: Request, res: Response) => {
-    res.json({ items: await log.listReplayJobs(limitOf(req.query.limit, 200)) });
+    res.json({ items: (await log.listReplayJobs(limitOf(req.query.limit, 200))).map((j) => jobView(j, masker)) });
   });
 
   router.get('/replay-jobs/:id', viewer, async (req: Request, res: Response) => {
     const job = await log.loadReplayJob(String(req.params.id));
     if (!job) throw new JunctionError('JCT_NOT_FOUND', `No replay job has the id "${String(req.params.id).slice(0, 64)}".`);
-    res.json(job);
+    res.json(jobView(job, masker));
   });
 
   router.post('/replay-jobs', operator, async (req: Request, res: Response) => {
     const body = jsonBody(req);
     const principal = principalOf(res);
-    const reason = optionalText(body, 'reason', 1000)?.trim();
-    if (!reason) throw new JunctionError('JCT_REQUEST_MALFORMED', 'A bulk replay needs a reason (it goes to the audit trail).');
+    const given = optionalText(body, 'reason', 1000)?.trim();
+    if (!given) throw new JunctionError('JCT_REQUEST_MALFORMED', 'A bulk replay needs a reason (it goes to the audit trail).');
+    const reason = masker.maskText(given);
     const rate = body.ratePerSecond === undefined ? settings.replay.ratePerSecond : Number(body.ratePerSecond);
     if (!Number.isInteger(rate) || rate < 1 || rate > settings.replay.maxRatePerSecond) {
       throw new JunctionError('JCT_REQUEST_MALFORMED', `"ratePerSecond" must be a whole number from 1 to ${settings.replay.maxRatePerSecond} (admin.replay.maxRatePerSecond).`);
@@ -213,9 +198,9 @@ export function createAdminApi(deps: AdminApiDeps): Router {
     const total = await log.count(selection);
     const source = sourceOf(body.from);
     const job = await log.createReplayJob({ id: randomUUID(), createdBy: principal.name, reason, filter, source, ratePerSecond: rate, total, createdAt },
-      { actor: principal.name, role: principal.role, action: 'replay-job.create', reason, detail: { filter, from: source, ratePerSecond: rate, total } });
+      { actor: principal.name, role: principal.role, method: principal.method, action: 'replay-job.create', reason, detail: { filter, from: source, ratePerSecond: rate, total } });
     deps.runner?.wake();
-    res.status(201).location(`${ADMIN_BASE}/replay-jobs/${job.id}`).json(job);
+    res.status(201).location(`${ADMIN_BASE}/replay-jobs/${job.id}`).json(jobView(job, masker));
   });
 
   const control = (action: 'pause' | 'resume' | 'cancel', to: ReplayJobStatus, from: readonly ReplayJobStatus[]) =>
@@ -225,14 +210,14 @@ export function createAdminApi(deps: AdminApiDeps): Router {
       const id = String(req.params.id);
       const reason = optionalText(body, 'reason', 1000);
       const outcome = await log.updateReplayJob(id, { status: to, ...(to === 'running' ? { lastError: null } : {}), ...(to === 'cancelled' ? { finishedAt: new Date() } : {}) }, from,
-        { actor: principal.name, role: principal.role, action: `replay-job.${action}`, ...(reason ? { reason } : {}) });
+        { actor: principal.name, role: principal.role, method: principal.method, action: `replay-job.${action}`, ...(reason ? { reason: masker.maskText(reason) } : {}) });
       if (outcome === 'missing') throw new JunctionError('JCT_NOT_FOUND', `No replay job has the id "${id.slice(0, 64)}".`);
       const job = await log.loadReplayJob(id);
       if (outcome === 'skipped') {
         throw new JunctionError('JCT_REPLAY_JOB_CONFLICT', `Replay job ${id} is ${job?.status ?? 'gone'}; it can be ${action}d only when ${from.join(' or ')}.`, { details: { status: job?.status ?? 'missing' } });
       }
       if (to === 'running') deps.runner?.wake();
-      res.json(job);
+      res.json(job ? jobView(job, masker) : job);
     };
   router.post('/replay-jobs/:id/pause', operator, control('pause', 'paused', ['running']));
   router.post('/replay-jobs/:id/resume', operator, control('resume', 'running', ['paused']));
@@ -251,7 +236,7 @@ export function createAdminApi(deps: AdminApiDeps): Router {
       ...(q.actor ? { actor: String(q.actor) } : {}), ...(action ? { action: action as AuditAction } : {}),
       ...(before !== undefined ? { before } : {}), ...(limitOf(q.limit) ? { limit: limitOf(q.limit) } : {}),
     });
-    res.json({ items: page.items, next: page.next ?? null });
+    res.json({ items: page.items.map((a) => auditView(a, masker)), next: page.next ?? null });
   });
 
   return router;

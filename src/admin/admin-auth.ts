@@ -5,19 +5,24 @@ import type { LoadedConfig } from '../config/load-config';
 import { configProblem } from '../config/load-config';
 import { JunctionError } from '../core/errors';
 
-/** Who is calling the admin API. The audit trail records `name`. */
-export interface Principal {
+/** How an admin API caller proved who it is: a token of `admin.tokens`, a client's API key, or a bearer JWT. */
+export type AdminAuthMethod = 'admin-token' | 'api-key' | 'jwt';
+
+/** Who is calling the admin API. The audit trail records `name` and `method`. */
+export interface AdminPrincipal {
   readonly name: string;
   readonly role: AdminRole;
+  readonly method: AdminAuthMethod;
 }
 
 /**
- * Resolves a request to a principal, or undefined when it carries no credentials this
- * authenticator knows. Throws JCT_ADMIN_UNAUTHENTICATED for credentials that are present but wrong.
- * API tokens today; a JWT authenticator can be added next to it.
+ * Resolves a request to a principal, or undefined when it carries no credentials of this
+ * authenticator's kind. Throws JCT_ADMIN_UNAUTHENTICATED for credentials of its kind that are
+ * wrong, JCT_ADMIN_FORBIDDEN for a caller it knows who holds no admin role. Admin tokens
+ * ({@link TokenAuthenticator}); API keys and JWTs of issue 7's authenticator (client-authenticator.ts).
  */
 export interface Authenticator {
-  authenticate(req: Request): Principal | undefined;
+  authenticate(req: Request): Promise<AdminPrincipal | undefined>;
 }
 
 const RANK: Readonly<Record<AdminRole, number>> = { viewer: 0, operator: 1, admin: 2 };
@@ -57,16 +62,17 @@ export function checkTokenConfig(loaded: LoadedConfig): void {
  * tells which token came close. An entry whose token is empty (its variable unset) is disabled.
  */
 export class TokenAuthenticator implements Authenticator {
-  private readonly entries: readonly { principal: Principal; digest: Buffer }[];
+  private readonly entries: readonly { principal: AdminPrincipal; digest: Buffer }[];
   /** Names of tokens whose value is empty (their variable unset): nobody can use them. */
   readonly disabled: readonly string[];
 
   constructor(tokens: readonly AdminTokenConfig[]) {
     this.disabled = tokens.filter((t) => !t.sha256 && !t.token).map((t) => t.name);
     this.entries = tokens.flatMap((t) => {
-      if (t.sha256) return [{ principal: { name: t.name, role: t.role }, digest: Buffer.from(t.sha256, 'hex') }];
+      const principal: AdminPrincipal = { name: t.name, role: t.role, method: 'admin-token' };
+      if (t.sha256) return [{ principal, digest: Buffer.from(t.sha256, 'hex') }];
       if (!t.token) return [];
-      return [{ principal: { name: t.name, role: t.role }, digest: sha256(t.token) }];
+      return [{ principal, digest: sha256(t.token) }];
     });
   }
 
@@ -75,45 +81,86 @@ export class TokenAuthenticator implements Authenticator {
     return this.entries.length;
   }
 
-  authenticate(req: Request): Principal | undefined {
-    const header = req.header('authorization');
-    if (header === undefined) return undefined;
-    const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
-    if (!match) throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', 'Send the admin token as "Authorization: Bearer <token>".');
-    const digest = sha256(match[1] as string);
-    let found: Principal | undefined;
+  /** The token's principal; undefined without a bearer token or when no admin token matches (it may be a JWT). */
+  async authenticate(req: Request): Promise<AdminPrincipal | undefined> {
+    const token = bearerOf(req);
+    if (token === undefined) return undefined;
+    const digest = sha256(token);
+    let found: AdminPrincipal | undefined;
     for (const entry of this.entries) {
       if (timingSafeEqual(entry.digest, digest)) found ??= entry.principal;
     }
-    if (!found) throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', 'The admin token is not recognised.');
     return found;
   }
 }
 
+/**
+ * The bearer token of a request; undefined without an Authorization header. Throws
+ * JCT_ADMIN_UNAUTHENTICATED for an Authorization header that is not `Bearer <token>`.
+ */
+export function bearerOf(req: Request): string | undefined {
+  const header = req.header('authorization');
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S{1,16384})\s*$/i.exec(header);
+  if (!match) throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', 'Send the admin token or a JWT as "Authorization: Bearer <token>".');
+  return match[1] as string;
+}
+
 /** The principal of an authenticated admin request. */
-export function principalOf(res: Response): Principal {
-  const principal = res.locals.principal as Principal | undefined;
+export function principalOf(res: Response): AdminPrincipal {
+  const principal = res.locals.principal as AdminPrincipal | undefined;
   if (!principal) throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', 'This request is not authenticated.');
   return principal;
 }
 
-/** Express middleware: resolves the principal (401 without one) and stores it for {@link principalOf}. */
-export function authenticate(authenticators: readonly Authenticator[]) {
+/** How {@link authenticate} reads and answers credentials. */
+export interface AuthenticateOptions {
+  /** The header API keys travel in (security.auth.apiKeyHeader); undefined when no client has one. */
+  readonly apiKeyHeader?: string;
+  /** The WWW-Authenticate challenge of a 401, e.g. `Bearer realm="junction-admin"`. */
+  readonly challenge: string;
+  /** Whether a bearer token may be a JWT (said in the 401's words). */
+  readonly acceptsJwt: boolean;
+}
+
+/** The admin API's WWW-Authenticate: the gateways' schemes (`Bearer`, `ApiKey` when API keys are accepted), with the admin realm. */
+export function adminChallenge(apiKeys: boolean): string {
+  return apiKeys ? 'Bearer realm="junction-admin", ApiKey realm="junction-admin"' : 'Bearer realm="junction-admin"';
+}
+
+async function resolvePrincipal(req: Request, authenticators: readonly Authenticator[], options: AuthenticateOptions): Promise<AdminPrincipal> {
+  const hasBearer = req.header('authorization') !== undefined;
+  const hasKey = options.apiKeyHeader !== undefined && req.header(options.apiKeyHeader) !== undefined;
+  if (hasBearer && hasKey) {
+    throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', `Send one kind of credentials: a bearer token or an API key (${options.apiKeyHeader}), not both.`);
+  }
+  for (const authenticator of authenticators) {
+    const principal = await authenticator.authenticate(req);
+    if (principal) return principal;
+  }
+  if (hasBearer) {
+    throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', options.acceptsJwt
+      ? 'The bearer token is neither a configured admin token nor a JWT (header.payload.signature).'
+      : 'The admin token is not recognised.');
+  }
+  const ways = ['"Authorization: Bearer <admin token>"', ...(options.acceptsJwt ? ['a bearer JWT'] : []), ...(options.apiKeyHeader ? [`an API key in ${options.apiKeyHeader}`] : [])];
+  throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', `The admin API needs credentials: send ${ways.join(', or ')} (docs/operators.md).`);
+}
+
+/**
+ * Express middleware: resolves the principal — the first authenticator that knows the
+ * credentials wins — and stores it for {@link principalOf}. No or unknown credentials: 401 with
+ * WWW-Authenticate; a known caller without an admin role: 403.
+ */
+export function authenticate(authenticators: readonly Authenticator[], options: AuthenticateOptions) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    try {
-      for (const authenticator of authenticators) {
-        const principal = authenticator.authenticate(req);
-        if (principal) {
-          res.locals.principal = principal;
-          next();
-          return;
-        }
-      }
-      throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', 'The admin API needs a token: send "Authorization: Bearer <token>" (docs/operators.md).');
-    } catch (error) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="junction-admin"');
+    resolvePrincipal(req, authenticators, options).then((principal) => {
+      res.locals.principal = principal;
+      next();
+    }, (error: unknown) => {
+      if (error instanceof JunctionError && error.httpStatus === 401) res.setHeader('WWW-Authenticate', options.challenge);
       next(error);
-    }
+    });
   };
 }
 
@@ -122,9 +169,14 @@ export function requireRole(role: AdminRole) {
   return (_req: Request, res: Response, next: NextFunction): void => {
     const principal = principalOf(res);
     if (!hasRole(principal.role, role)) {
-      next(new JunctionError('JCT_ADMIN_FORBIDDEN', `This needs the ${role} role; ${principal.name} is ${principal.role}.`, { details: { needed: role, role: principal.role } }));
+      next(forbidden(principal, role, 'This'));
       return;
     }
     next();
   };
+}
+
+/** 403 JCT_ADMIN_FORBIDDEN: `what` needs `needed`, and the principal has less. */
+export function forbidden(principal: AdminPrincipal, needed: AdminRole, what: string): JunctionError {
+  return new JunctionError('JCT_ADMIN_FORBIDDEN', `${what} needs the ${needed} role; ${principal.name} is ${principal.role}.`, { details: { needed, role: principal.role } });
 }

@@ -4,6 +4,9 @@ import type { Logger } from '../core/logger';
 import type { MessageRecord, StageRecord } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
 import { planRoute, StageFailure, type PlannedDelivery, type TraceStage } from '../routes/route-runner';
+import type { Masker } from '../security/masking/masker';
+import { bodiesOf, stageContentType, ViewMasking, type TypedBody } from './admin-masking';
+import { refuseMaskedEdit } from './masked-edit';
 import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
 import { diffBodies, type BodyDiff } from './text-diff';
 
@@ -61,14 +64,32 @@ function originalStages(record: MessageRecord): Map<string, StageRecord> {
   return map;
 }
 
-function compare(stage: string, original: StageRecord | undefined, dry: StageSide | undefined): DryRunStage {
+/** A side as operators see it: output, detail and error masked. */
+function shown(side: StageSide, contentType: string, view: ViewMasking): StageSide {
+  return {
+    ...side,
+    ...(side.output !== undefined ? { output: view.payload(side.output, contentType) } : {}),
+    ...(side.detail !== undefined ? { detail: view.text(side.detail) } : {}),
+    ...(side.error !== undefined ? { error: view.error(side.error) } : {}),
+  };
+}
+
+/**
+ * Compares a stage of the dry-run with the original run's. Whether it changed is decided on the
+ * real outputs; what is shown — the outputs and their diff — is masked (a change only in a masked
+ * field shows as `changed` with no changed line).
+ */
+function compare(record: MessageRecord, stage: string, original: StageRecord | undefined, dry: StageSide | undefined, view: ViewMasking): DryRunStage {
   const side: StageSide | undefined = original && {
     ok: original.error === undefined && original.status !== 'FAILED',
     ...(original.payload !== undefined ? { output: original.payload } : {}),
     ...(original.detail !== undefined ? { detail: original.detail } : {}),
     ...(original.error !== undefined ? { error: original.error } : {}),
   };
-  const base = { stage, ...(side ? { original: side } : {}), ...(dry ? { dryRun: dry } : {}) };
+  const originalType = original ? stageContentType(record, original.detail) : record.contentType;
+  const base = {
+    stage, ...(side ? { original: shown(side, originalType, view) } : {}), ...(dry ? { dryRun: shown(dry, dry.contentType ?? originalType, view) } : {}),
+  };
   if (!dry) return { ...base, change: 'not-run' };
   if (!side) return { ...base, change: 'new' };
   if (!side.ok) return { ...base, change: dry.ok ? 'fixed' : 'still-failing' };
@@ -76,19 +97,25 @@ function compare(stage: string, original: StageRecord | undefined, dry: StageSid
   if (stage === 'route') return { ...base, change: side.detail === dry.detail ? 'same' : 'changed' };
   if (side.output === undefined) return { ...base, change: 'not-captured' };
   const contentType = side.detail !== undefined && side.detail.includes('/') ? side.detail : dry.contentType;
-  const diff = diffBodies(side.output, contentType, dry.output, dry.contentType);
-  return { ...base, change: diff.changed ? 'changed' : 'same', diff };
+  const changed = diffBodies(side.output, contentType, dry.output, dry.contentType).changed;
+  const diff = diffBodies(base.original?.output, contentType, base.dryRun?.output, dry.contentType);
+  return { ...base, change: changed ? 'changed' : 'same', diff: { ...diff, changed } };
 }
 
 /**
  * Runs a message through its route as it is configured now — the same route runner the worker
  * uses, from the replay's starting point — and asks each chosen endpoint for the request it would
  * make, without sending, recording or publishing anything. Each stage is compared with the
- * original run's (its captured output and error).
+ * original run's (its captured output and error). What the report shows is masked with `masker`
+ * (payloads, diffs, errors, request previews); an edited payload that still holds the mask is
+ * refused as a replay of it would be (JCT_REPLAY_PAYLOAD_MASKED).
  */
-export async function dryRun(record: MessageRecord, routes: CompiledRoutes, request: ReplayRequest, logger: Logger): Promise<DryRunReport> {
+export async function dryRun(record: MessageRecord, routes: CompiledRoutes, request: ReplayRequest, logger: Logger, masker: Masker): Promise<DryRunReport> {
   const route = findRoute(routes, record.routeId);
   const plan = planReplay(record, route, request);
+  if (request.payload !== undefined) {
+    refuseMaskedEdit(masker, { text: plan.envelope.body, contentType: plan.envelope.contentType }, { text: plan.basePayload, contentType: plan.baseContentType });
+  }
   const ran: { stage: string; side: StageSide }[] = [];
   const listener = async (stage: TraceStage): Promise<void> => {
     ran.push({ stage: stage.stage, side: {
@@ -125,17 +152,32 @@ export async function dryRun(record: MessageRecord, routes: CompiledRoutes, requ
       failure ??= { stage, error: shown };
     }
   }
+  // Everything sensitive the message, the edit and this run hold is masked wherever it shows.
+  const produced: TypedBody[] = ran.flatMap((r) => (r.side.output === undefined ? [] : [{ text: r.side.output, contentType: r.side.contentType ?? plan.envelope.contentType }]));
+  const view = ViewMasking.of(masker, [...bodiesOf(record), { text: plan.envelope.body, contentType: plan.envelope.contentType }, ...produced]);
   const original = originalStages(record);
-  const compared: DryRunStage[] = ran.map((r) => compare(r.stage, original.get(r.stage), r.side));
+  const compared: DryRunStage[] = ran.map((r) => compare(record, r.stage, original.get(r.stage), r.side, view));
   for (const d of deliveries.filter((x) => x.skipped)) {
     const stage = `deliver:${d.endpoint}`;
     const before = original.get(stage);
-    compared.push({ stage, ...(before ? { original: { ok: true, ...(before.payload !== undefined ? { output: before.payload } : {}) } } : {}), change: 'skipped' });
+    compared.push({ stage, ...(before ? { original: { ok: true, ...(before.payload !== undefined ? { output: view.payload(before.payload, stageContentType(record, before.detail)) } : {}) } } : {}), change: 'skipped' });
   }
-  for (const [stage, rec] of original) if (!compared.some((c) => c.stage === stage)) compared.push(compare(stage, rec, undefined));
+  for (const [stage, rec] of original) if (!compared.some((c) => c.stage === stage)) compared.push(compare(record, stage, rec, undefined, view));
   return {
     messageId: record.id, routeId: route.id, from: plan.from, ...(plan.resumeAt ? { resumeAt: plan.resumeAt } : {}), edited: plan.edited,
-    verdict: failure ? 'would-fail' : 'would-deliver', ...(failure ? { failure } : {}), stages: compared, deliveries, delivered: false,
+    verdict: failure ? 'would-fail' : 'would-deliver', ...(failure ? { failure: { stage: failure.stage, error: view.error(failure.error) } } : {}),
+    stages: compared, deliveries: deliveries.map((d) => shownDelivery(d, view)), delivered: false,
+  };
+}
+
+/** A delivery preview as operators see it: body, headers and error masked. */
+function shownDelivery(delivery: DryRunDelivery, view: ViewMasking): DryRunDelivery {
+  const { request, error } = delivery;
+  const contentType = request ? Object.entries(request.headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '' : '';
+  return {
+    ...delivery,
+    ...(request ? { request: { ...request, url: view.text(request.url), headers: view.headers(request.headers), body: view.payload(request.body, contentType) } } : {}),
+    ...(error ? { error: view.error(error) } : {}),
   };
 }
 

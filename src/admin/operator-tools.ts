@@ -6,8 +6,10 @@ import type { Logger } from '../core/logger';
 import type { TransactionLog } from '../core/transaction-log';
 import type { MessageIntake } from '../gateway/message-intake';
 import type { CompiledRoutes } from '../routes/compiled-route';
-import { checkTokenConfig, TokenAuthenticator } from './admin-auth';
+import type { SecurityRuntime } from '../security/security-setup';
+import { adminChallenge, checkTokenConfig, TokenAuthenticator } from './admin-auth';
 import { createAdminApi } from './admin-api';
+import { ClientAuthenticator } from './client-authenticator';
 import { ReplayJobRunner } from './replay-job-runner';
 import { ReplayService } from './replay-service';
 import { RetentionSweeper } from './retention-sweeper';
@@ -23,17 +25,36 @@ export interface OperatorTools {
   close(): Promise<void>;
 }
 
-/** Builds (without I/O) what operators use; throws JCT_CONFIG_INVALID for a token written in clear. */
-export function buildOperatorTools(loaded: LoadedConfig, deps: { log: TransactionLog; routes: CompiledRoutes; intake: MessageIntake; logger: Logger }): OperatorTools {
+/** What the operators' side needs from the rest of the process. */
+export interface OperatorDeps {
+  readonly log: TransactionLog;
+  readonly routes: CompiledRoutes;
+  readonly intake: MessageIntake;
+  readonly logger: Logger;
+  /** Issue 7's authenticator (API keys, JWTs) and masker, built once by compileSecurity. */
+  readonly security: Pick<SecurityRuntime, 'authenticator' | 'masker'>;
+}
+
+/**
+ * Builds (without I/O) what operators use; throws JCT_CONFIG_INVALID for a token written in clear.
+ * The admin API accepts admin tokens, and the API keys and bearer JWTs the gateways accept, whose
+ * roles `admin.roles` maps to viewer / operator / admin — whatever `security.auth.mode` says
+ * (that setting is for the gateways; the admin API always needs credentials).
+ */
+export function buildOperatorTools(loaded: LoadedConfig, deps: OperatorDeps): OperatorTools {
   checkTokenConfig(loaded);
   const { config } = loaded;
+  const { authenticator: checker, masker } = deps.security;
   const logger = deps.logger.child({ component: 'admin' });
   const authenticator = new TokenAuthenticator(config.admin.tokens);
-  const service = new ReplayService({ ...deps, logger });
+  const service = new ReplayService({ log: deps.log, routes: deps.routes, intake: deps.intake, logger, masker });
   const runner = new ReplayJobRunner({ log: deps.log, service, logger, owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` });
   const sweeper = config.retention.enabled ? new RetentionSweeper({ log: deps.log, logger, settings: config.retention }) : undefined;
+  const apiKeys = Object.values(config.security.clients).some((c) => c.apiKey !== undefined);
   const api = createAdminApi({
-    log: deps.log, routes: deps.routes, service, runner, authenticators: [authenticator], settings: config.admin,
+    log: deps.log, routes: deps.routes, service, runner, settings: config.admin, masker,
+    authenticators: [authenticator, new ClientAuthenticator(checker, config.admin.roles)],
+    auth: { ...(apiKeys ? { apiKeyHeader: checker.apiKeyHeader } : {}), challenge: adminChallenge(apiKeys), acceptsJwt: checker.acceptsJwt },
     bodyLimitBytes: config.server.bodyLimitBytes, logger,
   });
   return {

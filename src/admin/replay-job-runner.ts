@@ -110,7 +110,7 @@ export class ReplayJobRunner {
         const started = Date.now();
         const at: MessageCursor = { receivedAt: item.receivedAt, id: item.id };
         try {
-          await service.replay(item.id, { from: job.source, reason: job.reason }, { name: job.createdBy, role: 'operator' }, { id: job.id, cursor: at });
+          await service.replay(item.id, { from: job.source, reason: job.reason }, { name: job.createdBy, role: 'operator', method: 'replay-job' }, { id: job.id, cursor: at });
         } catch (error) {
           const failure = toJunctionError(error);
           if (failure.code === 'JCT_BROKER_UNAVAILABLE' || failure.code === 'JCT_STORE_UNAVAILABLE') {

@@ -29,8 +29,9 @@ export interface ReplayPlan {
   /** Recipients the original already reached, skipped by the replay. */
   readonly skipped: readonly string[];
   readonly edited: boolean;
-  /** The payload the replay would have had without the edit. */
+  /** The payload the replay would have had without the edit, and its content type. */
   readonly basePayload: string;
+  readonly baseContentType: string;
 }
 
 const INTERNAL_HEADERS = [DEADLINE_HEADER, HELD_HEADER, RESUME_AT_HEADER, SKIP_ENDPOINTS_HEADER, REPLAY_OF_HEADER];
@@ -94,6 +95,7 @@ export function planReplay(record: MessageRecord, route: CompiledRoute, request:
     throw refuse('no-payload', `Route ${route.id} keeps no payloads (capture: none); give the payload to replay with.`);
   }
   const basePayload = body;
+  const baseContentType = contentType;
   const edited = request.payload !== undefined && request.payload !== body;
   if (request.payload !== undefined) body = request.payload;
   if (request.contentType !== undefined) contentType = request.contentType;
@@ -117,5 +119,5 @@ export function planReplay(record: MessageRecord, route: CompiledRoute, request:
     routeId: record.routeId, pattern: record.pattern, source: 'admin:replay', contentType, body, headers,
     correlationId: record.correlationId, replayOf: record.id, ...(record.businessKey !== undefined ? { businessKey: record.businessKey } : {}),
   }, now);
-  return { envelope, from, ...(resumeAt !== undefined ? { resumeAt } : {}), skipped, edited, basePayload };
+  return { envelope, from, ...(resumeAt !== undefined ? { resumeAt } : {}), skipped, edited, basePayload, baseContentType };
 }

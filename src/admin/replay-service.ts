@@ -6,10 +6,20 @@ import type { MessageIntake } from '../gateway/message-intake';
 import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
 import { planRoute, StageFailure } from '../routes/route-runner';
 import { assertValid } from '../validators/json-schema-validator';
-import type { Principal } from './admin-auth';
+import type { Masker } from '../security/masking/masker';
+import { maskJunctionError } from '../security/masking/mask-error';
+import { bodiesOf, ViewMasking } from './admin-masking';
 import { findRoute } from './dry-run';
+import { changedSensitiveFields, refuseMaskedEdit } from './masked-edit';
 import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
 import { diffBodies, diffText } from './text-diff';
+
+/** Who acts, as the audit trail records it: a principal's name, role and how it signed in (`replay-job` for a bulk job's replays). */
+export interface Actor {
+  readonly name: string;
+  readonly role: string;
+  readonly method: string;
+}
 
 /** What a replay answers. */
 export interface ReplayResult {
@@ -41,7 +51,7 @@ const REFUSALS: Readonly<Record<string, string>> = {
  * QUEUED), so the replay has every delivery guarantee a new message has.
  */
 export class ReplayService {
-  constructor(private readonly deps: { log: TransactionLog; routes: CompiledRoutes; intake: MessageIntake; logger: Logger }) {}
+  constructor(private readonly deps: { log: TransactionLog; routes: CompiledRoutes; intake: MessageIntake; logger: Logger; masker: Masker }) {}
 
   /** The message or JCT_MESSAGE_NOT_FOUND. */
   async load(messageId: string): Promise<MessageRecord> {
@@ -53,9 +63,12 @@ export class ReplayService {
   /**
    * Replays one message. `job` counts it for a bulk job in the same transaction. Throws
    * JCT_REPLAY_REFUSED (state, input), JCT_VALIDATION_FAILED (an edited payload the route refuses),
-   * JCT_REQUEST_MALFORMED (an edit or force without a reason), JCT_BROKER_UNAVAILABLE (recorded, not published: FAILED).
+   * JCT_REPLAY_PAYLOAD_MASKED (an edit that still holds the mask of a masked view), JCT_REQUEST_MALFORMED
+   * (an edit or force without a reason), JCT_BROKER_UNAVAILABLE (recorded, not published: FAILED).
+   * The audit entry is masked (security.masking): the edit's diff, the masked fields it changed
+   * (paths only) and the reason never hold a sensitive value in clear.
    */
-  async replay(messageId: string, request: ReplayRequest, principal: Principal, job?: { id: string; cursor: MessageCursor }): Promise<ReplayResult> {
+  async replay(messageId: string, request: ReplayRequest, principal: Actor, job?: { id: string; cursor: MessageCursor }): Promise<ReplayResult> {
     const reason = request.reason?.trim() ?? '';
     if ((request.payload !== undefined || request.force) && reason === '') {
       throw new JunctionError('JCT_REQUEST_MALFORMED', 'An edited payload or a forced replay needs a reason (it goes to the audit trail).');
@@ -63,15 +76,27 @@ export class ReplayService {
     const record = await this.load(messageId);
     const route = findRoute(this.deps.routes, record.routeId);
     const plan = planReplay(record, route, request);
-    if (request.payload !== undefined) await this.checkEdited(route, plan);
+    const { masker } = this.deps;
+    const base = { text: plan.basePayload, contentType: plan.baseContentType };
+    const edit = { text: plan.envelope.body, contentType: plan.envelope.contentType };
+    const view = ViewMasking.of(masker, [...bodiesOf(record), edit]);
+    if (request.payload !== undefined) {
+      refuseMaskedEdit(masker, edit, base);
+      await this.checkEdited(route, plan, view);
+    }
+    const changedMasked = plan.edited ? changedSensitiveFields(masker, edit, base) : [];
     const detail: Record<string, unknown> = {
       from: plan.from, edited: plan.edited, force: request.force === true, skipped: plan.skipped,
       ...(plan.resumeAt ? { resumeAt: plan.resumeAt } : {}),
-      ...(plan.edited ? { contentType: plan.envelope.contentType, payloadDiff: diffText(diffBodies(plan.basePayload, record.contentType, plan.envelope.body, plan.envelope.contentType)).slice(0, 20_000) } : {}),
+      ...(plan.edited ? {
+        contentType: plan.envelope.contentType,
+        payloadDiff: diffText(diffBodies(view.payload(base.text, base.contentType), base.contentType, view.payload(edit.text, edit.contentType), edit.contentType)).slice(0, 20_000),
+        ...(changedMasked.length > 0 ? { maskedFieldsChanged: changedMasked } : {}),
+      } : {}),
     };
     const result = await this.deps.log.recordReplay(plan.envelope, {
       originalId: record.id, force: request.force === true,
-      audit: { actor: principal.name, role: principal.role, action: 'replay', ...(reason ? { reason } : {}), detail, ...(job ? { jobId: job.id } : {}) },
+      audit: { actor: principal.name, role: principal.role, method: principal.method, action: 'replay', ...(reason ? { reason: view.text(reason) } : {}), detail, ...(job ? { jobId: job.id } : {}) },
       ...(job ? { job } : {}),
     });
     if (result.outcome === 'refused') {
@@ -87,10 +112,12 @@ export class ReplayService {
     };
   }
 
-  /** Marks an unresolved FAILED message resolved by hand (needs a reason). */
-  async resolve(messageId: string, reason: string | undefined, principal: Principal): Promise<void> {
+  /** Marks an unresolved FAILED message resolved by hand (needs a reason; masked like the message before it is audited). */
+  async resolve(messageId: string, reason: string | undefined, principal: Actor): Promise<void> {
     if (!reason?.trim()) throw new JunctionError('JCT_REQUEST_MALFORMED', 'Resolving a message needs a reason (it goes to the audit trail).');
-    const outcome = await this.deps.log.resolve(messageId, { actor: principal.name, role: principal.role, action: 'resolve', reason: reason.trim() });
+    const record = await this.deps.log.load(messageId);
+    const view = ViewMasking.of(this.deps.masker, record ? bodiesOf(record) : []);
+    const outcome = await this.deps.log.resolve(messageId, { actor: principal.name, role: principal.role, method: principal.method, action: 'resolve', reason: view.text(reason.trim()) });
     if (outcome === 'missing') throw new JunctionError('JCT_MESSAGE_NOT_FOUND', `No message has the id "${messageId.slice(0, 64)}".`);
     if (outcome === 'skipped') {
       throw new JunctionError('JCT_REPLAY_REFUSED', `Message ${messageId} is not an unresolved FAILED message; only those can be resolved.`, { details: { reason: 'not-unresolved' } });
@@ -101,7 +128,19 @@ export class ReplayService {
    * An edited payload must pass what the route checks: the REST entry's JSON Schema (for a
    * replay from the original) and the route's steps and recipient choice, as a dry-run runs them.
    */
-  private async checkEdited(route: CompiledRoute, plan: ReplayPlan): Promise<void> {
+  private async checkEdited(route: CompiledRoute, plan: ReplayPlan, view: ViewMasking): Promise<void> {
+    try {
+      await this.runEdited(route, plan);
+    } catch (error) {
+      if (!(error instanceof JunctionError)) throw error;
+      // A violation may quote the edited payload's sensitive values back: mask them as the admin API shows data.
+      const masked = maskJunctionError(error, this.deps.masker, view.sensitiveValues);
+      this.deps.logger.info('edited payload refused', { error: describeError(masked) });
+      throw masked;
+    }
+  }
+
+  private async runEdited(route: CompiledRoute, plan: ReplayPlan): Promise<void> {
     const { envelope } = plan;
     if (plan.resumeAt === undefined && JSON_TYPE.test(envelope.contentType)) {
       let parsed: unknown;
@@ -116,7 +155,6 @@ export class ReplayService {
       await planRoute(route, envelope, { routeId: route.id, logger: this.deps.logger, original: envelope }, undefined, plan.resumeAt);
     } catch (error) {
       const failure = error instanceof StageFailure ? error.error : toJunctionError(error);
-      this.deps.logger.info('edited payload refused', { stage: error instanceof StageFailure ? error.stage : 'processing', error: describeError(failure) });
       const stage = error instanceof StageFailure ? error.stage : 'processing';
       throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload fails at ${stage}: ${failure.message}`, {
         violations: failure.violations.length > 0 ? failure.violations : [{ path: '', message: failure.message }],

@@ -1,23 +1,32 @@
 import { CLI_EXIT, CliStop, type CliExitCode } from './exit-codes';
 
-/** Where a running Junction's admin API is and who is asking: `--url`/`JUNCTION_URL`, `--token`/`JUNCTION_TOKEN`. */
+/**
+ * Where a running Junction's admin API is and who is asking: `--url`/`JUNCTION_URL`, and either
+ * `--token`/`JUNCTION_TOKEN` (an admin token or a bearer JWT) or `--api-key`/`JUNCTION_API_KEY`
+ * (a client's API key, sent in `JUNCTION_API_KEY_HEADER`, default `X-Api-Key`).
+ */
 export interface AdminTarget {
   readonly url: string;
   readonly token?: string;
+  readonly apiKey?: { readonly header: string; readonly key: string };
 }
 
 /** The connection options every operator command takes. */
 export interface ConnectionOptions {
   readonly url?: string;
   readonly token?: string;
+  readonly apiKey?: string;
 }
 
 /** The target from options, then the environment, then the demo's default URL. */
 export function adminTarget(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): AdminTarget {
   const url = (options.url ?? env.JUNCTION_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   if (!/^https?:\/\//.test(url)) throw new CliStop(CLI_EXIT.USAGE, `--url must be an http(s) URL of a running Junction (got "${url}").`);
-  const token = options.token ?? env.JUNCTION_TOKEN;
-  return { url, ...(token ? { token } : {}) };
+  if (options.token !== undefined && options.apiKey !== undefined) throw new CliStop(CLI_EXIT.USAGE, 'Give --token or --api-key, not both.');
+  // An option beats the environment; in the environment a token beats an API key.
+  const token = options.apiKey === undefined ? options.token ?? env.JUNCTION_TOKEN : undefined;
+  const key = token ? undefined : options.apiKey ?? env.JUNCTION_API_KEY;
+  return { url, ...(token ? { token } : {}), ...(key ? { apiKey: { header: env.JUNCTION_API_KEY_HEADER || 'X-Api-Key', key } } : {}) };
 }
 
 /** The exit code an API answer's status means. */
@@ -59,14 +68,16 @@ export class AdminClient {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    if (!this.target.token) {
-      throw new CliStop(CLI_EXIT.AUTH, 'No admin token: pass --token or set JUNCTION_TOKEN (docs/operators.md says where tokens come from).');
+    const { token, apiKey } = this.target;
+    if (!token && !apiKey) {
+      throw new CliStop(CLI_EXIT.AUTH, 'No credentials: set JUNCTION_TOKEN (an admin token or a JWT) or JUNCTION_API_KEY, or pass --token / --api-key (docs/operators.md says where they come from).');
     }
+    const credentials: Record<string, string> = apiKey ? { [apiKey.header]: apiKey.key } : { authorization: `Bearer ${token}` };
     let response: Response;
     try {
       response = await fetch(`${this.target.url}/admin/api${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.target.token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: { ...credentials, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(60_000),
       });

@@ -6,7 +6,12 @@ import { withConnection } from './messages-command';
 import { runCommand } from './run-command';
 import { renderTable, shortTime } from './table';
 
-interface AuditEntry { seq: number; at: string; actor: string; role: string; action: string; messageId?: string; replayId?: string; jobId?: string; reason?: string; detail?: Record<string, unknown> }
+interface AuditEntry { seq: number; at: string; actor: string; role: string; method?: string; action: string; messageId?: string; replayId?: string; jobId?: string; reason?: string; detail?: Record<string, unknown> }
+
+/** `alice (operator)`; how the actor signed in is added unless it was an admin token: `crm-ops (operator, jwt)`. */
+function who(a: AuditEntry): string {
+  return `${a.actor} (${a.role}${a.method && a.method !== 'admin-token' ? `, ${a.method}` : ''})`;
+}
 
 /** `junction audit`: who replayed, resolved, paused what, when and why. */
 export function registerAuditCommand(program: Command, io: CliIo, finish: (code: number) => void): void {
@@ -25,7 +30,7 @@ export function registerAuditCommand(program: Command, io: CliIo, finish: (code:
         });
         if (options.json) io.out(`${JSON.stringify(page, null, 2)}\n`);
         else io.out(renderTable(['AT', 'WHO', 'ACTION', 'MESSAGE', 'REPLAY / JOB', 'REASON', 'WHAT'], page.items.map((a) => [
-          shortTime(a.at), `${a.actor} (${a.role})`, a.action, a.messageId ?? '', a.replayId ?? a.jobId ?? '', a.reason ?? '',
+          shortTime(a.at), who(a), a.action, a.messageId ?? '', a.replayId ?? a.jobId ?? '', a.reason ?? '',
           a.detail ? Object.entries(a.detail).filter(([k]) => k !== 'payloadDiff').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') : '',
         ]), 60));
         return CLI_EXIT.OK;

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io';
 import { CliLogger } from './cli-logger';
-import { checkConfig, configCheckExitCode } from './config-check';
-import { renderConfigProblems, renderConfigSummary } from './config-check-report';
 import { runCommand } from './run-command';
 
 /** Options of `junction config check`. */
@@ -22,6 +20,9 @@ export function registerConfigCommands(program: Command, io: CliIo, finish: (cod
     .option('--verbose', 'also log what the app does while it is built (stderr)')
     .action(async (options: ConfigCheckOptions) => {
       finish(await runCommand(io, options.json === true, async () => {
+        // Loaded here, not at the top: it brings the whole app, which operator commands never need.
+        const { checkConfig, configCheckExitCode } = await import('./config-check.js');
+        const { renderConfigProblems, renderConfigSummary } = await import('./config-check-report.js');
         const logger = new CliLogger(io.err, { level: options.verbose ? 'debug' : 'warn', echoErrors: false });
         const result = await checkConfig(options.config, logger);
         if (options.json) io.out(`${JSON.stringify(result, null, 2)}\n`);

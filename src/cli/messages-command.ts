@@ -24,7 +24,8 @@ export interface FilterOptions {
 export function withConnection(command: Command): Command {
   return command
     .option('--url <url>', 'Junction\'s base URL (default: $JUNCTION_URL, else http://127.0.0.1:8080)')
-    .option('--token <token>', 'admin API token (default: $JUNCTION_TOKEN)');
+    .option('--token <token>', 'admin token or bearer JWT (default: $JUNCTION_TOKEN)')
+    .option('--api-key <key>', 'a client\'s API key instead (default: $JUNCTION_API_KEY; header $JUNCTION_API_KEY_HEADER, else X-Api-Key)');
 }
 
 /** Adds the message filter options to a command. */

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { JUNCTION_VERSION } from '../app';
+import { JUNCTION_VERSION } from '../core/version';
 import { processIo, type CliIo } from './cli-io';
 import { registerAuditCommand } from './audit-command';
 import { registerConfigCommands } from './config-command';

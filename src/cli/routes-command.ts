@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from './cli-io';
 import { CliLogger } from './cli-logger';
-import { routeTestExitCode, runRouteTest } from './route-test';
-import { renderRouteTest } from './route-test-report';
 import { runCommand } from './run-command';
 
 /** Options of `junction routes test`, as commander parses them. */
@@ -32,6 +30,9 @@ export function registerRoutesCommands(program: Command, io: CliIo, finish: (cod
     .option('--verbose', 'also log what steps and endpoints do (stderr)')
     .action(async (routeId: string, sampleFile: string, options: RoutesTestOptions) => {
       finish(await runCommand(io, options.json === true, async () => {
+        // Loaded here, not at the top: it brings the whole app, which operator commands never need.
+        const { routeTestExitCode, runRouteTest } = await import('./route-test.js');
+        const { renderRouteTest } = await import('./route-test-report.js');
         const logger = new CliLogger(io.err, { level: options.verbose ? 'debug' : 'warn' });
         const report = await runRouteTest({
           routeId, sampleFile, headers: options.header, entryCheck: options.entryCheck,

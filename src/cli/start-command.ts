@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { main } from '../main';
 import { CLI_EXIT } from './exit-codes';
 
 /** Options of `junction start`. */
@@ -19,6 +18,8 @@ export function registerStartCommand(program: Command, finish: (code: number) =>
     .option('-c, --config <file>', 'configuration file (default: $JUNCTION_CONFIG, else config/default.yaml)')
     .option('--role <role>', 'all, gateway or worker', 'all')
     .action(async (options: StartOptions) => {
+      // Loaded here, not at the top: the app takes a second to load, and operator commands never need it.
+      const { main } = await import('../main.js');
       const app = await main([...(options.config !== undefined ? ['--config', options.config] : []), '--role', options.role]);
       finish(app ? CLI_EXIT.OK : Number(process.exitCode ?? CLI_EXIT.FAILED));
     });

@@ -23,6 +23,18 @@ export const ADMIN_CONFIG_SCHEMA = {
         },
       },
     },
+    // Which roles of an API-key client (security.clients.<name>.roles) or a bearer JWT (its roles
+    // claim) grant each admin role; the highest granted wins (docs/operators.md, "Signing in").
+    roles: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        viewer: { type: 'array', default: ['junction:viewer'], items: { type: 'string', minLength: 1, maxLength: 200 } },
+        operator: { type: 'array', default: ['junction:operator'], items: { type: 'string', minLength: 1, maxLength: 200 } },
+        admin: { type: 'array', default: ['junction:admin'], items: { type: 'string', minLength: 1, maxLength: 200 } },
+      },
+    },
     replay: {
       type: 'object',
       additionalProperties: false,

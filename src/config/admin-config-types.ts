@@ -11,9 +11,14 @@ export interface AdminTokenConfig {
   readonly sha256?: string;
 }
 
+/** For each admin role, the client or JWT roles that grant it (`admin.roles`). */
+export type AdminRoleMapping = Readonly<Record<AdminRole, readonly string[]>>;
+
 /** The `admin` section. */
 export interface AdminConfig {
   readonly tokens: readonly AdminTokenConfig[];
+  /** Which roles of API-key clients and bearer JWTs grant viewer, operator, admin. */
+  readonly roles: AdminRoleMapping;
   readonly replay: {
     /** Default pace of a bulk replay, messages per second. */
     readonly ratePerSecond: number;

@@ -66,6 +66,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_ADMIN_FORBIDDEN: spec(403, false, 'The caller\'s role does not allow this'),
   JCT_REPLAY_REFUSED: spec(409, false, 'The message cannot be replayed this way'),
   JCT_REPLAY_JOB_CONFLICT: spec(409, false, 'The replay job is not in a state that allows this'),
+  JCT_REPLAY_PAYLOAD_MASKED: spec(422, false, 'The edited payload still holds masked values'),
 
   // Anything not foreseen: a bug to report, never a stack trace to the caller.
   JCT_INTERNAL: spec(500, false, 'Internal error'),

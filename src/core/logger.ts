@@ -33,6 +33,11 @@ export interface LoggerOptions {
 /** Field names whose values are never logged, whatever the masking settings say. */
 const ALWAYS_SECRET = /^(authorization|cookie|set-cookie|password|passwd|secret|token|apikey|api_key|x-api-key)$/i;
 
+/** True for a field or header name whose value is a secret whatever the masking settings say (authorization, cookie, token, ...). */
+export function isSecretName(name: string): boolean {
+  return ALWAYS_SECRET.test(name);
+}
+
 /**
  * Makes a value safe for one log line: CR, LF and every other control character (C0, DEL, C1,
  * and the Unicode line and paragraph separators) are written as visible escapes, so nothing a

@@ -79,6 +79,12 @@ export interface AuditInput {
   readonly actor: string;
   /** The principal's role when it acted. */
   readonly role: string;
+  /**
+   * How the principal signed in: `admin-token`, `api-key`, `jwt`, or `replay-job` for the replays
+   * of a bulk job (made under the name of the operator who started it). Absent on entries written
+   * before it was recorded.
+   */
+  readonly method?: string;
   readonly action: AuditAction;
   readonly messageId?: string;
   /** The new message a replay created. */

@@ -219,6 +219,72 @@ describe('attack suite: hostile input against a running Junction', function () {
     });
   });
 
+  describe('an unauthorised replay through the admin API', () => {
+    const hs = (claims: Record<string, unknown>, secret: Uint8Array = Buffer.from(CREDENTIALS.jwtSecret)): Promise<string> =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp.example').setAudience('junction').setExpirationTime('5m').sign(secret);
+    const admin = (path: string, headers: Record<string, string>, body?: unknown): Promise<Answer> => send(`${target.baseUrl}/admin/api${path}`, {
+      method: body === undefined ? 'GET' : 'POST', headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), timeoutMs: 5000,
+    });
+    const replayed = (messageId: string): { rows: number; audit: number } => {
+      const db = new Database(target.dbFile, { readonly: true, fileMustExist: true });
+      try {
+        return {
+          rows: (db.prepare('SELECT COUNT(*) AS n FROM jct_message WHERE replay_of = ?').get(messageId) as { n: number }).n,
+          audit: (db.prepare('SELECT COUNT(*) AS n FROM jct_audit WHERE message_id = ?').get(messageId) as { n: number }).n,
+        };
+      } finally {
+        db.close();
+      }
+    };
+
+    it('no token, a wrong token, a viewer token, a forged JWT, API keys and JWTs without an admin role: each a clear 401/403 in bounded time; nothing replayed', async () => {
+      // A FAILED message holding masked values (its endpoint refuses connections).
+      const failed = await rest('/customers/C-RPL', { method: 'PUT', headers: crm, body: JSON.stringify({ name: SECRETS.name, email: SECRETS.email, phone: SECRETS.phone, status: 'ACTIVE' }) });
+      const messageId = failed.headers['x-junction-message-id'] as string;
+      expect(messageId, failed.body).to.match(/^[0-9a-f-]{36}$/);
+      const viewer = { authorization: `Bearer ${CREDENTIALS.viewerToken}` };
+      for (let i = 0; ; i += 1) {
+        const status = JSON.parse((await admin(`/messages/${messageId}`, viewer)).body).status as string;
+        if (status === 'FAILED') break;
+        if (i > 100) throw new Error(`the message stays ${status}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const attempts: [string, Record<string, string>, number, string][] = [
+        ['no token', {}, 401, 'JCT_ADMIN_UNAUTHENTICATED'],
+        ['a wrong token', { authorization: `Bearer ${CREDENTIALS.operatorToken}x` }, 401, 'JCT_ADMIN_UNAUTHENTICATED'],
+        ['a viewer token', viewer, 403, 'JCT_ADMIN_FORBIDDEN'],
+        ['a forged JWT with the admin role', { authorization: `Bearer ${await hs({ sub: 'mallory', roles: ['junction:admin'] }, randomBytes(32))}` }, 401, 'JCT_ADMIN_UNAUTHENTICATED'],
+        ['an unsigned JWT (alg none)', { authorization: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'mallory', roles: ['junction:admin'], iss: 'https://idp.example', aud: 'junction', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url')}.` }, 401, 'JCT_ADMIN_UNAUTHENTICATED'],
+        ['a client API key without admin roles', crm, 403, 'JCT_ADMIN_FORBIDDEN'],
+        ['a valid JWT whose roles grant no admin role', { authorization: `Bearer ${await hs({ sub: 'crm-app', roles: ['admin', 'operator'] })}` }, 403, 'JCT_ADMIN_FORBIDDEN'],
+        ['an admin token and an API key at once', { authorization: `Bearer ${CREDENTIALS.operatorToken}`, 'x-api-key': CREDENTIALS.crmKey }, 401, 'JCT_ADMIN_UNAUTHENTICATED'],
+      ];
+      for (const [what, headers, status, code] of attempts) {
+        for (const [path, body] of [[`/messages/${messageId}/replay`, { reason: 'attack', force: true }], ['/replay-jobs', { filter: { route: 'upsert-customer' }, reason: 'attack' }]] as const) {
+          const answer = await admin(path, headers, body);
+          expect([answer.status, JSON.parse(answer.body).code], `${what} → ${path}: ${answer.body}`).to.deep.equal([status, code]);
+          expect(answer.headers['content-type']).to.match(/^application\/problem\+json/);
+          expect(answer.ms).to.be.below(5000);
+          if (status === 401) expect(answer.headers['www-authenticate']).to.equal('Bearer realm="junction-admin", ApiKey realm="junction-admin"');
+          for (const value of Object.values(SECRETS)) expect(answer.body).not.to.contain(value);
+        }
+      }
+      expect(replayed(messageId)).to.deep.equal({ rows: 0, audit: 0 });
+      expect(target.output.some((l) => l.includes('"message replayed"'))).to.equal(false);
+      const shown = await admin(`/messages/${messageId}`, viewer);
+      expect(JSON.parse(shown.body)).to.deep.include({ status: 'FAILED', replays: [] });
+      for (const value of Object.values(SECRETS)) expect(shown.body, 'the admin API shows it masked').not.to.contain(value);
+      expect((await admin('/replay-jobs', viewer)).body).to.equal('{"items":[]}');
+      expect(target.alive).to.equal(true);
+
+      // The door works for those it should let in: an operator's JWT replays it (the real payload, encrypted at rest).
+      const allowed = await admin(`/messages/${messageId}/replay`, { authorization: `Bearer ${await hs({ sub: 'oncall-ann', roles: ['junction:operator'] })}` }, { reason: 'checked' });
+      expect(allowed.status, allowed.body).to.equal(202);
+      expect(replayed(messageId)).to.deep.equal({ rows: 1, audit: 1 });
+      expect(target.output.some((l) => l.includes('"message replayed"') && l.includes('oncall-ann'))).to.equal(true);
+    });
+  });
+
   describe('log injection and masking', () => {
     it('CR/LF and control characters from callers never start a log line', async () => {
       const forged = '\r\n{"level":"error","message":"forged: admin logged in"}\n\u001b[2J';

@@ -16,6 +16,8 @@ export const CREDENTIALS = {
   erpPassword: `erp-${randomBytes(8).toString('hex')}`,
   jwtSecret: randomBytes(32).toString('base64'),
   payloadKeys: `k1:${randomBytes(32).toString('base64')}`,
+  viewerToken: `viewer-${randomBytes(16).toString('hex')}`,
+  operatorToken: `operator-${randomBytes(16).toString('hex')}`,
 };
 
 const repo = path.resolve(__dirname, '../../..');
@@ -46,6 +48,10 @@ security:
     # currency stands in for a pattern-checked sensitive field (a national id, say): the XSD error quotes it.
     fields: ["**/password", "**/email", "**/phone", "**/name", "**/currency"]
   payloadEncryption: { keys: { env: ATTACK_PAYLOAD_KEYS } }
+admin:
+  tokens:
+    - { name: watcher, role: viewer, token: "\${ATTACK_VIEWER_TOKEN}" }
+    - { name: oncall, role: operator, token: "\${ATTACK_OPERATOR_TOKEN}" }
 routes:
   - id: upsert-customer
     pattern: request-reply
@@ -88,6 +94,7 @@ export class AttackTarget {
         PATH: process.env.PATH,
         ATTACK_JWT_SECRET: CREDENTIALS.jwtSecret, ATTACK_CRM_KEY: CREDENTIALS.crmKey, ATTACK_SHOP_KEY: CREDENTIALS.shopKey,
         ATTACK_ERP_PASSWORD: CREDENTIALS.erpPassword, ATTACK_PAYLOAD_KEYS: CREDENTIALS.payloadKeys,
+        ATTACK_VIEWER_TOKEN: CREDENTIALS.viewerToken, ATTACK_OPERATOR_TOKEN: CREDENTIALS.operatorToken,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -205,6 +205,17 @@ export function operatorContract(getLog: () => TransactionLog): void {
       expect((await log.findAudit({ actor, action: 'replay' })).items).to.have.length(0);
     });
 
+    it('audit trail: records how the actor signed in, when given (entries without one have none)', async () => {
+      const log = getLog();
+      const actor = uniqueName('actor');
+      const written = await log.appendAudit({ actor, role: 'operator', method: 'jwt', action: 'replay-job.cancel', jobId: randomUUID() });
+      expect(written).to.deep.include({ actor, role: 'operator', method: 'jwt' });
+      await log.appendAudit({ actor, role: 'viewer', action: 'replay-job.cancel' });
+      const [without, withMethod] = (await log.findAudit({ actor })).items;
+      expect(withMethod).to.deep.include({ method: 'jwt', role: 'operator' });
+      expect(without).not.to.have.property('method');
+    });
+
     it('replay jobs: created running, counted in the replay transaction, changed only from allowed statuses, leased to one owner', async () => {
       const log = getLog();
       const id = randomUUID();

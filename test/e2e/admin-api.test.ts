@@ -33,13 +33,13 @@ describe('admin API on the demo (real RabbitMQ and MariaDB): find, inspect, fix,
     const none = await request(`${stack.base}/admin/api/messages`);
     expect(none.status).to.equal(401);
     expect(none.headers.get('content-type')).to.match(/application\/problem\+json/);
-    expect(none.headers.get('www-authenticate')).to.match(/^Bearer/);
+    expect(none.headers.get('www-authenticate')).to.equal('Bearer realm="junction-admin"');
     expect(none.json.code).to.equal('JCT_ADMIN_UNAUTHENTICATED');
     const wrong = await request(`${stack.base}/admin/api/messages`, { headers: { authorization: `Bearer ${TOKENS.operator}x` } });
     expect([wrong.status, wrong.json.code]).to.deep.equal([401, 'JCT_ADMIN_UNAUTHENTICATED']);
     const viewer = await post(`/messages/${failedIds[0]}/replay`, {}, 'viewer');
     expect([viewer.status, viewer.json.code]).to.deep.equal([403, 'JCT_ADMIN_FORBIDDEN']);
-    expect((await api('/whoami', 'viewer')).json).to.deep.equal({ name: 'vic', role: 'viewer' });
+    expect((await api('/whoami', 'viewer')).json).to.deep.equal({ name: 'vic', role: 'viewer', method: 'admin-token' });
   });
 
   it('searches by status, route and business key, paged with a cursor; shows a message\'s full timeline', async () => {

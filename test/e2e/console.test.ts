@@ -109,6 +109,8 @@ describe('operators\' console in headless Chromium: from a failure group to a re
     await eventually(async () => ((await page.getByTestId('job-status').first().textContent()) === 'completed' ? true : undefined), 30_000, 200);
     expect(await page.getByTestId('job-replayed').first().textContent()).to.equal('2');
     await page.getByRole('link', { name: 'Audit' }).click();
+    // The jobs page has table rows too: wait for the audit page itself.
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
     await page.locator('tbody tr').first().waitFor();
     const audit = await page.locator('main').textContent();
     expect(audit).to.contain('alice (operator)').and.contain('ERP customer table fixed').and.contain('ERP back').and.contain('replay-job.create');

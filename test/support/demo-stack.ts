@@ -14,6 +14,8 @@ export interface DemoStack {
   readonly base: string;
   readonly oa: OaSimulator;
   readonly erp: ErpSimulator;
+  /** The transaction log's table prefix (the store's tables are `<prefix>message`, `<prefix>audit`, ...). */
+  readonly tablePrefix: string;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const app = buildApp(loaded, { logger: silentLogger, port: 0 });
   const base = await app.start();
   return {
-    app, base, oa, erp,
+    app, base, oa, erp, tablePrefix: loaded.config.store.tablePrefix,
     close: async () => {
       await app.close();
       await Promise.all([oa.close(), erp.close()]);

@@ -35,6 +35,7 @@ export function toProblem(error: JunctionError, instance?: string, requestId?: s
 export function sendProblem(res: Response, error: JunctionError, requestId?: string): void {
   const problem = toProblem(error, res.req.originalUrl, requestId);
   if (error.httpStatus === 503) res.setHeader('Retry-After', '5');
-  if (error.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer, ApiKey');
+  // The gateways' challenge, unless the router that refused (the admin API) named its own realm.
+  if (error.httpStatus === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', 'Bearer, ApiKey');
   res.status(error.httpStatus).type('application/problem+json').send(JSON.stringify(problem));
 }

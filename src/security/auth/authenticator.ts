@@ -34,6 +34,11 @@ export class Authenticator {
     return this.parts.usernameToken !== undefined;
   }
 
+  /** True when bearer JWTs can be checked (`security.auth.jwt` is configured). */
+  get acceptsJwt(): boolean {
+    return this.parts.jwt !== undefined;
+  }
+
   /** The header that carries API keys (default `X-Api-Key`). */
   get apiKeyHeader(): string {
     return this.parts.apiKeyHeader;

@@ -89,12 +89,30 @@ export class Masker {
     const kind = payloadKind(text, contentType);
     if (kind === 'json') {
       const document = tryJson(text);
-      if (document !== undefined) this.walkJson(document, [], (value) => collectLeaves(value, values));
+      if (document !== undefined) this.walkJson(document, (value) => collectLeaves(value, values));
     } else if (kind === 'xml') {
       const root = tryXml(text);
       if (root) this.walkXml(root, [], (_node, value) => values.add(value));
     }
     return [...values].filter((v) => v.length >= MIN_SCRUB_LENGTH);
+  }
+
+  /**
+   * The sensitive fields a payload holds: each one's path from the root (`/payment/cardNumber`,
+   * `/lines/0/price`, XML `/order/card/@number`) and its value as text (a JSON object or array as
+   * JSON). Empty for a payload that is neither JSON nor XML.
+   */
+  sensitiveFields(text: string, contentType = ''): { path: string; value: string }[] {
+    const fields: { path: string; value: string }[] = [];
+    const kind = payloadKind(text, contentType);
+    if (kind === 'json') {
+      const document = tryJson(text);
+      if (document !== undefined) this.walkJson(document, (value, path) => fields.push({ path: `/${path.join('/')}`, value: leafText(value) }));
+    } else if (kind === 'xml') {
+      const root = tryXml(text);
+      if (root) this.walkXml(root, [], (_node, value, _attribute, path) => fields.push({ path: `/${path.join('/')}`, value }));
+    }
+    return fields;
   }
 
   /** `text` with every occurrence of `values` masked, then {@link maskText}. */
@@ -164,16 +182,16 @@ export class Masker {
     return value;
   }
 
-  private walkJson(value: unknown, path: string[], found: (value: unknown) => void): void {
+  private walkJson(value: unknown, found: (value: unknown, path: readonly string[]) => void): void {
     const visit = (v: unknown, p: string[]): void => {
       if (p.length > 0 && this.isSensitivePath(p)) {
-        found(v);
+        found(v, p);
         return;
       }
       if (Array.isArray(v)) v.forEach((item, i) => visit(item, [...p, String(i)]));
       else if (v !== null && typeof v === 'object' && !isLosslessNumber(v)) for (const [k, c] of Object.entries(v)) visit(c, [...p, k]);
     };
-    visit(value, path);
+    visit(value, []);
   }
 
   private maskXml(text: string): string {
@@ -194,17 +212,18 @@ export class Masker {
     return `${prolog}${String(root)}`;
   }
 
-  private walkXml(element: XmlNode, parent: string[], found: (node: XmlNode, value: string, attribute?: { value: string }) => void): void {
+  private walkXml(element: XmlNode, parent: string[], found: (node: XmlNode, value: string, attribute: { value: string } | undefined, path: readonly string[]) => void): void {
     const path = [...parent, element.localName ?? ''];
     if (this.isSensitivePath(path)) {
-      found(element, element.textContent ?? '');
+      found(element, element.textContent ?? '', undefined, path);
       return;
     }
     const attributes = element.attributes;
     for (let i = 0; attributes && i < attributes.length; i += 1) {
       const attribute = attributes.item(i);
-      if (attribute && !attribute.name.startsWith('xmlns') && this.isSensitivePath([...path, `@${attribute.localName ?? attribute.name}`])) {
-        found(element, attribute.value, attribute);
+      const attributePath = attribute ? [...path, `@${attribute.localName ?? attribute.name}`] : [];
+      if (attribute && !attribute.name.startsWith('xmlns') && this.isSensitivePath(attributePath)) {
+        found(element, attribute.value, attribute, attributePath);
       }
     }
     for (let child = element.firstChild; child; child = child.nextSibling) {
@@ -238,6 +257,12 @@ function tryXml(text: string): XmlNode | undefined {
     if (error instanceof XmlSyntaxError) return undefined;
     throw error;
   }
+}
+
+function leafText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (isLosslessNumber(value)) return value.value;
+  return String(stringifyLossless(value));
 }
 
 function collectLeaves(value: unknown, into: Set<string>): void {

@@ -66,6 +66,8 @@ export interface AuditRow {
   at: Date;
   actor: string;
   role: string;
+  /** How the actor signed in (migration 1798500000000). */
+  authMethod: string | null;
   action: string;
   messageId: string | null;
   replayId: string | null;
@@ -266,6 +268,7 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       at: t.millis('at'),
       actor: text('actor', COLUMN_LIMITS.actor),
       role: text('role', 16),
+      authMethod: text('auth_method', 16, true),
       action: text('action', 32),
       messageId: t.uuid('message_id', true),
       replayId: t.uuid('replay_id', true),

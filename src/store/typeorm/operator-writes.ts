@@ -10,7 +10,7 @@ import {
 import type { TransitionResult } from '../../core/transaction-log';
 import { COLUMN_LIMITS, type AuditRow, type ReplayJobRow, type StoreEntities } from './entities';
 import { pageLimit } from './message-search';
-import { checkEnvelope, fitDetail, messageRowOf, parseStoredError, stageRowOf } from './row-mapping';
+import { checkEnvelope, fitDetail, messageRowOf, parseStoredError, stageRowOf, type StoreProtection } from './row-mapping';
 
 function fit(text: string | undefined, limit: number): string | null {
   if (text === undefined) return null;
@@ -23,6 +23,7 @@ export async function insertAudit(manager: EntityManager, { audit }: StoreEntiti
     at: now,
     actor: fit(input.actor, COLUMN_LIMITS.actor) ?? '',
     role: input.role.slice(0, 16),
+    authMethod: input.method?.slice(0, 16) ?? null,
     action: input.action,
     messageId: input.messageId ?? null,
     replayId: input.replayId ?? null,
@@ -38,7 +39,7 @@ export async function insertAudit(manager: EntityManager, { audit }: StoreEntiti
 
 function toAudit(row: AuditRow): AuditRecord {
   return {
-    seq: Number(row.seq), at: row.at, actor: row.actor, role: row.role, action: row.action as AuditAction,
+    seq: Number(row.seq), at: row.at, actor: row.actor, role: row.role, ...(row.authMethod !== null ? { method: row.authMethod } : {}), action: row.action as AuditAction,
     ...(row.messageId !== null ? { messageId: row.messageId } : {}),
     ...(row.replayId !== null ? { replayId: row.replayId } : {}),
     ...(row.jobId !== null ? { jobId: row.jobId } : {}),
@@ -62,8 +63,12 @@ export async function findAudit(manager: EntityManager, { audit }: StoreEntities
   return rows.length > limit && last ? { items, next: last.seq } : { items };
 }
 
-/** See TransactionLog.recordReplay: claim the original, record the replay and its audit entry, move the job. */
-export async function recordReplay(manager: EntityManager, entities: StoreEntities, replay: Envelope, claim: ReplayClaim, now: Date): Promise<ReplayRecordResult> {
+/**
+ * See TransactionLog.recordReplay: claim the original, record the replay and its audit entry, move
+ * the job. The replay's payload is protected like any new message's (encrypted at rest when configured).
+ */
+export async function recordReplay(manager: EntityManager, entities: StoreEntities, replay: Envelope, claim: ReplayClaim, now: Date,
+  protection: StoreProtection): Promise<ReplayRecordResult> {
   checkEnvelope(replay);
   const { message, stage, replayJob } = entities;
   const update = manager.createQueryBuilder().update(message)
@@ -83,7 +88,7 @@ export async function recordReplay(manager: EntityManager, entities: StoreEntiti
     if (original.status === 'DELIVERED') return { ...base, reason: 'delivered' };
     return { ...base, reason: original.resolution === 'resolved' ? 'resolved' : 'replayed' };
   }
-  await manager.createQueryBuilder().insert().into(message).values(messageRowOf(replay, now)).updateEntity(false).execute();
+  await manager.createQueryBuilder().insert().into(message).values(messageRowOf(replay, now, {}, protection)).updateEntity(false).execute();
   const received = stageRowOf(replay.id, {
     stage: 'received', status: 'RECEIVED', attempt: replay.attempt, at: new Date(replay.receivedAt),
     detail: fitDetail(`replay of ${claim.originalId} by ${claim.audit.actor}`) ?? undefined,

@@ -275,7 +275,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   }
 
   async recordReplay(message: Envelope, claim: ReplayClaim): Promise<ReplayRecordResult> {
-    return this.run(true, (manager, entities) => ops.recordReplay(manager, entities, message, claim, new Date()));
+    return this.run(true, (manager, entities) => ops.recordReplay(manager, entities, message, claim, new Date(), this.protection));
   }
 
   async resolve(messageId: string, audit: AuditInput): Promise<TransitionResult> {

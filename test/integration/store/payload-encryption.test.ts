@@ -100,6 +100,24 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       }
     });
 
+    it('a replay is stored encrypted like any new message, and loads back exactly', async () => {
+      const log = await open(`k1:${OLD_KEY}`);
+      try {
+        const original = testMessage('r-enc', { body: BODY });
+        await log.recordReceived(original);
+        await log.transition(original.id, { stage: 'deliver:erp', status: 'FAILED', attempt: 1, error: { code: 'JCT_ENDPOINT_REJECTED', message: 'no', retryable: false } });
+        const replay = testMessage('r-enc', { body: BODY.replace('SO-1', 'SO-1b'), replayOf: original.id });
+        const result = await log.recordReplay(replay, { originalId: original.id, force: false, audit: { actor: 'ann', role: 'operator', method: 'jwt', action: 'replay' } });
+        expect(result.outcome).to.equal('recorded');
+        const raw = await rawRows(replay.id);
+        expect(raw.payload.startsWith('jct:enc:v1:k1:')).to.equal(true);
+        expect(JSON.stringify(raw)).not.to.contain('4111111111111111');
+        expect((await log.load(replay.id))!.payload).to.equal(BODY.replace('SO-1', 'SO-1b'));
+      } finally {
+        await log.close();
+      }
+    });
+
     it('reads rows written before encryption was on, and after a key rotation reads old rows while writing with the new key', async () => {
       const plain = await open(undefined);
       const before = testMessage('r-enc', { body: BODY });

@@ -21,6 +21,17 @@ describe('masking sensitive fields (security/masking)', () => {
     expect(masker.maskPayload('{"a":1}', 'application/json')).to.equal('{"a":1}');
   });
 
+  it('lists the sensitive fields a payload holds, with their paths and values (JSON and XML), for the admin API\'s checks', () => {
+    const json = '{"payment":{"cardNumber":"4111111111111111"},"lines":[{"secretSku":"S1"},{"secretSku":{"deep":1.50}}],"nationalId":123456789}';
+    expect(masker.sensitiveFields(json, 'application/json')).to.deep.equal([
+      { path: '/payment/cardNumber', value: '4111111111111111' }, { path: '/lines/0/secretSku', value: 'S1' },
+      { path: '/lines/1/secretSku', value: '{"deep":1.50}' }, { path: '/nationalId', value: '123456789' },
+    ]);
+    expect(masker.sensitiveFields('<Order pin="12"><x><password>pw</password></x></Order>', 'application/xml'))
+      .to.deep.equal([{ path: '/Order/@pin', value: '12' }, { path: '/Order/x/password', value: 'pw' }]);
+    expect(masker.sensitiveFields('password=x', 'text/plain')).to.deep.equal([]);
+  });
+
   it('masks XML elements (namespaces ignored, nested content too) and attributes by path', () => {
     const xml = '<?xml version="1.0"?><o:Order xmlns:o="urn:x" pin="1234"><o:customer><o:nationalId>AB<b>12</b></o:nationalId><o:password>pw</o:password></o:customer><o:id>7</o:id></o:Order>';
     const masked = masker.maskPayload(xml, 'application/xml');

@@ -3,6 +3,7 @@ import { addStagePayloadMigration } from './1795305600000-add-stage-payload';
 import { addIdempotencyKeyMigration } from './1796515200000-add-idempotency-key';
 import { addOperatorTablesMigration } from './1797000000000-add-operator-tables';
 import { addNonceTableMigration } from './1798000000000-add-nonce-table';
+import { addAuditAuthMethodMigration } from './1798500000000-add-audit-auth-method';
 import type { MigrationClass } from './migration-support';
 
 export type { MigrationClass } from './migration-support';
@@ -13,5 +14,5 @@ export type { MigrationClass } from './migration-support';
  */
 export function createMigrations(prefix: string): MigrationClass[] {
   return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix), addIdempotencyKeyMigration(prefix),
-    addOperatorTablesMigration(prefix), addNonceTableMigration(prefix)];
+    addOperatorTablesMigration(prefix), addNonceTableMigration(prefix), addAuditAuthMethodMigration(prefix)];
 }

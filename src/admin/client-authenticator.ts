@@ -1,0 +1,51 @@
+import type { Request } from 'express';
+import type { AdminRole, AdminRoleMapping } from '../config/admin-config-types';
+import { JunctionError } from '../core/errors';
+import type { Authenticator as CredentialChecker } from '../security/auth/authenticator';
+import type { Principal } from '../security/auth/principal';
+import { bearerOf, type AdminPrincipal, type Authenticator } from './admin-auth';
+
+/** Admin roles, strongest first: the first one a caller's roles grant is its role. */
+const STRONGEST_FIRST: readonly AdminRole[] = ['admin', 'operator', 'viewer'];
+
+/** A JWT's compact form: three base64url parts (the signature may be empty only to be refused later). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** The admin role `roles` (a client's or a JWT's) grant under `mapping`, the highest one; undefined for none. */
+export function adminRoleOf(roles: readonly string[], mapping: AdminRoleMapping): AdminRole | undefined {
+  return STRONGEST_FIRST.find((role) => mapping[role].some((granting) => roles.includes(granting)));
+}
+
+/**
+ * The admin API's door for issue 7's credentials: a client's API key (roles from
+ * `security.clients.<name>.roles`) or a bearer JWT (roles from its roles claim), checked by the
+ * same {@link CredentialChecker} the gateways use, then mapped to viewer / operator / admin with
+ * `admin.roles`. Claims a request only when it carries an API key, or a bearer token shaped like
+ * a JWT while JWTs are configured: an admin token never reaches the JWT check.
+ */
+export class ClientAuthenticator implements Authenticator {
+  constructor(private readonly checker: CredentialChecker, private readonly mapping: AdminRoleMapping) {}
+
+  async authenticate(req: Request): Promise<AdminPrincipal | undefined> {
+    const header = this.checker.apiKeyHeader;
+    const apiKey = req.header(header);
+    const bearer = apiKey === undefined ? bearerOf(req) : undefined;
+    if (apiKey === undefined && !(bearer !== undefined && this.checker.acceptsJwt && JWT_SHAPE.test(bearer))) return undefined;
+    let principal: Principal | undefined;
+    try {
+      principal = await this.checker.fromHeaders(apiKey !== undefined ? { [header.toLowerCase()]: apiKey } : { authorization: `Bearer ${bearer}` });
+    } catch (error) {
+      if (error instanceof JunctionError && error.httpStatus === 401) throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', error.message);
+      throw error;
+    }
+    if (!principal) return undefined;
+    const role = adminRoleOf(principal.roles, this.mapping);
+    if (!role) {
+      const grants = STRONGEST_FIRST.map((r) => `${r}: ${this.mapping[r].join(' | ') || '(nothing)'}`).join('; ');
+      throw new JunctionError('JCT_ADMIN_FORBIDDEN',
+        `${principal.method === 'jwt' ? 'JWT subject' : 'Client'} "${principal.name}" holds no admin role: its roles [${principal.roles.join(', ')}] grant none (admin.roles — ${grants}).`,
+        { details: { needed: 'viewer', roles: principal.roles.join(',') } });
+    }
+    return { name: principal.name, role, method: principal.method === 'jwt' ? 'jwt' : 'api-key' };
+  }
+}
