@@ -328,6 +328,9 @@ export class AmqpBroker implements Broker {
     try {
       return await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
         timeout: this.options.connectTimeoutMs,
+        // amqplib leaves Nagle's algorithm on. A message over 2 KB is written in two pieces, and the
+        // second waited for the ACK of the first: RabbitMQ's delayed ACK, ~40 ms per publish.
+        noDelay: true,
         clientProperties: { connection_name: `junction (${this.options.prefix}) ${role}` },
         ...(this.options.tls ?? {}),
       });
