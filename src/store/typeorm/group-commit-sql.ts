@@ -99,6 +99,20 @@ export class GroupCommitSql {
     return { sql: `UPDATE ${this.messageTable} SET ${sets.join(', ')} WHERE ${where}`, values };
   }
 
+  /**
+   * Stage rows written only when the statement just before — a transition's UPDATE — matched its
+   * message: `INSERT … SELECT … WHERE ROW_COUNT() > 0` (one SELECT per row, joined by UNION ALL), so
+   * a lone transition learns whether it applied without a second round trip.
+   */
+  insertStagesIfUpdated(rows: readonly Omit<StageRow, 'seq'>[]): Statement {
+    const names = this.stageColumns.map(([, name]) => `\`${name}\``).join(', ');
+    const select = `SELECT ${this.stageColumns.map(() => '?').join(', ')} FROM DUAL WHERE ROW_COUNT() > 0`;
+    return {
+      sql: `INSERT INTO ${this.stageTable} (${names}) ${rows.map(() => select).join(' UNION ALL ')}`,
+      values: rows.flatMap((row) => this.stageColumns.map(([p]) => sqlValue(row[p]))),
+    };
+  }
+
   /** Which of these message ids exist (to tell `skipped` from `missing`). */
   existing(ids: readonly string[]): Statement {
     return { sql: `SELECT ${this.column('id')} AS id FROM ${this.messageTable} WHERE ${this.column('id')} IN (?)`, values: [[...ids]] };

@@ -56,9 +56,8 @@ function sizeOf(write: BatchWrite): number {
 /**
  * Group commit for the transaction log on MySQL/MariaDB. Writes (new messages, status changes with
  * their stages) queue up while earlier transactions are committing and then go together: one
- * transaction, one commit (one fsync) for many writes, in two round trips — the inserts and the
- * conditional UPDATEs in one multi-statement, then the stage rows as one multi-row INSERT and
- * COMMIT. Each write's promise settles only once its transaction has committed (or failed), so a
+ * transaction, one commit (one fsync) for many writes, in one round trip for a batch with at most
+ * one status change, two for a bigger one (see `commit`). Each write's promise settles only once its transaction has committed (or failed), so a
  * caller that hears "done" has a durable write, as before. A write alone on a quiet system goes at
  * once, in a transaction of its own: nothing waits for a timer.
  *
@@ -241,7 +240,15 @@ export class GroupCommitWriter {
     }
   }
 
-  /** One transaction for the whole batch, in two round trips; the result of each write, in order. */
+  /**
+   * One transaction for the whole batch; the result of each write, in order. The new messages and
+   * their stages go as multi-row INSERTs, each transition as a conditional UPDATE whose stage rows
+   * are written only if it matched. A batch with one transition at most — what a lightly loaded
+   * process commits, where a round trip is a good part of a write's latency — takes one round trip
+   * ({@link GroupCommitSql.insertStagesIfUpdated}); a bigger one takes two (the UPDATEs, then the
+   * stage rows of those that matched as one multi-row INSERT, and COMMIT): per write, that is less
+   * work for the database, and the second round trip is shared by the whole batch.
+   */
   private async commit(connection: PoolConnection, batch: readonly Pending[]): Promise<(TransitionResult | undefined)[]> {
     const writes = batch.map((p) => p.write);
     const receives = writes.filter((w): w is Extract<BatchWrite, { kind: 'receive' }> => w.kind === 'receive');
@@ -249,32 +256,42 @@ export class GroupCommitWriter {
     if (receives.length > 0) {
       first.push(this.sql.insertMessages(receives.map((w) => w.message)), this.sql.insertStages(receives.map((w) => w.stage)));
     }
+    const updates = writes.flatMap((write, i) => (write.kind === 'transition' && (write.from === undefined || write.from.length > 0) ? [i] : []));
+    const lone = updates.length <= 1;
     const updateAt = new Map<number, number>();
-    writes.forEach((write, i) => {
-      if (write.kind === 'transition' && (write.from === undefined || write.from.length > 0)) {
-        updateAt.set(i, first.length);
-        first.push(this.sql.updateStatus(write));
-      }
-    });
-    const firstResults = await this.execute(connection, first);
-    const applied: number[] = [];
-    const unmatched: string[] = [];
-    writes.forEach((write, i) => {
-      if (write.kind !== 'transition') return;
-      const at = updateAt.get(i);
-      const header = at === undefined ? undefined : (firstResults[at] as ResultSetHeader | undefined);
-      if (header !== undefined && header.affectedRows > 0) applied.push(i);
-      else unmatched.push(write.messageId);
-    });
-    const second: Statement[] = [];
-    if (applied.length > 0) {
-      second.push(this.sql.insertStages(applied.map((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stage)));
+    for (const i of updates) {
+      const write = writes[i] as Extract<BatchWrite, { kind: 'transition' }>;
+      updateAt.set(i, first.length);
+      first.push(this.sql.updateStatus(write));
+      if (lone) first.push(this.sql.insertStagesIfUpdated([write.stage]));
     }
-    const existingAt = unmatched.length > 0 ? second.length : -1;
-    if (unmatched.length > 0) second.push(this.sql.existing([...new Set(unmatched)]));
-    second.push({ sql: 'COMMIT', values: [] });
-    const secondResults = await this.execute(connection, second);
-    const existing = new Set(existingAt < 0 ? [] : (secondResults[existingAt] as { id: string }[]).map((r) => r.id));
+    // A conditional transition that did not match is `skipped` if its message exists, `missing` if
+    // not: asked in the same transaction (a primary-key lookup each).
+    const conditional = [...new Set(writes.flatMap((w) => (w.kind === 'transition' && w.from !== undefined ? [w.messageId] : [])))];
+    let existingAt = -1;
+    if (lone && conditional.length > 0) {
+      existingAt = first.length;
+      first.push(this.sql.existing(conditional));
+    }
+    if (lone) first.push({ sql: 'COMMIT', values: [] });
+    const firstResults = await this.execute(connection, first);
+    const applied: number[] = updates.filter((i) => ((firstResults[updateAt.get(i) ?? -1] as ResultSetHeader | undefined)?.affectedRows ?? 0) > 0);
+    let existingRows = existingAt < 0 ? [] : (firstResults[existingAt] as { id: string }[]);
+    if (!lone) {
+      const second: Statement[] = [];
+      if (applied.length > 0) {
+        second.push(this.sql.insertStages(applied.map((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stage)));
+      }
+      const unmatched = writes.flatMap((w, i) => (w.kind === 'transition' && !applied.includes(i) ? [w.messageId] : []));
+      if (unmatched.length > 0) {
+        existingAt = second.length;
+        second.push(this.sql.existing([...new Set(unmatched)]));
+      }
+      second.push({ sql: 'COMMIT', values: [] });
+      const secondResults = await this.execute(connection, second);
+      existingRows = existingAt < 0 ? [] : (secondResults[existingAt] as { id: string }[]);
+    }
+    const existing = new Set(existingRows.map((r) => r.id));
     const appliedSet = new Set(applied);
     return writes.map((write, i) => {
       if (write.kind === 'receive') return undefined;

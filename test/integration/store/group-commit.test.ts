@@ -83,6 +83,24 @@ describe('transaction log group commit (real MariaDB)', function () {
     expect((await log.load(b.id))?.status).to.equal('PROCESSING');
   });
 
+  it('a status change alone in its transaction (one round trip) answers as in a batch: applied, skipped or missing, a stage only when applied', async () => {
+    const route = uniqueName('route');
+    const a = testMessage(route);
+    await log.recordReceived(a);
+    // Each awaited in turn, so each is the only write of its transaction.
+    expect(await log.transition(a.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'])).to.equal('applied');
+    expect(await log.transition(a.id, { stage: 'late-queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'])).to.equal('skipped');
+    expect(await log.transition(a.id, { stage: 'nothing', status: 'FAILED', attempt: 1 }, [])).to.equal('skipped');
+    expect(await log.transition(randomUUID(), { stage: 'x', status: 'QUEUED', attempt: 1 }, ['RECEIVED'])).to.equal('missing');
+    expect(await log.transition(randomUUID(), { stage: 'x', status: 'QUEUED', attempt: 1 })).to.equal('missing');
+    expect(await log.transition(a.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: '{"x":1}' })).to.equal('applied');
+    expect(await log.transition(a.id, { stage: 'deliver:erp', status: 'DELIVERED', attempt: 1, endpoint: 'erp' }, ['PROCESSING'])).to.equal('applied');
+    const loaded = await log.load(a.id);
+    expect(loaded?.stages.map((s) => s.stage)).to.deep.equal(['received', 'queued', 'step:map', 'deliver:erp']);
+    expect(loaded?.stages[2]?.payload).to.equal('{"x":1}');
+    expect(loaded?.status).to.equal('DELIVERED');
+  });
+
   it('a write is acknowledged only once committed: a frozen server fails it within the deadline, and nothing of it is kept', async () => {
     const target = parseStoreUrl(url);
     if (target.dialect !== 'mysql') throw new Error('JUNCTION_TEST_DB_URL must be a mysql:// URL');
