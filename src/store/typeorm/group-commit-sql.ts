@@ -11,7 +11,8 @@ import { errorColumns } from './message-search';
 export type BatchWrite = (
   | { readonly kind: 'receive'; readonly message: MessageRow; readonly stage: Omit<StageRow, 'seq'> }
   | { readonly kind: 'transition'; readonly messageId: string; readonly event: StageEvent; readonly from?: readonly MessageStatus[];
-    readonly stage: Omit<StageRow, 'seq'>; readonly now: Date }
+    /** The stage rows appended if it applies: its preceding stages, then its own. */
+    readonly stages: readonly Omit<StageRow, 'seq'>[]; readonly now: Date }
 ) & { readonly single: () => Promise<TransitionResult | undefined> };
 
 /** A statement with its values, formatted by the driver (mysql2 escapes client-side). */

@@ -48,9 +48,9 @@ interface Pending {
 const DEADLOCK_ATTEMPTS = 3;
 
 function sizeOf(write: BatchWrite): number {
-  const stage = write.stage;
-  const own = (stage.payload?.length ?? 0) + (stage.error?.length ?? 0) + (stage.detail?.length ?? 0);
-  return 512 + own + (write.kind === 'receive' ? write.message.payload.length + write.message.headers.length : 0);
+  const stages = write.kind === 'receive' ? [write.stage] : write.stages;
+  const own = stages.reduce((sum, stage) => sum + 512 + (stage.payload?.length ?? 0) + (stage.error?.length ?? 0) + (stage.detail?.length ?? 0), 0);
+  return own + (write.kind === 'receive' ? write.message.payload.length + write.message.headers.length : 0);
 }
 
 /**
@@ -263,7 +263,7 @@ export class GroupCommitWriter {
       const write = writes[i] as Extract<BatchWrite, { kind: 'transition' }>;
       updateAt.set(i, first.length);
       first.push(this.sql.updateStatus(write));
-      if (lone) first.push(this.sql.insertStagesIfUpdated([write.stage]));
+      if (lone) first.push(this.sql.insertStagesIfUpdated(write.stages));
     }
     // A conditional transition that did not match is `skipped` if its message exists, `missing` if
     // not: asked in the same transaction (a primary-key lookup each).
@@ -280,7 +280,7 @@ export class GroupCommitWriter {
     if (!lone) {
       const second: Statement[] = [];
       if (applied.length > 0) {
-        second.push(this.sql.insertStages(applied.map((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stage)));
+        second.push(this.sql.insertStages(applied.flatMap((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stages)));
       }
       const unmatched = writes.flatMap((w, i) => (w.kind === 'transition' && !applied.includes(i) ? [w.messageId] : []));
       if (unmatched.length > 0) {

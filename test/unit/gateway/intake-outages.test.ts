@@ -5,7 +5,7 @@ import { createEnvelope, type Envelope } from '../../../src/core/envelope';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import type { MessageStatus } from '../../../src/core/message-status';
-import type { ReceiveOptions, StageEvent, TransitionResult } from '../../../src/core/transaction-log';
+import type { ReceiveOptions, StageEvent, TransitionOptions, TransitionResult } from '../../../src/core/transaction-log';
 import { bodyHash, MessageIntake } from '../../../src/gateway/message-intake';
 import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
@@ -55,12 +55,12 @@ class HeldQueuedLog extends LosingCommitLog {
     this.open?.();
   }
 
-  override async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+  override async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[], options?: TransitionOptions): Promise<TransitionResult> {
     if (event.status === 'QUEUED') {
       await this.gate;
       if (this.failQueued) throw new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log (test) is unavailable.');
     }
-    return super.transition(messageId, event, from);
+    return super.transition(messageId, event, from, options);
   }
 }
 
