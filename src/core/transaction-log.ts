@@ -38,6 +38,12 @@ export interface TransitionOptions {
    * handling's captured steps and its outcome instead of one each.
    */
   readonly preceding?: readonly StageEvent[];
+  /**
+   * Nobody waits for this write to be prompt (a mark for bookkeeping, such as QUEUED): the log may
+   * hold it briefly — at most a quarter of a second — to commit it with other writes instead of in
+   * a transaction of its own. The promise still settles only once it is committed (or has failed).
+   */
+  readonly deferrable?: boolean;
 }
 
 /** Outcome of {@link TransactionLog.transition}. */

@@ -150,6 +150,15 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect((await log.load(message.id))?.stages).to.have.length(7);
     });
 
+    it('a deferrable transition is applied like any other once its promise resolves (the log may only delay it)', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      expect(await log.transition(message.id, stage('queued', 'QUEUED'), ['RECEIVED'], { deferrable: true })).to.equal('applied');
+      expect((await log.load(message.id))?.status).to.equal('QUEUED');
+      expect(await log.transition(message.id, stage('queued', 'QUEUED'), ['RECEIVED'], { deferrable: true })).to.equal('skipped');
+      expect(await log.transition(randomUUID(), stage('queued', 'QUEUED'), ['RECEIVED'], { deferrable: true })).to.equal('missing');
+    });
+
     it('keeps stage payloads over 1 MB byte for byte; find() returns neither message nor stage payloads', async () => {
       const big = `<x>${'é'.repeat(512 * 1024)}🚀</x>`;
       const bigger = `{"s":"${'北'.repeat(400 * 1024)}"}`;

@@ -168,7 +168,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     const result = await writer.write({
       kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), stages, now,
       single: () => this.applyTransition(messageId, event, stages, from, now),
-    });
+    }, options.deferrable === true);
     return result ?? 'missing';
   }
 
