@@ -45,8 +45,9 @@ async function main(): Promise<void> {
   const durationMs = Number(values['duration-ms']);
   const max = values.max === undefined ? Number.POSITIVE_INFINITY : Number(values.max);
 
-  const publisherConnection = await connect(url);
-  const consumerConnection = await connect(url);
+  // The same socket options as Junction's bus (TCP_NODELAY): the baseline is the best bare amqplib does.
+  const publisherConnection = await connect(url, { noDelay: true });
+  const consumerConnection = await connect(url, { noDelay: true });
   const publisher = await publisherConnection.createConfirmChannel();
   await publisher.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
   const consumer = await consumerConnection.createChannel();

@@ -40,13 +40,23 @@ export function checkJsonDepth(text: string, maxDepth: number = DEFAULT_JSON_MAX
 }
 
 /**
- * JSON.parse with the depth check first and a reviver that refuses {@link FORBIDDEN_JSON_KEYS}.
- * Throws {@link JsonRefusedError} for those, SyntaxError for text that is not JSON.
+ * Text in which a forbidden key could be written: one of their names literally, or a `\u` escape
+ * (JSON has no other way to spell a letter). Text without any of them cannot hold such a key.
+ */
+const MAY_HOLD_FORBIDDEN_KEY = new RegExp(`${[...FORBIDDEN_JSON_KEYS].map((k) => k.replace(/[^A-Za-z0-9]/g, '\\$&')).join('|')}|\\\\u`);
+
+function refuseForbidden(key: string, value: unknown): unknown {
+  if (FORBIDDEN_JSON_KEYS.has(key)) throw new JsonRefusedError(`the key "${key}" is not accepted in a JSON body`);
+  return value;
+}
+
+/**
+ * JSON.parse with the depth check first, refusing {@link FORBIDDEN_JSON_KEYS} anywhere. Throws
+ * {@link JsonRefusedError} for those, SyntaxError for text that is not JSON. The key check is a
+ * reviver — a call per value, the larger part of the parse — used only when the text could hold
+ * such a key at all (see {@link MAY_HOLD_FORBIDDEN_KEY}); other text goes through plain JSON.parse.
  */
 export function parseJsonSafely(text: string, maxDepth: number = DEFAULT_JSON_MAX_DEPTH): unknown {
   checkJsonDepth(text, maxDepth);
-  return JSON.parse(text, (key: string, value: unknown) => {
-    if (FORBIDDEN_JSON_KEYS.has(key)) throw new JsonRefusedError(`the key "${key}" is not accepted in a JSON body`);
-    return value;
-  });
+  return MAY_HOLD_FORBIDDEN_KEY.test(text) ? JSON.parse(text, refuseForbidden) : JSON.parse(text);
 }

@@ -29,6 +29,23 @@ export interface StageEvent {
   readonly payload?: string;
 }
 
+/** Options of {@link TransactionLog.transition}. */
+export interface TransitionOptions {
+  /**
+   * Stages that came before this one in the same handling — the steps a route captures — written
+   * first, in this order, in the same transaction as the change, and only if it applies. Each keeps
+   * its own status in the history; the message's status becomes the event's. One commit for a
+   * handling's captured steps and its outcome instead of one each.
+   */
+  readonly preceding?: readonly StageEvent[];
+  /**
+   * Nobody waits for this write to be prompt (a mark for bookkeeping, such as QUEUED): the log may
+   * hold it briefly — at most a quarter of a second — to commit it with other writes instead of in
+   * a transaction of its own. The promise still settles only once it is committed (or has failed).
+   */
+  readonly deferrable?: boolean;
+}
+
 /** Outcome of {@link TransactionLog.transition}. */
 export type TransitionResult = 'applied' | 'skipped' | 'missing';
 
@@ -134,9 +151,9 @@ export interface TransactionLog {
    * applies only if the current status is one of them ('skipped' otherwise, nothing written);
    * this is how a worker avoids delivering twice and how late writers never move a status back.
    * Writes of one message made by one process without awaiting each other are applied in the order
-   * they were made (the worker fires its captured stages that way).
+   * they were made. `options.preceding` appends earlier stages with this one, atomically.
    */
-  transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult>;
+  transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[], options?: TransitionOptions): Promise<TransitionResult>;
   /** One message with its history, or undefined. */
   load(messageId: string): Promise<MessageRecord | undefined>;
   /** Messages matching the query, newest first. */

@@ -83,6 +83,20 @@ export interface MessageIntakeDeps {
   readonly metrics?: JunctionMetrics;
 }
 
+/** Options of {@link MessageIntake.publishRecorded}. */
+export interface PublishOptions {
+  /**
+   * Wait for the QUEUED mark and check that nothing refused the message meanwhile. Only a repeat
+   * with the same idempotency key can refuse a message while it is being published (it takes over
+   * one it finds abandoned): the intake asks for the check only for messages with a key. Without
+   * it the caller is answered once the message is durable in the log and confirmed by the broker —
+   * what "accepted" means — while the QUEUED mark, bookkeeping for the recovery sweep, is written
+   * without a wait, deferrable: it joins the transaction of the gateway's next write (within a
+   * quarter of a second), not one of its own.
+   */
+  readonly checkRefusal: boolean;
+}
+
 /** `rest` or `soap`: the gateway a message came through (the part of its source before the colon). */
 function sourceKind(message: Envelope): string {
   const colon = message.source.indexOf(':');
@@ -161,7 +175,7 @@ export class MessageIntake {
   private async acceptMessage(message: Envelope, options: IntakeOptions, logger: Logger): Promise<Accepted> {
     const existing = await this.record(message, options);
     if (existing === undefined) {
-      if (!(await this.publishRecorded(message, undefined))) throw this.refusedMeanwhile(message.id);
+      if (!(await this.publishRecorded(message, undefined, { checkRefusal: options.idempotencyKey !== undefined }))) throw this.refusedMeanwhile(message.id);
       logger.info('message accepted', { source: message.source, status: 'QUEUED' });
       return { messageId: message.id, replayed: false, status: 'QUEUED' };
     }
@@ -207,7 +221,8 @@ export class MessageIntake {
     let existing: MessageRecord | undefined;
     try {
       existing = await this.record(message, options);
-      if (existing === undefined && !(await this.publishRecorded(message, this.deps.broker.replyAddress()))) {
+      if (existing === undefined
+        && !(await this.publishRecorded(message, this.deps.broker.replyAddress(), { checkRefusal: options.idempotencyKey !== undefined }))) {
         throw this.refusedMeanwhile(message.id);
       }
     } catch (error) {
@@ -417,8 +432,9 @@ export class MessageIntake {
    * On a broker failure marks it FAILED (refused) and throws — unless a worker has the message
    * already (RabbitMQ stored it but its confirm was lost): then it was accepted after all.
    * The second half of intake, also used for an operator's replay (recorded by TransactionLog.recordReplay).
+   * Without `checkRefusal` the QUEUED mark is written without waiting for it (see {@link PublishOptions}).
    */
-  async publishRecorded(message: Envelope, replyTo: string | undefined): Promise<boolean> {
+  async publishRecorded(message: Envelope, replyTo: string | undefined, options: PublishOptions = { checkRefusal: true }): Promise<boolean> {
     const { log, broker, logger } = this.deps;
     try {
       const started = performance.now();
@@ -446,15 +462,25 @@ export class MessageIntake {
       logger.error('publish failed; refusing the message', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
       throw failure;
     }
+    // Unchecked, nobody waits for the mark: it may join the next write's transaction (deferrable).
+    const marking = log.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: message.attempt }, ['RECEIVED'],
+      { deferrable: !options.checkRefusal });
+    // Durable in both already; QUEUED is bookkeeping (it tells the recovery sweep the message was
+    // published) and the worker moves the status on anyway.
+    const unmarked = (error: unknown): void => {
+      logger.warn('could not mark message QUEUED', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
+    };
+    if (!options.checkRefusal) {
+      marking.catch(unmarked);
+      return true;
+    }
     try {
-      const queued = await log.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: message.attempt }, ['RECEIVED']);
-      if (queued === 'skipped' && wasRefused(await this.reload(message.id))) {
+      if (await marking === 'skipped' && wasRefused(await this.reload(message.id))) {
         logger.warn('a message was refused while it was being published; not accepting it', { messageId: message.id });
         return false;
       }
     } catch (error) {
-      // Durable in both already; QUEUED is bookkeeping and the worker moves the status on anyway.
-      logger.warn('could not mark message QUEUED', { messageId: message.id, correlationId: message.correlationId, error: describeError(error) });
+      unmarked(error);
     }
     return true;
   }

@@ -14,7 +14,8 @@ import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
 import { PerMessageQueue } from './per-message-queue';
 import { UnrecordedDeliveries } from './unrecorded-deliveries';
-import { planRoute, StageFailure, type TraceStage } from './route-runner';
+import { CapturedStages, capturable } from './captured-stages';
+import { planRoute, StageFailure } from './route-runner';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
 const PROCESSABLE: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'HELD', 'PROCESSING'];
@@ -67,17 +68,6 @@ export interface RouteWorkerDeps {
   readonly masker?: Masker;
   /** Where delivered/failed/retried/held counts and stage timings go (default: nowhere). */
   readonly metrics?: JunctionMetrics;
-}
-
-/**
- * Largest captured stage payload, in characters. Bigger bodies are cut (and say so): a huge
- * capture must never cost the status change it travels with (MySQL refuses packets over
- * max_allowed_packet, and the stage and the status are written in one transaction).
- */
-export const CAPTURE_LIMIT = 1_048_576;
-
-function capturable(body: string): string {
-  return body.length <= CAPTURE_LIMIT ? body : `${body.slice(0, CAPTURE_LIMIT)}\n… [capture cut: the body has ${body.length} characters]`;
 }
 
 /** Request-reply: time a try's answer needs to travel back to the caller, kept free before the deadline. */
@@ -174,9 +164,11 @@ export class RouteWorker {
     this.metrics.stageSeconds.observe({ route: route.id, stage: STAGES.begin }, secondsSince(beginning));
 
     const startedAt = Date.now();
+    // Captured steps wait for this handling's next write (its outcome, usually) and go with it.
+    const captured = new CapturedStages(message.attempt);
     let reply: Envelope;
     try {
-      reply = await this.process(route, message, delivery, logger);
+      reply = await this.process(route, message, delivery, logger, route.capture === 'steps' ? captured : undefined);
     } catch (error) {
       if (isInfrastructureFailure(error)) {
         logger.warn('could not record the processing of a message; the bus will give it back', { error: describeError(error) });
@@ -189,12 +181,12 @@ export class RouteWorker {
       if (failure.code === 'JCT_INTERNAL') logger.error('unexpected error while processing', { stage, error: describeError(failure.cause ?? failure) });
       else logger.warn('message failed', { stage, code: failure.code, error: failure.message });
       if (failure.code === CIRCUIT_OPEN) {
-        if (await this.hold(route, message, delivery, failure, stage, Date.now() - startedAt, logger)) return;
-      } else if (await this.retry(route, message, delivery, failure, stage, Date.now() - startedAt, logger)) return;
+        if (await this.hold(route, message, delivery, failure, stage, Date.now() - startedAt, logger, captured)) return;
+      } else if (await this.retry(route, message, delivery, failure, stage, Date.now() - startedAt, logger, captured)) return;
       const failed = await this.deps.log.transition(message.id, {
         stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
         ...(endpoint ? { endpoint } : {}),
-      }, ['PROCESSING']);
+      }, ['PROCESSING'], captured.take());
       if (failed === 'applied') {
         this.metrics.failed.inc({ route: route.id, endpoint: endpoint ?? '', code: failure.code });
         this.observeEndToEnd(route, message, 'failed');
@@ -225,7 +217,8 @@ export class RouteWorker {
    * caller's deadline (it would start after it, or too close to it for a try as long as this one).
    * Throws when the copy cannot be published, so the bus redelivers this one.
    */
-  private async retry(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number, logger: Logger): Promise<boolean> {
+  private async retry(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number,
+    logger: Logger, captured: CapturedStages): Promise<boolean> {
     const policy = route.retry ?? TRY_ONCE;
     if (!failure.retryable || message.attempt >= policy.attempts) return false;
     const delayMs = retryDelayMs(policy, message.attempt);
@@ -240,7 +233,7 @@ export class RouteWorker {
       stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
       ...(stage.startsWith('deliver:') ? { endpoint: stage.slice('deliver:'.length) } : {}),
       detail: `attempt ${next} of ${policy.attempts} in ${delayMs} ms (after ${stage} failed)`,
-    }, ['PROCESSING']);
+    }, ['PROCESSING'], captured.take());
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { attempt: next }), delayMs,
         delivery.replyTo === undefined ? {} : { replyTo: delivery.replyTo });
@@ -260,7 +253,8 @@ export class RouteWorker {
    * request-reply message whose caller would stop waiting before then. Throws when the copy cannot
    * be published, so the bus redelivers this one.
    */
-  private async hold(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number, logger: Logger): Promise<boolean> {
+  private async hold(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number,
+    logger: Logger, captured: CapturedStages): Promise<boolean> {
     const retryAfter = Number(failure.details['retryAfterMs']);
     const delayMs = holdDelayMs(Number.isFinite(retryAfter) ? retryAfter : 1000);
     const endpoint = String(failure.details['endpoint'] ?? stage.replace(/^deliver:/, ''));
@@ -273,7 +267,7 @@ export class RouteWorker {
     await this.deps.log.transition(message.id, {
       stage: 'held', status: 'HELD', attempt: message.attempt, durationMs, error: failure.toJSON(), endpoint,
       detail: `endpoint ${endpoint} is down; waiting ${delayMs} ms`,
-    }, ['PROCESSING']);
+    }, ['PROCESSING'], captured.take());
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { headers: { ...message.headers, [HELD_HEADER]: String(held) } }), delayMs,
         delivery.replyTo === undefined ? {} : { replyTo: delivery.replyTo });
@@ -341,42 +335,24 @@ export class RouteWorker {
    * Endpoints a redelivered message already reached are skipped, so each delivery is retried on
    * its own.
    */
-  private async process(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger): Promise<Envelope> {
+  private async process(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger, captured: CapturedStages | undefined): Promise<Envelope> {
     const { log } = this.deps;
     const context = { routeId: route.id, logger, original: message };
-    const capture = route.capture === 'steps';
-    // Captured stages are written as the steps run, without waiting for each: the log applies one
-    // message's writes in order, and they are all awaited before anything is delivered.
-    const captures: Promise<unknown>[] = [];
-    const record = async (stage: TraceStage): Promise<void> => {
-      const written = log.transition(message.id, {
-        stage: stage.stage, status: 'PROCESSING', attempt: message.attempt, durationMs: stage.durationMs,
-        ...(stage.output !== undefined ? { payload: capturable(stage.output) } : {}),
-        // A step's detail is its output's content type: a replay from the next step needs it.
-        ...(stage.detail !== undefined ? { detail: stage.detail } : stage.contentType !== undefined ? { detail: stage.contentType } : {}),
-      });
-      written.catch(() => undefined);
-      captures.push(written);
-    };
+    const capture = captured !== undefined;
     let plan;
-    let planFailure: unknown;
     try {
-      plan = await planRoute(route, message, context, capture ? record : undefined, message.headers[RESUME_AT_HEADER]);
+      plan = await planRoute(route, message, context, captured ? async (stage) => { captured.add(stage); } : undefined, message.headers[RESUME_AT_HEADER]);
     } catch (error) {
-      planFailure = error;
-    }
-    const failedCapture = (await Promise.allSettled(captures)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    // The log could not record a captured stage: the bus gives the message back (as for any log write).
-    if (failedCapture) throw failedCapture.reason;
-    if (planFailure !== undefined || plan === undefined) {
-      throw planFailure instanceof StageFailure ? planFailure : new StageFailure('processing', toJunctionError(planFailure));
+      throw error instanceof StageFailure ? error : new StageFailure('processing', toJunctionError(error));
     }
     for (const stage of plan.trace.stages) this.metrics.stageSeconds.observe({ route: route.id, stage: stage.stage }, stage.durationMs / 1000);
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
     // A replay skips the recipients its original already reached (docs/operators.md).
     for (const endpoint of (message.headers[SKIP_ENDPOINTS_HEADER] ?? '').split(',')) if (endpoint) done.add(endpoint);
     const single = plan.deliveries.length === 1;
-    await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger);
+    // Several recipients each record their delivery as it happens: the captured steps go first, on their own.
+    if (!single) await captured?.flush(log, message.id);
+    await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger, captured);
     const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const outcomes = await Promise.allSettled(pending.map(async (planned) => {
       const endpoint = this.deps.routes.endpoints.get(planned.endpoint);
@@ -396,7 +372,7 @@ export class RouteWorker {
         ...(capture ? { payload: capturable(planned.message.body) } : {}),
       };
       try {
-        if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING']);
+        if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take());
         else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
       } catch (error) {
         // The backend has it; the log does not say so. If the message comes back here, record instead of resending.
@@ -424,7 +400,7 @@ export class RouteWorker {
       await log.transition(message.id, {
         stage: 'delivered', status: 'DELIVERED', attempt: message.attempt,
         detail: `to ${plan.deliveries.map((d) => d.endpoint).join(', ')}${done.size > 0 ? ` (already reached before: ${[...done].join(', ')})` : ''}`,
-      }, ['PROCESSING']);
+      }, ['PROCESSING'], captured?.take());
     }
     let answer = outcomes[0]?.status === 'fulfilled' ? outcomes[0].value : message;
     for (const step of route.replySteps) {
@@ -442,14 +418,15 @@ export class RouteWorker {
    * not record (see {@link UnrecordedDeliveries}), and adds them to `done` so they are not made
    * again. For a single recipient that is the message's DELIVERED.
    */
-  private async recordLate(message: Envelope, endpoints: readonly string[], done: Set<string>, single: boolean, logger: Logger): Promise<void> {
+  private async recordLate(message: Envelope, endpoints: readonly string[], done: Set<string>, single: boolean, logger: Logger,
+    captured: CapturedStages | undefined): Promise<void> {
     const remembered = this.unrecorded.of(message.id);
     for (const endpoint of endpoints) {
       if (!remembered.has(endpoint) || done.has(endpoint)) continue;
       await this.deps.log.transition(message.id, {
         stage: `deliver:${endpoint}`, status: single ? 'DELIVERED' : 'PROCESSING', attempt: message.attempt, endpoint,
         detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)',
-      }, single ? ['PROCESSING'] : undefined);
+      }, single ? ['PROCESSING'] : undefined, single ? captured?.take() : undefined);
       logger.info('recorded a delivery the log had failed to record; not sending it again', { endpoint });
       done.add(endpoint);
     }

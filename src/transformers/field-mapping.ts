@@ -1,5 +1,5 @@
 import { isLosslessNumber, LosslessNumber } from 'lossless-json';
-import { getByPointer } from '../core/json-pointer';
+import { getByPointer, pointerTokens } from '../core/json-pointer';
 import type { Violation } from '../core/errors';
 
 /** How a mapped value is converted. Decimals and integers keep their exact digits. */
@@ -60,22 +60,28 @@ function convert(text: string, type: FieldType): unknown | Error {
   }
 }
 
+/** Sets an own property, even one named `__proto__` (plain assignment would set the prototype instead). */
+function setOwn(node: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+  else node[key] = value;
+}
+
 /** Sets `value` at a JSON pointer, creating objects on the way (own properties only). */
 function setByPointer(target: Record<string, unknown>, pointer: string, value: unknown): void {
-  const parts = pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointerTokens(pointer);
+  if (parts.length === 0) return; // mapping files' pointers are never empty (checked at boot)
   let node = target;
-  parts.forEach((part, i) => {
-    if (i === parts.length - 1) {
-      Object.defineProperty(node, part, { value, enumerable: true, writable: true, configurable: true });
-      return;
-    }
+  const last = parts.length - 1;
+  for (let i = 0; i < last; i += 1) {
+    const part = parts[i] as string;
     let next = Object.prototype.hasOwnProperty.call(node, part) ? node[part] : undefined;
     if (next === undefined || next === null || typeof next !== 'object') {
       next = {};
-      Object.defineProperty(node, part, { value: next, enumerable: true, writable: true, configurable: true });
+      setOwn(node, part, next);
     }
     node = next as Record<string, unknown>;
-  });
+  }
+  setOwn(node, parts[last] as string, value);
 }
 
 /**
@@ -96,9 +102,10 @@ export function applyMapping(table: MappingTable, input: unknown, original: unkn
         if (rule.required) violations.push({ path: source, message: `is required (a list, for ${rule.to})` });
         continue;
       }
+      const each: MappingTable = { fields: rule.each, ...(table.lookups ? { lookups: table.lookups } : {}) };
       const mapped = items.map((item, i) => {
-        const result = applyMapping({ fields: rule.each ?? [], ...(table.lookups ? { lookups: table.lookups } : {}) }, item, original);
-        violations.push(...result.violations.map((v) => ({ path: `${source}/${i}${v.path}`, message: v.message })));
+        const result = applyMapping(each, item, original);
+        for (const v of result.violations) violations.push({ path: `${source}/${i}${v.path}`, message: v.message });
         return result.output;
       });
       setByPointer(output, rule.to, mapped);

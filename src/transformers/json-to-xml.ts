@@ -2,6 +2,7 @@ import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
 import { checkJsonDepth } from '../core/json-limits';
+import { parsedBodyOf } from '../core/parsed-body';
 import { checkXmlText, xmlLimits } from '../core/xml';
 import type { Step, StepContext, StepFactory } from '../core/step';
 import { PREFIX_MAP_SCHEMA, QNAME } from './xml-document';
@@ -25,7 +26,12 @@ export interface JsonToXmlOptions {
 /** Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab, LF, CR; U+FFFE/F; lone surrogates). */
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** A quick first look for {@link NOT_XML}: any control character, surrogate or U+FFFE/F at all. */
+const MAYBE_NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const NEEDS_ESCAPE = /[&<>\r]/;
+
 function escapeText(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
 }
 
@@ -45,7 +51,7 @@ function join(path: string, key: string): string {
 class XmlWriter {
   private readonly parts: string[] = [];
 
-  constructor(private readonly stepName: string, private readonly declared: ReadonlySet<string>) {}
+  constructor(private readonly stepName: string, private readonly declared: ReadonlySet<string>, private readonly goodNames: Set<string>) {}
 
   fail(message: string): never {
     throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.stepName}": ${message}`);
@@ -57,7 +63,7 @@ class XmlWriter {
     if (typeof value === 'string') text = value;
     else if (isLosslessNumber(value)) text = value.value;
     else if (typeof value === 'boolean' || typeof value === 'number') text = String(value);
-    if (text !== undefined && NOT_XML.test(text)) {
+    if (text !== undefined && MAYBE_NOT_XML.test(text) && NOT_XML.test(text)) {
       const code = NOT_XML.exec(text)?.[0]?.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
       this.fail(`field "${path}" holds the character U+${code ?? '?'}, which XML 1.0 cannot carry.`);
     }
@@ -65,6 +71,7 @@ class XmlWriter {
   }
 
   checkName(name: string, path: string, what: 'element' | 'attribute'): void {
+    if (this.goodNames.has(name)) return;
     if (!QNAME.test(name) || name === 'xmlns' || name.startsWith('xmlns:')) {
       this.fail(`field "${path}" cannot become an XML ${what} name${name.startsWith('xmlns') ? ' (declare namespaces with the "namespace" and "prefixes" options)' : ''}.`);
     }
@@ -72,6 +79,7 @@ class XmlWriter {
     if (colon > 0 && !this.declared.has(name.slice(0, colon))) {
       this.fail(`field "${path}" uses the prefix "${name.slice(0, colon)}", which is not under "prefixes" (declared: ${[...this.declared].join(', ')}).`);
     }
+    if (this.goodNames.size < GOOD_NAMES_KEPT) this.goodNames.add(name);
   }
 
   /** Writes `value` as the element(s) `name`; `rootAttributes` go on this element only. */
@@ -120,10 +128,15 @@ class XmlWriter {
   }
 }
 
+/** Names a step remembers as checked (element names repeat message after message; they come from data, so bounded). */
+const GOOD_NAMES_KEPT = 1000;
+
 /** The step: JSON body in, XML body out (content type application/xml), exact numbers. */
 export class JsonToXmlStep implements Step {
   private readonly namespaceAttributes: string;
   private readonly declared: ReadonlySet<string>;
+  /** Element and attribute names that passed {@link XmlWriter.checkName} under this step's prefixes. */
+  private readonly goodNames = new Set<string>();
 
   constructor(readonly name: string, private readonly options: JsonToXmlOptions) {
     const prefixes = Object.entries(options.prefixes ?? {});
@@ -133,18 +146,21 @@ export class JsonToXmlStep implements Step {
   }
 
   async run(message: Envelope, _context?: StepContext): Promise<Envelope> {
-    let parsed: unknown;
-    try {
-      checkJsonDepth(message.body, xmlLimits().maxDepth);
-      parsed = parseLossless(message.body);
-    } catch (error) {
-      throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}": body is not valid JSON (${(error as Error).message}).`, { cause: error });
+    // The previous step's document when it built the body from one (a map step): no second parse.
+    let parsed: unknown = parsedBodyOf(message);
+    if (parsed === undefined) {
+      try {
+        checkJsonDepth(message.body, xmlLimits().maxDepth);
+        parsed = parseLossless(message.body);
+      } catch (error) {
+        throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}": body is not valid JSON (${(error as Error).message}).`, { cause: error });
+      }
     }
     const { root } = this.options;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}": body must be a JSON object to become ${root ? `<${root}>` : 'XML'}.`);
     }
-    const writer = new XmlWriter(this.name, this.declared);
+    const writer = new XmlWriter(this.name, this.declared, this.goodNames);
     if (root !== undefined) {
       writer.element(root, parsed, '', this.namespaceAttributes);
     } else {

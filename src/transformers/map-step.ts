@@ -5,6 +5,7 @@ import { parse as parseLossless, stringify as stringifyLossless } from 'lossless
 import { parse as parseYaml } from 'yaml';
 import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
+import { rememberParsedBody } from '../core/parsed-body';
 import type { Step, StepContext, StepFactory } from '../core/step';
 import { applyMapping, type MappingTable } from './field-mapping';
 
@@ -92,7 +93,8 @@ export class MapStep implements Step {
       const list = violations.map((v) => `${v.path} ${v.message}`).join('; ');
       throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}" cannot map the message: ${list}`, { violations });
     }
-    return withChanges(message, { body: String(stringifyLossless(output)), contentType: 'application/json' });
+    // The next step (json-to-xml, say) may read `output` instead of parsing the body again.
+    return rememberParsedBody(withChanges(message, { body: String(stringifyLossless(output)), contentType: 'application/json' }), output);
   }
 }
 

@@ -121,6 +121,44 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect((await log.load(message.id))?.stages).to.have.length(7);
     });
 
+    it('transition with preceding stages: they come first, in order, with their payloads, in the same write; none when it does not apply', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      await log.transition(message.id, stage('processing', 'PROCESSING'), ['RECEIVED']);
+      const mapped = '{"kunde":"Zoë 北京 🚀","betrag":"250.00"}';
+      const xml = '<order><name>Zoë &amp; 北京</name></order>';
+      const preceding = [
+        stage('step:map', 'PROCESSING', { durationMs: 3, payload: mapped }),
+        stage('route', 'PROCESSING', { detail: 'to erp' }),
+        stage('step:xml', 'PROCESSING', { durationMs: 1, payload: xml }),
+      ];
+      // Does not apply (not RETRYING): neither the change nor its preceding stages are written.
+      expect(await log.transition(message.id, stage('deliver:erp', 'DELIVERED'), ['RETRYING'], { preceding })).to.equal('skipped');
+      expect((await log.load(message.id))?.stages.map((s) => s.stage)).to.deep.equal(['received', 'processing']);
+      expect(await log.transition(randomUUID(), stage('deliver:erp', 'DELIVERED'), ['PROCESSING'], { preceding })).to.equal('missing');
+      expect(await log.transition(message.id, stage('deliver:erp', 'DELIVERED', { endpoint: 'erp', payload: xml }), ['PROCESSING'], { preceding })).to.equal('applied');
+      const loaded = await log.load(message.id);
+      expect(loaded?.status).to.equal('DELIVERED');
+      expect(loaded?.stages.map((s) => [s.stage, s.status, s.payload])).to.deep.equal([
+        ['received', 'RECEIVED', undefined], ['processing', 'PROCESSING', undefined], ['step:map', 'PROCESSING', mapped],
+        ['route', 'PROCESSING', undefined], ['step:xml', 'PROCESSING', xml], ['deliver:erp', 'DELIVERED', xml],
+      ]);
+      expect(loaded?.stages[2]).to.deep.include({ durationMs: 3 });
+      expect(loaded?.stages[3]).to.deep.include({ detail: 'to erp' });
+      // An empty list is no list.
+      expect(await log.transition(message.id, stage('noted', 'DELIVERED'), ['DELIVERED'], { preceding: [] })).to.equal('applied');
+      expect((await log.load(message.id))?.stages).to.have.length(7);
+    });
+
+    it('a deferrable transition is applied like any other once its promise resolves (the log may only delay it)', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      expect(await log.transition(message.id, stage('queued', 'QUEUED'), ['RECEIVED'], { deferrable: true })).to.equal('applied');
+      expect((await log.load(message.id))?.status).to.equal('QUEUED');
+      expect(await log.transition(message.id, stage('queued', 'QUEUED'), ['RECEIVED'], { deferrable: true })).to.equal('skipped');
+      expect(await log.transition(randomUUID(), stage('queued', 'QUEUED'), ['RECEIVED'], { deferrable: true })).to.equal('missing');
+    });
+
     it('keeps stage payloads over 1 MB byte for byte; find() returns neither message nor stage payloads', async () => {
       const big = `<x>${'é'.repeat(512 * 1024)}🚀</x>`;
       const bigger = `{"s":"${'北'.repeat(400 * 1024)}"}`;

@@ -7,7 +7,8 @@ import type {
   PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
 } from '../../src/core/operator-records';
 import type {
-  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord, TransactionLog, TransitionResult,
+  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord, TransactionLog, TransitionOptions,
+  TransitionResult,
 } from '../../src/core/transaction-log';
 
 const clampPage = (limit: number | undefined, max = 1000): number =>
@@ -92,7 +93,7 @@ export class FakeTransactionLog implements TransactionLog {
     });
   }
 
-  async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+  async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[], options: TransitionOptions = {}): Promise<TransitionResult> {
     this.maybeFail();
     const row = this.rows.get(messageId);
     if (!row) return 'missing';
@@ -110,14 +111,16 @@ export class FakeTransactionLog implements TransactionLog {
         ...(endpoint !== undefined ? { errorEndpoint: endpoint } : {}),
       } : {}),
     };
-    row.stages.push({
-      seq: ++this.seq, stage: event.stage, status: event.status, attempt: event.attempt, at,
-      ...(event.durationMs !== undefined ? { durationMs: event.durationMs } : {}),
-      ...(event.endpoint !== undefined ? { endpoint: event.endpoint } : {}),
-      ...(event.detail !== undefined ? { detail: event.detail } : {}),
-      ...(event.error !== undefined ? { error: event.error } : {}),
-      ...(event.payload !== undefined ? { payload: event.payload } : {}),
-    });
+    for (const each of [...(options.preceding ?? []), event]) {
+      row.stages.push({
+        seq: ++this.seq, stage: each.stage, status: each.status, attempt: each.attempt, at: each.at ?? at,
+        ...(each.durationMs !== undefined ? { durationMs: each.durationMs } : {}),
+        ...(each.endpoint !== undefined ? { endpoint: each.endpoint } : {}),
+        ...(each.detail !== undefined ? { detail: each.detail } : {}),
+        ...(each.error !== undefined ? { error: each.error } : {}),
+        ...(each.payload !== undefined ? { payload: each.payload } : {}),
+      });
+    }
     return 'applied';
   }
 

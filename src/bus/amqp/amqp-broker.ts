@@ -15,6 +15,7 @@ import { AmqpReplyQueue } from './amqp-reply-queue';
 import { AmqpSubscription } from './amqp-subscription';
 import { AmqpTopology, delayBucketMs, MAX_DELAY_MS } from './amqp-topology';
 import { connectionUrl } from './amqp-url';
+import { coalesceWrites } from './coalesced-writes';
 
 /** Header of a dead-lettered message: the error that ended it, as SerializedError JSON. */
 export const ERROR_HEADER = 'x-junction-error';
@@ -325,9 +326,13 @@ export class AmqpBroker implements Broker {
   }
 
   private async openConnection(role: 'consume' | 'publish'): Promise<ChannelModel> {
+    let model: ChannelModel;
     try {
-      return await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
+      model = await connect(connectionUrl(this.options.url, this.options.heartbeatSeconds), {
         timeout: this.options.connectTimeoutMs,
+        // amqplib leaves Nagle's algorithm on. A message over 2 KB is written in two pieces, and the
+        // second waited for the ACK of the first: RabbitMQ's delayed ACK, ~40 ms per publish.
+        noDelay: true,
         clientProperties: { connection_name: `junction (${this.options.prefix}) ${role}` },
         ...(this.options.tls ?? {}),
       });
@@ -335,6 +340,8 @@ export class AmqpBroker implements Broker {
       throw brokerUnavailable(`Cannot connect to RabbitMQ at ${this.options.safeUrl}: ${describeAmqpError(error)}. `
         + 'Check that RabbitMQ is running and that the URL, user and password are right.', error);
     }
+    if (!coalesceWrites(model)) this.logger.debug('amqplib internals differ from 2.3.1: frames are written one by one');
+    return model;
   }
 
   /**

@@ -11,7 +11,8 @@ import { errorColumns } from './message-search';
 export type BatchWrite = (
   | { readonly kind: 'receive'; readonly message: MessageRow; readonly stage: Omit<StageRow, 'seq'> }
   | { readonly kind: 'transition'; readonly messageId: string; readonly event: StageEvent; readonly from?: readonly MessageStatus[];
-    readonly stage: Omit<StageRow, 'seq'>; readonly now: Date }
+    /** The stage rows appended if it applies: its preceding stages, then its own. */
+    readonly stages: readonly Omit<StageRow, 'seq'>[]; readonly now: Date }
 ) & { readonly single: () => Promise<TransitionResult | undefined> };
 
 /** A statement with its values, formatted by the driver (mysql2 escapes client-side). */
@@ -97,6 +98,20 @@ export class GroupCommitSql {
       values.push([...write.from]);
     }
     return { sql: `UPDATE ${this.messageTable} SET ${sets.join(', ')} WHERE ${where}`, values };
+  }
+
+  /**
+   * Stage rows written only when the statement just before — a transition's UPDATE — matched its
+   * message: `INSERT … SELECT … WHERE ROW_COUNT() > 0` (one SELECT per row, joined by UNION ALL), so
+   * a lone transition learns whether it applied without a second round trip.
+   */
+  insertStagesIfUpdated(rows: readonly Omit<StageRow, 'seq'>[]): Statement {
+    const names = this.stageColumns.map(([, name]) => `\`${name}\``).join(', ');
+    const select = `SELECT ${this.stageColumns.map(() => '?').join(', ')} FROM DUAL WHERE ROW_COUNT() > 0`;
+    return {
+      sql: `INSERT INTO ${this.stageTable} (${names}) ${rows.map(() => select).join(' UNION ALL ')}`,
+      values: rows.flatMap((row) => this.stageColumns.map(([p]) => sqlValue(row[p]))),
+    };
   }
 
   /** Which of these message ids exist (to tell `skipped` from `missing`). */

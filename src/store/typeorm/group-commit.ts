@@ -1,4 +1,4 @@
-import { createPool, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
+import { createPool, format, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { LATENCY_BUCKETS_SECONDS, noMetricsFactory, secondsSince, type Histogram, type MetricsFactory } from '../../core/metrics';
@@ -41,24 +41,47 @@ interface Pending {
   readonly id: string;
   readonly write: BatchWrite;
   readonly bytes: number;
+  /** May wait (up to {@link DEFERRED_WRITE_MS}) for another write to share its transaction. */
+  readonly deferrable: boolean;
   readonly resolve: (result: TransitionResult | undefined) => void;
   readonly reject: (error: unknown) => void;
 }
 
 const DEADLOCK_ATTEMPTS = 3;
 
+/** A statement's SQL with its values escaped in: what mysql2's `connection.format` does with this pool's settings. */
+function formatStatement(statement: Statement): string {
+  return format(statement.sql, statement.values as Parameters<typeof format>[1], false, 'Z');
+}
+
+/**
+ * The pool's `queryFormat`. The writer sends SQL it has formatted already; mysql2 would otherwise
+ * format it again with no values — a character-by-character scan of the whole text, payloads
+ * included, for placeholders that are not there (a tenth of the worker's CPU with 100 KB bodies).
+ */
+function preformatted(sql: string, values: unknown): string {
+  if (values === undefined || (Array.isArray(values) && values.length === 0)) return sql;
+  return format(sql, values as Parameters<typeof format>[1], false, 'Z');
+}
+
+/**
+ * Longest a deferrable write waits for a transaction to join before it gets one of its own. Short
+ * enough for a status view, far below the recovery sweep's grace period (30 s), which is what the
+ * deferrable QUEUED mark is for.
+ */
+export const DEFERRED_WRITE_MS = 250;
+
 function sizeOf(write: BatchWrite): number {
-  const stage = write.stage;
-  const own = (stage.payload?.length ?? 0) + (stage.error?.length ?? 0) + (stage.detail?.length ?? 0);
-  return 512 + own + (write.kind === 'receive' ? write.message.payload.length + write.message.headers.length : 0);
+  const stages = write.kind === 'receive' ? [write.stage] : write.stages;
+  const own = stages.reduce((sum, stage) => sum + 512 + (stage.payload?.length ?? 0) + (stage.error?.length ?? 0) + (stage.detail?.length ?? 0), 0);
+  return own + (write.kind === 'receive' ? write.message.payload.length + write.message.headers.length : 0);
 }
 
 /**
  * Group commit for the transaction log on MySQL/MariaDB. Writes (new messages, status changes with
  * their stages) queue up while earlier transactions are committing and then go together: one
- * transaction, one commit (one fsync) for many writes, in two round trips — the inserts and the
- * conditional UPDATEs in one multi-statement, then the stage rows as one multi-row INSERT and
- * COMMIT. Each write's promise settles only once its transaction has committed (or failed), so a
+ * transaction, one commit (one fsync) for many writes, in one round trip for a batch with at most
+ * one status change, two for a bigger one (see `commit`). Each write's promise settles only once its transaction has committed (or failed), so a
  * caller that hears "done" has a durable write, as before. A write alone on a quiet system goes at
  * once, in a transaction of its own: nothing waits for a timer.
  *
@@ -77,6 +100,10 @@ export class GroupCommitWriter {
   /** Message id → its writes in transactions in flight. */
   private readonly busy = new Map<string, number>();
   private readonly idle: Array<() => void> = [];
+  private deferTimer: NodeJS.Timeout | undefined;
+  /** Deferrable writes have waited long enough: they go even without another write. */
+  private deferredDue = false;
+  private closing = false;
   private readonly batchRows: Histogram;
   private readonly commitSeconds: Histogram;
 
@@ -102,22 +129,29 @@ export class GroupCommitWriter {
       // Several statements per round trip: values are escaped client-side, never concatenated.
       multipleStatements: true, flags: ['FOUND_ROWS'], enableKeepAlive: true, waitForConnections: true, queueLimit: 0,
       // No stack capture per query: it costs more than the query on this path.
-      trace: false, supportBigNumbers: true,
+      trace: false, supportBigNumbers: true, queryFormat: preformatted as (query: string, values: unknown) => void,
       ...(this.options.tls ? { ssl: { ...this.options.tls } } : {}),
     });
   }
 
-  /** Queues a write; resolves with its result once its transaction has committed. */
-  write(write: BatchWrite): Promise<TransitionResult | undefined> {
+  /**
+   * Queues a write; resolves with its result once its transaction has committed. A `deferrable`
+   * write starts no transaction of its own: it goes with the next write that does, or after
+   * {@link DEFERRED_WRITE_MS} (for a write nobody waits for, such as the QUEUED mark).
+   */
+  write(write: BatchWrite, deferrable = false): Promise<TransitionResult | undefined> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: write.kind === 'receive' ? write.message.id : write.messageId, write, bytes: sizeOf(write), resolve, reject });
+      this.queue.push({ id: write.kind === 'receive' ? write.message.id : write.messageId, write, bytes: sizeOf(write), deferrable, resolve, reject });
       this.pump();
     });
   }
 
-  /** Waits for every queued write to settle, then closes the pool. */
+  /** Commits what is queued (deferrable writes at once), waits for every write to settle, then closes the pool. */
   async close(): Promise<void> {
+    this.closing = true;
+    this.pump();
     if (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((resolve) => { this.idle.push(resolve); });
+    clearTimeout(this.deferTimer);
     const pool = this.pool;
     this.pool = undefined;
     await pool?.end().catch(() => undefined);
@@ -127,7 +161,12 @@ export class GroupCommitWriter {
     const { connections } = this.options.settings;
     while (this.inFlight < connections && this.queue.length > 0) {
       const batch = this.takeBatch();
-      if (batch.length === 0) return; // every queued write waits for an earlier write of its message
+      if (batch.length === 0) break; // every queued write waits for an earlier write of its message
+      if (!this.closing && !this.deferredDue && batch.every((p) => p.deferrable)) {
+        // Nothing here needs a commit now: back to the front (each message's writes keep their order).
+        this.queue.unshift(...batch);
+        break;
+      }
       this.inFlight += 1;
       for (const pending of batch) this.busy.set(pending.id, (this.busy.get(pending.id) ?? 0) + 1);
       void this.run(batch).finally(() => {
@@ -141,6 +180,24 @@ export class GroupCommitWriter {
         if (this.inFlight === 0 && this.queue.length === 0) for (const wake of this.idle.splice(0)) wake();
       });
     }
+    this.watchDeferred();
+  }
+
+  /** Arms the timer that commits deferrable writes left waiting; disarms it when none is left. */
+  private watchDeferred(): void {
+    if (!this.queue.some((p) => p.deferrable)) {
+      this.deferredDue = false;
+      clearTimeout(this.deferTimer);
+      this.deferTimer = undefined;
+      return;
+    }
+    if (this.deferTimer !== undefined || this.deferredDue) return;
+    this.deferTimer = setTimeout(() => {
+      this.deferTimer = undefined;
+      this.deferredDue = true;
+      this.pump();
+    }, DEFERRED_WRITE_MS);
+    this.deferTimer.unref();
   }
 
   /**
@@ -241,7 +298,15 @@ export class GroupCommitWriter {
     }
   }
 
-  /** One transaction for the whole batch, in two round trips; the result of each write, in order. */
+  /**
+   * One transaction for the whole batch; the result of each write, in order. The new messages and
+   * their stages go as multi-row INSERTs, each transition as a conditional UPDATE whose stage rows
+   * are written only if it matched. A batch with one transition at most — what a lightly loaded
+   * process commits, where a round trip is a good part of a write's latency — takes one round trip
+   * ({@link GroupCommitSql.insertStagesIfUpdated}); a bigger one takes two (the UPDATEs, then the
+   * stage rows of those that matched as one multi-row INSERT, and COMMIT): per write, that is less
+   * work for the database, and the second round trip is shared by the whole batch.
+   */
   private async commit(connection: PoolConnection, batch: readonly Pending[]): Promise<(TransitionResult | undefined)[]> {
     const writes = batch.map((p) => p.write);
     const receives = writes.filter((w): w is Extract<BatchWrite, { kind: 'receive' }> => w.kind === 'receive');
@@ -249,32 +314,42 @@ export class GroupCommitWriter {
     if (receives.length > 0) {
       first.push(this.sql.insertMessages(receives.map((w) => w.message)), this.sql.insertStages(receives.map((w) => w.stage)));
     }
+    const updates = writes.flatMap((write, i) => (write.kind === 'transition' && (write.from === undefined || write.from.length > 0) ? [i] : []));
+    const lone = updates.length <= 1;
     const updateAt = new Map<number, number>();
-    writes.forEach((write, i) => {
-      if (write.kind === 'transition' && (write.from === undefined || write.from.length > 0)) {
-        updateAt.set(i, first.length);
-        first.push(this.sql.updateStatus(write));
-      }
-    });
-    const firstResults = await this.execute(connection, first);
-    const applied: number[] = [];
-    const unmatched: string[] = [];
-    writes.forEach((write, i) => {
-      if (write.kind !== 'transition') return;
-      const at = updateAt.get(i);
-      const header = at === undefined ? undefined : (firstResults[at] as ResultSetHeader | undefined);
-      if (header !== undefined && header.affectedRows > 0) applied.push(i);
-      else unmatched.push(write.messageId);
-    });
-    const second: Statement[] = [];
-    if (applied.length > 0) {
-      second.push(this.sql.insertStages(applied.map((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stage)));
+    for (const i of updates) {
+      const write = writes[i] as Extract<BatchWrite, { kind: 'transition' }>;
+      updateAt.set(i, first.length);
+      first.push(this.sql.updateStatus(write));
+      if (lone) first.push(this.sql.insertStagesIfUpdated(write.stages));
     }
-    const existingAt = unmatched.length > 0 ? second.length : -1;
-    if (unmatched.length > 0) second.push(this.sql.existing([...new Set(unmatched)]));
-    second.push({ sql: 'COMMIT', values: [] });
-    const secondResults = await this.execute(connection, second);
-    const existing = new Set(existingAt < 0 ? [] : (secondResults[existingAt] as { id: string }[]).map((r) => r.id));
+    // A conditional transition that did not match is `skipped` if its message exists, `missing` if
+    // not: asked in the same transaction (a primary-key lookup each).
+    const conditional = [...new Set(writes.flatMap((w) => (w.kind === 'transition' && w.from !== undefined ? [w.messageId] : [])))];
+    let existingAt = -1;
+    if (lone && conditional.length > 0) {
+      existingAt = first.length;
+      first.push(this.sql.existing(conditional));
+    }
+    if (lone) first.push({ sql: 'COMMIT', values: [] });
+    const firstResults = await this.execute(connection, first);
+    const applied: number[] = updates.filter((i) => ((firstResults[updateAt.get(i) ?? -1] as ResultSetHeader | undefined)?.affectedRows ?? 0) > 0);
+    let existingRows = existingAt < 0 ? [] : (firstResults[existingAt] as { id: string }[]);
+    if (!lone) {
+      const second: Statement[] = [];
+      if (applied.length > 0) {
+        second.push(this.sql.insertStages(applied.flatMap((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stages)));
+      }
+      const unmatched = writes.flatMap((w, i) => (w.kind === 'transition' && !applied.includes(i) ? [w.messageId] : []));
+      if (unmatched.length > 0) {
+        existingAt = second.length;
+        second.push(this.sql.existing([...new Set(unmatched)]));
+      }
+      second.push({ sql: 'COMMIT', values: [] });
+      const secondResults = await this.execute(connection, second);
+      existingRows = existingAt < 0 ? [] : (secondResults[existingAt] as { id: string }[]);
+    }
+    const existing = new Set(existingRows.map((r) => r.id));
     const appliedSet = new Set(applied);
     return writes.map((write, i) => {
       if (write.kind === 'receive') return undefined;
@@ -285,7 +360,7 @@ export class GroupCommitWriter {
 
   /** Sends the statements in one round trip; one result per statement. */
   private async execute(connection: PoolConnection, statements: readonly Statement[]): Promise<unknown[]> {
-    const sql = statements.map((s) => connection.format(s.sql, s.values)).join(';\n');
+    const sql = statements.map(formatStatement).join(';\n');
     const [result] = await connection.query(sql);
     return statements.length === 1 ? [result] : (result as unknown[]);
   }

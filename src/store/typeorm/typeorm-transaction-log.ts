@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
 import type { NonceStore } from '../../core/nonce-store';
 import type {
-  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionResult,
+  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionOptions, TransitionResult,
 } from '../../core/transaction-log';
 import type { MetricsFactory } from '../../core/metrics';
 import type {
@@ -16,7 +16,7 @@ import type {
   PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
 } from '../../core/operator-records';
 import { createDataSource, parseStoreUrl, type StoreTarget, type StoreTls } from './data-source';
-import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StoreEntities } from './entities';
+import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StageRow, type StoreEntities } from './entities';
 import { DEFAULT_GROUP_COMMIT, GroupCommitWriter, type GroupCommitSettings } from './group-commit';
 import { KeyedOrder } from './keyed-order';
 import { runMigrationsOnce } from './run-migrations';
@@ -158,16 +158,17 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     await this.order.run(message.id, () => this.insertReceived(message, options, now));
   }
 
-  async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+  async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[], options: TransitionOptions = {}): Promise<TransitionResult> {
     const now = new Date();
-    // Encrypted payload and masked error, the same whether the write is batched or not.
+    // Encrypted payloads and masked errors, the same whether the write is batched or not.
     const event = protectEvent(messageId, given, this.protection);
+    const stages = [...(options.preceding ?? []).map((e) => protectEvent(messageId, e, this.protection)), event].map((e) => stageRowOf(messageId, e, now));
     const writer = this.batching();
-    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, from, now));
+    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now));
     const result = await writer.write({
-      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), stage: stageRowOf(messageId, event, now), now,
-      single: () => this.applyTransition(messageId, event, from, now),
-    });
+      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), stages, now,
+      single: () => this.applyTransition(messageId, event, stages, from, now),
+    }, options.deferrable === true);
     return result ?? 'missing';
   }
 
@@ -199,8 +200,12 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     }
   }
 
-  /** transition in a transaction of its own; `event` is already protected (encrypted payload, masked error). */
-  private async applyTransition(messageId: string, event: StageEvent, from: readonly MessageStatus[] | undefined, now: Date): Promise<TransitionResult> {
+  /**
+   * transition in a transaction of its own; `event` is already protected (encrypted payload, masked
+   * error) and `stages` are the rows to append if it applies (its preceding stages, then its own).
+   */
+  private async applyTransition(messageId: string, event: StageEvent, stages: readonly Omit<StageRow, 'seq'>[],
+    from: readonly MessageStatus[] | undefined, now: Date): Promise<TransitionResult> {
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
       if (from === undefined || from.length > 0) {
@@ -224,7 +229,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
           .where('m.id = :id', { id: messageId }).getRawOne<{ id: string }>();
         return found ? 'skipped' : 'missing';
       }
-      await manager.createQueryBuilder().insert().into(stage).values(stageRowOf(messageId, event, now)).updateEntity(false).execute();
+      await manager.createQueryBuilder().insert().into(stage).values([...stages]).updateEntity(false).execute();
       return 'applied';
     });
   }

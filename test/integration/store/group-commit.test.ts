@@ -83,6 +83,59 @@ describe('transaction log group commit (real MariaDB)', function () {
     expect((await log.load(b.id))?.status).to.equal('PROCESSING');
   });
 
+  it('a status change alone in its transaction (one round trip) answers as in a batch: applied, skipped or missing, a stage only when applied', async () => {
+    const route = uniqueName('route');
+    const a = testMessage(route);
+    await log.recordReceived(a);
+    // Each awaited in turn, so each is the only write of its transaction.
+    expect(await log.transition(a.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'])).to.equal('applied');
+    expect(await log.transition(a.id, { stage: 'late-queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'])).to.equal('skipped');
+    expect(await log.transition(a.id, { stage: 'nothing', status: 'FAILED', attempt: 1 }, [])).to.equal('skipped');
+    expect(await log.transition(randomUUID(), { stage: 'x', status: 'QUEUED', attempt: 1 }, ['RECEIVED'])).to.equal('missing');
+    expect(await log.transition(randomUUID(), { stage: 'x', status: 'QUEUED', attempt: 1 })).to.equal('missing');
+    expect(await log.transition(a.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: '{"x":1}' })).to.equal('applied');
+    expect(await log.transition(a.id, { stage: 'deliver:erp', status: 'DELIVERED', attempt: 1, endpoint: 'erp' }, ['PROCESSING'])).to.equal('applied');
+    const loaded = await log.load(a.id);
+    expect(loaded?.stages.map((s) => s.stage)).to.deep.equal(['received', 'queued', 'step:map', 'deliver:erp']);
+    expect(loaded?.stages[2]?.payload).to.equal('{"x":1}');
+    expect(loaded?.status).to.equal('DELIVERED');
+  });
+
+  it('a deferrable write starts no transaction: it joins the next write\'s, or goes on its own after a quarter of a second', async () => {
+    const route = uniqueName('route');
+    const [a, b, c] = [testMessage(route), testMessage(route), testMessage(route)];
+    await Promise.all([log.recordReceived(a), log.recordReceived(c)]);
+    const before = await metrics.render();
+    const marked = log.transition(a.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'], { deferrable: true });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await log.load(a.id))?.status, 'not committed yet').to.equal('RECEIVED');
+    await log.recordReceived(b); // its transaction takes the mark along
+    expect(await marked).to.equal('applied');
+    const after = await metrics.render();
+    const transactions = sample(after, 'junction_store_write_batch_rows_count') - sample(before, 'junction_store_write_batch_rows_count');
+    const rows = sample(after, 'junction_store_write_batch_rows_sum') - sample(before, 'junction_store_write_batch_rows_sum');
+    expect({ transactions, rows }).to.deep.equal({ transactions: 1, rows: 2 });
+    expect((await log.load(a.id))?.status).to.equal('QUEUED');
+    // Alone: committed by the timer.
+    const started = Date.now();
+    expect(await log.transition(c.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'], { deferrable: true })).to.equal('applied');
+    expect(Date.now() - started).to.be.within(150, 5000);
+    expect((await log.load(c.id))?.status).to.equal('QUEUED');
+  });
+
+  it('close() commits a deferrable write at once', async () => {
+    const other = new TypeOrmTransactionLog({ url, tablePrefix: prefix, groupCommit: { connections: 1 } });
+    await other.start();
+    const message = testMessage(uniqueName('route'));
+    await other.recordReceived(message);
+    const marked = other.transition(message.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'], { deferrable: true });
+    const started = Date.now();
+    await other.close();
+    expect(await marked).to.equal('applied');
+    expect(Date.now() - started).to.be.below(200);
+    expect((await log.load(message.id))?.status).to.equal('QUEUED');
+  });
+
   it('a write is acknowledged only once committed: a frozen server fails it within the deadline, and nothing of it is kept', async () => {
     const target = parseStoreUrl(url);
     if (target.dialect !== 'mysql') throw new Error('JUNCTION_TEST_DB_URL must be a mysql:// URL');

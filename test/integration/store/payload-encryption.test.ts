@@ -100,6 +100,26 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       }
     });
 
+    it('stages written with a status change (preceding: the captured steps) are encrypted like any other', async () => {
+      const log = await open(`k1:${OLD_KEY}`);
+      try {
+        const message = testMessage('r-enc', { body: BODY });
+        await log.recordReceived(message);
+        const step = '<o><cardNumber>4111111111111111</cardNumber></o>';
+        expect(await log.transition(message.id, { stage: 'deliver:erp', status: 'DELIVERED', attempt: 1, payload: step }, ['RECEIVED'], {
+          preceding: [{ stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: BODY }, { stage: 'step:xml', status: 'PROCESSING', attempt: 1, payload: step }],
+        })).to.equal('applied');
+        const raw = await rawRows(message.id);
+        expect(raw.stagePayloads).to.have.length(3);
+        for (const payload of raw.stagePayloads) expect(payload.startsWith('jct:enc:v1:k1:')).to.equal(true);
+        expect(JSON.stringify(raw)).not.to.contain('4111111111111111');
+        const stages = (await log.load(message.id))!.stages;
+        expect(stages.map((s) => [s.stage, s.payload])).to.deep.equal([['received', undefined], ['step:map', BODY], ['step:xml', step], ['deliver:erp', step]]);
+      } finally {
+        await log.close();
+      }
+    });
+
     it('a replay is stored encrypted like any new message, and loads back exactly', async () => {
       const log = await open(`k1:${OLD_KEY}`);
       try {

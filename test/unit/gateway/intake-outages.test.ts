@@ -4,7 +4,8 @@ import type { PublishOptions } from '../../../src/core/broker';
 import { createEnvelope, type Envelope } from '../../../src/core/envelope';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
-import type { ReceiveOptions } from '../../../src/core/transaction-log';
+import type { MessageStatus } from '../../../src/core/message-status';
+import type { ReceiveOptions, StageEvent, TransitionOptions, TransitionResult } from '../../../src/core/transaction-log';
 import { bodyHash, MessageIntake } from '../../../src/gateway/message-intake';
 import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
@@ -37,6 +38,29 @@ class LosingCommitLog extends FakeTransactionLog {
       throw new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log (test) is unavailable: connection lost (PROTOCOL_CONNECTION_LOST).',
         { details: { driverCode: 'PROTOCOL_CONNECTION_LOST' } });
     }
+  }
+}
+
+/** A log whose QUEUED marks wait until `release()` (or fail, with `failQueued`). */
+class HeldQueuedLog extends LosingCommitLog {
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+  failQueued = false;
+
+  hold(): void {
+    this.gate = new Promise<void>((resolve) => { this.open = resolve; });
+  }
+
+  release(): void {
+    this.open?.();
+  }
+
+  override async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[], options?: TransitionOptions): Promise<TransitionResult> {
+    if (event.status === 'QUEUED') {
+      await this.gate;
+      if (this.failQueued) throw new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log (test) is unavailable.');
+    }
+    return super.transition(messageId, event, from, options);
   }
 }
 
@@ -172,5 +196,55 @@ describe('MessageIntake when the broker or the log fails mid-request (fake log, 
     const message = order();
     expect((await rejection(intake.accept(message))).code).to.equal('JCT_STORE_UNAVAILABLE');
     expect(intake.isRefusalPending(message.id)).to.equal(false);
+  });
+});
+
+describe('MessageIntake and the QUEUED mark (fake log)', () => {
+  let log: HeldQueuedLog;
+  let broker: MemoryBroker;
+  let intake: MessageIntake;
+  const order = (): Envelope => createEnvelope({ routeId: 'orders', pattern: 'one-way', source: 'test', contentType: 'application/json', body: '{"orderId":"o-1"}' });
+
+  beforeEach(async () => {
+    log = new HeldQueuedLog();
+    broker = new MemoryBroker();
+    await broker.start();
+    await broker.declare(['orders']);
+    intake = new MessageIntake({ log, broker, logger: silentLogger });
+  });
+  afterEach(async () => {
+    log.release();
+    await intake.close();
+    await broker.close();
+  });
+
+  it('without an idempotency key, "accepted" waits for the log and the broker, not for the QUEUED mark, which still lands', async () => {
+    log.hold();
+    const message = order();
+    const accepted = await intake.accept(message);
+    expect(accepted).to.deep.include({ messageId: message.id, status: 'QUEUED' });
+    expect((await log.load(message.id))?.status, 'recorded before the answer').to.equal('RECEIVED');
+    log.release();
+    await eventually(async () => ((await log.load(message.id))?.status === 'QUEUED' ? true : undefined), 2000, 5);
+  });
+
+  it('without a key, a QUEUED mark that fails leaves the message RECEIVED and accepted (the recovery sweep publishes it again; the worker skips a settled copy)', async () => {
+    log.failQueued = true;
+    const message = order();
+    expect(await intake.accept(message)).to.deep.include({ messageId: message.id });
+    expect((await log.load(message.id))?.status).to.equal('RECEIVED');
+  });
+
+  it('with an idempotency key, the answer waits for the QUEUED mark (a repeat may take the message over meanwhile)', async () => {
+    log.hold();
+    const message = order();
+    let answered = false;
+    const accepting = intake.accept(message, { idempotencyKey: 'k-queued' }).then((a) => { answered = true; return a; });
+    await eventually(async () => ((await broker.queueDepth('orders')).ready === 1 ? true : undefined), 2000, 5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered, 'answered before QUEUED was written').to.equal(false);
+    log.release();
+    expect(await accepting).to.deep.include({ messageId: message.id, status: 'QUEUED' });
+    expect((await log.load(message.id))?.status).to.equal('QUEUED');
   });
 });

@@ -5,7 +5,7 @@ import { createEnvelope, type Envelope } from '../../../src/core/envelope';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import type { MessageStatus } from '../../../src/core/message-status';
-import type { StageEvent, TransitionResult } from '../../../src/core/transaction-log';
+import type { StageEvent, TransitionOptions, TransitionResult } from '../../../src/core/transaction-log';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
 import { RouteWorker } from '../../../src/routes/route-worker';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
@@ -15,12 +15,12 @@ class FlakyLog extends FakeTransactionLog {
   failStatus: MessageStatus | undefined;
   failures = 0;
 
-  override async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[]): Promise<TransitionResult> {
+  override async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[], options?: TransitionOptions): Promise<TransitionResult> {
     if (this.failures > 0 && event.status === this.failStatus) {
       this.failures -= 1;
       throw new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log (test) is unavailable: connection lost (PROTOCOL_CONNECTION_LOST).');
     }
-    return super.transition(messageId, event, from);
+    return super.transition(messageId, event, from, options);
   }
 }
 

@@ -51,6 +51,12 @@ describe('JSON limits (core/json-limits)', () => {
       expect(() => parseJsonSafely(`{"a":{"b":[{"${key}":{"polluted":true}}]}}`)).to.throw(JsonRefusedError, key);
     }
     expect(parseJsonSafely('{"a":"x\\"y","proto":1}')).to.deep.equal({ a: 'x"y', proto: 1 });
+    // Spelt with \u escapes, in a key or inside a string, anywhere in the text.
+    expect(() => parseJsonSafely('{"a":[{"\\u005f_proto__":{"polluted":true}}]}')).to.throw(JsonRefusedError, '__proto__');
+    expect(() => parseJsonSafely('{"\\u0063onstructor":1}')).to.throw(JsonRefusedError, 'constructor');
+    expect(() => parseJsonSafely('{"protot\\u0079pe":1}')).to.throw(JsonRefusedError, 'prototype');
+    expect(parseJsonSafely('{"name":"\\u00e9t\\u00e9","n":[1,2.50]}')).to.deep.equal({ name: 'été', n: [1, 2.5] });
+    expect(parseJsonSafely('{"note":"a constructor of prototypes"}')).to.deep.equal({ note: 'a constructor of prototypes' });
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
   });
 });

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { createEnvelope } from '../../../src/core/envelope';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
+import { parsedBodyOf } from '../../../src/core/parsed-body';
 import { jsonToXmlFactory, JsonToXmlStep } from '../../../src/transformers/json-to-xml';
+import { loadMappingFile, MapStep } from '../../../src/transformers/map-step';
 import { bootFailure, build, FIXTURES, optionProblems, stepContext, transformFailure } from './transformer-test-kit';
 
 const context = { routeId: 'r', logger: silentLogger };
@@ -27,6 +29,26 @@ describe('json-to-xml step', () => {
     expect(out.body).to.contain('<lines><sku>A&amp;B</sku></lines><lines><sku>&lt;C&gt;</sku></lines>');
     expect(out.body).to.not.contain('note');
     expect(out.body).to.contain('<ok>true</ok>');
+  });
+
+  it('after a map step, reads the mapped document instead of parsing the body, with the same result', async () => {
+    const table = loadMappingFile('config/mappings/order-to-erp.yaml');
+    const order = message(JSON.stringify({ orderId: 'SO-1', customerId: 'C-1', amount: '1250.00', currency: 'EUR',
+      lines: [{ sku: 'A&B', qty: '2', price: '12.50' }, { sku: '<C>', qty: '1', price: '1225.000' }] }).replace('"1225.000"', '1225.000'));
+    const mapped = await new MapStep('order-to-erp', table).run(order, context);
+    expect(parsedBodyOf(mapped), 'the map step keeps its document').to.not.equal(undefined);
+    const toXml = new JsonToXmlStep('erp-xml', { root: 'SalesOrder', declaration: true });
+    const viaDocument = await toXml.run(mapped, context);
+    const reparsed = await toXml.run(message(mapped.body), context);
+    expect(viaDocument.body).to.equal(reparsed.body);
+    expect(viaDocument.body).to.contain('<AMOUNT>1250.00</AMOUNT>').and.contain('<SKU>A&amp;B</SKU>').and.contain('<PRICE>1225.000</PRICE>');
+  });
+
+  it('refuses a bad name every time, not only the first (names that passed are remembered, bad ones never)', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const error = await step.run(message('{"ok":"1","bad name":"x"}'), context).then(() => undefined, (e: unknown) => e);
+      expect((error as JunctionError).code).to.equal('JCT_TRANSFORM_FAILED');
+    }
   });
 
   it('keeps the message id and route', async () => {

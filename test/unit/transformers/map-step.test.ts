@@ -25,6 +25,13 @@ describe('map step', () => {
     expect(out.body).to.equal('{"CUST_NO":"C-1","CUST_NAME":"Ada Lovelace","MAIL":"ada@example.org","STAT":"I"}');
   });
 
+  it('writes a field named __proto__ as an ordinary field, and reads one only as an own field', async () => {
+    const table: MappingTable = { fields: [{ from: '/__proto__/x', to: '/__proto__/y' }, { from: '/a~1b', to: '/out/c~0d' }] };
+    const out = await new MapStep('odd-names', table).run(message('{"__proto__":{"x":"1"},"a/b":"2"}'), context);
+    expect(out.body).to.equal('{"__proto__":{"y":"1"},"out":{"c~d":"2"}}');
+    expect(({} as Record<string, unknown>).y).to.equal(undefined);
+  });
+
   it('reads fields of the original message for reply mappings', async () => {
     const table = loadMappingFile('config/mappings/erp-to-crm-customer.yaml');
     const original = message('{"customerId":"C-7"}');
