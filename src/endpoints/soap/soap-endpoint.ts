@@ -11,6 +11,10 @@ import { errorForSoapCall } from './soap-error-mapper';
 import { resultToJson, toSoapArguments, type SoapArguments } from './soap-values';
 import { describeLocation, sharedWsdlCache, type WsdlCache } from './wsdl-cache';
 
+/** Why a call's controller was aborted (its signal's reason). */
+const TIMED_OUT = 'timed out';
+const CLOSED = 'closed';
+
 /** Namespace of Junction's SOAP headers; the WSDLs of the legacy systems declare `jh:MessageId` in it. */
 export const JUNCTION_HEADERS_NS = 'urn:junction:headers:v1';
 
@@ -55,7 +59,13 @@ function isUrl(location: string): boolean {
  */
 export class SoapEndpoint implements Endpoint {
   private operation: BoundOperation | undefined;
-  private closing = new AbortController();
+  /**
+   * One controller per call in flight, aborted on its timeout or by close(). Not
+   * `AbortSignal.any([timeout, endpointWide])`: on Node 20 every composite signal that follows a
+   * long-lived one stays reachable from it for good (nodejs/node#55351) — a leak of one signal
+   * per SOAP call.
+   */
+  private readonly calls = new Set<AbortController>();
   /** Message id of each call's arguments, read by the SOAP header function while it writes that call's envelope. */
   private readonly messageIds = new WeakMap<object, string>();
   private readonly wsdlCache: WsdlCache;
@@ -85,14 +95,14 @@ export class SoapEndpoint implements Endpoint {
       });
     }
     this.operation = { ...this.bindOperation(client), http };
-    this.closing = new AbortController();
   }
 
   /** Abandons calls in flight; the parsed WSDL stays cached for other endpoints. */
   async close(): Promise<void> {
     const operation = this.operation;
     this.operation = undefined;
-    this.closing.abort();
+    for (const call of this.calls) call.abort(CLOSED);
+    this.calls.clear();
     await operation?.http.close();
   }
 
@@ -101,25 +111,29 @@ export class SoapEndpoint implements Endpoint {
     if (!operation) throw new Error(`Endpoint "${this.name}" used before start()`);
     const args = this.argumentsFor(message);
     const headers = this.httpHeaders(message);
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const closing = this.closing.signal;
+    const call = new AbortController();
+    const timer = setTimeout(() => call.abort(TIMED_OUT), this.options.timeoutMs);
+    this.calls.add(call);
     let result: unknown;
     try {
       result = await new Promise<unknown>((resolve, reject) => {
-        operation.call(args, (error, value) => (error ? reject(error) : resolve(value)), { signal: AbortSignal.any([timeout, closing]) }, headers);
+        operation.call(args, (error, value) => (error ? reject(error) : resolve(value)), { signal: call.signal }, headers);
       });
     } catch (error) {
       const mapped = errorForSoapCall({
         endpoint: this.name,
         operation: this.options.operation,
         timeoutMs: this.options.timeoutMs,
-        timedOut: timeout.aborted,
-        closed: closing.aborted,
+        timedOut: call.signal.reason === TIMED_OUT,
+        closed: call.signal.reason === CLOSED,
       }, error);
       if (mapped.code === 'JCT_INTERNAL') {
         context.logger.error('SOAP call failed unexpectedly', { endpoint: this.name, messageId: message.id, error: describeError(error) });
       }
       throw mapped;
+    } finally {
+      clearTimeout(timer);
+      this.calls.delete(call);
     }
     if (operation.hasOutput && result === undefined) {
       throw new JunctionError('JCT_ENDPOINT_SERVER_ERROR', `Endpoint "${this.name}" answered ${this.options.operation} without its response element`, {

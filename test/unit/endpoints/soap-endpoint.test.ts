@@ -291,6 +291,37 @@ describe('SoapEndpoint (src/endpoints/soap) against the ERP simulator', function
     });
   });
 
+  describe('abort signals', function () {
+    it('gives each call a signal of its own, never one composed with a long-lived signal (Node 20 keeps every such composite: nodejs/node#55351)', async function () {
+      const erp = await endpoint();
+      const composed: unknown[] = [];
+      const any = AbortSignal.any.bind(AbortSignal);
+      AbortSignal.any = (signals: AbortSignal[]): AbortSignal => {
+        composed.push(signals);
+        return any(signals);
+      };
+      try {
+        const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => erp.send(message(CUSTOMER.replace('C-1', `C-${i}`)), context)));
+        expect(answers).to.have.length(20);
+      } finally {
+        AbortSignal.any = any;
+      }
+      expect(composed, 'AbortSignal.any calls').to.have.length(0);
+      expect(sim.stats().received).to.equal(20);
+    });
+
+    it('a timeout abandons only its own call; close() then abandons the others', async function () {
+      const erp = await endpoint({ timeoutMs: 1500 });
+      sim.setBehaviour({ delayMs: 3000 });
+      const first = failure(() => erp.send(message(CUSTOMER), context));
+      await new Promise((r) => setTimeout(r, 1000));
+      const second = failure(() => erp.send(message(CUSTOMER.replace('C-1', 'C-2')), context));
+      expect((await first).code, 'the first call, timed out').to.equal('JCT_ENDPOINT_TIMEOUT');
+      await erp.close();
+      expect((await second).message, 'the second call, still inside its own time when closed').to.equal('Endpoint "erp" was closed while calling CreateOrUpdateCustomer');
+    });
+  });
+
   describe('start()', function () {
     it('refuses an operation the WSDL does not have, listing the ones it has', async function () {
       const erp = new SoapEndpoint('erp', options({ operation: 'DeleteCustomer' }), { wsdlCache: cache });
