@@ -80,7 +80,11 @@ describe('operators\' console in headless Chromium: from a failure group to a re
     await page.locator('dialog').getByTestId('payload').fill(sampleOrder(`${tag}-0`, '"260.00"'));
     await page.locator('dialog').getByTestId('reason').fill('ERP customer table fixed');
     await page.locator('dialog').getByTestId('confirm').click();
-    await page.waitForURL(/#\/message\/[0-9a-f-]{36}$/);
+    // The page shows the original message until the replay is made: wait for another message's URL.
+    await page.waitForURL((url) => {
+      const shown = /#\/message\/([0-9a-f-]{36})$/.exec(url.href)?.[1];
+      return shown !== undefined && shown !== ids[0];
+    });
     const replayId = /message\/([0-9a-f-]{36})$/.exec(page.url())?.[1] ?? '';
     expect(replayId).not.to.equal(ids[0]);
     await eventually(async () => ((await status(replayId)) === 'DELIVERED' ? true : undefined), 20_000);
