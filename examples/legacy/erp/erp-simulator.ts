@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -103,6 +104,8 @@ export class ErpSimulator {
     if (this.server) throw new Error('ErpSimulator is already started');
     this.wsdlSource = await readFile(this.wsdlPath ?? findErpWsdlPath(), 'utf8');
     this.aborter = new AbortController();
+    // close() aborts it to end every pause at once; any number of requests may pause on it together.
+    setMaxListeners(0, this.aborter.signal);
     const server = createServer(this.createApp());
     this.server = server;
     try {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -85,6 +86,8 @@ export class OaSimulator {
   async start(): Promise<string> {
     if (this.server) throw new Error('OaSimulator is already started');
     this.aborter = new AbortController();
+    // close() aborts it to end every pause at once; any number of requests may pause on it together.
+    setMaxListeners(0, this.aborter.signal);
     const server = createServer(this.createApp());
     this.server = server;
     try {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createClientAsync, type Client } from 'soap';
 import { BehaviourValidationError, ErpSimulator, findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
+import { warningsDuring } from '../../support/warnings';
 
 const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 const ERP_NS = 'urn:legacy:erp:v1';
@@ -284,6 +285,15 @@ describe('ErpSimulator (examples/legacy/erp)', function () {
       sim.setBehaviour({ faultCode: 'Client', failNext: 1 });
       await expectFault(await post(envelope(customerXml())), 'Client', 'SIMULATED_REJECTION');
       expect((await post(envelope(customerXml()))).status).to.equal(200);
+    });
+
+    it('delayMs: twenty calls at once, without a MaxListenersExceededWarning (they pause on one signal)', async function () {
+      sim.setBehaviour({ delayMs: 100 });
+      const warnings = await warningsDuring(async () => {
+        const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(envelope(customerXml()), { 'x-junction-message-id': `many-${i}` })));
+        expect(answers.map((r) => r.status)).to.deep.equal(Array.from({ length: 20 }, () => 200));
+      });
+      expect(warnings).to.deep.equal([]);
     });
 
     it('delayMs: a caller that gives up during the delay gets nothing applied', async function () {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { OaSimulator, BehaviourValidationError } from '../../../examples/legacy/oa/oa-simulator.js';
+import { warningsDuring } from '../../support/warnings';
 
 const XML = 'application/xml';
 
@@ -195,6 +196,15 @@ describe('OaSimulator (examples/legacy/oa)', function () {
       expect(res.status).to.equal(200);
       expect(Date.now() - started).to.be.at.least(195);
       expect(sim.receipts()).to.have.length(1);
+    });
+
+    it('delays twenty requests at once without a MaxListenersExceededWarning (they pause on one signal)', async function () {
+      sim.setBehaviour({ delayMs: 100 });
+      const warnings = await warningsDuring(async () => {
+        const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(approvalXml({ orderId: `ORD-${i}` }), { messageId: `many-${i}` })));
+        expect(answers.map((r) => r.status)).to.deep.equal(Array.from({ length: 20 }, () => 200));
+      });
+      expect(warnings).to.deep.equal([]);
     });
 
     it('delayMs does not apply a request whose client gave up', async function () {
