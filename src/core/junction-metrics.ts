@@ -37,7 +37,7 @@ export const STAGES = Object.freeze({
   record: 'record',
   /** Gateway: publish until the broker's confirm. */
   publish: 'publish',
-  /** Gateway: the whole acceptance (record, publish, QUEUED). */
+  /** Gateway: the whole acceptance (record, publish; the QUEUED mark only for a message with an idempotency key). */
   accept: 'accept',
   /** Gateway, request-reply: waiting for the worker's answer. */
   replyWait: 'reply-wait',
