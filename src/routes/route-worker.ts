@@ -3,6 +3,7 @@ import { withChanges, type Envelope } from '../core/envelope';
 import { describeError, JunctionError, toJunctionError } from '../core/errors';
 import { DEADLINE_HEADER, RESUME_AT_HEADER, SKIP_ENDPOINTS_HEADER } from '../core/headers';
 import { noJunctionMetrics, STAGES, type JunctionMetrics } from '../core/junction-metrics';
+import { KeyedQueue } from '../core/keyed-queue';
 import type { Logger } from '../core/logger';
 import { messageLogger } from '../core/message-logger';
 import { secondsSince } from '../core/metrics';
@@ -12,7 +13,6 @@ import type { Masker } from '../security/masking/masker';
 import type { MessageStatus } from '../core/message-status';
 import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
-import { PerMessageQueue } from './per-message-queue';
 import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { CapturedStages, capturable } from './captured-stages';
 import { planRoute, StageFailure } from './route-runner';
@@ -104,7 +104,7 @@ function describeFailure(error: unknown): { stage: string; failure: JunctionErro
  */
 export class RouteWorker {
   private subscriptions: Subscription[] = [];
-  private readonly perMessage = new PerMessageQueue();
+  private readonly perMessage = new KeyedQueue();
   private readonly unrecorded = new UnrecordedDeliveries();
   private readonly metrics: JunctionMetrics;
 
@@ -136,7 +136,7 @@ export class RouteWorker {
 
   /**
    * Processes one message; resolves once its outcome is recorded (then the bus acks it). Copies of
-   * one message id are handled one after another within this process (see {@link PerMessageQueue}).
+   * one message id are handled one after another within this process (see {@link KeyedQueue}).
    */
   handle(route: CompiledRoute, message: Envelope, delivery: Delivery): Promise<void> {
     return this.perMessage.run(message.id, () => this.handleOne(route, message, delivery));

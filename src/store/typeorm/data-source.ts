@@ -102,6 +102,22 @@ export interface StoreDataSource {
   readonly entities: StoreEntities;
 }
 
+/** Connect timeout of the log's pools when none is configured. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Session settings of every MySQL connection of the log (TypeORM's pool and the group commit
+ * writer's): UTF-8 for any text, UTC for DATETIMEs; FOUND_ROWS (mysql2's default, named because
+ * transitions rely on affectedRows counting matched rows, not only changed ones).
+ */
+export const MYSQL_SESSION = Object.freeze({ charset: 'utf8mb4', timezone: 'Z', flags: ['FOUND_ROWS'] });
+
+/**
+ * mysql2 pool settings of both pools. trace: false — mysql2 would capture a stack trace for every
+ * query (a few % of a busy process's CPU, docs/performance.md); driver errors keep their own stack.
+ */
+export const MYSQL_POOL = Object.freeze({ enableKeepAlive: true, waitForConnections: true, queueLimit: 0, trace: false });
+
 /** Builds (without connecting) the TypeORM DataSource for a target; `synchronize` stays off. */
 export function createDataSource(target: StoreTarget, settings: DataSourceSettings): StoreDataSource {
   const names = storeNames(settings.tablePrefix);
@@ -135,16 +151,10 @@ export function createDataSource(target: StoreTarget, settings: DataSourceSettin
     username: target.user,
     password: target.password,
     database: target.database,
-    charset: 'utf8mb4',
-    timezone: 'Z',
+    ...MYSQL_SESSION,
     poolSize: settings.poolSize ?? 10,
-    connectTimeout: settings.connectTimeoutMs ?? 10_000,
-    // mysql2 sets FOUND_ROWS by default; named here because transition() relies on affectedRows
-    // counting matched rows, not only changed ones.
-    flags: ['FOUND_ROWS'],
-    // trace: false — mysql2 would capture a stack trace for every query (a few % of a busy
-    // process's CPU, docs/performance.md); driver errors still carry their own stack.
-    extra: { enableKeepAlive: true, waitForConnections: true, queueLimit: 0, trace: false },
+    connectTimeout: settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    extra: { ...MYSQL_POOL },
     // TLS to the server (store.tls): mysql2's `ssl` options, certificates read at boot.
     ...(settings.tls ? { ssl: { ...settings.tls } } : {}),
   }) };

@@ -15,19 +15,13 @@ export type BatchWrite = (
     readonly stages: readonly Omit<StageRow, 'seq'>[]; readonly now: Date }
 ) & { readonly single: () => Promise<TransitionResult | undefined> };
 
-/** A statement with its values, formatted by the driver (mysql2 escapes client-side). */
+/**
+ * A statement with its values, formatted by the driver (mysql2 escapes client-side; with the
+ * pools' time zone 'Z' a Date becomes `YYYY-MM-DD HH:MM:SS.mmm` in UTC, as `datetime(3)` wants).
+ */
 export interface Statement {
   readonly sql: string;
   readonly values: unknown[];
-}
-
-/** `YYYY-MM-DD HH:MM:SS.mmm` in UTC: how `datetime(3)` columns are written (the pool's time zone is UTC too). */
-export function sqlDateTime(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace('Z', '');
-}
-
-function sqlValue(value: unknown): unknown {
-  return value instanceof Date ? sqlDateTime(value) : value;
 }
 
 /** Column names of an entity, property → column, without generated columns (the stage's `seq`). */
@@ -62,13 +56,13 @@ export class GroupCommitSql {
   /** One multi-row INSERT of new messages. */
   insertMessages(rows: readonly MessageRow[]): Statement {
     const names = this.messageColumns.map(([, name]) => `\`${name}\``).join(', ');
-    return { sql: `INSERT INTO ${this.messageTable} (${names}) VALUES ?`, values: [rows.map((row) => this.messageColumns.map(([p]) => sqlValue(row[p])))] };
+    return { sql: `INSERT INTO ${this.messageTable} (${names}) VALUES ?`, values: [rows.map((row) => this.messageColumns.map(([p]) => row[p]))] };
   }
 
   /** One multi-row INSERT of stages; the auto-increment `seq` keeps their order. */
   insertStages(rows: readonly Omit<StageRow, 'seq'>[]): Statement {
     const names = this.stageColumns.map(([, name]) => `\`${name}\``).join(', ');
-    return { sql: `INSERT INTO ${this.stageTable} (${names}) VALUES ?`, values: [rows.map((row) => this.stageColumns.map(([p]) => sqlValue(row[p])))] };
+    return { sql: `INSERT INTO ${this.stageTable} (${names}) VALUES ?`, values: [rows.map((row) => this.stageColumns.map(([p]) => row[p]))] };
   }
 
   /**
@@ -81,7 +75,7 @@ export class GroupCommitSql {
     const c = this.column;
     const { event } = write;
     const sets = [`${c('attempts')} = CASE WHEN ${c('attempts')} < ? THEN ? ELSE ${c('attempts')} END`, `${c('status')} = ?`, `${c('updatedAt')} = ?`];
-    const values: unknown[] = [event.attempt, event.attempt, event.status, sqlDateTime(write.now)];
+    const values: unknown[] = [event.attempt, event.attempt, event.status, write.now];
     if (event.error) {
       sets.push(`${c('lastError')} = ?`, `${c('lastErrorCode')} = ?`);
       values.push(JSON.stringify(event.error), event.error.code);
@@ -110,7 +104,7 @@ export class GroupCommitSql {
     const select = `SELECT ${this.stageColumns.map(() => '?').join(', ')} FROM DUAL WHERE ROW_COUNT() > 0`;
     return {
       sql: `INSERT INTO ${this.stageTable} (${names}) ${rows.map(() => select).join(' UNION ALL ')}`,
-      values: rows.flatMap((row) => this.stageColumns.map(([p]) => sqlValue(row[p]))),
+      values: rows.flatMap((row) => this.stageColumns.map(([p]) => row[p])),
     };
   }
 

@@ -3,11 +3,11 @@ import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { LATENCY_BUCKETS_SECONDS, noMetricsFactory, secondsSince, type Histogram, type MetricsFactory } from '../../core/metrics';
 import type { TransitionResult } from '../../core/transaction-log';
-import type { StoreTarget, StoreTls } from './data-source';
+import { MYSQL_POOL, MYSQL_SESSION, type StoreTarget, type StoreTls } from './data-source';
 import type { StoreEntities } from './entities';
 import { GroupCommitSql, type BatchWrite, type Statement } from './group-commit-sql';
-import { isDeadlock, isUnavailable, toStoreError } from './store-errors';
-import { OperationTimeoutError } from './unit-of-work';
+import { isUnavailable, retryAfterDeadlock, toStoreError } from './store-errors';
+import { killMysqlConnection, OperationTimeoutError, type Mysql2Connection } from './unit-of-work';
 
 /** Settings of group commit (configuration `store.groupCommit`, docs/store.md). */
 export interface GroupCommitSettings {
@@ -47,21 +47,19 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-const DEADLOCK_ATTEMPTS = 3;
-
 /** A statement's SQL with its values escaped in: what mysql2's `connection.format` does with this pool's settings. */
 function formatStatement(statement: Statement): string {
   return format(statement.sql, statement.values as Parameters<typeof format>[1], false, 'Z');
 }
 
 /**
- * The pool's `queryFormat`. The writer sends SQL it has formatted already; mysql2 would otherwise
- * format it again with no values — a character-by-character scan of the whole text, payloads
- * included, for placeholders that are not there (a tenth of the worker's CPU with 100 KB bodies).
+ * The pool's `queryFormat`. The writer sends only SQL it has formatted already (and never values);
+ * mysql2 would otherwise format it again — a character-by-character scan of the whole text,
+ * payloads included, for placeholders that are not there (a tenth of the worker's CPU with 100 KB
+ * bodies).
  */
-function preformatted(sql: string, values: unknown): string {
-  if (values === undefined || (Array.isArray(values) && values.length === 0)) return sql;
-  return format(sql, values as Parameters<typeof format>[1], false, 'Z');
+function preformatted(sql: string): string {
+  return sql;
 }
 
 /**
@@ -95,7 +93,9 @@ function sizeOf(write: BatchWrite): number {
 export class GroupCommitWriter {
   private pool: Pool | undefined;
   private readonly sql: GroupCommitSql;
-  private readonly queue: Pending[] = [];
+  private queue: Pending[] = [];
+  /** How many of the queued writes are deferrable. */
+  private deferrableQueued = 0;
   private inFlight = 0;
   /** Message id → its writes in transactions in flight. */
   private readonly busy = new Map<string, number>();
@@ -125,11 +125,9 @@ export class GroupCommitWriter {
     const { target, settings, connectTimeoutMs } = this.options;
     this.pool ??= createPool({
       host: target.host, port: target.port, user: target.user, password: target.password, database: target.database,
-      charset: 'utf8mb4', timezone: 'Z', connectionLimit: settings.connections, connectTimeout: connectTimeoutMs,
+      ...MYSQL_SESSION, flags: [...MYSQL_SESSION.flags], ...MYSQL_POOL, connectionLimit: settings.connections, connectTimeout: connectTimeoutMs,
       // Several statements per round trip: values are escaped client-side, never concatenated.
-      multipleStatements: true, flags: ['FOUND_ROWS'], enableKeepAlive: true, waitForConnections: true, queueLimit: 0,
-      // No stack capture per query: it costs more than the query on this path.
-      trace: false, supportBigNumbers: true, queryFormat: preformatted as (query: string, values: unknown) => void,
+      multipleStatements: true, supportBigNumbers: true, queryFormat: preformatted as (query: string, values: unknown) => void,
       ...(this.options.tls ? { ssl: { ...this.options.tls } } : {}),
     });
   }
@@ -142,6 +140,7 @@ export class GroupCommitWriter {
   write(write: BatchWrite, deferrable = false): Promise<TransitionResult | undefined> {
     return new Promise((resolve, reject) => {
       this.queue.push({ id: write.kind === 'receive' ? write.message.id : write.messageId, write, bytes: sizeOf(write), deferrable, resolve, reject });
+      if (deferrable) this.deferrableQueued += 1;
       this.pump();
     });
   }
@@ -160,13 +159,10 @@ export class GroupCommitWriter {
   private pump(): void {
     const { connections } = this.options.settings;
     while (this.inFlight < connections && this.queue.length > 0) {
+      // Nothing queued needs a commit now: the deferrable writes wait for a write that does (or the timer).
+      if (!this.closing && !this.deferredDue && this.deferrableQueued === this.queue.length) break;
       const batch = this.takeBatch();
       if (batch.length === 0) break; // every queued write waits for an earlier write of its message
-      if (!this.closing && !this.deferredDue && batch.every((p) => p.deferrable)) {
-        // Nothing here needs a commit now: back to the front (each message's writes keep their order).
-        this.queue.unshift(...batch);
-        break;
-      }
       this.inFlight += 1;
       for (const pending of batch) this.busy.set(pending.id, (this.busy.get(pending.id) ?? 0) + 1);
       void this.run(batch).finally(() => {
@@ -185,7 +181,7 @@ export class GroupCommitWriter {
 
   /** Arms the timer that commits deferrable writes left waiting; disarms it when none is left. */
   private watchDeferred(): void {
-    if (!this.queue.some((p) => p.deferrable)) {
+    if (this.deferrableQueued === 0) {
       this.deferredDue = false;
       clearTimeout(this.deferTimer);
       this.deferTimer = undefined;
@@ -221,8 +217,9 @@ export class GroupCommitWriter {
       }
       batch.push(pending);
       bytes += pending.bytes;
+      if (pending.deferrable) this.deferrableQueued -= 1;
     }
-    this.queue.splice(0, this.queue.length, ...left);
+    this.queue = left;
     return batch;
   }
 
@@ -236,7 +233,7 @@ export class GroupCommitWriter {
         batch.forEach((pending, i) => pending.resolve(results[i]));
         return;
       } catch (error) {
-        if (isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS) {
+        if (await retryAfterDeadlock(error, attempt)) {
           this.options.logger.debug('Deadlock in a group commit; retrying it', { attempt, writes: batch.length });
           continue;
         }
@@ -264,9 +261,11 @@ export class GroupCommitWriter {
     let expired = false;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        const timeout = new OperationTimeoutError(this.options.timeoutMs);
         expired = true;
-        connection?.destroy();
-        reject(new OperationTimeoutError(this.options.timeoutMs));
+        // The promise wrapper's destroy() would end the socket politely and leave the batch's query pending for good.
+        if (connection) killMysqlConnection((connection as unknown as { connection: Mysql2Connection }).connection, timeout);
+        reject(timeout);
       }, this.options.timeoutMs);
     });
     const running = (async () => {
@@ -334,13 +333,14 @@ export class GroupCommitWriter {
     if (lone) first.push({ sql: 'COMMIT', values: [] });
     const firstResults = await this.execute(connection, first);
     const applied: number[] = updates.filter((i) => ((firstResults[updateAt.get(i) ?? -1] as ResultSetHeader | undefined)?.affectedRows ?? 0) > 0);
+    const appliedSet = new Set(applied);
     let existingRows = existingAt < 0 ? [] : (firstResults[existingAt] as { id: string }[]);
     if (!lone) {
       const second: Statement[] = [];
       if (applied.length > 0) {
         second.push(this.sql.insertStages(applied.flatMap((i) => (writes[i] as Extract<BatchWrite, { kind: 'transition' }>).stages)));
       }
-      const unmatched = writes.flatMap((w, i) => (w.kind === 'transition' && !applied.includes(i) ? [w.messageId] : []));
+      const unmatched = writes.flatMap((w, i) => (w.kind === 'transition' && !appliedSet.has(i) ? [w.messageId] : []));
       if (unmatched.length > 0) {
         existingAt = second.length;
         second.push(this.sql.existing([...new Set(unmatched)]));
@@ -350,7 +350,6 @@ export class GroupCommitWriter {
       existingRows = existingAt < 0 ? [] : (secondResults[existingAt] as { id: string }[]);
     }
     const existing = new Set(existingRows.map((r) => r.id));
-    const appliedSet = new Set(applied);
     return writes.map((write, i) => {
       if (write.kind === 'receive') return undefined;
       if (appliedSet.has(i)) return 'applied';

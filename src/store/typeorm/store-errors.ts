@@ -60,6 +60,20 @@ export function isDeadlock(error: unknown): boolean {
   return driverErrorCode(error) === 'ER_LOCK_DEADLOCK';
 }
 
+/** Tries of a transaction that keeps being chosen as a deadlock's victim (the first included). */
+export const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * Whether to try a failed transaction again after `attempt` tries: after a short random pause, so
+ * the transactions that deadlocked do not meet again at once. False once the tries are used up or
+ * for any error but a deadlock.
+ */
+export async function retryAfterDeadlock(error: unknown, attempt: number): Promise<boolean> {
+  if (!isDeadlock(error) || attempt >= DEADLOCK_ATTEMPTS) return false;
+  await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.floor(Math.random() * 10)));
+  return true;
+}
+
 /** True when an insert hit an existing primary key. */
 export function isDuplicateKey(error: unknown): boolean {
   const code = driverErrorCode(error);

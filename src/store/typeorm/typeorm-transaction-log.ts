@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { Envelope } from '../../core/envelope';
 import { JunctionError } from '../../core/errors';
+import { KeyedQueue } from '../../core/keyed-queue';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
 import type { NonceStore } from '../../core/nonce-store';
@@ -15,10 +15,9 @@ import type {
   AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageFilter, MessageSearch, NewReplayJob,
   PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
 } from '../../core/operator-records';
-import { createDataSource, parseStoreUrl, type StoreTarget, type StoreTls } from './data-source';
+import { createDataSource, DEFAULT_CONNECT_TIMEOUT_MS, parseStoreUrl, type StoreTarget, type StoreTls } from './data-source';
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type MessageRow, type StageRow, type StoreEntities } from './entities';
 import { DEFAULT_GROUP_COMMIT, GroupCommitWriter, type GroupCommitSettings } from './group-commit';
-import { KeyedOrder } from './keyed-order';
 import { runMigrationsOnce } from './run-migrations';
 import { errorColumns } from './message-search';
 import * as ops from './operator-writes';
@@ -26,7 +25,7 @@ import { countMessages, failureGroups, searchMessages } from './message-search';
 import {
   checkEnvelope, checkReceiveOptions, messageRowOf, NO_PROTECTION, protectEvent, stageRowOf, toRecord, toSummary, type StoreProtection,
 } from './row-mapping';
-import { isDeadlock, isDuplicateKey, isIdempotencyConflict, toStoreError } from './store-errors';
+import { isDuplicateKey, isIdempotencyConflict, retryAfterDeadlock, toStoreError } from './store-errors';
 import { rememberNonce } from './nonce-table';
 import { TypeOrmLoggerAdapter } from './typeorm-logger';
 import { BoundedRunner, SerialRunner, type UnitOfWorkRunner } from './unit-of-work';
@@ -62,7 +61,6 @@ export interface TypeOrmTransactionLogOptions {
 
 const DEFAULT_FIND_LIMIT = 50;
 const MAX_FIND_LIMIT = 1000;
-const DEADLOCK_ATTEMPTS = 3;
 const DEFAULT_OPERATION_TIMEOUT_MS = 15_000;
 
 /** Clamps a requested page size to 1..1000 (default 50). */
@@ -104,9 +102,11 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   private store: { readonly dataSource: DataSource; readonly entities: StoreEntities; readonly runner: UnitOfWorkRunner } | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** Set once the writer has settled every write: from then on nothing runs. */
+  private closed = false;
   private writer: GroupCommitWriter | undefined;
   /** Without group commit: one message's writes in call order (group commit keeps that order itself). */
-  private readonly order = new KeyedOrder();
+  private readonly order = new KeyedQueue();
 
   constructor(private readonly options: TypeOrmTransactionLogOptions) {
     this.target = parseStoreUrl(options.url);
@@ -128,7 +128,9 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   async close(): Promise<void> {
     this.closing ??= (async () => {
       await this.starting?.catch(() => undefined);
+      // The writer's last batches may still apply writes one by one (store.md): the runner stays open for them.
       await this.writer?.close();
+      this.closed = true;
       const store = this.store;
       if (store?.dataSource.isInitialized) await store.runner.close();
       this.logger.info('Transaction log closed');
@@ -344,7 +346,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
       this.writer = new GroupCommitWriter({
         target: this.target, entities, settings: { ...DEFAULT_GROUP_COMMIT, ...(this.options.groupCommit ?? {}) },
         ...(this.options.tls ? { tls: this.options.tls } : {}),
-        timeoutMs: operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, connectTimeoutMs: connectTimeoutMs ?? 10_000,
+        timeoutMs: operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS, connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         logger: this.logger, ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       });
       this.writer.start();
@@ -355,7 +357,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   /** Runs one unit of work (in a transaction when asked) through the dialect's runner, retried on deadlock. */
   private async run<T>(transactional: boolean, work: (manager: EntityManager, entities: StoreEntities) => Promise<T>): Promise<T> {
     const store = this.store;
-    if (this.closing) {
+    if (this.closed) {
       throw new JunctionError('JCT_STORE_UNAVAILABLE', `The transaction log (${this.target.label}) is closed.`);
     }
     if (!store) throw new Error('The transaction log is not started: call start() first.');
@@ -363,9 +365,8 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
       try {
         return await store.runner.run(transactional, (manager) => work(manager, store.entities));
       } catch (error) {
-        if (isDeadlock(error) && attempt < DEADLOCK_ATTEMPTS) {
+        if (await retryAfterDeadlock(error, attempt)) {
           this.logger.debug('Deadlock in the transaction log; retrying', { attempt });
-          await sleep(5 * attempt + Math.floor(Math.random() * 10));
           continue;
         }
         throw toStoreError(error, this.target.label);

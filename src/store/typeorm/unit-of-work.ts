@@ -37,22 +37,27 @@ export class OperationTimeoutError extends Error {
   }
 }
 
-interface Mysql2Connection {
+/** The part of a mysql2 (callback-style, core) connection that {@link killMysqlConnection} uses. */
+export interface Mysql2Connection {
   destroy(): void;
   stream?: { destroy(error?: Error): void };
 }
 
 /**
- * Hard-closes the mysql2 connection under a QueryRunner. mysql2's own query timeout only fails
- * the query: the connection stays busy behind it (TypeORM's ROLLBACK then waits forever on a
- * frozen server), and `destroy()` alone ends the socket politely without failing queued commands.
- * Destroying the socket with an error fails them all and drops the connection from the pool.
+ * Hard-closes a mysql2 connection. mysql2's own query timeout only fails the query: the connection
+ * stays busy behind it (a ROLLBACK then waits forever on a frozen server), and `destroy()` alone
+ * ends the socket politely without failing queued commands. Destroying the socket with an error
+ * fails them all and drops the connection from its pool.
  */
-function killConnection(runner: QueryRunner, error: Error): void {
-  const connection = (runner as unknown as { databaseConnection?: Mysql2Connection }).databaseConnection;
-  if (!connection) return;
+export function killMysqlConnection(connection: Mysql2Connection, error: Error): void {
   connection.stream?.destroy(error);
   connection.destroy();
+}
+
+/** {@link killMysqlConnection} on the connection under a QueryRunner, if it has one. */
+function killConnection(runner: QueryRunner, error: Error): void {
+  const connection = (runner as unknown as { databaseConnection?: Mysql2Connection }).databaseConnection;
+  if (connection) killMysqlConnection(connection, error);
 }
 
 /**

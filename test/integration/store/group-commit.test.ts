@@ -83,6 +83,22 @@ describe('transaction log group commit (real MariaDB)', function () {
     expect((await log.load(b.id))?.status).to.equal('PROCESSING');
   });
 
+  it('a batch that fails while the log is closing still applies its writes one by one', async () => {
+    const closing = new TypeOrmTransactionLog({ url, tablePrefix: prefix, groupCommit: { connections: 1 } });
+    await closing.start();
+    const route = uniqueName('route');
+    const existing = testMessage(route);
+    await closing.recordReceived(existing);
+    const others = Array.from({ length: 5 }, () => testMessage(route));
+    const writes = [{ ...existing, body: 'again' }, ...others].map((m) => closing.recordReceived(m));
+    const closed = closing.close();
+    const results = await Promise.allSettled(writes);
+    await closed;
+    expect(results.map((r) => r.status)).to.deep.equal(['rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(String(((results[0] as PromiseRejectedResult).reason as Error).message)).to.include(existing.id);
+    expect(await log.find({ routeId: route, limit: 10 })).to.have.length(6);
+  });
+
   it('a status change alone in its transaction (one round trip) answers as in a batch: applied, skipped or missing, a stage only when applied', async () => {
     const route = uniqueName('route');
     const a = testMessage(route);
@@ -121,6 +137,22 @@ describe('transaction log group commit (real MariaDB)', function () {
     expect(await log.transition(c.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'], { deferrable: true })).to.equal('applied');
     expect(Date.now() - started).to.be.within(150, 5000);
     expect((await log.load(c.id))?.status).to.equal('QUEUED');
+  });
+
+  it('a write that does not fit in one transaction with a waiting deferrable write does not wait for the timer', async () => {
+    const single = new TypeOrmTransactionLog({ url, tablePrefix: prefix, groupCommit: { connections: 1, maxWrites: 1 } });
+    await single.start();
+    try {
+      const [a, b] = [testMessage(uniqueName('route')), testMessage(uniqueName('route'))];
+      await single.recordReceived(a);
+      const marked = single.transition(a.id, { stage: 'queued', status: 'QUEUED', attempt: 1 }, ['RECEIVED'], { deferrable: true });
+      const started = Date.now();
+      await single.recordReceived(b);
+      expect(Date.now() - started, 'ms the new message waited').to.be.below(150);
+      expect(await marked).to.equal('applied');
+    } finally {
+      await single.close();
+    }
   });
 
   it('close() commits a deferrable write at once', async () => {
