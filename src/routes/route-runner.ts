@@ -1,5 +1,6 @@
 import type { Envelope } from '../core/envelope';
 import { JunctionError, toJunctionError, type SerializedError } from '../core/errors';
+import { STAGES } from '../core/junction-metrics';
 import type { Step, StepContext } from '../core/step';
 import type { CompiledDelivery, CompiledRoute } from './compiled-route';
 import { ParsedBodies } from './condition';
@@ -92,7 +93,7 @@ export interface ResumePoint {
  * recipient only). Throws JCT_REPLAY_REFUSED for a stage the route does not have (any more).
  */
 export function resumePoint(route: CompiledRoute, stage: string): ResumePoint {
-  if (stage === 'route') return { commonFrom: route.steps.length };
+  if (stage === STAGES.route) return { commonFrom: route.steps.length };
   const common = route.steps.findIndex((step) => `step:${step.name}` === stage);
   if (common >= 0) return { commonFrom: common };
   for (const delivery of route.deliveries) {
@@ -145,10 +146,10 @@ export async function planRoute(route: CompiledRoute, message: Envelope, context
     chosen = choose(route, common);
   } catch (error) {
     const failure = toJunctionError(error);
-    trace.push({ stage: 'route', durationMs: Date.now() - started, error: failure.toJSON() });
-    throw new StageFailure('route', failure);
+    trace.push({ stage: STAGES.route, durationMs: Date.now() - started, error: failure.toJSON() });
+    throw new StageFailure(STAGES.route, failure);
   }
-  const choice: TraceStage = { stage: 'route', durationMs: Date.now() - started, detail: `to ${chosen.map((d) => d.endpoint).join(', ')}` };
+  const choice: TraceStage = { stage: STAGES.route, durationMs: Date.now() - started, detail: `to ${chosen.map((d) => d.endpoint).join(', ')}` };
   trace.push(choice);
   await listener?.(choice);
   for (const delivery of chosen) {
