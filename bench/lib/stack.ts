@@ -3,7 +3,8 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dropStoreTables } from '../../test/contract/transaction-log.support';
 import { deleteTopology } from '../../test/integration/bus/amqp-admin';
-import { answers, freePort, NodeChild } from './child';
+import { freePort } from '../../test/support/ports';
+import { answers, NodeChild } from './child';
 import { describeDelta, snapshot, type StageSnapshot } from './stage-breakdown';
 import type { Servers } from './services';
 
