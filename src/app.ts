@@ -64,8 +64,6 @@ export interface JunctionApp {
   readonly log: TransactionLog;
   readonly broker: Broker;
   readonly logger: Logger;
-  /** This process's metrics, as served at /metrics. */
-  readonly metrics: { render(): Promise<string> };
   /** Connects the log and the bus, starts endpoints and workers, listens; resolves the base URL. */
   start(): Promise<string>;
   /** Stops accepting, finishes messages in flight, disconnects. Idempotent. */
@@ -217,5 +215,5 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     return closing;
   };
 
-  return { http, routes, log, broker, logger, metrics: prometheus, start, close };
+  return { http, routes, log, broker, logger, start, close };
 }

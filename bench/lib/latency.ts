@@ -10,14 +10,7 @@ export class LatencyRecorder {
     return this.samples.length;
   }
 
-  /** The p-th percentile (nearest rank), p in 0..100; NaN without samples. */
-  percentile(p: number): number {
-    if (this.samples.length === 0) return Number.NaN;
-    const sorted = Float64Array.from(this.samples).sort();
-    const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-    return sorted[rank] ?? Number.NaN;
-  }
-
+  /** Count, mean, max and the 50th, 90th and 99th percentiles (nearest rank); NaN without samples. */
   summary(): LatencySummary {
     if (this.samples.length === 0) return { count: 0, p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
     const sorted = Float64Array.from(this.samples).sort();

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { answers, freePort, NodeChild } from './child';
-import { deleteQueues, dropTables } from './cleanup';
+import { dropStoreTables } from '../../test/contract/transaction-log.support';
+import { deleteTopology } from '../../test/integration/bus/amqp-admin';
+import { freePort } from '../../test/support/ports';
+import { answers, NodeChild } from './child';
 import { describeDelta, snapshot, type StageSnapshot } from './stage-breakdown';
 import type { Servers } from './services';
 
@@ -97,8 +99,8 @@ export class Stack {
     // Workers first, so nothing is consumed half-way; then the gateway; then the backends.
     await Promise.all([...this.junction].reverse().map((c) => c.stop()));
     await Promise.all(this.helpers.map((c) => c.stop()));
-    await dropTables(this.servers.dbUrl, this.prefixes.table).catch(() => undefined);
-    await deleteQueues(this.servers.amqpUrl, this.prefixes.bus, BENCH_ROUTES).catch(() => undefined);
+    await dropStoreTables(this.servers.dbUrl, this.prefixes.table).catch(() => undefined);
+    await deleteTopology(this.servers.amqpUrl, this.prefixes.bus, BENCH_ROUTES).catch(() => undefined);
   }
 
   /**

@@ -1,3 +1,5 @@
+import { sampleValue } from '../../test/support/prometheus-text';
+
 /** Sums and counts of `junction_stage_duration_seconds` and of group commits, read from a /metrics page. */
 export interface StageSnapshot {
   readonly stages: Map<string, { sum: number; count: number }>;
@@ -5,11 +7,6 @@ export interface StageSnapshot {
 }
 
 const STAGE = /^junction_stage_duration_seconds_(sum|count)\{route="([^"]+)",stage="([^"]+)"\} (\S+)$/;
-
-function value(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.slice(name.length + 1));
-}
 
 /** Reads a /metrics page. */
 export function snapshot(text: string): StageSnapshot {
@@ -25,7 +22,11 @@ export function snapshot(text: string): StageSnapshot {
   }
   return {
     stages,
-    commits: { sum: value(text, 'junction_store_commit_seconds_sum'), count: value(text, 'junction_store_commit_seconds_count'), rows: value(text, 'junction_store_write_batch_rows_sum') },
+    commits: {
+      sum: sampleValue(text, 'junction_store_commit_seconds_sum', 0),
+      count: sampleValue(text, 'junction_store_commit_seconds_count', 0),
+      rows: sampleValue(text, 'junction_store_write_batch_rows_sum', 0),
+    },
   };
 }
 

@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sampleValue } from '../../test/support/prometheus-text';
 import { runClosedLoop } from '../lib/http-load';
 import { orderBody } from '../lib/payloads';
 import { residentBytes } from '../lib/proc-stats';
 import type { SoakResult } from '../lib/results';
 import type { RunContext } from './context';
-
-function heapUsed(metrics: string): number {
-  const line = metrics.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes '));
-  return line ? Number(line.split(' ')[1]) : 0;
-}
 
 function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
@@ -32,7 +28,7 @@ export async function soak(ctx: RunContext, minutes: number, concurrency: number
       samples.push({
         atSeconds: (Date.now() - started) / 1000,
         rssBytes: ctx.stack.junctionPids.reduce((sum, pid) => sum + (residentBytes(pid) ?? 0), 0),
-        heapUsedBytes: texts.reduce((sum, t) => sum + heapUsed(t), 0),
+        heapUsedBytes: texts.reduce((sum, t) => sum + sampleValue(t, 'nodejs_heap_size_used_bytes', 0), 0),
       });
       await fetch(`${ctx.stack.backendUrl}/_arrivals`).then((r) => r.arrayBuffer()).catch(() => undefined); // keep the backend small
       ctx.log(`soak: ${Math.round((Date.now() - started) / 1000)} s, RSS ${(samples[samples.length - 1]!.rssBytes / 2 ** 20).toFixed(0)} MiB`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createEnvelope } from '../../src/core/envelope';
 import { TypeOrmTransactionLog } from '../../src/store/typeorm/typeorm-transaction-log';
-import { dropTables } from '../lib/cleanup';
+import { dropStoreTables } from '../../test/contract/transaction-log.support';
 import { LatencyRecorder } from '../lib/latency';
 import { per1000, startCpu } from '../lib/measure';
 import { orderBody } from '../lib/payloads';
@@ -58,6 +58,6 @@ export async function storeWrites(ctx: RunContext, point: Point, groupCommit: bo
     };
   } finally {
     await log.close();
-    await dropTables(ctx.servers.dbUrl, prefix).catch(() => undefined);
+    await dropStoreTables(ctx.servers.dbUrl, prefix).catch(() => undefined);
   }
 }

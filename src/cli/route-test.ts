@@ -145,7 +145,8 @@ export async function runRouteTest(options: RouteTestOptions, logger: CliLogger)
 
     at = Date.now();
     const record = async (stage: TraceStage): Promise<void> => {
-      stages.push({ ...stage });
+      const { seconds: _precise, ...shown } = stage; // the report shows whole milliseconds
+      stages.push(shown);
       at = Date.now();
     };
     let planned: PlannedDelivery[];

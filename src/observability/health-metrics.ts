@@ -1,4 +1,5 @@
 import type { Broker } from '../core/broker';
+import { describeError } from '../core/errors';
 import type { MetricsFactory } from '../core/metrics';
 import type { TransactionLog } from '../core/transaction-log';
 import { checkStore } from './readiness';
@@ -17,7 +18,8 @@ export interface HealthMetricsDeps {
  * Gauges read when /metrics is scraped: whether the broker and the database answer
  * (`junction_broker_up`, `junction_store_up`, 1 or 0) and how many messages wait on each route's
  * queue and dead-letter queue (`junction_queue_messages{route, queue="ready"|"dead-letter"}`).
- * Depths are read only while the broker is connected; otherwise the last values stay.
+ * Depths are read only while the broker is connected; otherwise they keep their last values (as does
+ * a route whose depth could not be read: the others are still read, and the failure is logged).
  */
 export function registerHealthMetrics(factory: MetricsFactory, deps: HealthMetricsDeps): void {
   factory.collectedGauge({
@@ -32,10 +34,21 @@ export function registerHealthMetrics(factory: MetricsFactory, deps: HealthMetri
     name: 'junction_queue_messages', help: 'Messages waiting on a route\'s queue (ready) and dead-letter queue.', labelNames: ['route', 'queue'],
     collect: async (gauge) => {
       if (!deps.broker.isConnected()) return;
+      // Each route on its own: one that cannot be counted keeps its last values, the others are still read.
+      const failures: { route: string; error: unknown }[] = [];
       for (const route of deps.destinations) {
-        const depth = await deps.broker.queueDepth(route);
-        gauge.set({ route, queue: 'ready' }, depth.ready);
-        gauge.set({ route, queue: 'dead-letter' }, depth.deadLettered);
+        try {
+          const depth = await deps.broker.queueDepth(route);
+          gauge.set({ route, queue: 'ready' }, depth.ready);
+          gauge.set({ route, queue: 'dead-letter' }, depth.deadLettered);
+        } catch (error) {
+          failures.push({ route, error });
+        }
+      }
+      if (failures.length > 0) {
+        // One error per scrape (the metrics implementation logs it), naming every route that failed.
+        const routes = failures.map((f) => f.route).join(', ');
+        throw new AggregateError(failures.map((f) => f.error), `Could not read the queue depth of ${routes}: ${describeError(failures[0]?.error)}`);
       }
     },
   });

@@ -1,5 +1,6 @@
 import type { Envelope } from '../core/envelope';
 import { JunctionError, toJunctionError, type SerializedError } from '../core/errors';
+import { STAGES } from '../core/junction-metrics';
 import type { Step, StepContext } from '../core/step';
 import type { CompiledDelivery, CompiledRoute } from './compiled-route';
 import { ParsedBodies } from './condition';
@@ -11,7 +12,10 @@ export interface TraceStage {
   /** The body the stage produced. */
   readonly output?: string;
   readonly contentType?: string;
+  /** How long the stage took, in whole milliseconds (what the transaction log stores). */
   readonly durationMs: number;
+  /** The same, precisely (performance.now()), in seconds: for the stage histogram, whose buckets go below 1 ms. */
+  readonly seconds: number;
   readonly error?: SerializedError;
   /** For `route`: the endpoints chosen. */
   readonly detail?: string;
@@ -47,19 +51,25 @@ function inRoute(routeId: string, error: JunctionError): JunctionError {
   });
 }
 
+/** Time since a `performance.now()` reading, as a trace stage carries it. */
+function elapsed(started: number): Pick<TraceStage, 'durationMs' | 'seconds'> {
+  const ms = performance.now() - started;
+  return { durationMs: Math.round(ms), seconds: ms / 1000 };
+}
+
 async function runSteps(steps: readonly Step[], prefix: string, input: Envelope, context: StepContext, trace: TraceStage[], listener?: StageListener): Promise<Envelope> {
   let current = input;
   for (const step of steps) {
     const stage = `${prefix}${step.name}`;
-    const started = Date.now();
+    const started = performance.now();
     try {
       current = await step.run(current, context);
     } catch (error) {
       const failure = inRoute(context.routeId, toJunctionError(error));
-      trace.push({ stage, durationMs: Date.now() - started, error: failure.toJSON() });
+      trace.push({ stage, ...elapsed(started), error: failure.toJSON() });
       throw new StageFailure(stage, failure);
     }
-    const done: TraceStage = { stage, output: current.body, contentType: current.contentType, durationMs: Date.now() - started };
+    const done: TraceStage = { stage, output: current.body, contentType: current.contentType, ...elapsed(started) };
     trace.push(done);
     await listener?.(done);
   }
@@ -92,7 +102,7 @@ export interface ResumePoint {
  * recipient only). Throws JCT_REPLAY_REFUSED for a stage the route does not have (any more).
  */
 export function resumePoint(route: CompiledRoute, stage: string): ResumePoint {
-  if (stage === 'route') return { commonFrom: route.steps.length };
+  if (stage === STAGES.route) return { commonFrom: route.steps.length };
   const common = route.steps.findIndex((step) => `step:${step.name}` === stage);
   if (common >= 0) return { commonFrom: common };
   for (const delivery of route.deliveries) {
@@ -139,16 +149,16 @@ export async function planRoute(route: CompiledRoute, message: Envelope, context
     deliveries.push({ endpoint: delivery.endpoint, message: own });
     return { deliveries, trace: { stages: trace } };
   }
-  const started = Date.now();
+  const started = performance.now();
   let chosen: CompiledDelivery[];
   try {
     chosen = choose(route, common);
   } catch (error) {
     const failure = toJunctionError(error);
-    trace.push({ stage: 'route', durationMs: Date.now() - started, error: failure.toJSON() });
-    throw new StageFailure('route', failure);
+    trace.push({ stage: STAGES.route, ...elapsed(started), error: failure.toJSON() });
+    throw new StageFailure(STAGES.route, failure);
   }
-  const choice: TraceStage = { stage: 'route', durationMs: Date.now() - started, detail: `to ${chosen.map((d) => d.endpoint).join(', ')}` };
+  const choice: TraceStage = { stage: STAGES.route, ...elapsed(started), detail: `to ${chosen.map((d) => d.endpoint).join(', ')}` };
   trace.push(choice);
   await listener?.(choice);
   for (const delivery of chosen) {

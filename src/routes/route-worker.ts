@@ -345,7 +345,7 @@ export class RouteWorker {
     } catch (error) {
       throw error instanceof StageFailure ? error : new StageFailure('processing', toJunctionError(error));
     }
-    for (const stage of plan.trace.stages) this.metrics.stageSeconds.observe({ route: route.id, stage: stage.stage }, stage.durationMs / 1000);
+    for (const stage of plan.trace.stages) this.metrics.stageSeconds.observe({ route: route.id, stage: stage.stage }, stage.seconds);
     const done = delivery.redelivered || message.attempt > 1 || message.headers[HELD_HEADER] !== undefined ? await this.reachedEndpoints(message.id) : new Set<string>();
     // A replay skips the recipients its original already reached (docs/operators.md).
     for (const endpoint of (message.headers[SKIP_ENDPOINTS_HEADER] ?? '').split(',')) if (endpoint) done.add(endpoint);

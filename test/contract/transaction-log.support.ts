@@ -50,7 +50,7 @@ export async function openMysql(url: string): Promise<mysql.Connection> {
   });
 }
 
-/** Drops the tables a test created under `prefix` (message, stage and the migrations ledger). */
+/** Drops every table the migrations create under `prefix` (message, stage, nonce, audit, replay job and the migrations ledger). */
 export async function dropStoreTables(url: string, prefix: string): Promise<void> {
   const names = storeNames(prefix);
   const connection = await openMysql(url);

@@ -6,18 +6,13 @@ import { deleteTopology } from '../integration/bus/amqp-admin';
 import { CapturingServer } from '../unit/endpoints/capturing-server';
 import { requireEnv, uniqueName } from '../support/env';
 import { eventually, postJson, request } from '../support/http';
+import { sampleValue } from '../support/prometheus-text';
 import { CliJunctionProcess as JunctionProcess } from '../support/cli-process';
 import { TempConfigDir } from '../support/temp-config';
 
 const ROUTE = 'cc-orders';
 const WORKERS = 3;
 const ORDERS = 300;
-
-/** The value of one series in a Prometheus text page, or 0 when absent. */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
 
 /**
  * Scale-out as production runs it: one gateway process and three worker processes
@@ -105,7 +100,7 @@ routes:
     const all = deliveredBy.flat();
     expect(all).to.have.length(ORDERS);
     expect(new Set(all)).to.deep.equal(new Set(accepted));
-    const counted = await Promise.all(workerUrls.map(async (url) => sample((await request(`${url}/metrics`)).text, `junction_messages_delivered_total{route="${ROUTE}",endpoint="sink"}`)));
+    const counted = await Promise.all(workerUrls.map(async (url) => sampleValue((await request(`${url}/metrics`)).text, `junction_messages_delivered_total{route="${ROUTE}",endpoint="sink"}`, 0)));
     expect(counted).to.deep.equal(deliveredBy.map((ids) => ids.length));
 
     const log = new TypeOrmTransactionLog({ url: requireEnv('JUNCTION_TEST_DB_URL'), tablePrefix });

@@ -5,7 +5,11 @@ import type { RequestPreview } from '../../core/endpoint';
 /** What node-soap's `HttpClient.request` returns (an axios promise; axios is node-soap's, not ours). */
 type RequestResult = ReturnType<HttpClient['request']>;
 
-/** Options that need node-soap's own axios transport (NTLM, MTOM, attachments, gzip): rare, left to it. */
+/**
+ * Options that need node-soap's own axios transport (NTLM, MTOM, attachments, gzip). SoapEndpoint
+ * never passes them (docs/endpoints.md); should a call carry one, it goes to axios rather than
+ * being sent without it.
+ */
 const AXIOS_ONLY = ['ntlm', 'forceMTOM', 'attachments', 'forceGzip'] as const;
 
 /** Headers undici sets itself and refuses from callers. */
@@ -25,7 +29,8 @@ function withNodeCode(error: unknown): unknown {
  * reads faults from the body). And it can capture a call instead of sending it: a call whose
  * options object was registered with {@link CapturingHttpClient.capture} is built by the same
  * `buildRequest` a real call uses (same URL, headers and body bytes), handed to the capture, and
- * never sent. NTLM, MTOM, attachments and gzip still go through node-soap's own transport.
+ * never sent. A call with an NTLM, MTOM, attachment or gzip option (which SoapEndpoint does not
+ * pass) would go through node-soap's own transport.
  */
 export class CapturingHttpClient extends HttpClient {
   private readonly captures = new WeakMap<object, (request: RequestPreview) => void>();

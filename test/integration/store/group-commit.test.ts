@@ -5,13 +5,8 @@ import { parseStoreUrl } from '../../../src/store/typeorm/data-source';
 import { TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
 import { dropStoreTables, expectJunctionError, rejection, testMessage } from '../../contract/transaction-log.support';
 import { requireEnv, uniqueName } from '../../support/env';
+import { sampleValue } from '../../support/prometheus-text';
 import { TcpProxy } from './tcp-proxy';
-
-/** The value of one series in a Prometheus text page. */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
 
 /**
  * Group commit on MariaDB (src/store/typeorm/group-commit.ts): concurrent writes share
@@ -40,11 +35,11 @@ describe('transaction log group commit (real MariaDB)', function () {
     const messages = Array.from({ length: 300 }, () => testMessage(route));
     await Promise.all(messages.map((m) => log.recordReceived(m)));
     const after = await metrics.render();
-    const transactions = sample(after, 'junction_store_write_batch_rows_count') - sample(before, 'junction_store_write_batch_rows_count');
-    const rows = sample(after, 'junction_store_write_batch_rows_sum') - sample(before, 'junction_store_write_batch_rows_sum');
+    const transactions = sampleValue(after, 'junction_store_write_batch_rows_count', 0) - sampleValue(before, 'junction_store_write_batch_rows_count', 0);
+    const rows = sampleValue(after, 'junction_store_write_batch_rows_sum', 0) - sampleValue(before, 'junction_store_write_batch_rows_sum', 0);
     expect(rows).to.equal(300);
     expect(transactions).to.be.below(150).and.at.least(Math.ceil(300 / 64));
-    expect(sample(after, 'junction_store_write_batch_rows_bucket{le="64"}')).to.equal(sample(after, 'junction_store_write_batch_rows_count'));
+    expect(sampleValue(after, 'junction_store_write_batch_rows_bucket{le="64"}', 0)).to.equal(sampleValue(after, 'junction_store_write_batch_rows_count', 0));
     const loaded = await Promise.all(messages.map((m) => log.load(m.id)));
     expect(loaded.every((r, i) => r?.status === 'RECEIVED' && r.payload === messages[i]?.body)).to.equal(true);
   });
@@ -128,8 +123,8 @@ describe('transaction log group commit (real MariaDB)', function () {
     await log.recordReceived(b); // its transaction takes the mark along
     expect(await marked).to.equal('applied');
     const after = await metrics.render();
-    const transactions = sample(after, 'junction_store_write_batch_rows_count') - sample(before, 'junction_store_write_batch_rows_count');
-    const rows = sample(after, 'junction_store_write_batch_rows_sum') - sample(before, 'junction_store_write_batch_rows_sum');
+    const transactions = sampleValue(after, 'junction_store_write_batch_rows_count', 0) - sampleValue(before, 'junction_store_write_batch_rows_count', 0);
+    const rows = sampleValue(after, 'junction_store_write_batch_rows_sum', 0) - sampleValue(before, 'junction_store_write_batch_rows_sum', 0);
     expect({ transactions, rows }).to.deep.equal({ transactions: 1, rows: 2 });
     expect((await log.load(a.id))?.status).to.equal('QUEUED');
     // Alone: committed by the timer.

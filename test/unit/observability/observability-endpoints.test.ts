@@ -8,12 +8,7 @@ import { ErpSimulator } from '../../../examples/legacy/erp/erp-simulator';
 import { OaSimulator } from '../../../examples/legacy/oa/oa-simulator';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { eventually, postJson, request, sampleOrder } from '../../support/http';
-
-/** The value of one series in a Prometheus text page (`name{labels}`), or undefined. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+import { sampleValue } from '../../support/prometheus-text';
 
 describe('/healthz, /readyz and /metrics (in-process bus, fake log)', () => {
   let oa: OaSimulator;
@@ -64,18 +59,18 @@ describe('/healthz, /readyz and /metrics (in-process bus, fake log)', () => {
     expect(page.status).to.equal(200);
     expect(page.headers.get('content-type')).to.match(/^text\/plain/);
     const text = page.text;
-    expect(sample(text, 'junction_messages_received_total{route="submit-order",source="rest"}')).to.equal(1);
-    expect(sample(text, 'junction_messages_delivered_total{route="submit-order",endpoint="erp-orders"}')).to.equal(1);
-    expect(sample(text, 'junction_messages_delivered_total{route="submit-order",endpoint="oa-approvals"}')).to.equal(1);
+    expect(sampleValue(text, 'junction_messages_received_total{route="submit-order",source="rest"}')).to.equal(1);
+    expect(sampleValue(text, 'junction_messages_delivered_total{route="submit-order",endpoint="erp-orders"}')).to.equal(1);
+    expect(sampleValue(text, 'junction_messages_delivered_total{route="submit-order",endpoint="oa-approvals"}')).to.equal(1);
     for (const stage of ['record', 'publish', 'accept', 'begin', 'route', 'step:erp-orders:order-to-erp', 'deliver:erp-orders', 'deliver:oa-approvals', 'process']) {
-      expect(sample(text, `junction_stage_duration_seconds_count{route="submit-order",stage="${stage}"}`), stage).to.equal(1);
+      expect(sampleValue(text, `junction_stage_duration_seconds_count{route="submit-order",stage="${stage}"}`), stage).to.equal(1);
     }
-    expect(sample(text, 'junction_message_end_to_end_seconds_count{route="submit-order",outcome="delivered"}')).to.equal(1);
-    expect(sample(text, 'junction_messages_in_flight{route="submit-order",role="worker"}')).to.equal(0);
-    expect(sample(text, 'junction_queue_messages{route="submit-order",queue="ready"}')).to.equal(0);
-    expect(sample(text, 'junction_queue_messages{route="upsert-customer",queue="dead-letter"}')).to.equal(0);
-    expect(sample(text, 'junction_broker_up')).to.equal(1);
-    expect(sample(text, 'junction_store_up')).to.equal(1);
+    expect(sampleValue(text, 'junction_message_end_to_end_seconds_count{route="submit-order",outcome="delivered"}')).to.equal(1);
+    expect(sampleValue(text, 'junction_messages_in_flight{route="submit-order",role="worker"}')).to.equal(0);
+    expect(sampleValue(text, 'junction_queue_messages{route="submit-order",queue="ready"}')).to.equal(0);
+    expect(sampleValue(text, 'junction_queue_messages{route="upsert-customer",queue="dead-letter"}')).to.equal(0);
+    expect(sampleValue(text, 'junction_broker_up')).to.equal(1);
+    expect(sampleValue(text, 'junction_store_up')).to.equal(1);
     expect(text).to.contain('process_cpu_user_seconds_total').and.contain('nodejs_eventloop_lag_seconds');
   });
 
@@ -86,8 +81,8 @@ describe('/healthz, /readyz and /metrics (in-process bus, fake log)', () => {
       const id = String(res.json.messageId);
       await eventually(async () => ((await log.load(id))?.status === 'FAILED' ? true : undefined));
       const text = (await request(`${base}/metrics`)).text;
-      expect(sample(text, 'junction_messages_failed_total{route="submit-order",endpoint="oa-approvals",code="JCT_ENDPOINT_REJECTED"}')).to.equal(1);
-      expect(sample(text, 'junction_message_end_to_end_seconds_count{route="submit-order",outcome="failed"}')).to.equal(1);
+      expect(sampleValue(text, 'junction_messages_failed_total{route="submit-order",endpoint="oa-approvals",code="JCT_ENDPOINT_REJECTED"}')).to.equal(1);
+      expect(sampleValue(text, 'junction_message_end_to_end_seconds_count{route="submit-order",outcome="failed"}')).to.equal(1);
     } finally {
       oa.setBehaviour({ failStatus: null });
     }

@@ -35,6 +35,15 @@ describe('planRoute', () => {
     expect(trace.stages[1]?.detail).to.equal('to erp, oa');
   });
 
+  it('times each stage precisely for the histogram and in whole milliseconds for the log', async () => {
+    const { trace } = await planRoute(route(), order('1500'), context);
+    for (const stage of trace.stages) {
+      expect(Number.isInteger(stage.durationMs), stage.stage).to.equal(true);
+      expect(stage.seconds, stage.stage).to.be.at.least(0);
+      expect(Math.round(stage.seconds * 1000), stage.stage).to.equal(stage.durationMs);
+    }
+  });
+
   it('leaves out a recipient whose condition does not hold', async () => {
     const { deliveries } = await planRoute(route(), order('250.00'), context);
     expect(deliveries.map((d) => d.endpoint)).to.deep.equal(['erp']);
