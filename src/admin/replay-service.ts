@@ -79,10 +79,13 @@ export class ReplayService {
     const { masker } = this.deps;
     const base = { text: plan.basePayload, contentType: plan.baseContentType };
     const edit = { text: plan.envelope.body, contentType: plan.envelope.contentType };
-    const view = ViewMasking.of(masker, [...bodiesOf(record), edit]);
+    // What the audit entry and a refusal show is masked with every sensitive value the message
+    // (and the edit) holds; finding them parses every body, so only when something is shown.
+    let view: ViewMasking | undefined;
+    const viewOf = (): ViewMasking => (view ??= ViewMasking.of(masker, [...bodiesOf(record), ...(plan.edited ? [edit] : [])]));
     if (request.payload !== undefined) {
       refuseMaskedEdit(masker, edit, base);
-      await this.checkEdited(route, plan, view);
+      await this.checkEdited(route, plan, viewOf);
     }
     const changedMasked = plan.edited ? changedSensitiveFields(masker, edit, base) : [];
     const detail: Record<string, unknown> = {
@@ -90,13 +93,17 @@ export class ReplayService {
       ...(plan.resumeAt ? { resumeAt: plan.resumeAt } : {}),
       ...(plan.edited ? {
         contentType: plan.envelope.contentType,
-        payloadDiff: diffText(diffBodies(view.payload(base.text, base.contentType), base.contentType, view.payload(edit.text, edit.contentType), edit.contentType)).slice(0, 20_000),
+        payloadDiff: diffText(diffBodies(viewOf().payload(base.text, base.contentType), base.contentType, viewOf().payload(edit.text, edit.contentType), edit.contentType)).slice(0, 20_000),
         ...(changedMasked.length > 0 ? { maskedFieldsChanged: changedMasked } : {}),
       } : {}),
     };
+    // A bulk job's reason was masked when the job was created (admin-api.ts), for all its messages.
     const result = await this.deps.log.recordReplay(plan.envelope, {
       originalId: record.id, force: request.force === true,
-      audit: { actor: principal.name, role: principal.role, method: principal.method, action: 'replay', ...(reason ? { reason: view.text(reason) } : {}), detail, ...(job ? { jobId: job.id } : {}) },
+      audit: {
+        actor: principal.name, role: principal.role, method: principal.method, action: 'replay',
+        ...(reason ? { reason: job ? masker.maskText(reason) : viewOf().text(reason) } : {}), detail, ...(job ? { jobId: job.id } : {}),
+      },
       ...(job ? { job } : {}),
     });
     if (result.outcome === 'refused') {
@@ -128,13 +135,13 @@ export class ReplayService {
    * An edited payload must pass what the route checks: the REST entry's JSON Schema (for a
    * replay from the original) and the route's steps and recipient choice, as a dry-run runs them.
    */
-  private async checkEdited(route: CompiledRoute, plan: ReplayPlan, view: ViewMasking): Promise<void> {
+  private async checkEdited(route: CompiledRoute, plan: ReplayPlan, viewOf: () => ViewMasking): Promise<void> {
     try {
       await this.runEdited(route, plan);
     } catch (error) {
       if (!(error instanceof JunctionError)) throw error;
       // A violation may quote the edited payload's sensitive values back: mask them as the admin API shows data.
-      const masked = maskJunctionError(error, this.deps.masker, view.sensitiveValues);
+      const masked = maskJunctionError(error, this.deps.masker, viewOf().sensitiveValues);
       this.deps.logger.info('edited payload refused', { error: describeError(masked) });
       throw masked;
     }
