@@ -10,7 +10,6 @@ import type { Masker } from '../security/masking/masker';
 import { maskJunctionError } from '../security/masking/mask-error';
 import { bodiesOf, ViewMasking } from './admin-masking';
 import { findRoute } from './dry-run';
-import { changedSensitiveFields, refuseMaskedEdit } from './masked-edit';
 import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
 import { diffBodies, diffText } from './text-diff';
 
@@ -75,26 +74,22 @@ export class ReplayService {
     }
     const record = await this.load(messageId);
     const route = findRoute(this.deps.routes, record.routeId);
-    const plan = planReplay(record, route, request);
     const { masker } = this.deps;
+    const plan = planReplay(record, route, request, masker);
     const base = { text: plan.basePayload, contentType: plan.baseContentType };
     const edit = { text: plan.envelope.body, contentType: plan.envelope.contentType };
     // What the audit entry and a refusal show is masked with every sensitive value the message
     // (and the edit) holds; finding them parses every body, so only when something is shown.
     let view: ViewMasking | undefined;
     const viewOf = (): ViewMasking => (view ??= ViewMasking.of(masker, [...bodiesOf(record), ...(plan.edited ? [edit] : [])]));
-    if (request.payload !== undefined) {
-      refuseMaskedEdit(masker, edit, base);
-      await this.checkEdited(route, plan, viewOf);
-    }
-    const changedMasked = plan.edited ? changedSensitiveFields(masker, edit, base) : [];
+    if (request.payload !== undefined) await this.checkEdited(route, plan, viewOf);
     const detail: Record<string, unknown> = {
       from: plan.from, edited: plan.edited, force: request.force === true, skipped: plan.skipped,
       ...(plan.resumeAt ? { resumeAt: plan.resumeAt } : {}),
       ...(plan.edited ? {
         contentType: plan.envelope.contentType,
         payloadDiff: diffText(diffBodies(viewOf().payload(base.text, base.contentType), base.contentType, viewOf().payload(edit.text, edit.contentType), edit.contentType)).slice(0, 20_000),
-        ...(changedMasked.length > 0 ? { maskedFieldsChanged: changedMasked } : {}),
+        ...(plan.maskedFieldsChanged.length > 0 ? { maskedFieldsChanged: plan.maskedFieldsChanged } : {}),
       } : {}),
     };
     // A bulk job's reason was masked when the job was created (admin-api.ts), for all its messages.
