@@ -19,8 +19,6 @@ export interface OperatorTools {
   readonly api: Router;
   readonly runner: ReplayJobRunner;
   readonly sweeper?: RetentionSweeper;
-  /** Admin tokens that can be used (0: nobody can reach the admin API). */
-  readonly tokens: number;
   start(): void;
   close(): Promise<void>;
 }
@@ -57,7 +55,7 @@ export function buildOperatorTools(loaded: LoadedConfig, deps: OperatorDeps): Op
     bodyLimitBytes: config.server.bodyLimitBytes, logger,
   });
   return {
-    api, runner, ...(sweeper ? { sweeper } : {}), tokens: authenticator.size,
+    api, runner, ...(sweeper ? { sweeper } : {}),
     start: () => {
       for (const name of authenticator.disabled) logger.warn('admin token has no value (its environment variable is unset); it is disabled', { name });
       runner.start();
