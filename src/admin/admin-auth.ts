@@ -4,10 +4,11 @@ import type { AdminRole, AdminTokenConfig } from '../config/admin-config-types';
 import type { LoadedConfig } from '../config/load-config';
 import { configProblem } from '../config/load-config';
 import { JunctionError } from '../core/errors';
+import type { AuditMethod } from '../core/operator-records';
 import type { Authenticator as CredentialChecker } from '../security/auth/authenticator';
 
 /** How an admin API caller proved who it is: a token of `admin.tokens`, a client's API key, or a bearer JWT. */
-export type AdminAuthMethod = 'admin-token' | 'api-key' | 'jwt';
+export type AdminAuthMethod = Exclude<AuditMethod, 'replay-job'>;
 
 /** Who is calling the admin API. The audit trail records `name` and `method`. */
 export interface AdminPrincipal {

@@ -1,6 +1,6 @@
 import { describeError, JunctionError, toJunctionError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { AuditRecord, MessageCursor } from '../core/operator-records';
+import type { AuditMethod, AuditRecord, MessageCursor } from '../core/operator-records';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 import type { MessageIntake } from '../gateway/message-intake';
 import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
@@ -17,7 +17,7 @@ import { diffBodies, diffText } from './text-diff';
 export interface Actor {
   readonly name: string;
   readonly role: string;
-  readonly method: string;
+  readonly method: AuditMethod;
 }
 
 /** What a replay answers. */
