@@ -16,6 +16,7 @@ import { silentLogger } from '../../../src/core/logger';
 import { ApiKeyVerifier } from '../../../src/security/auth/api-keys';
 import { Authenticator as CredentialChecker } from '../../../src/security/auth/authenticator';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
+import { rejection } from '../../support/errors';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { request } from '../../support/http';
 import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
@@ -73,15 +74,6 @@ describe('admin authentication (src/admin/admin-auth)', () => {
     expect(hasRole('operator', 'admin')).to.equal(false);
   });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<JunctionError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as JunctionError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('admin API with API keys and JWTs (src/admin/client-authenticator, the authenticate middleware)', () => {
   const SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
