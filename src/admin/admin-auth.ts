@@ -4,9 +4,11 @@ import type { AdminRole, AdminTokenConfig } from '../config/admin-config-types';
 import type { LoadedConfig } from '../config/load-config';
 import { configProblem } from '../config/load-config';
 import { JunctionError } from '../core/errors';
+import type { AuditMethod } from '../core/operator-records';
+import type { Authenticator as CredentialChecker } from '../security/auth/authenticator';
 
 /** How an admin API caller proved who it is: a token of `admin.tokens`, a client's API key, or a bearer JWT. */
-export type AdminAuthMethod = 'admin-token' | 'api-key' | 'jwt';
+export type AdminAuthMethod = Exclude<AuditMethod, 'replay-job'>;
 
 /** Who is calling the admin API. The audit trail records `name` and `method`. */
 export interface AdminPrincipal {
@@ -113,15 +115,13 @@ export function principalOf(res: Response): AdminPrincipal {
   return principal;
 }
 
-/** How {@link authenticate} reads and answers credentials. */
-export interface AuthenticateOptions {
-  /** The header API keys travel in (security.auth.apiKeyHeader); undefined when no client has one. */
-  readonly apiKeyHeader?: string;
-  /** The WWW-Authenticate challenge of a 401, e.g. `Bearer realm="junction-admin"`. */
-  readonly challenge: string;
-  /** Whether a bearer token may be a JWT (said in the 401's words). */
-  readonly acceptsJwt: boolean;
-}
+/**
+ * How {@link authenticate} reads and answers credentials, as the gateways' credential checker says:
+ * the header API keys travel in (always checked, so an API key and a bearer token together are
+ * refused even when no client has a key), and which kinds are accepted (said in a 401's words
+ * and its WWW-Authenticate challenge).
+ */
+export type AuthenticateOptions = Pick<CredentialChecker, 'apiKeyHeader' | 'acceptsApiKeys' | 'acceptsJwt'>;
 
 /** The admin API's WWW-Authenticate: the gateways' schemes (`Bearer`, `ApiKey` when API keys are accepted), with the admin realm. */
 export function adminChallenge(apiKeys: boolean): string {
@@ -130,7 +130,7 @@ export function adminChallenge(apiKeys: boolean): string {
 
 async function resolvePrincipal(req: Request, authenticators: readonly Authenticator[], options: AuthenticateOptions): Promise<AdminPrincipal> {
   const hasBearer = req.header('authorization') !== undefined;
-  const hasKey = options.apiKeyHeader !== undefined && req.header(options.apiKeyHeader) !== undefined;
+  const hasKey = req.header(options.apiKeyHeader) !== undefined;
   if (hasBearer && hasKey) {
     throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', `Send one kind of credentials: a bearer token or an API key (${options.apiKeyHeader}), not both.`);
   }
@@ -143,7 +143,7 @@ async function resolvePrincipal(req: Request, authenticators: readonly Authentic
       ? 'The bearer token is neither a configured admin token nor a JWT (header.payload.signature).'
       : 'The admin token is not recognised.');
   }
-  const ways = ['"Authorization: Bearer <admin token>"', ...(options.acceptsJwt ? ['a bearer JWT'] : []), ...(options.apiKeyHeader ? [`an API key in ${options.apiKeyHeader}`] : [])];
+  const ways = ['"Authorization: Bearer <admin token>"', ...(options.acceptsJwt ? ['a bearer JWT'] : []), ...(options.acceptsApiKeys ? [`an API key in ${options.apiKeyHeader}`] : [])];
   throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', `The admin API needs credentials: send ${ways.join(', or ')} (docs/operators.md).`);
 }
 
@@ -158,7 +158,7 @@ export function authenticate(authenticators: readonly Authenticator[], options: 
       res.locals.principal = principal;
       next();
     }, (error: unknown) => {
-      if (error instanceof JunctionError && error.httpStatus === 401) res.setHeader('WWW-Authenticate', options.challenge);
+      if (error instanceof JunctionError && error.httpStatus === 401) res.setHeader('WWW-Authenticate', adminChallenge(options.acceptsApiKeys));
       next(error);
     });
   };

@@ -69,9 +69,4 @@ export class ViewMasking {
     return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name,
       isSecretName(name) || this.masker.isSensitiveName(name) ? this.masker.mask : this.text(value)]));
   }
-
-  /** The mask text (`security.masking.mask`). */
-  get mask(): string {
-    return this.masker.mask;
-  }
 }

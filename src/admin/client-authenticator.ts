@@ -27,18 +27,17 @@ export class ClientAuthenticator implements Authenticator {
   constructor(private readonly checker: CredentialChecker, private readonly mapping: AdminRoleMapping) {}
 
   async authenticate(req: Request): Promise<AdminPrincipal | undefined> {
-    const header = this.checker.apiKeyHeader;
-    const apiKey = req.header(header);
-    const bearer = apiKey === undefined ? bearerOf(req) : undefined;
-    if (apiKey === undefined && !(bearer !== undefined && this.checker.acceptsJwt && JWT_SHAPE.test(bearer))) return undefined;
+    const bearer = req.header(this.checker.apiKeyHeader) === undefined ? bearerOf(req) : undefined;
+    // A bearer token that is no JWT this checker could verify is an admin token (or nobody's): not ours.
+    if (bearer !== undefined && !(this.checker.acceptsJwt && JWT_SHAPE.test(bearer))) return undefined;
     let principal: Principal | undefined;
     try {
-      principal = await this.checker.fromHeaders(apiKey !== undefined ? { [header.toLowerCase()]: apiKey } : { authorization: `Bearer ${bearer}` });
+      principal = await this.checker.fromHeaders(req.headers);
     } catch (error) {
       if (error instanceof JunctionError && error.httpStatus === 401) throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', error.message);
       throw error;
     }
-    if (!principal) return undefined;
+    if (!principal) return undefined; // no credentials at all
     const role = adminRoleOf(principal.roles, this.mapping);
     if (!role) {
       const grants = STRONGEST_FIRST.map((r) => `${r}: ${this.mapping[r].join(' | ') || '(nothing)'}`).join('; ');

@@ -6,7 +6,6 @@ import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
 import { planRoute, StageFailure, type PlannedDelivery, type TraceStage } from '../routes/route-runner';
 import type { Masker } from '../security/masking/masker';
 import { bodiesOf, stageContentType, ViewMasking, type TypedBody } from './admin-masking';
-import { refuseMaskedEdit } from './masked-edit';
 import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
 import { diffBodies, type BodyDiff } from './text-diff';
 
@@ -112,10 +111,7 @@ function compare(record: MessageRecord, stage: string, original: StageRecord | u
  */
 export async function dryRun(record: MessageRecord, routes: CompiledRoutes, request: ReplayRequest, logger: Logger, masker: Masker): Promise<DryRunReport> {
   const route = findRoute(routes, record.routeId);
-  const plan = planReplay(record, route, request);
-  if (request.payload !== undefined) {
-    refuseMaskedEdit(masker, { text: plan.envelope.body, contentType: plan.envelope.contentType }, { text: plan.basePayload, contentType: plan.baseContentType });
-  }
+  const plan = planReplay(record, route, request, masker);
   const ran: { stage: string; side: StageSide }[] = [];
   const listener = async (stage: TraceStage): Promise<void> => {
     ran.push({ stage: stage.stage, side: {

@@ -7,7 +7,7 @@ import type { TransactionLog } from '../core/transaction-log';
 import type { MessageIntake } from '../gateway/message-intake';
 import type { CompiledRoutes } from '../routes/compiled-route';
 import type { SecurityRuntime } from '../security/security-setup';
-import { adminChallenge, checkTokenConfig, TokenAuthenticator } from './admin-auth';
+import { checkTokenConfig, TokenAuthenticator } from './admin-auth';
 import { createAdminApi } from './admin-api';
 import { ClientAuthenticator } from './client-authenticator';
 import { ReplayJobRunner } from './replay-job-runner';
@@ -19,8 +19,6 @@ export interface OperatorTools {
   readonly api: Router;
   readonly runner: ReplayJobRunner;
   readonly sweeper?: RetentionSweeper;
-  /** Admin tokens that can be used (0: nobody can reach the admin API). */
-  readonly tokens: number;
   start(): void;
   close(): Promise<void>;
 }
@@ -50,15 +48,14 @@ export function buildOperatorTools(loaded: LoadedConfig, deps: OperatorDeps): Op
   const service = new ReplayService({ log: deps.log, routes: deps.routes, intake: deps.intake, logger, masker });
   const runner = new ReplayJobRunner({ log: deps.log, service, logger, owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` });
   const sweeper = config.retention.enabled ? new RetentionSweeper({ log: deps.log, logger, settings: config.retention }) : undefined;
-  const apiKeys = Object.values(config.security.clients).some((c) => c.apiKey !== undefined);
   const api = createAdminApi({
     log: deps.log, routes: deps.routes, service, runner, settings: config.admin, masker,
     authenticators: [authenticator, new ClientAuthenticator(checker, config.admin.roles)],
-    auth: { ...(apiKeys ? { apiKeyHeader: checker.apiKeyHeader } : {}), challenge: adminChallenge(apiKeys), acceptsJwt: checker.acceptsJwt },
+    auth: checker,
     bodyLimitBytes: config.server.bodyLimitBytes, logger,
   });
   return {
-    api, runner, ...(sweeper ? { sweeper } : {}), tokens: authenticator.size,
+    api, runner, ...(sweeper ? { sweeper } : {}),
     start: () => {
       for (const name of authenticator.disabled) logger.warn('admin token has no value (its environment variable is unset); it is disabled', { name });
       runner.start();

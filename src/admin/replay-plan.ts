@@ -6,6 +6,8 @@ import type { MessageRecord, StageRecord } from '../core/transaction-log';
 import type { CompiledRoute } from '../routes/compiled-route';
 import { resumePoint, stageBefore } from '../routes/route-runner';
 import { HELD_HEADER } from '../routes/route-worker';
+import type { Masker } from '../security/masking/masker';
+import { checkMaskedEdit } from './masked-edit';
 
 /** What an operator asks of a replay (or a dry-run). */
 export interface ReplayRequest {
@@ -29,6 +31,8 @@ export interface ReplayPlan {
   /** Recipients the original already reached, skipped by the replay. */
   readonly skipped: readonly string[];
   readonly edited: boolean;
+  /** Paths of the masked fields whose value the edit changed, added or removed (empty without an edit). */
+  readonly maskedFieldsChanged: readonly string[];
   /** The payload the replay would have had without the edit, and its content type. */
   readonly basePayload: string;
   readonly baseContentType: string;
@@ -66,9 +70,10 @@ function capturedOutput(record: MessageRecord, stage: string): { body: string; c
  * Builds the replay of `record` on `route`: a new message (new id, attempt 1, now) linked to the
  * original, with its correlation id, business key and headers, carrying the original payload, the
  * failed stage's input (resuming there) or an edited payload. Recipients the original reached are
- * skipped unless forced. Throws JCT_REPLAY_REFUSED when what was asked cannot be built.
+ * skipped unless forced. Throws JCT_REPLAY_REFUSED when what was asked cannot be built, and
+ * JCT_REPLAY_PAYLOAD_MASKED for an edited payload that still holds `masker`'s mask (masked-edit.ts).
  */
-export function planReplay(record: MessageRecord, route: CompiledRoute, request: ReplayRequest, now: Date = new Date()): ReplayPlan {
+export function planReplay(record: MessageRecord, route: CompiledRoute, request: ReplayRequest, masker: Masker, now: Date = new Date()): ReplayPlan {
   const from = request.from ?? 'original';
   let body = record.payload;
   let contentType = record.contentType;
@@ -110,6 +115,8 @@ export function planReplay(record: MessageRecord, route: CompiledRoute, request:
       }
     }
   }
+  // An unedited payload is the base one: it holds the mask exactly as often, and no field changed.
+  const maskedFieldsChanged = edited ? checkMaskedEdit(masker, { text: body, contentType }, { text: basePayload, contentType: baseContentType }) : [];
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(record.headers)) if (!INTERNAL_HEADERS.includes(name)) headers[name] = value;
   headers[REPLAY_OF_HEADER] = record.id;
@@ -119,5 +126,5 @@ export function planReplay(record: MessageRecord, route: CompiledRoute, request:
     routeId: record.routeId, pattern: record.pattern, source: 'admin:replay', contentType, body, headers,
     correlationId: record.correlationId, replayOf: record.id, ...(record.businessKey !== undefined ? { businessKey: record.businessKey } : {}),
   }, now);
-  return { envelope, from, ...(resumeAt !== undefined ? { resumeAt } : {}), skipped, edited, basePayload, baseContentType };
+  return { envelope, from, ...(resumeAt !== undefined ? { resumeAt } : {}), skipped, edited, maskedFieldsChanged, basePayload, baseContentType };
 }

@@ -1,6 +1,6 @@
 import { describeError, JunctionError, toJunctionError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { AuditRecord, MessageCursor } from '../core/operator-records';
+import type { AuditMethod, AuditRecord, MessageCursor } from '../core/operator-records';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 import type { MessageIntake } from '../gateway/message-intake';
 import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
@@ -10,7 +10,6 @@ import type { Masker } from '../security/masking/masker';
 import { maskJunctionError } from '../security/masking/mask-error';
 import { bodiesOf, ViewMasking } from './admin-masking';
 import { findRoute } from './dry-run';
-import { changedSensitiveFields, refuseMaskedEdit } from './masked-edit';
 import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
 import { diffBodies, diffText } from './text-diff';
 
@@ -18,7 +17,7 @@ import { diffBodies, diffText } from './text-diff';
 export interface Actor {
   readonly name: string;
   readonly role: string;
-  readonly method: string;
+  readonly method: AuditMethod;
 }
 
 /** What a replay answers. */
@@ -75,28 +74,31 @@ export class ReplayService {
     }
     const record = await this.load(messageId);
     const route = findRoute(this.deps.routes, record.routeId);
-    const plan = planReplay(record, route, request);
     const { masker } = this.deps;
+    const plan = planReplay(record, route, request, masker);
     const base = { text: plan.basePayload, contentType: plan.baseContentType };
     const edit = { text: plan.envelope.body, contentType: plan.envelope.contentType };
-    const view = ViewMasking.of(masker, [...bodiesOf(record), edit]);
-    if (request.payload !== undefined) {
-      refuseMaskedEdit(masker, edit, base);
-      await this.checkEdited(route, plan, view);
-    }
-    const changedMasked = plan.edited ? changedSensitiveFields(masker, edit, base) : [];
+    // What the audit entry and a refusal show is masked with every sensitive value the message
+    // (and the edit) holds; finding them parses every body, so only when something is shown.
+    let view: ViewMasking | undefined;
+    const viewOf = (): ViewMasking => (view ??= ViewMasking.of(masker, [...bodiesOf(record), ...(plan.edited ? [edit] : [])]));
+    if (request.payload !== undefined) await this.checkEdited(route, plan, viewOf);
     const detail: Record<string, unknown> = {
       from: plan.from, edited: plan.edited, force: request.force === true, skipped: plan.skipped,
       ...(plan.resumeAt ? { resumeAt: plan.resumeAt } : {}),
       ...(plan.edited ? {
         contentType: plan.envelope.contentType,
-        payloadDiff: diffText(diffBodies(view.payload(base.text, base.contentType), base.contentType, view.payload(edit.text, edit.contentType), edit.contentType)).slice(0, 20_000),
-        ...(changedMasked.length > 0 ? { maskedFieldsChanged: changedMasked } : {}),
+        payloadDiff: diffText(diffBodies(viewOf().payload(base.text, base.contentType), base.contentType, viewOf().payload(edit.text, edit.contentType), edit.contentType)).slice(0, 20_000),
+        ...(plan.maskedFieldsChanged.length > 0 ? { maskedFieldsChanged: plan.maskedFieldsChanged } : {}),
       } : {}),
     };
+    // A bulk job's reason was masked when the job was created (admin-api.ts), for all its messages.
     const result = await this.deps.log.recordReplay(plan.envelope, {
       originalId: record.id, force: request.force === true,
-      audit: { actor: principal.name, role: principal.role, method: principal.method, action: 'replay', ...(reason ? { reason: view.text(reason) } : {}), detail, ...(job ? { jobId: job.id } : {}) },
+      audit: {
+        actor: principal.name, role: principal.role, method: principal.method, action: 'replay',
+        ...(reason ? { reason: job ? masker.maskText(reason) : viewOf().text(reason) } : {}), detail, ...(job ? { jobId: job.id } : {}),
+      },
       ...(job ? { job } : {}),
     });
     if (result.outcome === 'refused') {
@@ -128,13 +130,13 @@ export class ReplayService {
    * An edited payload must pass what the route checks: the REST entry's JSON Schema (for a
    * replay from the original) and the route's steps and recipient choice, as a dry-run runs them.
    */
-  private async checkEdited(route: CompiledRoute, plan: ReplayPlan, view: ViewMasking): Promise<void> {
+  private async checkEdited(route: CompiledRoute, plan: ReplayPlan, viewOf: () => ViewMasking): Promise<void> {
     try {
       await this.runEdited(route, plan);
     } catch (error) {
       if (!(error instanceof JunctionError)) throw error;
       // A violation may quote the edited payload's sensitive values back: mask them as the admin API shows data.
-      const masked = maskJunctionError(error, this.deps.masker, view.sensitiveValues);
+      const masked = maskJunctionError(error, this.deps.masker, viewOf().sensitiveValues);
       this.deps.logger.info('edited payload refused', { error: describeError(masked) });
       throw masked;
     }

@@ -73,18 +73,21 @@ export type AuditAction =
   | 'replay' | 'resolve'
   | 'replay-job.create' | 'replay-job.pause' | 'replay-job.resume' | 'replay-job.cancel';
 
+/**
+ * How the principal of an audit entry signed in: with an admin token, a client's API key or a
+ * bearer JWT (the admin API's ways in), or `replay-job` for the replays of a bulk job (made under
+ * the name of the operator who started it).
+ */
+export type AuditMethod = 'admin-token' | 'api-key' | 'jwt' | 'replay-job';
+
 /** One entry of the append-only audit trail, as written. */
 export interface AuditInput {
   /** Who: the principal's name. */
   readonly actor: string;
   /** The principal's role when it acted. */
   readonly role: string;
-  /**
-   * How the principal signed in: `admin-token`, `api-key`, `jwt`, or `replay-job` for the replays
-   * of a bulk job (made under the name of the operator who started it). Absent on entries written
-   * before it was recorded.
-   */
-  readonly method?: string;
+  /** How the principal signed in; absent on entries written before it was recorded. */
+  readonly method?: AuditMethod;
   readonly action: AuditAction;
   readonly messageId?: string;
   /** The new message a replay created. */

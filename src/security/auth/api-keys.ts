@@ -13,6 +13,11 @@ export interface ApiKeyEntry {
 export class ApiKeyVerifier {
   constructor(private readonly entries: readonly ApiKeyEntry[]) {}
 
+  /** How many keys are configured. */
+  get size(): number {
+    return this.entries.length;
+  }
+
   /** The client name, or undefined when no key matches. */
   clientOf(presented: string): string | undefined {
     let found: string | undefined;

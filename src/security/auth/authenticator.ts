@@ -34,6 +34,11 @@ export class Authenticator {
     return this.parts.usernameToken !== undefined;
   }
 
+  /** True when API keys can be checked (some client has an API key). */
+  get acceptsApiKeys(): boolean {
+    return this.parts.apiKeys.size > 0;
+  }
+
   /** True when bearer JWTs can be checked (`security.auth.jwt` is configured). */
   get acceptsJwt(): boolean {
     return this.parts.jwt !== undefined;

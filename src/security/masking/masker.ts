@@ -86,14 +86,7 @@ export class Masker {
   /** The values a payload holds at sensitive paths (at least 3 characters), for {@link scrub}. */
   sensitiveValues(text: string, contentType = ''): string[] {
     const values = new Set<string>();
-    const kind = payloadKind(text, contentType);
-    if (kind === 'json') {
-      const document = tryJson(text);
-      if (document !== undefined) this.walkJson(document, (value) => collectLeaves(value, values));
-    } else if (kind === 'xml') {
-      const root = tryXml(text);
-      if (root) this.walkXml(root, [], (_node, value) => values.add(value));
-    }
+    this.visitSensitive(text, contentType, (value) => collectLeaves(value, values));
     return [...values].filter((v) => v.length >= MIN_SCRUB_LENGTH);
   }
 
@@ -104,15 +97,24 @@ export class Masker {
    */
   sensitiveFields(text: string, contentType = ''): { path: string; value: string }[] {
     const fields: { path: string; value: string }[] = [];
+    this.visitSensitive(text, contentType, (value, path) => fields.push({ path: `/${path.join('/')}`, value: leafText(value) }));
+    return fields;
+  }
+
+  /**
+   * Calls `found` with each sensitive field of a payload: its value (a JSON value as parsed, an
+   * XML element's text or an attribute's value) and its path. Nothing for a payload that is
+   * neither JSON nor XML, or does not parse.
+   */
+  private visitSensitive(text: string, contentType: string, found: (value: unknown, path: readonly string[]) => void): void {
     const kind = payloadKind(text, contentType);
     if (kind === 'json') {
       const document = tryJson(text);
-      if (document !== undefined) this.walkJson(document, (value, path) => fields.push({ path: `/${path.join('/')}`, value: leafText(value) }));
+      if (document !== undefined) this.walkJson(document, found);
     } else if (kind === 'xml') {
       const root = tryXml(text);
-      if (root) this.walkXml(root, [], (_node, value, _attribute, path) => fields.push({ path: `/${path.join('/')}`, value }));
+      if (root) this.walkXml(root, [], (_node, value, _attribute, path) => found(value, path));
     }
-    return fields;
   }
 
   /** `text` with every occurrence of `values` masked, then {@link maskText}. */

@@ -3,7 +3,7 @@ import type { Envelope } from '../../core/envelope';
 import type { SerializedError } from '../../core/errors';
 import { isMessageStatus, type MessageStatus } from '../../core/message-status';
 import {
-  filterFromJson, filterToJson, type AuditAction, type AuditInput, type AuditPage, type AuditQuery, type AuditRecord,
+  filterFromJson, filterToJson, type AuditAction, type AuditInput, type AuditMethod, type AuditPage, type AuditQuery, type AuditRecord,
   type NewReplayJob, type PurgeRequest, type ReplayClaim, type ReplayJob, type ReplayJobChange, type ReplayJobStatus,
   type ReplayRecordResult,
 } from '../../core/operator-records';
@@ -39,7 +39,7 @@ export async function insertAudit(manager: EntityManager, { audit }: StoreEntiti
 
 function toAudit(row: AuditRow): AuditRecord {
   return {
-    seq: Number(row.seq), at: row.at, actor: row.actor, role: row.role, ...(row.authMethod !== null ? { method: row.authMethod } : {}), action: row.action as AuditAction,
+    seq: Number(row.seq), at: row.at, actor: row.actor, role: row.role, ...(row.authMethod !== null ? { method: row.authMethod as AuditMethod } : {}), action: row.action as AuditAction,
     ...(row.messageId !== null ? { messageId: row.messageId } : {}),
     ...(row.replayId !== null ? { replayId: row.replayId } : {}),
     ...(row.jobId !== null ? { jobId: row.jobId } : {}),

@@ -6,13 +6,19 @@ import {
   adminChallenge, authenticate, checkTokenConfig, hasRole, TokenAuthenticator, type AdminPrincipal, type AuthenticateOptions, type Authenticator,
 } from '../../../src/admin/admin-auth';
 import { adminRoleOf, ClientAuthenticator } from '../../../src/admin/client-authenticator';
+import { buildApp, type JunctionApp } from '../../../src/app';
+import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
 import { loadConfig } from '../../../src/config/load-config';
 import type { AdminRoleMapping } from '../../../src/config/admin-config-types';
 import { endpointOfStage, errorGroupKey, normaliseErrorMessage } from '../../../src/core/error-fingerprint';
 import { JunctionError } from '../../../src/core/errors';
+import { silentLogger } from '../../../src/core/logger';
 import { ApiKeyVerifier } from '../../../src/security/auth/api-keys';
 import { Authenticator as CredentialChecker } from '../../../src/security/auth/authenticator';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
+import { rejection } from '../../support/errors';
+import { FakeTransactionLog } from '../../support/fake-transaction-log';
+import { request } from '../../support/http';
 import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
 
 /** A request with these headers (names compared case-insensitively, as express does). */
@@ -69,15 +75,6 @@ describe('admin authentication (src/admin/admin-auth)', () => {
   });
 });
 
-async function rejection(promise: Promise<unknown>): Promise<JunctionError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as JunctionError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('admin API with API keys and JWTs (src/admin/client-authenticator, the authenticate middleware)', () => {
   const SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
   const MAPPING: AdminRoleMapping = { viewer: ['junction:viewer'], operator: ['junction:operator', 'ops-team'], admin: ['junction:admin'] };
@@ -90,7 +87,7 @@ describe('admin API with API keys and JWTs (src/admin/client-authenticator, the 
   });
   const tokens = new TokenAuthenticator([{ name: 'alice', role: 'operator', token: 'alice-token-0123456789' }]);
   const authenticators: Authenticator[] = [tokens, new ClientAuthenticator(checker, MAPPING)];
-  const options: AuthenticateOptions = { apiKeyHeader: 'X-Api-Key', challenge: adminChallenge(true), acceptsJwt: true };
+  const options: AuthenticateOptions = checker;
   const jwt = (claims: Record<string, unknown>, exp: number | string = '5m', secret = SECRET): Promise<string> =>
     new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp.example').setAudience('junction').setExpirationTime(exp).sign(new TextEncoder().encode(secret));
 
@@ -167,5 +164,38 @@ describe('failure causes (src/core/error-fingerprint)', () => {
     expect(errorGroupKey(undefined, 'JCT_ENDPOINT_REJECTED', 'x')).not.to.equal(errorGroupKey(undefined, 'JCT_ENDPOINT_TIMEOUT', 'x'));
     expect(endpointOfStage('deliver:erp-orders')).to.equal('erp-orders');
     expect(endpointOfStage('step:erp-orders:map')).to.equal(undefined);
+  });
+});
+
+describe('admin API wiring (src/admin/operator-tools with src/app)', () => {
+  const temp = new TempConfigDir();
+  const TOKEN = 'alice-token-0123456789';
+  let app: JunctionApp;
+  let base: string;
+
+  before(async () => {
+    // An admin token, and no client with an API key.
+    const file = temp.write('junction.yaml', `${MINIMAL_CONFIG}
+admin:
+  tokens:
+    - { name: alice, role: operator, sha256: ${createHash('sha256').update(TOKEN).digest('hex')} }
+retention: { enabled: false }
+`);
+    app = buildApp(loadConfig(file, {}), { logger: silentLogger, port: 0, log: new FakeTransactionLog(), broker: new MemoryBroker({ requeueDelayMs: 10 }) });
+    base = await app.start();
+  });
+  after(async () => {
+    await app.close();
+    temp.remove();
+  });
+
+  it('without any client API key, an admin token with an API-key header too is 401 (one kind of credentials), challenge Bearer alone', async () => {
+    const alone = await request(`${base}/admin/api/whoami`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(alone.status, alone.text).to.equal(200);
+    expect(alone.json).to.deep.equal({ name: 'alice', role: 'operator', method: 'admin-token' });
+    const both = await request(`${base}/admin/api/whoami`, { headers: { authorization: `Bearer ${TOKEN}`, 'x-api-key': 'stray-key-0123456789' } });
+    expect(both.status, both.text).to.equal(401);
+    expect(both.text).to.match(/JCT_ADMIN_UNAUTHENTICATED/).and.match(/one kind of credentials/);
+    expect(both.headers.get('www-authenticate')).to.equal('Bearer realm="junction-admin"');
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { bodiesOf, ViewMasking } from '../../../src/admin/admin-masking';
 import { auditView, groupView, messageView, summaryView } from '../../../src/admin/admin-views';
-import { changedSensitiveFields, refuseMaskedEdit } from '../../../src/admin/masked-edit';
+import { checkMaskedEdit } from '../../../src/admin/masked-edit';
 import { JunctionError } from '../../../src/core/errors';
 import type { MessageRecord } from '../../../src/core/transaction-log';
 import { Masker } from '../../../src/security/masking/masker';
@@ -73,7 +73,7 @@ describe('an edited replay built from a masked view (src/admin/masked-edit)', ()
 
   function refusal(edited: string): JunctionError {
     try {
-      refuseMaskedEdit(masker, { text: edited, contentType: JSON_TYPE }, base);
+      checkMaskedEdit(masker, { text: edited, contentType: JSON_TYPE }, base);
     } catch (error) {
       return error as JunctionError;
     }
@@ -94,13 +94,13 @@ describe('an edited replay built from a masked view (src/admin/masked-edit)', ()
 
   it('passes with real values, and with a mask the original itself holds', () => {
     const real = JSON.stringify({ ...JSON.parse(base.text), orderId: 'SO-8', cardNumber: '5555555555554444' });
-    expect(() => refuseMaskedEdit(masker, { text: real, contentType: JSON_TYPE }, base)).not.to.throw();
+    expect(() => checkMaskedEdit(masker, { text: real, contentType: JSON_TYPE }, base)).not.to.throw();
     const starred = { text: '{"password":"****","x":1}', contentType: JSON_TYPE };
-    expect(() => refuseMaskedEdit(masker, { text: '{"password":"****","x":2}', contentType: JSON_TYPE }, starred)).not.to.throw();
+    expect(() => checkMaskedEdit(masker, { text: '{"password":"****","x":2}', contentType: JSON_TYPE }, starred)).not.to.throw();
   });
 
   it('names the masked fields an edit changed, never their values', () => {
     const real = JSON.stringify({ orderId: 'SO-8', cardNumber: '5555555555554444', customer: { email: SECRETS.email } });
-    expect(changedSensitiveFields(masker, { text: real, contentType: JSON_TYPE }, base)).to.deep.equal(['/cardNumber', '/customer/password']);
+    expect(checkMaskedEdit(masker, { text: real, contentType: JSON_TYPE }, base)).to.deep.equal(['/cardNumber', '/customer/password']);
   });
 });

@@ -9,15 +9,7 @@ import { Authenticator } from '../../../src/security/auth/authenticator';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { NonceCache } from '../../../src/security/auth/nonce-cache';
 import { PASSWORD_DIGEST, PASSWORD_TEXT, UsernameTokenVerifier, WSSE_NS, WSU_NS } from '../../../src/security/auth/username-token';
-
-async function rejection(promise: Promise<unknown>): Promise<JunctionError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as JunctionError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../support/errors';
 
 function thrown(f: () => unknown): JunctionError {
   try {
