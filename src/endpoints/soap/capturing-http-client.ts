@@ -34,7 +34,13 @@ function withNodeCode(error: unknown): unknown {
  */
 export class CapturingHttpClient extends HttpClient {
   private readonly captures = new WeakMap<object, (request: RequestPreview) => void>();
-  private readonly agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+  private readonly agent: Agent;
+
+  /** `connections`: keep-alive connections per backend origin (the endpoint's `connections` option). */
+  constructor(connections: number) {
+    super();
+    this.agent = new Agent({ connections, keepAliveTimeout: 30_000 });
+  }
 
   /** The next request made with `options` (the same object) goes to `onRequest` instead of the network. */
   capture(options: object, onRequest: (request: RequestPreview) => void): void {

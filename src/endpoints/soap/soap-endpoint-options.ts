@@ -18,6 +18,8 @@ export interface SoapEndpointOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Send the `<jh:MessageId xmlns:jh="urn:junction:headers:v1">` SOAP header (default true). */
   readonly messageIdHeader: boolean;
+  /** Keep-alive connections to the backend (default 32). */
+  readonly connections: number;
 }
 
 /** JSON Schema of {@link SoapEndpointOptions}, with defaults. */
@@ -33,5 +35,6 @@ export const SOAP_ENDPOINT_OPTIONS_SCHEMA = {
     timeoutMs: { type: 'integer', minimum: 1, maximum: 600000, default: 10000 },
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     messageIdHeader: { type: 'boolean', default: true },
+    connections: { type: 'integer', minimum: 1, maximum: 1024, default: 32 },
   },
 } as const;

@@ -86,7 +86,7 @@ export class SoapEndpoint implements Endpoint {
     } catch (error) {
       throw this.wsdlLoadError(location, error);
     }
-    const http = new CapturingHttpClient();
+    const http = new CapturingHttpClient(this.options.connections);
     const client = new Client(wsdl, this.options.url, { httpClient: http });
     if (this.options.messageIdHeader) {
       client.addSoapHeader((_method: unknown, _location: unknown, _action: unknown, args: unknown) => {

@@ -51,7 +51,7 @@ describe('SoapEndpoint.preview (src/endpoints/soap)', function () {
 
   async function endpoint(overrides: Partial<SoapEndpointOptions> = {}): Promise<SoapEndpoint> {
     const created = new SoapEndpoint('erp', {
-      wsdl: WSDL, url: `${proxy.url}/erp/soap`, operation: 'CreateOrUpdateCustomer', timeoutMs: 10_000, headers: { 'X-Api-Key': 'k-1' }, messageIdHeader: true, ...overrides,
+      wsdl: WSDL, url: `${proxy.url}/erp/soap`, operation: 'CreateOrUpdateCustomer', timeoutMs: 10_000, headers: { 'X-Api-Key': 'k-1' }, messageIdHeader: true, connections: 32, ...overrides,
     }, { wsdlCache: cache });
     started.push(created);
     await created.start();
@@ -125,7 +125,7 @@ describe('SoapEndpoint.preview (src/endpoints/soap)', function () {
   });
 
   it('throws before start(), and JCT_TRANSFORM_FAILED for a body that is not a JSON object', async function () {
-    const idle = new SoapEndpoint('erp', { wsdl: WSDL, operation: 'CreateOrUpdateCustomer', timeoutMs: 1000, headers: {}, messageIdHeader: true }, { wsdlCache: cache });
+    const idle = new SoapEndpoint('erp', { wsdl: WSDL, operation: 'CreateOrUpdateCustomer', timeoutMs: 1000, headers: {}, messageIdHeader: true, connections: 32 }, { wsdlCache: cache });
     let thrown: unknown;
     await idle.preview(message(CUSTOMER)).catch((e: unknown) => { thrown = e; });
     expect(String(thrown)).to.match(/used before start\(\)/);

@@ -13,6 +13,7 @@ import type { SoapEndpointOptions } from '../../../src/endpoints/soap/soap-endpo
 import { WsdlCache } from '../../../src/endpoints/soap/wsdl-cache';
 import { ErpSimulator, findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
 import { freePort } from '../../support/ports';
+import { SocketCountingProxy } from './socket-counting-proxy';
 
 const WSDL = findErpWsdlPath();
 const context: EndpointContext = { routeId: 'test-route', logger: silentLogger };
@@ -68,7 +69,7 @@ describe('SoapEndpoint (src/endpoints/soap) against the ERP simulator', function
   });
 
   function options(overrides: Partial<SoapEndpointOptions> = {}): SoapEndpointOptions {
-    return { wsdl: WSDL, url: sim.soapUrl, operation: 'CreateOrUpdateCustomer', timeoutMs: 10_000, headers: {}, messageIdHeader: true, ...overrides };
+    return { wsdl: WSDL, url: sim.soapUrl, operation: 'CreateOrUpdateCustomer', timeoutMs: 10_000, headers: {}, messageIdHeader: true, connections: 32, ...overrides };
   }
 
   async function endpoint(overrides: Partial<SoapEndpointOptions> = {}, name = 'erp'): Promise<SoapEndpoint> {
@@ -147,6 +148,25 @@ describe('SoapEndpoint (src/endpoints/soap) against the ERP simulator', function
       await erp.send(msg, context);
       await erp.send({ ...msg, attempt: 2 }, context);
       expect(sim.stats().duplicates).to.deep.equal([msg.id]);
+    });
+  });
+
+  describe('connections', function () {
+    it('opens at most `connections` connections to the backend, however many calls are in flight', async function () {
+      const proxy = new SocketCountingProxy(sim.url, 2);
+      const proxyUrl = await proxy.start();
+      try {
+        const erp = await endpoint({ url: `${proxyUrl}/erp/soap`, connections: 2 });
+        const replies = await Promise.all(Array.from({ length: 10 }, () => erp.send(message(CUSTOMER), context)));
+        expect(replies.every((r) => JSON.parse(r.body).ERP_CUST_NO === 'ERP-000001')).to.equal(true);
+        expect(sim.stats().received).to.equal(10);
+        // Two at once (the proxy held the first call until a second connection brought another),
+        // never more: the other eight calls waited for a free connection, which they reused.
+        expect(proxy.peakOpen).to.equal(2);
+        expect(proxy.accepted).to.equal(2);
+      } finally {
+        await proxy.close();
+      }
     });
   });
 
@@ -359,6 +379,7 @@ describe('SoapEndpoint (src/endpoints/soap) against the ERP simulator', function
       expect(schema.properties['timeoutMs']?.default).to.equal(10000);
       expect(schema.properties['headers']?.default).to.deep.equal({});
       expect(schema.properties['messageIdHeader']?.default).to.equal(true);
+      expect(schema.properties['connections']?.default).to.equal(32);
     });
 
     it('resolves a relative wsdl against the baseDir it is given', async function () {

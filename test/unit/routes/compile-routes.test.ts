@@ -10,6 +10,7 @@ import { compileRoutes } from '../../../src/routes/compile-routes';
 import { transformerFactories } from '../../../src/transformers/transformer-registry';
 import { validatorFactories } from '../../../src/validators/validator-registry';
 import { TempConfigDir } from '../../support/temp-config';
+import { findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
 
 const registries = () => ({
   steps: new Registry<StepFactory>('step', [...validatorFactories(), ...transformerFactories()]),
@@ -121,6 +122,27 @@ describe('compileRoutes', () => {
       ].join('\n'));
       expect(error.code).to.equal('JCT_CONFIG_INVALID');
       expect(error.message).to.contain('endpoints.oa.breaker');
+    });
+  });
+
+  describe('soap endpoint connections option', () => {
+    const yaml = (connections: string) => [
+      `endpoints: { erp: { type: soap, wsdl: "${findErpWsdlPath()}", operation: CreateOrUpdateCustomer, connections: ${connections} } }`,
+      'routes:',
+      '  - { id: a, entry: { rest: { method: POST, path: /customers } }, to: [erp] }',
+    ].join('\n');
+
+    it('takes a whole number of connections from 1 to 1024', () => {
+      for (const connections of ['1', '2', '1024']) {
+        const compiled = compileRoutes(loadConfig(temp.write('junction.yaml', yaml(connections)), {}), registries());
+        expect(compiled.endpoints.get('erp')?.name).to.equal('erp');
+      }
+    });
+
+    it('refuses 0, more than 1024 and fractions at boot, naming the option', () => {
+      expect(compileError(yaml('0')).message).to.contain(':1:').and.to.contain('endpoints.erp.connections: must be >= 1');
+      expect(compileError(yaml('1025')).message).to.contain('endpoints.erp.connections: must be <= 1024');
+      expect(compileError(yaml('2.5')).message).to.contain('endpoints.erp.connections: must be integer');
     });
   });
 });
