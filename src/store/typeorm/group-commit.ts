@@ -1,4 +1,5 @@
 import { createPool, format, type Pool, type PoolConnection, type ResultSetHeader } from 'mysql2/promise';
+import { CONFIG_SCHEMA } from '../../config/config-schema';
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { LATENCY_BUCKETS_SECONDS, noMetricsFactory, secondsSince, type Histogram, type MetricsFactory } from '../../core/metrics';
@@ -19,8 +20,18 @@ export interface GroupCommitSettings {
   readonly connections: number;
 }
 
-/** The defaults: 256 writes or 4 MiB per transaction, 4 transactions in flight. */
-export const DEFAULT_GROUP_COMMIT: GroupCommitSettings = Object.freeze({ maxWrites: 256, maxBytes: 4 * 1024 * 1024, connections: 4 });
+const SCHEMA_DEFAULTS = CONFIG_SCHEMA.properties.store.properties.groupCommit.properties;
+
+/**
+ * The defaults for a log built without configuration (tests, the benchmark): those of
+ * `store.groupCommit` in the configuration schema, the one place they are written (256 writes or
+ * 4 MiB per transaction, 4 transactions in flight).
+ */
+export const DEFAULT_GROUP_COMMIT: GroupCommitSettings = Object.freeze({
+  maxWrites: SCHEMA_DEFAULTS.maxWrites.default,
+  maxBytes: SCHEMA_DEFAULTS.maxBytes.default,
+  connections: SCHEMA_DEFAULTS.connections.default,
+});
 
 /** Options of {@link GroupCommitWriter}. */
 export interface GroupCommitOptions {
