@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Endpoint, RequestPreview } from '../core/endpoint';
 import { describeError, JunctionError, toJunctionError, type SerializedError } from '../core/errors';
 import type { MessagePattern } from '../core/envelope';
-import { planRoute, StageFailure, type PlannedDelivery, type TraceStage } from '../routes/route-runner';
+import { planRoute, StageFailure, stageMilliseconds, type PlannedDelivery, type TraceStage } from '../routes/route-runner';
 import { buildOfflineOrStop, closeSteps, configFile, readySteps, stepsOf } from './offline-build';
 import type { CliLogger } from './cli-logger';
 import { CLI_EXIT, CliStop } from './exit-codes';
@@ -145,8 +145,12 @@ export async function runRouteTest(options: RouteTestOptions, logger: CliLogger)
 
     at = Date.now();
     const record = async (stage: TraceStage): Promise<void> => {
-      const { seconds: _precise, ...shown } = stage; // the report shows whole milliseconds
-      stages.push(shown);
+      stages.push({
+        stage: stage.stage, ...(stage.output !== undefined ? { output: stage.output } : {}),
+        ...(stage.contentType !== undefined ? { contentType: stage.contentType } : {}),
+        durationMs: stageMilliseconds(stage), // the report shows whole milliseconds
+        ...(stage.error !== undefined ? { error: stage.error } : {}), ...(stage.detail !== undefined ? { detail: stage.detail } : {}),
+      });
       at = Date.now();
     };
     let planned: PlannedDelivery[];

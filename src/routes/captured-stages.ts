@@ -1,5 +1,5 @@
 import type { StageEvent, TransactionLog, TransitionOptions } from '../core/transaction-log';
-import type { TraceStage } from './route-runner';
+import { stageMilliseconds, type TraceStage } from './route-runner';
 
 /**
  * Largest captured stage payload, in characters. Bigger bodies are cut (and say so): a huge
@@ -28,7 +28,7 @@ export class CapturedStages {
   /** Keeps a stage the route runner reports. */
   add(stage: TraceStage): void {
     this.stages.push({
-      stage: stage.stage, status: 'PROCESSING', attempt: this.attempt, durationMs: stage.durationMs,
+      stage: stage.stage, status: 'PROCESSING', attempt: this.attempt, durationMs: stageMilliseconds(stage),
       ...(stage.output !== undefined ? { payload: capturable(stage.output) } : {}),
       // A step's detail is its output's content type: a replay from the next step needs it.
       ...(stage.detail !== undefined ? { detail: stage.detail } : stage.contentType !== undefined ? { detail: stage.contentType } : {}),

@@ -12,9 +12,11 @@ export interface TraceStage {
   /** The body the stage produced. */
   readonly output?: string;
   readonly contentType?: string;
-  /** How long the stage took, in whole milliseconds (what the transaction log stores). */
-  readonly durationMs: number;
-  /** The same, precisely (performance.now()), in seconds: for the stage histogram, whose buckets go below 1 ms. */
+  /**
+   * How long the stage took, precisely (performance.now()), in seconds: the stage histogram's
+   * unit, whose buckets go below 1 ms. The transaction log and the reports show it in whole
+   * milliseconds: {@link stageMilliseconds}.
+   */
   readonly seconds: number;
   readonly error?: SerializedError;
   /** For `route`: the endpoints chosen. */
@@ -52,9 +54,13 @@ function inRoute(routeId: string, error: JunctionError): JunctionError {
 }
 
 /** Time since a `performance.now()` reading, as a trace stage carries it. */
-function elapsed(started: number): Pick<TraceStage, 'durationMs' | 'seconds'> {
-  const ms = performance.now() - started;
-  return { durationMs: Math.round(ms), seconds: ms / 1000 };
+function elapsed(started: number): Pick<TraceStage, 'seconds'> {
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
+/** A stage's time in whole milliseconds, as the transaction log stores it and reports show it. */
+export function stageMilliseconds(stage: Pick<TraceStage, 'seconds'>): number {
+  return Math.round(stage.seconds * 1000);
 }
 
 async function runSteps(steps: readonly Step[], prefix: string, input: Envelope, context: StepContext, trace: TraceStage[], listener?: StageListener): Promise<Envelope> {

@@ -59,6 +59,10 @@ routes:
     expect(routeTestExitCode(report)).to.equal(0);
     expect(report.stages.map((s) => s.stage)).to.deep.equal(['entry', 'step:to-xml', 'route', 'deliver:oa', 'deliver:audit']);
     expect(report.stages[1]?.output).to.contain('<amount>250.00</amount>');
+    for (const stage of report.stages) {
+      expect(Number.isInteger(stage.durationMs), stage.stage).to.equal(true);
+      expect(stage, stage.stage).not.to.have.property('seconds'); // the report shows whole milliseconds only
+    }
     expect(report.message).to.include({ businessKey: 'SO-1', source: 'rest:POST /api/v1/orders' });
     const [oa, audit] = report.deliveries;
     expect(oa?.request).to.deep.include({ method: 'POST', url: `${backend.url}/oa/approvals` });

@@ -5,7 +5,7 @@ import { silentLogger } from '../../../src/core/logger';
 import type { Step } from '../../../src/core/step';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
 import { compileCondition } from '../../../src/routes/condition';
-import { planRoute, resumePoint, StageFailure, stageBefore } from '../../../src/routes/route-runner';
+import { planRoute, resumePoint, StageFailure, stageBefore, stageMilliseconds } from '../../../src/routes/route-runner';
 
 const tag = (name: string): Step => ({ name, run: async (m) => withChanges(m, { body: JSON.stringify({ ...JSON.parse(m.body) as object, [name]: true }) }) });
 const failing: Step = { name: 'boom', run: async () => { throw new JunctionError('JCT_TRANSFORM_FAILED', 'Step "boom": no'); } };
@@ -36,12 +36,19 @@ describe('planRoute', () => {
   });
 
   it('times each stage precisely for the histogram and in whole milliseconds for the log', async () => {
-    const { trace } = await planRoute(route(), order('1500'), context);
+    const slow: Step = { name: 'slow', run: async (m) => { await new Promise((resolve) => setTimeout(resolve, 5)); return m; } };
+    const { trace } = await planRoute(route({ steps: [tag('common'), slow] }), order('1500'), context);
     for (const stage of trace.stages) {
-      expect(Number.isInteger(stage.durationMs), stage.stage).to.equal(true);
       expect(stage.seconds, stage.stage).to.be.at.least(0);
-      expect(Math.round(stage.seconds * 1000), stage.stage).to.equal(stage.durationMs);
+      expect(Number.isInteger(stageMilliseconds(stage)), stage.stage).to.equal(true);
     }
+    const waited = trace.stages.find((s) => s.stage === 'step:slow');
+    expect(waited?.seconds).to.be.at.least(0.004);
+    expect(stageMilliseconds(waited!)).to.equal(Math.round(waited!.seconds * 1000));
+    // Sub-millisecond precision stays in `seconds`; whole milliseconds round half up.
+    expect(stageMilliseconds({ seconds: 0.0004 })).to.equal(0);
+    expect(stageMilliseconds({ seconds: 0.0125 })).to.equal(13);
+    expect(stageMilliseconds({ seconds: 1.2344 })).to.equal(1234);
   });
 
   it('leaves out a recipient whose condition does not hold', async () => {

@@ -78,6 +78,8 @@ describe('RouteWorker: captured steps written with the outcome', () => {
       ['step:two', 'PROCESSING', 'x12'], ['route', 'PROCESSING', undefined], ['deliver:a', 'DELIVERED', 'x12'],
     ]);
     expect(record?.stages[2]?.detail).to.equal('application/json');
+    // The log keeps whole milliseconds (the runner times stages in fractional seconds).
+    for (const stage of record?.stages.slice(2, 5) ?? []) expect(Number.isInteger(stage.durationMs), stage.stage).to.equal(true);
   });
 
   it('a step that fails: the steps before it are written with FAILED, in the same write', async () => {
