@@ -69,7 +69,7 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   router.get('/routes', viewer, (_req: Request, res: Response) => {
     res.json({ items: deps.routes.routes.map((r) => ({
       id: r.id, pattern: r.pattern, capture: r.capture, description: r.description,
-      businessKey: r.rest?.businessKey ?? r.soap?.businessKey, steps: r.steps.map((s) => s.name),
+      businessKey: (r.rest?.businessKey ?? r.soap?.businessKey)?.text, steps: r.steps.map((s) => s.name),
       recipients: r.deliveries.map((d) => ({ endpoint: d.endpoint, conditional: d.when !== undefined, steps: d.steps.map((s) => s.name) })),
     })) });
   });

@@ -1,26 +1,31 @@
-/** Parsed pointers by text: pointers come from configuration, so there are few, used for every message. */
-const parsedPointers = new Map<string, readonly string[]>();
-/** Bound on {@link parsedPointers}, in case a caller passes pointers that come from data. */
-const MAX_PARSED_POINTERS = 10_000;
+/**
+ * An RFC 6901 JSON pointer parsed into its reference tokens (`/lines/0/sku` → `lines`, `0`,
+ * `sku`; `~1` and `~0` decoded). Junction's pointers all come from configuration — business keys,
+ * mapping tables, field rules, routing conditions — so each is compiled once, where that
+ * configuration is compiled at boot, and read for every message without being parsed again.
+ * Their syntax is checked before that, by the schemas that name the configuration path.
+ */
+export interface JsonPointer {
+  /** The pointer as written (for messages and violation paths). */
+  readonly text: string;
+  readonly tokens: readonly string[];
+}
 
-/** The reference tokens of an RFC 6901 JSON pointer (`/lines/0/sku` → `lines`, `0`, `sku`), `~1` and `~0` decoded. */
-export function pointerTokens(pointer: string): readonly string[] {
-  let tokens = parsedPointers.get(pointer);
-  if (tokens === undefined) {
-    tokens = Object.freeze(pointer === '' ? [] : pointer.slice(1).split('/').map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~')));
-    if (parsedPointers.size >= MAX_PARSED_POINTERS) parsedPointers.clear();
-    parsedPointers.set(pointer, tokens);
-  }
-  return tokens;
+/** Parses a pointer once (at boot). `''` is the whole document. */
+export function compilePointer(text: string): JsonPointer {
+  const tokens = text === '' ? [] : text.slice(1).split('/').map((raw) => raw.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return Object.freeze({ text, tokens: Object.freeze(tokens) });
 }
 
 /**
- * Reads the value at an RFC 6901 JSON pointer (`/order/id`, `/lines/0/sku`); undefined when any
- * part is missing. Only own properties are followed, so `__proto__` never reaches a prototype.
+ * Reads the value at a JSON pointer (`/order/id`, `/lines/0/sku`); undefined when any part is
+ * missing. Only own properties are followed, so `__proto__` never reaches a prototype. Pass a
+ * pointer compiled at boot; a string is parsed on every call (nothing is cached, so a pointer
+ * built from data could not grow memory either).
  */
-export function getByPointer(document: unknown, pointer: string): unknown {
+export function getByPointer(document: unknown, pointer: JsonPointer | string): unknown {
   let current: unknown = document;
-  for (const key of pointerTokens(pointer)) {
+  for (const key of (typeof pointer === 'string' ? compilePointer(pointer) : pointer).tokens) {
     if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }

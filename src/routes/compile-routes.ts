@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { EndpointFactory, Endpoint } from '../core/endpoint';
 import { JunctionError } from '../core/errors';
+import { compilePointer } from '../core/json-pointer';
 import type { Registry } from '../core/registry';
 import type { Step, StepFactory } from '../core/step';
 import type { ConfigPath } from '../config/config-location';
@@ -175,7 +176,7 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
         method: restConfig.method,
         path: expressPath(restConfig.path),
         ...(loadedSchema ? { check: loadedSchema.check, schema: loadedSchema.schema } : {}),
-        ...(restConfig.businessKey ? { businessKey: restConfig.businessKey } : {}),
+        ...(restConfig.businessKey ? { businessKey: compilePointer(restConfig.businessKey) } : {}),
       };
     }
     let soap: SoapEntry | undefined;
@@ -191,7 +192,7 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
       const other = seenEntries.get(`soap ${key}`);
       if (other) problems.push({ path: [...at, 'entry', 'soap'], message: `${key} is already bound to route "${other}"` });
       seenEntries.set(`soap ${key}`, route.id);
-      soap = { routeId: route.id, service: soapConfig.service, operation: soapConfig.operation, ...(soapConfig.businessKey ? { businessKey: soapConfig.businessKey } : {}) };
+      soap = { routeId: route.id, service: soapConfig.service, operation: soapConfig.operation, ...(soapConfig.businessKey ? { businessKey: compilePointer(soapConfig.businessKey) } : {}) };
     }
     const retry = route.retry;
     if (retry.initialDelayMs > retry.maxDelayMs) {

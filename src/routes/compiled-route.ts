@@ -1,4 +1,5 @@
 import type { Endpoint } from '../core/endpoint';
+import type { JsonPointer } from '../core/json-pointer';
 import type { MessagePattern } from '../core/envelope';
 import type { Step } from '../core/step';
 import type { JsonCheck } from '../validators/json-schema-validator';
@@ -14,8 +15,8 @@ export interface RestEntry {
   readonly check?: JsonCheck;
   /** The JSON Schema behind `check`, for the OpenAPI document. */
   readonly schema?: Readonly<Record<string, unknown>>;
-  /** JSON pointer of the business key in the body. */
-  readonly businessKey?: string;
+  /** JSON pointer of the business key in the body (compiled at boot). */
+  readonly businessKey?: JsonPointer;
 }
 
 /** A SOAP operation bound to a route. */
@@ -23,8 +24,8 @@ export interface SoapEntry {
   readonly routeId: string;
   readonly service: string;
   readonly operation: string;
-  /** JSON pointer of the business key in the request's JSON form. */
-  readonly businessKey?: string;
+  /** JSON pointer of the business key in the request's JSON form (compiled at boot). */
+  readonly businessKey?: JsonPointer;
 }
 
 /** A route with its steps built and its endpoints resolved. */

@@ -1,5 +1,5 @@
 import { isLosslessNumber, LosslessNumber } from 'lossless-json';
-import { getByPointer, pointerTokens } from '../core/json-pointer';
+import { compilePointer, getByPointer, type JsonPointer } from '../core/json-pointer';
 import type { Violation } from '../core/errors';
 
 /** How a mapped value is converted. Decimals and integers keep their exact digits. */
@@ -35,6 +35,36 @@ export interface MappingTable {
   readonly lookups?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
+/** A rule with its pointers compiled ({@link compileMapping}). */
+export interface CompiledFieldRule extends Omit<FieldRule, 'from' | 'fromOriginal' | 'to' | 'each'> {
+  readonly from?: JsonPointer;
+  readonly fromOriginal?: JsonPointer;
+  readonly to: JsonPointer;
+  readonly each?: readonly CompiledFieldRule[];
+}
+
+/** A mapping table ready to apply: every pointer parsed once, when the step is built at boot. */
+export interface CompiledMapping {
+  readonly fields: readonly CompiledFieldRule[];
+  readonly lookups?: MappingTable['lookups'];
+}
+
+function compileRule(rule: FieldRule): CompiledFieldRule {
+  const { from, fromOriginal, to, each, ...rest } = rule;
+  return {
+    ...rest,
+    ...(from !== undefined ? { from: compilePointer(from) } : {}),
+    ...(fromOriginal !== undefined ? { fromOriginal: compilePointer(fromOriginal) } : {}),
+    to: compilePointer(to),
+    ...(each !== undefined ? { each: each.map(compileRule) } : {}),
+  };
+}
+
+/** Compiles a (checked) mapping table's pointers. */
+export function compileMapping(table: MappingTable): CompiledMapping {
+  return { fields: table.fields.map(compileRule), ...(table.lookups ? { lookups: table.lookups } : {}) };
+}
+
 const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const INTEGER = /^-?(0|[1-9][0-9]*)$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -67,8 +97,8 @@ function setOwn(node: Record<string, unknown>, key: string, value: unknown): voi
 }
 
 /** Sets `value` at a JSON pointer, creating objects on the way (own properties only). */
-function setByPointer(target: Record<string, unknown>, pointer: string, value: unknown): void {
-  const parts = pointerTokens(pointer);
+function setByPointer(target: Record<string, unknown>, pointer: JsonPointer, value: unknown): void {
+  const parts = pointer.tokens;
   if (parts.length === 0) return; // mapping files' pointers are never empty (checked at boot)
   let node = target;
   const last = parts.length - 1;
@@ -88,21 +118,21 @@ function setByPointer(target: Record<string, unknown>, pointer: string, value: u
  * Applies a mapping table to a parsed (lossless) JSON document. Returns the new document, or every
  * violation found (a value missing, unconvertible or without a lookup entry) — never half a result.
  */
-export function applyMapping(table: MappingTable, input: unknown, original: unknown): { output: Record<string, unknown>; violations: Violation[] } {
+export function applyMapping(table: CompiledMapping, input: unknown, original: unknown): { output: Record<string, unknown>; violations: Violation[] } {
   const output: Record<string, unknown> = {};
   const violations: Violation[] = [];
   for (const rule of table.fields) {
-    const source = rule.from ?? rule.fromOriginal ?? '';
+    const source = (rule.from ?? rule.fromOriginal)?.text ?? '';
     let raw: unknown = rule.value;
     if (rule.from !== undefined) raw = getByPointer(input, rule.from);
     else if (rule.fromOriginal !== undefined) raw = getByPointer(original, rule.fromOriginal);
     if (rule.each) {
       const items = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
       if (items.length === 0) {
-        if (rule.required) violations.push({ path: source, message: `is required (a list, for ${rule.to})` });
+        if (rule.required) violations.push({ path: source, message: `is required (a list, for ${rule.to.text})` });
         continue;
       }
-      const each: MappingTable = { fields: rule.each, ...(table.lookups ? { lookups: table.lookups } : {}) };
+      const each: CompiledMapping = { fields: rule.each, ...(table.lookups ? { lookups: table.lookups } : {}) };
       const mapped = items.map((item, i) => {
         const result = applyMapping(each, item, original);
         for (const v of result.violations) violations.push({ path: `${source}/${i}${v.path}`, message: v.message });
@@ -118,7 +148,7 @@ export function applyMapping(table: MappingTable, input: unknown, original: unkn
     }
     text ??= rule.default;
     if (text === undefined) {
-      if (rule.required) violations.push({ path: source, message: `is required (for ${rule.to})` });
+      if (rule.required) violations.push({ path: source, message: `is required (for ${rule.to.text})` });
       continue;
     }
     if (rule.lookup !== undefined) {

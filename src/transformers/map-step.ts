@@ -7,7 +7,7 @@ import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
 import { rememberParsedBody } from '../core/parsed-body';
 import type { Step, StepContext, StepFactory } from '../core/step';
-import { applyMapping, type MappingTable } from './field-mapping';
+import { applyMapping, compileMapping, type CompiledMapping, type MappingTable } from './field-mapping';
 
 const POINTER = { type: 'string', pattern: '^(/[^/]+)+$' };
 
@@ -83,7 +83,12 @@ function parseBody(stepName: string, body: string, what: string): unknown {
 
 /** `type: map` — builds a new JSON body from a field-mapping table; decimals keep their digits. */
 export class MapStep implements Step {
-  constructor(readonly name: string, private readonly table: MappingTable) {}
+  private readonly table: CompiledMapping;
+
+  /** Built at boot: the table's pointers are parsed here, once. */
+  constructor(readonly name: string, table: MappingTable) {
+    this.table = compileMapping(table);
+  }
 
   async run(message: Envelope, context: StepContext): Promise<Envelope> {
     const input = parseBody(this.name, message.body, 'message');

@@ -1,6 +1,6 @@
 import { isLosslessNumber } from 'lossless-json';
 import { JunctionError, type Violation } from '../../core/errors';
-import { getByPointer } from '../../core/json-pointer';
+import { compilePointer, getByPointer, type JsonPointer } from '../../core/json-pointer';
 import { compareDecimals, isDecimalText } from '../../core/decimal';
 
 /** One rule as configured (the `rules:` items of a `type: rules` step). */
@@ -16,9 +16,9 @@ export interface FieldRuleConfig {
   readonly message?: string;
 }
 
-/** A rule checked at boot and ready to run: the pattern compiled, the bounds known decimals. */
+/** A rule checked at boot and ready to run: the path and pattern compiled, the bounds known decimals. */
 export interface FieldRule {
-  readonly path: string;
+  readonly path: JsonPointer;
   readonly required: boolean;
   readonly pattern?: RegExp;
   readonly enum?: readonly (string | number | boolean | null)[];
@@ -85,7 +85,7 @@ export function compileFieldRules(configs: readonly FieldRuleConfig[]): FieldRul
       if (typeof value === 'number' && !Number.isFinite(value)) fail(`.enum[${i}]: ${value} is not a number JSON can hold`);
     });
     return {
-      path: config.path,
+      path: compilePointer(config.path),
       required: config.required ?? false,
       ...(pattern ? { pattern } : {}),
       ...(config.enum ? { enum: [...config.enum] } : {}),
@@ -158,6 +158,7 @@ export function checkFieldRules(rules: readonly FieldRule[], document: unknown):
   return rules.flatMap((rule) => {
     const problems = problemsOf(rule, getByPointer(document, rule.path));
     if (problems.length === 0) return [];
-    return rule.message !== undefined ? [{ path: rule.path, message: rule.message }] : problems.map((message) => ({ path: rule.path, message }));
+    const path = rule.path.text;
+    return rule.message !== undefined ? [{ path, message: rule.message }] : problems.map((message) => ({ path, message }));
   });
 }

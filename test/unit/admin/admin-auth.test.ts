@@ -175,7 +175,7 @@ describe('admin API wiring (src/admin/operator-tools with src/app)', () => {
 
   before(async () => {
     // An admin token, and no client with an API key.
-    const file = temp.write('junction.yaml', `${MINIMAL_CONFIG}
+    const file = temp.write('junction.yaml', `${MINIMAL_CONFIG.replace('path: /orders }', 'path: /orders, businessKey: /orderId }')}
 admin:
   tokens:
     - { name: alice, role: operator, sha256: ${createHash('sha256').update(TOKEN).digest('hex')} }
@@ -197,5 +197,14 @@ retention: { enabled: false }
     expect(both.status, both.text).to.equal(401);
     expect(both.text).to.match(/JCT_ADMIN_UNAUTHENTICATED/).and.match(/one kind of credentials/);
     expect(both.headers.get('www-authenticate')).to.equal('Bearer realm="junction-admin"');
+  });
+
+  it('lists the routes with their business key pointer as written', async () => {
+    const routes = await request(`${base}/admin/api/routes`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(routes.status, routes.text).to.equal(200);
+    expect(routes.json.items).to.deep.include({
+      id: 'submit-order', pattern: 'one-way', capture: 'original', businessKey: '/orderId', steps: [],
+      recipients: [{ endpoint: 'oa', conditional: false, steps: [] }],
+    });
   });
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { CliStop } from '../../../src/cli/exit-codes';
 import { enterSample, parseHeaders, sampleContentType } from '../../../src/cli/sample-message';
 import { JunctionError } from '../../../src/core/errors';
+import { compilePointer } from '../../../src/core/json-pointer';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
 
 function stopOf(fn: () => unknown): CliStop {
@@ -18,7 +19,7 @@ const route: CompiledRoute = {
   id: 'orders', pattern: 'one-way', replyTimeoutMs: 1000, steps: [], replySteps: [], capture: 'none',
   deliveries: [{ endpoint: 'oa', steps: [] }],
   rest: {
-    routeId: 'orders', method: 'POST', path: '/orders/:region', businessKey: '/orderId',
+    routeId: 'orders', method: 'POST', path: '/orders/:region', businessKey: compilePointer('/orderId'),
     check: (value) => ((value as { orderId?: unknown }).orderId === undefined ? [{ path: '/orderId', message: 'is required' }] : []),
   },
 };

@@ -94,6 +94,39 @@ describe('compileRoutes', () => {
     ].join('\n'));
     expect(error.message).to.match(/:4:\d+ routes\[0\]\.entry\.rest\.schema: JSON Schema .*missing\.json cannot be read/);
   });
+  it('refuses a malformed JSON pointer at boot, naming where it is written (business key, rule path, condition)', () => {
+    const config = (entry: string, steps: string, when: string): string => {
+      const file = temp.write('junction.yaml', [
+        'endpoints: { oa: { type: http, url: "http://127.0.0.1:9/x" } }',
+        'routes:',
+        '  - id: a',
+        `    entry: { rest: { method: POST, path: /orders${entry} } }`,
+        `    steps: [{ type: rules, rules: [{ path: ${steps}, required: true }] }]`,
+        `    deliver: [{ to: oa, when: { json: ${when}, equals: "1" } }]`,
+      ].join('\n'));
+      try {
+        compileRoutes(loadConfig(file, {}), registries());
+      } catch (error) {
+        expect(error).to.be.instanceOf(JunctionError);
+        expect((error as JunctionError).code).to.equal('JCT_CONFIG_INVALID');
+        return (error as JunctionError).message;
+      }
+      throw new Error('expected the configuration to be refused');
+    };
+    expect(config(', businessKey: orderId', '/amount', '/amount')).to.match(/:4:\d+ routes\[0\]\.entry\.rest\.businessKey: must match/);
+    expect(config('', 'amount', '/amount')).to.match(/:5:\d+ routes\[0\]\.steps\[0\]\.rules\[0\]\.path: must match/);
+    expect(config('', '/amount', 'amount')).to.match(/:6:\d+ routes\[0\]\.deliver\[0\]\.when: is not a valid condition/);
+  });
+
+  it('compiles a business key once, at boot', () => {
+    const compiled = compileRoutes(loadConfig(temp.write('junction.yaml', [
+      'endpoints: { oa: { type: http, url: "http://127.0.0.1:9/x" } }',
+      'routes:',
+      '  - { id: a, entry: { rest: { method: POST, path: /orders, businessKey: /order/a~1b } }, to: [oa] }',
+    ].join('\n')), {}), registries());
+    expect(compiled.routes[0]?.rest?.businessKey).to.deep.equal({ text: '/order/a~1b', tokens: ['order', 'a/b'] });
+  });
+
   describe('endpoint breaker option', () => {
     const compile = (endpoints: string) => compileRoutes(loadConfig(temp.write('junction.yaml', [
       `endpoints: ${endpoints}`,
