@@ -20,6 +20,12 @@ export interface Gauge {
   set(labels: MetricLabels, value: number): void;
   inc(labels: MetricLabels, value?: number): void;
   dec(labels: MetricLabels, value?: number): void;
+  /**
+   * Drops the series with these labels, for a value that is no longer known (a queue depth that
+   * cannot be read): it is left out of the output rather than shown stale. The next set() brings
+   * it back. Removing a series that does not exist does nothing.
+   */
+  remove(labels: MetricLabels): void;
 }
 
 /** A distribution of observed values (latencies in seconds, sizes in rows). */
@@ -42,7 +48,7 @@ export interface HistogramDefinition extends MetricDefinition {
 /**
  * A gauge whose value is read when metrics are collected (a queue depth, whether the broker is
  * connected): `collect` sets it. Errors thrown by `collect` are logged by the implementation and
- * leave the previous value.
+ * leave the previous values, unless `collect` removed them first.
  */
 export interface CollectedGaugeDefinition extends MetricDefinition {
   readonly collect: (gauge: Gauge) => void | Promise<void>;
@@ -57,7 +63,7 @@ export interface MetricsFactory {
 }
 
 const noCounter: Counter = { inc: () => undefined };
-const noGauge: Gauge = { set: () => undefined, inc: () => undefined, dec: () => undefined };
+const noGauge: Gauge = { set: () => undefined, inc: () => undefined, dec: () => undefined, remove: () => undefined };
 const noHistogram: Histogram = { observe: () => undefined };
 
 /** A factory whose metrics record nothing: for tests and tools that run parts of Junction. */

@@ -18,8 +18,11 @@ export interface HealthMetricsDeps {
  * Gauges read when /metrics is scraped: whether the broker and the database answer
  * (`junction_broker_up`, `junction_store_up`, 1 or 0) and how many messages wait on each route's
  * queue and dead-letter queue (`junction_queue_messages{route, queue="ready"|"dead-letter"}`).
- * Depths are read only while the broker is connected; otherwise they keep their last values (as does
- * a route whose depth could not be read: the others are still read, and the failure is logged).
+ * Depths are read only while the broker is connected. A depth that is not known now — the broker is
+ * disconnected, or this route's could not be read (the others are still read, and the failure is
+ * logged) — is left out of the output, not shown with its last value: a missing series is what
+ * Prometheus users expect for "unknown" (absent() can alert on it), where a stale number would look
+ * current. The series come back with the next successful read.
  */
 export function registerHealthMetrics(factory: MetricsFactory, deps: HealthMetricsDeps): void {
   factory.collectedGauge({
@@ -33,8 +36,15 @@ export function registerHealthMetrics(factory: MetricsFactory, deps: HealthMetri
   factory.collectedGauge({
     name: 'junction_queue_messages', help: 'Messages waiting on a route\'s queue (ready) and dead-letter queue.', labelNames: ['route', 'queue'],
     collect: async (gauge) => {
-      if (!deps.broker.isConnected()) return;
-      // Each route on its own: one that cannot be counted keeps its last values, the others are still read.
+      const unknown = (route: string): void => {
+        gauge.remove({ route, queue: 'ready' });
+        gauge.remove({ route, queue: 'dead-letter' });
+      };
+      if (!deps.broker.isConnected()) {
+        for (const route of deps.destinations) unknown(route);
+        return;
+      }
+      // Each route on its own: one that cannot be counted is left out, the others are still read.
       const failures: { route: string; error: unknown }[] = [];
       for (const route of deps.destinations) {
         try {
@@ -42,6 +52,7 @@ export function registerHealthMetrics(factory: MetricsFactory, deps: HealthMetri
           gauge.set({ route, queue: 'ready' }, depth.ready);
           gauge.set({ route, queue: 'dead-letter' }, depth.deadLettered);
         } catch (error) {
+          unknown(route);
           failures.push({ route, error });
         }
       }

@@ -118,6 +118,8 @@ export class PrometheusMetrics implements MetricsFactory {
       set: (labels: MetricLabels, value: number) => { children.of(labels).set(value); },
       inc: (labels: MetricLabels, value = 1) => { children.of(labels).inc(value); },
       dec: (labels: MetricLabels, value = 1) => { children.of(labels).dec(value); },
+      // The cached child stays usable: its set() goes through the metric and re-creates the series.
+      remove: (labels: MetricLabels) => { metric.remove(...definition.labelNames.map((name) => labels[name] ?? '')); },
     };
   }
 
