@@ -93,6 +93,11 @@ export class PayloadCipher {
     return `${ENCRYPTED_PREFIX}${this.writer.id}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
   }
 
+  /** The ids of the configured keys, the writing key first. */
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
   /** False with `encrypt: false`: new payloads are written in clear. */
   get encryptsNew(): boolean {
     return this.encrypting;
