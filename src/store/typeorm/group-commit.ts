@@ -6,6 +6,7 @@ import type { TransitionResult } from '../../core/transaction-log';
 import { MYSQL_POOL, MYSQL_SESSION, type StoreTarget, type StoreTls } from './data-source';
 import type { StoreEntities } from './entities';
 import { GroupCommitSql, type BatchWrite, type Statement } from './group-commit-sql';
+import { withQuotedLongText } from './sql-literal';
 import { isUnavailable, retryAfterDeadlock, toStoreError } from './store-errors';
 import { killMysqlConnection, OperationTimeoutError, type Mysql2Connection } from './unit-of-work';
 
@@ -47,9 +48,13 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-/** A statement's SQL with its values escaped in: what mysql2's `connection.format` does with this pool's settings. */
+/**
+ * A statement's SQL with its values escaped in: what mysql2's `connection.format` does with this
+ * pool's settings, long text (payloads) quoted by sql-literal.ts — the same stored value for a
+ * fraction of the work.
+ */
 function formatStatement(statement: Statement): string {
-  return format(statement.sql, statement.values as Parameters<typeof format>[1], false, 'Z');
+  return format(statement.sql, withQuotedLongText(statement.values) as Parameters<typeof format>[1], false, 'Z');
 }
 
 /**
