@@ -12,7 +12,7 @@ export interface JwksOptions {
   readonly cooldownSeconds: number;
   /** A fetch that takes longer is abandoned. */
   readonly timeoutMs: number;
-  /** While the URL cannot be reached, keys fetched at most this long ago stay in use. */
+  /** While the URL cannot be reached, keys fetched at most this long ago (or `cacheSeconds`, if longer) stay in use. */
   readonly maxStaleSeconds: number;
   /** PEM bundle of the CAs that sign the JWKS server's certificate (instead of the public CAs). */
   readonly ca?: string;
@@ -130,7 +130,7 @@ export class JwksKeySource {
     const uat = this.cache.uat;
     this.logger.warn('cannot fetch the JWKS of the JWT issuer: bearer tokens signed with keys Junction does not hold are answered 503 (JCT_AUTH_UNAVAILABLE) until it can', {
       jwksHost: this.host, reason: this.describe(error),
-      knownKeysUsableForSeconds: uat === undefined ? 0 : Math.max(0, Math.round((uat + this.options.maxStaleSeconds * 1000 - now) / 1000)),
+      knownKeysUsableForSeconds: uat === undefined ? 0 : Math.max(0, Math.round((uat + Math.max(this.options.maxStaleSeconds, this.options.cacheSeconds) * 1000 - now) / 1000)),
       retryEverySeconds: this.options.cooldownSeconds,
     });
   }
@@ -138,7 +138,9 @@ export class JwksKeySource {
   /** Keys of the last good fetch, if young enough; JCT_AUTH_UNAVAILABLE otherwise. */
   private async fromStale(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<VerificationKey> {
     const { uat, jwks } = this.cache;
-    if (uat !== undefined && jwks !== undefined && Date.now() - uat <= this.options.maxStaleSeconds * 1000) {
+    // Keys within jwksCacheSeconds are fresh anyway; maxStaleSeconds can only extend that.
+    const usableMs = Math.max(this.options.maxStaleSeconds, this.options.cacheSeconds) * 1000;
+    if (uat !== undefined && jwks !== undefined && Date.now() - uat <= usableMs) {
       if (this.stale?.uat !== uat) this.stale = { uat, resolve: createLocalJWKSet(jwks) };
       try {
         return await this.stale.resolve(header, token);

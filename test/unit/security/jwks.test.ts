@@ -123,8 +123,17 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
     expect((await rejection(jwt.verify(await signToken(second)))).code).to.equal('JCT_AUTH_UNAVAILABLE');
     expect(warnings()).to.have.length(1);
 
-    const strict = verifier({ cacheSeconds: 0.2, cooldownSeconds: 0, maxStaleSeconds: 0 });
+    // maxStaleSeconds 0: keys within jwksCacheSeconds still serve while an unknown kid's fetch fails (and during the pause after it)…
     await server.start();
+    const fresh = verifier({ cacheSeconds: 5, cooldownSeconds: 0.1, maxStaleSeconds: 0 });
+    await fresh.prefetch();
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 150)); // past the cooldown: an unknown kid makes it fetch, which fails
+    expect((await rejection(fresh.verify(await signToken(second)))).code).to.equal('JCT_AUTH_UNAVAILABLE');
+    expect((await fresh.verify(await signToken(first))).name).to.equal('crm');
+    // …but keys older than jwksCacheSeconds do not.
+    await server.start();
+    const strict = verifier({ cacheSeconds: 0.2, cooldownSeconds: 0, maxStaleSeconds: 0 });
     await strict.prefetch();
     await server.stop();
     await new Promise((r) => setTimeout(r, 300));
