@@ -86,6 +86,36 @@ function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): Sto
   };
 }
 
+/** The transaction log as configured (`store`), payloads protected as `security` says; nothing connected yet. */
+function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: SecurityRuntime, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
+  const { store } = loaded.config;
+  const storeTls = readClientTls(store.tls, 'store.tls', loaded);
+  return new TypeOrmTransactionLog({
+    url: store.url, tablePrefix: store.tablePrefix, poolSize: store.poolSize, logger,
+    protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
+    ...(metrics ? { metrics } : {}), groupCommit: store.groupCommit.enabled ? store.groupCommit : false,
+  });
+}
+
+/** What the `junction store` maintenance commands work on (docs/security.md, "Key rotation"). */
+export interface StoreMaintenance {
+  /** The configured transaction log, not started. */
+  readonly log: TypeOrmTransactionLog;
+  /** The configured payload cipher; undefined when payload encryption is not configured. */
+  readonly cipher: PayloadCipher | undefined;
+}
+
+/**
+ * The transaction log and payload keys of a configuration, as a start would build them (the same
+ * secrets, TLS and table prefix), for maintenance run next to (or without) a running Junction.
+ * Throws the security setup's JCT_CONFIG_* errors.
+ */
+export function buildStoreMaintenance(loaded: LoadedConfig, logger: Logger): StoreMaintenance {
+  const nonces = new NonceCache(1);
+  const security = compileSecurity(loaded, logger, process.env, nonces);
+  return { log: createTransactionLog(loaded, logger, security), cipher: security.cipher };
+}
+
 /**
  * The composition root: the one place that names concrete classes. Builds (without I/O) the
  * transaction log, the bus, the routes with their steps and endpoints, the worker and the HTTP
@@ -105,12 +135,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     endpoints: createEndpointRegistry() as Registry<EndpointFactory>,
   });
   const prometheus = new PrometheusMetrics({ logger });
-  const storeTls = readClientTls(config.store.tls, 'store.tls', loaded);
-  const log: TransactionLog = options.log ?? new TypeOrmTransactionLog({
-    url: config.store.url, tablePrefix: config.store.tablePrefix, poolSize: config.store.poolSize, logger,
-    protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
-    metrics: prometheus, groupCommit: config.store.groupCommit.enabled ? config.store.groupCommit : false,
-  });
+  const log: TransactionLog = options.log ?? createTransactionLog(loaded, logger, security, prometheus);
   const broker = options.broker ?? createBroker(loaded, logger);
   const metrics = createJunctionMetrics(prometheus);
   // Queue depths come from the processes that consume the queues (one series per worker, not per gateway too).

@@ -8,6 +8,7 @@ import { registerMessagesCommands } from './messages-command';
 import { registerReplayCommands } from './replay-command';
 import { registerRoutesCommands } from './routes-command';
 import { registerStartCommand } from './start-command';
+import { registerStoreCommands } from './store-command';
 
 /**
  * Parses the command line and runs one command; resolves its exit code (docs/cli.md): 0 done,
@@ -30,6 +31,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   registerMessagesCommands(program, io, finish);
   registerReplayCommands(program, io, finish);
   registerAuditCommand(program, io, finish);
+  registerStoreCommands(program, io, finish);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

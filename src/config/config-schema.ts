@@ -159,6 +159,15 @@ export const CONFIG_SCHEMA = {
               password: { $ref: '#/$defs/secret' },
               routes: { type: 'array', default: [], items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9-]{0,62})$' } },
               roles: { type: 'array', default: [], items: { type: 'string', minLength: 1 } },
+              certificate: {
+                type: 'object',
+                additionalProperties: false,
+                minProperties: 1,
+                properties: {
+                  subject: { type: 'string', minLength: 3, maxLength: 1024 },
+                  fingerprint256: { type: 'string', minLength: 64, maxLength: 95 },
+                },
+              },
             },
             dependencies: { username: ['password'], password: ['username'] },
           },

@@ -91,6 +91,8 @@ export interface ClientConfig {
   /** Route ids this client may call; `*` = every route. */
   readonly routes: readonly string[];
   readonly roles: readonly string[];
+  /** The TLS client certificate that identifies this client (docs/security.md, "Client certificates"). */
+  readonly certificate?: { readonly subject?: string; readonly fingerprint256?: string };
 }
 
 /** Process log settings. */

@@ -58,6 +58,14 @@ export function isEncrypted(stored: string): boolean {
   return stored.startsWith(ENCRYPTED_PREFIX);
 }
 
+/** The id of the key a stored value was encrypted with; undefined for a value stored in clear. */
+export function storedKeyId(stored: string): string | undefined {
+  if (!isEncrypted(stored)) return undefined;
+  const rest = stored.slice(ENCRYPTED_PREFIX.length);
+  const colon = rest.indexOf(':');
+  return colon < 0 ? '' : rest.slice(0, colon);
+}
+
 /** AES-256-GCM with a key ring; see the module comment. */
 export class PayloadCipher {
   private readonly keys: ReadonlyMap<string, Buffer>;
@@ -83,6 +91,28 @@ export class PayloadCipher {
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
     return `${ENCRYPTED_PREFIX}${this.writer.id}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
+  }
+
+  /** The ids of the configured keys, the writing key first. */
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
+  /** False with `encrypt: false`: new payloads are written in clear. */
+  get encryptsNew(): boolean {
+    return this.encrypting;
+  }
+
+  /**
+   * `stored` encrypted again with the writing key (key rotation, docs/security.md), or undefined
+   * when there is nothing to do: it is that key's already, or it is in clear and `encryptPlain` is
+   * false, or it is empty. Throws JCT_PAYLOAD_UNREADABLE like {@link decrypt}.
+   */
+  rewrap(stored: string, context: string, encryptPlain: boolean): string | undefined {
+    if (!this.encrypting || stored === '') return undefined;
+    const keyId = storedKeyId(stored);
+    if (keyId === this.writer.id || (keyId === undefined && !encryptPlain)) return undefined;
+    return this.encrypt(this.decrypt(stored, context), context);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/load-config';
 import { AccessPolicy } from './auth/access-policy';
 import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
+import { ClientCertificates, type CertificateMatch } from './auth/client-certificates';
 import { JwksKeySource } from './auth/jwks-key-source';
 import { checkJwtConfig } from './auth/jwt-config-check';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -53,6 +54,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   const routeIds = new Set(config.routes.map((r) => r.id));
   const keys: ApiKeyEntry[] = [];
   const users: SoapUser[] = [];
+  const certificateMatches: { client: string; match: CertificateMatch; where: string }[] = [];
   for (const [name, client] of Object.entries(security.clients)) {
     const where = `security.clients.${name}`;
     for (const route of client.routes) {
@@ -68,6 +70,12 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
       if (users.some((u) => u.username === client.username)) problems.push(`${where}.username: "${client.username}" is used by another client`);
       users.push({ username: client.username, password: readSecret(client.password, `${where}.password`, baseDir, env).value, client: name, roles: client.roles });
     }
+    if (client.certificate) certificateMatches.push({ client: name, match: client.certificate, where: `${where}.certificate` });
+  }
+  const { certificates, problems: certificateProblems } = ClientCertificates.compile(certificateMatches);
+  problems.push(...certificateProblems);
+  if (certificates.size > 0 && (!config.server.tls || config.server.tls.clientCertificates === 'none')) {
+    problems.push(`security.clients: ${certificateMatches.map((m) => m.client).join(', ')} ${certificateMatches.length > 1 ? 'are' : 'is'} known by a client certificate, but server.tls.clientCertificates is not "request" or "require" (and server.tls.ca names the CA): no certificate would ever be asked for`);
   }
   const masker = compileMasker(loaded);
   for (const route of config.routes) {
@@ -96,8 +104,8 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
       ...(j.publicKey ? { publicKey: readSecret(j.publicKey, 'security.auth.jwt.publicKey', baseDir, env).value } : {}),
     });
   }
-  if (auth.mode === 'required' && keys.length === 0 && users.length === 0 && !jwt) {
-    problems.push('security.auth.mode is "required" but no client has an apiKey or a username and no jwt is configured: nobody could call Junction');
+  if (auth.mode === 'required' && keys.length === 0 && users.length === 0 && certificates.size === 0 && !jwt) {
+    problems.push('security.auth.mode is "required" but no client has an apiKey, a username or a certificate and no jwt is configured: nobody could call Junction');
   }
   if (problems.length > 0) {
     throw new JunctionError('JCT_CONFIG_INVALID', `Security settings in ${loaded.file} have ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -118,6 +126,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     rolesOf: (client) => roles.get(client) ?? [],
     ...(jwt ? { jwt } : {}),
     ...(usernameToken ? { usernameToken } : {}),
+    ...(certificates.size > 0 ? { certificates } : {}),
   });
   let cipher: PayloadCipher | undefined;
   if (security.payloadEncryption) {

@@ -1,24 +1,15 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { expect } from 'chai';
+import { runJunction, type CliRun } from '../support/cli-process';
 import { freePort } from '../support/ports';
 import { TempConfigDir } from '../support/temp-config';
 import { CapturingServer } from '../unit/endpoints/capturing-server';
 
 const CLI = 'dist/src/cli/main.js';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `junction <args>` as a child process, with only PATH and `env` in its environment. */
-function junction(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
+function junction(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runJunction(args, env, 20_000);
 }
 
 describe('junction command (dist/src/cli/main.js)', function () {

@@ -55,6 +55,102 @@ describe('TLS: HTTPS gateways, TLS to RabbitMQ and MySQL', function () {
     });
   });
 
+  describe('client certificates name clients (security.clients.<name>.certificate)', () => {
+    const dir = new TempConfigDir();
+    const FIX = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
+    const API_KEY = 'k-'.repeat(12);
+    let app: JunctionApp | undefined;
+    let base = '';
+
+    /** POSTs over HTTPS with an optional client certificate; the status and body. */
+    const post = (url: string, body: string, headers: Record<string, string>, client?: string): Promise<{ status: number; text: string }> =>
+      new Promise((resolve, reject) => {
+        const req = https.request(url, {
+          method: 'POST', ca: CERT, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          ...(client ? { cert: FIX(`client-${client}.crt`), key: FIX(`client-${client}.key`) } : {}),
+          agent: false,
+        }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => { text += chunk; });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const order = (client?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> =>
+      post(`${base}/api/v1/orders`, '{"orderId":"SO-1"}', { 'content-type': 'application/json', ...headers }, client);
+    const soapOrder = (client?: string): Promise<{ status: number; text: string }> => post(`${base}/soap/crm`,
+      '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><SubmitOrderRequest xmlns="urn:junction:crm:v1">'
+        + '<orderId>SO-2</orderId><customerId>C-1</customerId><amount>10.00</amount><currency>EUR</currency>'
+        + '<lines><sku>W-1</sku><qty>1</qty><price>10.00</price></lines></SubmitOrderRequest></s:Body></s:Envelope>',
+      { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:junction:crm:v1/SubmitOrder"' }, client);
+
+    before(async () => {
+      const file = dir.write('mtls.yaml', `
+server:
+  tls:
+    cert: { file: ${path.join(FIXTURES, 'localhost.crt')} }
+    key: { file: ${path.join(FIXTURES, 'localhost.key')} }
+    ca: { file: ${path.join(FIXTURES, 'clients-ca.crt')} }
+    clientCertificates: request
+store: { url: "sqlite::memory:" }
+security:
+  auth: { mode: required }
+  clients:
+    erp-batch: { certificate: { subject: "C=DE, O=ACME Corp, CN=erp-batch" }, routes: [orders, soap-orders] }
+    reporting: { apiKey: { env: MTLS_TEST_KEY }, routes: [] }
+soap:
+  services:
+    crm: { wsdl: ${path.resolve(__dirname, '../../../wsdl/crm/crm.wsdl')} }
+endpoints:
+  oa: { type: http, url: "http://127.0.0.1:9/oa" }
+routes:
+  - id: orders
+    entry: { rest: { method: POST, path: /orders } }
+    to: [oa]
+  - id: soap-orders
+    entry: { soap: { service: crm, operation: SubmitOrder } }
+    to: [oa]
+`);
+      process.env.MTLS_TEST_KEY = API_KEY;
+      try {
+        app = buildApp(loadConfig(file, {}), { logger: silentLogger, port: 0 });
+        base = await app.start();
+      } finally {
+        delete process.env.MTLS_TEST_KEY;
+      }
+    });
+    after(async () => {
+      await app?.close();
+      dir.remove();
+    });
+
+    it('a certificate from the trusted CA with a configured subject names its client, over REST and SOAP', async () => {
+      const rest = await order('erp-batch');
+      expect(rest.status, rest.text).to.equal(202);
+      const soap = await soapOrder('erp-batch');
+      expect(soap.status, soap.text).to.equal(202);
+    });
+
+    it('no certificate, one from the CA that names no client, or a self-signed one with the same subject: 401', async () => {
+      for (const client of [undefined, 'stranger', 'rogue']) {
+        const res = await order(client);
+        expect(res.status, `${client}: ${res.text}`).to.equal(401);
+        expect(res.text).to.contain('JCT_AUTH_REQUIRED');
+      }
+      const soap = await soapOrder('rogue');
+      expect(soap.status).to.equal(500);
+      expect(soap.text).to.contain('JCT_AUTH_REQUIRED');
+    });
+
+    it('an API key sent with a certificate decides who is calling', async () => {
+      const res = await order('erp-batch', { 'x-api-key': API_KEY });
+      expect(res.status, res.text).to.equal(403);
+      expect(res.text).to.contain('reporting');
+    });
+  });
+
   describe('bus.tls (amqplib)', () => {
     let server: tls.Server;
     let port = 0;

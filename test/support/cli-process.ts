@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { eventually } from './http';
 
 /** One JSON log line of a Junction process. */
@@ -66,4 +66,20 @@ export class CliJunctionProcess {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** What one `junction <args>` run left: exit code, stdout, stderr. */
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `junction <args>` (dist/src/cli/main.js) to its end, with only PATH and `env` in its environment. */
+export function runJunction(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['dist/src/cli/main.js', ...args], { env: { PATH: process.env.PATH, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
 }

@@ -1,18 +1,30 @@
+import type { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, Response } from 'express';
+import type { TlsPeer } from '../../security/auth/client-certificates';
 import type { Principal } from '../../security/auth/principal';
 import type { SecurityRuntime } from '../../security/security-setup';
 
 /** The parts of the security runtime an HTTP gateway needs. */
 export type GatewaySecurity = Pick<SecurityRuntime, 'mode' | 'docs' | 'authenticator' | 'policy' | 'masker' | 'jsonMaxDepth'>;
 
+/** The client certificate of an HTTPS request, when one was sent and verified against `server.tls.ca`. */
+export function tlsPeerOf(req: Request): TlsPeer | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  const certificate = socket.getPeerCertificate();
+  if (!certificate || typeof certificate.fingerprint256 !== 'string' || certificate.subject === undefined) return undefined;
+  return { subject: certificate.subject as unknown as TlsPeer['subject'], fingerprint256: certificate.fingerprint256 };
+}
+
 /**
- * Express middleware: reads HTTP credentials (API key header or bearer JWT) into
+ * Express middleware: reads HTTP credentials (API key header, bearer JWT or a verified client
+ * certificate that names a client) into
  * `res.locals.principal`. A request without credentials goes on unauthenticated (the route's
  * authorization decides); bad credentials end here with 401. Runs before any body is read.
  */
 export function authenticate(security: GatewaySecurity) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    security.authenticator.fromHeaders(req.headers).then((principal) => {
+    security.authenticator.fromHeaders(req.headers, tlsPeerOf(req)).then((principal) => {
       if (principal) res.locals.principal = principal;
       next();
     }, next);

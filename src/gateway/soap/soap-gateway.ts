@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { describeError, JunctionError } from '../../core/errors';
 import { MESSAGE_ID_HEADER } from '../../core/headers';
 import type { Logger } from '../../core/logger';
+import { tlsPeerOf } from '../http/authenticate';
 import { drainRefusedBody } from '../http/refused-body';
 import { requestIdOf } from '../http/request-id';
 import { jsonToElement } from './json-to-xml';
@@ -163,7 +164,7 @@ export function createSoapGateway(options: SoapGatewayOptions): SoapGatewayRoute
 /** With `docs: authenticated`, the WSDL and XSDs need HTTP credentials (an API key or a bearer JWT). */
 async function guardDocuments(security: SoapSecurity | undefined, req: Request): Promise<void> {
   if (!security || security.mode === 'off' || security.docs === 'public') return;
-  const principal = await security.authenticator.fromHeaders(req.headers);
+  const principal = await security.authenticator.fromHeaders(req.headers, tlsPeerOf(req));
   if (!principal) throw authRequired('The WSDL and schemas of this service are served to authenticated callers only: send an API key or a bearer JWT.');
 }
 
@@ -208,7 +209,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       throw new JunctionError('JCT_REQUEST_MEDIA_TYPE', `Service ${service.serviceName} has no SOAP ${version} port; use SOAP ${service.versions.join(' or ')}.`);
     }
     // HTTP credentials are checked before the body is read; a UsernameToken once the envelope is parsed.
-    let principal = security?.mode === 'required' ? await security.authenticator.fromHeaders(req.headers) : undefined;
+    let principal = security?.mode === 'required' ? await security.authenticator.fromHeaders(req.headers, tlsPeerOf(req)) : undefined;
     if (security?.mode === 'required' && !principal && !security.authenticator.acceptsUsernameToken) throw authRequired();
     text = decodeBody(await readBody(req, options.serviceBodyLimits?.[service.spec.name] ?? options.bodyLimitBytes), contentType.charset);
     const envelope = readEnvelope(text, version, understood);

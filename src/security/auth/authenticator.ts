@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Element } from '@xmldom/xmldom';
 import type { ApiKeyVerifier } from './api-keys';
+import type { ClientCertificates, TlsPeer } from './client-certificates';
 import type { JwtVerifier } from './jwt-verifier';
 import { authFailed, type Principal } from './principal';
 import type { UsernameTokenVerifier } from './username-token';
@@ -13,6 +14,8 @@ export interface AuthenticatorParts {
   readonly rolesOf: (client: string) => readonly string[];
   readonly jwt?: JwtVerifier;
   readonly usernameToken?: UsernameTokenVerifier;
+  /** Clients known by their TLS client certificate. */
+  readonly certificates?: ClientCertificates;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -56,9 +59,11 @@ export class Authenticator {
 
   /**
    * The caller named by HTTP credentials, undefined when the request carries none. Throws
-   * JCT_AUTH_FAILED for credentials that do not check out, or for two kinds sent at once.
+   * JCT_AUTH_FAILED for credentials that do not check out, or for two kinds sent at once. With no
+   * API key and no bearer token, a verified TLS client certificate (`peer`) that a client is
+   * configured with names that client.
    */
-  async fromHeaders(headers: IncomingHttpHeaders): Promise<Principal | undefined> {
+  async fromHeaders(headers: IncomingHttpHeaders, peer?: TlsPeer): Promise<Principal | undefined> {
     const apiKey = header(headers, this.parts.apiKeyHeader);
     const authorization = header(headers, 'authorization');
     const bearer = authorization !== undefined && /^bearer\s/i.test(authorization) ? authorization.slice(7).trim() : undefined;
@@ -73,6 +78,8 @@ export class Authenticator {
       if (bearer.length > 16384) throw authFailed('The bearer token was refused: it is longer than 16 KiB.');
       return this.parts.jwt.verify(bearer);
     }
+    const client = peer === undefined ? undefined : this.parts.certificates?.clientOf(peer);
+    if (client !== undefined) return { name: client, method: 'client-certificate', roles: this.parts.rolesOf(client) };
     return undefined;
   }
 

@@ -27,9 +27,9 @@ export const NO_PROTECTION: StoreProtection = Object.freeze({
 });
 
 /** The context a message's own payload is encrypted under. */
-const messageContext = (id: string): string => `${id}:payload`;
+export const messageContext = (id: string): string => `${id}:payload`;
 /** The context of a stage payload (any stage of that message). */
-const stageContext = (messageId: string): string => `${messageId}:stage`;
+export const stageContext = (messageId: string): string => `${messageId}:stage`;
 
 /** An event as it may be stored: its payload encrypted, its error masked. */
 export function protectEvent(messageId: string, event: StageEvent, protection: StoreProtection): StageEvent {

@@ -21,6 +21,7 @@ import { DEFAULT_GROUP_COMMIT, GroupCommitWriter, type GroupCommitSettings } fro
 import { runMigrationsOnce } from './run-migrations';
 import { errorColumns } from './message-search';
 import * as ops from './operator-writes';
+import { payloadKeyUsage, rekeyPayloads, type PayloadKeyUsage, type PayloadRewrap, type RekeyOptions, type RekeyProgress } from './payload-keys';
 import { countMessages, failureGroups, searchMessages } from './message-search';
 import {
   checkEnvelope, checkReceiveOptions, messageRowOf, NO_PROTECTION, protectEvent, stageRowOf, toRecord, toSummary, type StoreProtection,
@@ -319,6 +320,18 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
 
   async purge(request: PurgeRequest): Promise<number> {
     return this.run(true, (manager, entities) => ops.purgeBatch(manager, entities, request));
+  }
+
+  // ── Maintenance: key rotation of encrypted payloads (payload-keys.ts) ───────────────────────────
+
+  /** Which key wrote each stored payload, and how many are in clear. */
+  async payloadKeyUsage(batchSize?: number): Promise<PayloadKeyUsage> {
+    return payloadKeyUsage(this.run.bind(this), batchSize);
+  }
+
+  /** Rewrites every payload of an older key (and, if asked, in clear) with the writing key. */
+  async rekeyPayloads(cipher: PayloadRewrap, options?: RekeyOptions): Promise<RekeyProgress> {
+    return rekeyPayloads(this.run.bind(this), cipher, options);
   }
 
   private async connect(): Promise<void> {

@@ -32,6 +32,16 @@ describe('security settings at boot (security-setup)', () => {
     expect(runtime.authenticator.acceptsUsernameToken).to.equal(true);
   });
 
+  it('refuses clients known by a certificate when the server asks for none', () => {
+    const message = problems(`security:
+  auth: { mode: required }
+  clients:
+    erp-batch: { certificate: { subject: "CN=erp-batch, O=ACME" }, routes: [submit-order] }
+${MINIMAL_CONFIG}`);
+    expect(message).to.contain('security.clients: erp-batch is known by a client certificate, but server.tls.clientCertificates is not "request" or "require"');
+    expect(message).not.to.contain('nobody could call Junction');
+  });
+
   it('the demo stays open: authentication off, no encryption', () => {
     const runtime = compileSecurity(loadConfig('config/default.yaml', {}), silentLogger, {});
     expect(runtime.mode).to.equal('off');
