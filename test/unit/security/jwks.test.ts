@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import { JunctionError } from '../../../src/core/errors';
 import { JwksKeySource, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
@@ -156,6 +158,21 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
     it('trusts the server\'s certificate through jwksCa', async () => {
       const jwt = over(readFileSync('test/fixtures/tls/localhost.crt', 'utf8'));
       expect((await jwt.verify(await signToken(first))).name).to.equal('crm');
+    });
+
+    it('trusts a CA added process-wide with NODE_EXTRA_CA_CERTS (Node\'s fetch, which jose uses without jwksCa)', async () => {
+      // NODE_EXTRA_CA_CERTS is read once at process start: check it in a child process.
+      const script = `const { JwksKeySource } = require(${JSON.stringify(path.resolve('dist/src/security/auth/jwks-key-source.js'))});
+        const { JwtVerifier } = require(${JSON.stringify(path.resolve('dist/src/security/auth/jwt-verifier.js'))});
+        const { silentLogger } = require(${JSON.stringify(path.resolve('dist/src/core/logger.js'))});
+        const jwks = new JwksKeySource({ url: process.env.JWKS_URL, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600 }, silentLogger);
+        new JwtVerifier({ algorithms: ['RS256'], issuer: 'https://idp.example.test/', audience: 'junction', jwks })
+          .verify(process.env.TOKEN).then((p) => console.log('accepted ' + p.name), (e) => console.log('refused ' + e.code));`;
+      const run = (extra: NodeJS.ProcessEnv): Promise<string> => signToken(first).then((token) => new Promise((resolve, reject) => {
+        execFile(process.execPath, ['-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '', JWKS_URL: tlsServer.url, TOKEN: token, ...extra } }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+      }));
+      expect(await run({})).to.equal('refused JCT_AUTH_UNAVAILABLE');
+      expect(await run({ NODE_EXTRA_CA_CERTS: path.resolve('test/fixtures/tls/localhost.crt') })).to.equal('accepted crm');
     });
 
     it('refuses a certificate it cannot verify (503), and the warning says where to put the CA', async () => {
