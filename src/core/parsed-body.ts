@@ -1,22 +1,72 @@
+import { parse as parseLossless } from 'lossless-json';
 import type { Envelope } from './envelope';
 
 /**
- * The lossless JSON document a step built a message's body from, kept beside the (immutable)
- * envelope so that the next step reads it instead of parsing the body again: a map step followed by
- * json-to-xml parsed the mapped body twice, the largest part of the work with big orders. Only
- * ever what `lossless-json`'s `parse(envelope.body)` would give (objects, arrays, strings,
- * booleans, null, LosslessNumber); a reader must not change it. Weakly held: it goes with the
- * envelope.
+ * One parse of a message body per body version, shared by every stage that reads the body as
+ * lossless JSON: the map step, json-to-xml, content-based conditions, the rules validator and the
+ * SOAP endpoint each parsed the same text again, the largest part of the work with big orders.
+ *
+ * The document is kept beside the (immutable) envelope, weakly: it goes with the envelope. A stage
+ * that changes the body makes a new envelope (`withChanges`), which has no document yet, so a
+ * reader can never get the parse of an earlier body; the body text the document was made from is
+ * kept with it and compared too, so even an envelope that is not frozen cannot be given a stale one.
+ *
+ * A document is only ever what `lossless-json`'s `parse(envelope.body)` gives (objects, arrays,
+ * strings, booleans, null, LosslessNumber; duplicate keys with different values refused). It is
+ * shared: a reader must not change it.
  */
-const documents = new WeakMap<Envelope, unknown>();
+interface Known {
+  /** The body text the document is the parse of. */
+  readonly body: string;
+  /** True when a step built the body from the document (it was never parsed from the text). */
+  readonly built: boolean;
+  readonly document?: unknown;
+  /** Why the text is not JSON: every reader gets the same error without parsing again. */
+  readonly failure?: SyntaxError;
+}
 
-/** Remembers that `document` is `envelope.body` parsed (lossless). */
+const known = new WeakMap<Envelope, Known>();
+
+function knownFor(envelope: Envelope): Known | undefined {
+  const entry = known.get(envelope);
+  return entry !== undefined && entry.body === envelope.body ? entry : undefined;
+}
+
+/** Remembers that `document` is `envelope.body` parsed (lossless): a step built the body from it. */
 export function rememberParsedBody(envelope: Envelope, document: unknown): Envelope {
-  documents.set(envelope, document);
+  known.set(envelope, { body: envelope.body, built: true, document });
   return envelope;
 }
 
-/** The document remembered for this envelope, or undefined (then parse its body). */
-export function parsedBodyOf(envelope: Envelope): unknown {
-  return documents.get(envelope);
+/**
+ * The body as a lossless JSON document: the one remembered for this body, or parsed now and
+ * remembered. Throws what `lossless-json`'s parse throws (a SyntaxError, for text that is not JSON
+ * or that repeats a key with another value; the same error object to every reader of the body);
+ * each caller turns that into its own error.
+ */
+export function losslessBodyOf(envelope: Envelope): unknown {
+  const entry = knownFor(envelope);
+  if (entry !== undefined) {
+    if (entry.failure !== undefined) throw entry.failure;
+    return entry.document;
+  }
+  const { body } = envelope;
+  let document: unknown;
+  try {
+    document = parseLossless(body);
+  } catch (error) {
+    // Only a verdict on the text is kept; anything else (a stack overflow) may not happen again.
+    if (error instanceof SyntaxError) known.set(envelope, { body, built: false, failure: error });
+    throw error;
+  }
+  known.set(envelope, { body, built: false, document });
+  return document;
+}
+
+/**
+ * True when a step built this body from a document it remembered (see {@link rememberParsedBody}),
+ * so nothing outside has had a say in its shape: json-to-xml then skips its depth pre-check.
+ */
+export function isBuiltBody(envelope: Envelope): boolean {
+  return knownFor(envelope)?.built === true;
 }

@@ -1,8 +1,9 @@
 import type { Document as XmlDocument } from '@xmldom/xmldom';
-import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { isLosslessNumber } from 'lossless-json';
 import { compareDecimals, isDecimalText as isDecimal } from '../core/decimal';
 import type { Envelope } from '../core/envelope';
 import { getByPointer } from '../core/json-pointer';
+import { losslessBodyOf } from '../core/parsed-body';
 import { parseXml } from '../core/xml';
 
 /** A content-based routing condition, as written under `when:` in a route's `deliver` entry. */
@@ -64,11 +65,14 @@ export class ParsedBodies {
   private xml: { value: XmlDocument | undefined } | undefined;
   constructor(private readonly message: Envelope) {}
 
-  /** The body as lossless JSON, or undefined when it is not JSON. */
+  /**
+   * The body as lossless JSON, or undefined when it is not JSON. Parsed once per body for every
+   * stage (core/parsed-body): the map step's document, or the parse of an earlier reader.
+   */
   asJson(): unknown {
     if (!this.json) {
       try {
-        this.json = { value: parseLossless(this.message.body) };
+        this.json = { value: losslessBodyOf(this.message) };
       } catch {
         this.json = { value: undefined };
       }

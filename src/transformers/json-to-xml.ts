@@ -1,8 +1,8 @@
-import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { isLosslessNumber } from 'lossless-json';
 import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
 import { checkJsonDepth } from '../core/json-limits';
-import { parsedBodyOf } from '../core/parsed-body';
+import { isBuiltBody, losslessBodyOf } from '../core/parsed-body';
 import { checkXmlText, xmlLimits } from '../core/xml';
 import type { Step, StepContext, StepFactory } from '../core/step';
 import { PREFIX_MAP_SCHEMA, QNAME } from './xml-document';
@@ -146,15 +146,14 @@ export class JsonToXmlStep implements Step {
   }
 
   async run(message: Envelope, _context?: StepContext): Promise<Envelope> {
-    // The previous step's document when it built the body from one (a map step): no second parse.
-    let parsed: unknown = parsedBodyOf(message);
-    if (parsed === undefined) {
-      try {
-        checkJsonDepth(message.body, xmlLimits().maxDepth);
-        parsed = parseLossless(message.body);
-      } catch (error) {
-        throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}": body is not valid JSON (${(error as Error).message}).`, { cause: error });
-      }
+    // One parse per body (core/parsed-body): the document a map step built the body from, or the
+    // one an earlier reader parsed. A body from outside a step is depth-checked first either way.
+    let parsed: unknown;
+    try {
+      if (!isBuiltBody(message)) checkJsonDepth(message.body, xmlLimits().maxDepth);
+      parsed = losslessBodyOf(message);
+    } catch (error) {
+      throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}": body is not valid JSON (${(error as Error).message}).`, { cause: error });
     }
     const { root } = this.options;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
-import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { stringify as stringifyLossless } from 'lossless-json';
 import { parse as parseYaml } from 'yaml';
 import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
-import { rememberParsedBody } from '../core/parsed-body';
+import { losslessBodyOf, rememberParsedBody } from '../core/parsed-body';
 import type { Step, StepContext, StepFactory } from '../core/step';
 import { applyMapping, type MappingTable } from './field-mapping';
 
@@ -73,9 +73,10 @@ export function loadMappingFile(file: string): MappingTable {
   return checked;
 }
 
-function parseBody(stepName: string, body: string, what: string): unknown {
+/** The message's body as lossless JSON, parsed once per body (core/parsed-body). */
+function parseBody(stepName: string, message: Envelope, what: string): unknown {
   try {
-    return parseLossless(body);
+    return losslessBodyOf(message);
   } catch (error) {
     throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${stepName}": the ${what} is not valid JSON (${(error as Error).message}).`);
   }
@@ -86,14 +87,15 @@ export class MapStep implements Step {
   constructor(readonly name: string, private readonly table: MappingTable) {}
 
   async run(message: Envelope, context: StepContext): Promise<Envelope> {
-    const input = parseBody(this.name, message.body, 'message');
-    const original = context.original && context.original !== message ? parseBody(this.name, context.original.body, 'original message') : input;
+    const input = parseBody(this.name, message, 'message');
+    const original = context.original && context.original !== message ? parseBody(this.name, context.original, 'original message') : input;
     const { output, violations } = applyMapping(this.table, input, original);
     if (violations.length > 0) {
       const list = violations.map((v) => `${v.path} ${v.message}`).join('; ');
       throw new JunctionError('JCT_TRANSFORM_FAILED', `Step "${this.name}" cannot map the message: ${list}`, { violations });
     }
-    // The next step (json-to-xml, say) may read `output` instead of parsing the body again.
+    // The stages after this one (json-to-xml, conditions, validators, a SOAP endpoint) read `output`
+    // instead of parsing the body again.
     return rememberParsedBody(withChanges(message, { body: String(stringifyLossless(output)), contentType: 'application/json' }), output);
   }
 }

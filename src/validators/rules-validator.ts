@@ -1,6 +1,6 @@
-import { parse as parseLossless } from 'lossless-json';
 import { JunctionError } from '../core/errors';
 import type { Envelope } from '../core/envelope';
+import { losslessBodyOf } from '../core/parsed-body';
 import type { Step, StepContext, StepFactory } from '../core/step';
 import { assertValid } from './json-schema-validator';
 import { checkFieldRules, compileFieldRules, FIELD_RULE_SCHEMA, type FieldRule, type FieldRuleConfig } from './rules/field-rules';
@@ -15,8 +15,9 @@ export class RulesStep implements Step {
   async run(message: Envelope, _context?: StepContext): Promise<Envelope> {
     let document: unknown;
     try {
-      // lossless-json: numbers keep their exact text, so decimal bounds compare exactly.
-      document = parseLossless(message.body);
+      // lossless-json: numbers keep their exact text, so decimal bounds compare exactly. Parsed
+      // once per body (core/parsed-body): the map step's document, or an earlier reader's parse.
+      document = losslessBodyOf(message);
     } catch {
       throw new JunctionError('JCT_VALIDATION_FAILED', `Step "${this.name}": body is not valid JSON.`, {
         violations: [{ path: '', message: 'is not valid JSON' }],

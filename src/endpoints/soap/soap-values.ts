@@ -1,6 +1,7 @@
-import { isLosslessNumber, isNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { isLosslessNumber, isNumber, LosslessNumber, stringify as stringifyLossless } from 'lossless-json';
 import type { Envelope } from '../../core/envelope';
 import { JunctionError } from '../../core/errors';
+import { losslessBodyOf } from '../../core/parsed-body';
 
 /**
  * How node-soap turns response text into values, per XSD type name. Without this it runs
@@ -34,7 +35,7 @@ export function toSoapArguments(message: Envelope, endpoint: string): SoapArgume
   }
   let parsed: unknown;
   try {
-    parsed = parseLossless(message.body);
+    parsed = losslessBodyOf(message); // once per body: the route's steps may have parsed it already
   } catch (error) {
     throw new JunctionError('JCT_TRANSFORM_FAILED', `Endpoint "${endpoint}": the message body is not valid JSON (${(error as Error).message}).`, { cause: error });
   }
