@@ -194,6 +194,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const start = async (): Promise<string> => {
     // Steps that compile asynchronously (XSDs in libxml2) report boot errors here, before any I/O.
     await Promise.all(steps.map((step) => step.ready?.()));
+    // The JWKS, fetched in the background so the first caller does not wait; a failure is a warning.
+    if (role !== 'worker') void security.authenticator.prefetch();
     await log.start();
     await broker.start();
     await broker.declare(routes.routes.map((r) => r.id));

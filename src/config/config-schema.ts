@@ -124,6 +124,13 @@ export const CONFIG_SCHEMA = {
                 rolesClaim: { type: 'string', minLength: 1, default: 'roles' },
                 clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
                 maxAgeSeconds: { type: 'integer', minimum: 1, maximum: 604800 },
+                // The identity provider's JWKS (docs/security.md, "Keys from a JWKS URL"); checked further by jwt-config-check.ts.
+                jwksUrl: { type: 'string', minLength: 1, maxLength: 2048 },
+                jwksCa: { $ref: '#/$defs/secret' },
+                jwksCacheSeconds: { type: 'integer', minimum: 10, maximum: 86400, default: 600 },
+                jwksCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
+                jwksTimeoutMs: { type: 'integer', minimum: 100, maximum: 60000, default: 5000 },
+                jwksMaxStaleSeconds: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },
               },
             },
             wsSecurity: {

@@ -73,6 +73,14 @@ export interface JwtConfig {
   readonly rolesClaim: string;
   readonly clockToleranceSeconds: number;
   readonly maxAgeSeconds?: number;
+  /** The identity provider's JWKS URL (RS/PS/ES*; instead of `publicKey`). */
+  readonly jwksUrl?: string;
+  /** CAs that sign the JWKS server's certificate (PEM). */
+  readonly jwksCa?: SecretRefConfig;
+  readonly jwksCacheSeconds: number;
+  readonly jwksCooldownSeconds: number;
+  readonly jwksTimeoutMs: number;
+  readonly jwksMaxStaleSeconds: number;
 }
 
 /** A client of Junction: its credentials and the routes it may call. */

@@ -7,6 +7,8 @@ import { AccessPolicy } from './auth/access-policy';
 import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import { ClientCertificates, type CertificateMatch } from './auth/client-certificates';
+import { JwksKeySource } from './auth/jwks-key-source';
+import { checkJwtConfig } from './auth/jwt-config-check';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { NonceCache } from './auth/nonce-cache';
 import { UsernameTokenVerifier, type SoapUser } from './auth/username-token';
@@ -88,7 +90,13 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   let jwt: JwtVerifier | undefined;
   if (auth.jwt) {
     const j = auth.jwt;
+    checkJwtConfig(loaded);
+    const jwks = j.jwksUrl === undefined ? undefined : new JwksKeySource({
+      url: j.jwksUrl, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
+      ...(j.jwksCa ? { ca: readSecret(j.jwksCa, 'security.auth.jwt.jwksCa', baseDir, env).value } : {}),
+    }, logger);
     jwt = new JwtVerifier({
+      ...(jwks ? { jwks } : {}),
       algorithms: j.algorithms, issuer: j.issuer, audience: j.audience, clientClaim: j.clientClaim, rolesClaim: j.rolesClaim,
       clockToleranceSeconds: j.clockToleranceSeconds,
       ...(j.maxAgeSeconds !== undefined ? { maxAgeSeconds: j.maxAgeSeconds } : {}),

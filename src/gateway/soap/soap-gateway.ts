@@ -255,7 +255,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     const fields = { requestId, service: service.spec.name, operation: operation?.name, code: fault.code, messageId: fault.messageId };
     if (!(error instanceof JunctionError) || error.code === 'JCT_INTERNAL') {
       logger.error('SOAP request failed with an internal error', { ...fields, error: describeError(error), cause: error instanceof JunctionError && error.cause !== undefined ? describeError(error.cause) : undefined, stack: (error as Error)?.stack });
-    } else if (fault.kind === 'Server') {
+    } else if (fault.kind === 'Server' && fault.code !== 'JCT_AUTH_UNAVAILABLE') { // that one is warned about once per outage, by the key source
       logger.warn('SOAP request failed', { ...fields, reason: fault.reason });
     } else {
       logger.info('SOAP request refused', { ...fields, reason: fault.reason.slice(0, 300) });

@@ -47,6 +47,11 @@ export class Authenticator {
     return this.parts.jwt !== undefined;
   }
 
+  /** Fetches what checking credentials needs from elsewhere (the JWKS) in the background; never rejects. */
+  async prefetch(): Promise<void> {
+    await this.parts.jwt?.prefetch();
+  }
+
   /** The header that carries API keys (default `X-Api-Key`). */
   get apiKeyHeader(): string {
     return this.parts.apiKeyHeader;

@@ -71,4 +71,21 @@ routes:
     expect(problems(`security:\n  clients:\n    a: { apiKey: { env: UNSET_KEY } }\n${MINIMAL_CONFIG}`)).to.contain('the environment variable UNSET_KEY is not set');
     expect(problems(`security:\n  auth: { mode: required }\n${MINIMAL_CONFIG}`)).to.contain('nobody could call Junction');
   });
+
+  it('checks security.auth.jwt.jwksUrl: one source of keys, public-key algorithms only, https unless loopback — naming file, line and path', () => {
+    const jwt = (lines: string): string => problems(`security:\n  auth:\n    mode: required\n    jwt:\n      issuer: https://idp.example.com/\n      audience: junction\n${lines}${MINIMAL_CONFIG}`, { PEM: 'x' });
+    const both = jwt('      algorithms: [RS256]\n      publicKey: { env: PEM }\n      jwksUrl: https://idp.example.com/certs\n');
+    expect(both).to.match(/c-[0-9a-f]+\.yaml:\d+:\d+ security\.auth\.jwt\.jwksUrl: give one source of keys, not publicKey and jwksUrl/);
+    const hs = jwt(`      algorithms: [RS256, HS256]\n      jwksUrl: https://idp.example.com/certs\n`);
+    expect(hs).to.match(/yaml:\d+:\d+ security\.auth\.jwt\.algorithms: HS256 cannot be used with jwksUrl/);
+    const plain = jwt('      algorithms: [RS256]\n      jwksUrl: http://idp.example.com/certs\n');
+    expect(plain).to.match(/yaml:\d+:\d+ security\.auth\.jwt\.jwksUrl: must use https:\/\/ \(plain http:\/\/ only to a loopback host\)/);
+    expect(jwt('      algorithms: [ES256]\n      jwksUrl: ftp://idp.example.com/certs\n')).to.contain('security.auth.jwt.jwksUrl: must be an https:// URL');
+    expect(jwt('      algorithms: [ES256]\n      jwksUrl: not a url\n')).to.contain('security.auth.jwt.jwksUrl: is not a URL');
+    expect(jwt('      algorithms: [ES256]\n      publicKey: { env: PEM }\n      jwksCa: { env: PEM }\n')).to.contain('security.auth.jwt.jwksCa: is only used with jwksUrl');
+    // Loopback may be plain http (a sidecar, a test identity provider); https anywhere.
+    for (const url of ['http://127.0.0.1:8080/certs', 'http://localhost/certs', 'http://[::1]:9/certs', 'https://login.microsoftonline.com/tenant/discovery/v2.0/keys']) {
+      expect(jwt(`      algorithms: [RS256]\n      jwksUrl: "${url}"\n`), url).to.equal('');
+    }
+  });
 });

@@ -1,0 +1,170 @@
+import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseErrors, jwksCache, type ExportedJWKSCache, type FetchImplementation, type FlattenedJWSInput, type JWKSCacheInput, type JWSHeaderParameters, type RemoteJWKSet } from 'jose';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { JunctionError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+
+/** Where the identity provider publishes its signing keys, and how Junction fetches them (`security.auth.jwt.jwks*`). */
+export interface JwksOptions {
+  readonly url: string;
+  /** Keys are fetched again after this long even when every token's key is known. */
+  readonly cacheSeconds: number;
+  /** After a fetch, a token with an unknown `kid` waits this long before it causes another; also the pause between attempts while the URL cannot be reached. */
+  readonly cooldownSeconds: number;
+  /** A fetch that takes longer is abandoned. */
+  readonly timeoutMs: number;
+  /** While the URL cannot be reached, keys fetched at most this long ago (or `cacheSeconds`, if longer) stay in use. */
+  readonly maxStaleSeconds: number;
+  /** PEM bundle of the CAs that sign the JWKS server's certificate (instead of the public CAs). */
+  readonly ca?: string;
+}
+
+/** A verification key as jose resolves it. */
+type VerificationKey = Awaited<ReturnType<RemoteJWKSet>>;
+type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<VerificationKey>;
+
+/** jose's "the token's key is not (uniquely) in the set": the token's doing, answered 401. */
+export function isKeySelectionError(error: unknown): boolean {
+  return error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys;
+}
+
+/** The host of a URL, for messages (never its path or query, which may carry a tenant id). */
+function hostOf(url: string): string {
+  return new URL(url).host;
+}
+
+/**
+ * The identity provider's signing keys, fetched from its JWKS URL with jose's createRemoteJWKSet
+ * (cache, a cooldown before an unknown `kid` refetches, timeout). Adds what a production gateway
+ * needs around it:
+ * - a fetch that fails (unreachable, timeout, not 200, not a key set) is the identity provider's
+ *   problem, not the caller's: JCT_AUTH_UNAVAILABLE (503, retryable), never JCT_AUTH_FAILED;
+ * - while the URL cannot be reached, keys fetched within `maxStaleSeconds` stay in use, and the
+ *   URL is tried at most once per cooldown (requests do not each wait for the timeout);
+ * - one warning when an outage starts, one info line when it ends.
+ * No I/O until {@link prefetch} or the first token.
+ */
+export class JwksKeySource {
+  /** jose writes the last good set and its time (`uat`) here after every successful fetch. */
+  private readonly cache: Partial<ExportedJWKSCache> = {};
+  private readonly remote: RemoteJWKSet;
+  private readonly host: string;
+  private outage: { since: number; retryAt: number } | undefined;
+  private stale: { uat: number; resolve: KeyResolver } | undefined;
+  /** Status of the last HTTP answer, for the outage warning. */
+  private lastStatus: number | undefined;
+
+  constructor(private readonly options: JwksOptions, private readonly logger: Logger) {
+    this.host = hostOf(options.url);
+    const agent = options.ca === undefined ? undefined : new Agent({ connect: { ca: options.ca } });
+    const fetchJwks: FetchImplementation = async (url, init) => {
+      // undici's fetch with its own CA when `ca` is given; Node's fetch (which honours NODE_EXTRA_CA_CERTS) otherwise.
+      const response = agent
+        ? await undiciFetch(url, { ...init, headers: Object.fromEntries(init.headers), dispatcher: agent }) as unknown as Response
+        : await fetch(url, init);
+      this.lastStatus = response.status;
+      return response;
+    };
+    this.remote = createRemoteJWKSet(new URL(options.url), {
+      cacheMaxAge: options.cacheSeconds * 1000,
+      cooldownDuration: options.cooldownSeconds * 1000,
+      timeoutDuration: options.timeoutMs,
+      [jwksCache]: this.cache as JWKSCacheInput,
+      [customFetch]: fetchJwks,
+    });
+  }
+
+  /** The URL's host (for messages and log lines). */
+  get where(): string {
+    return this.host;
+  }
+
+  /** Seconds after a fetch before a token with an unknown `kid` makes Junction fetch again. */
+  get cooldownSeconds(): number {
+    return this.options.cooldownSeconds;
+  }
+
+  /** Fetches the key set once, so the first caller does not wait for it. Never rejects: a failure is the outage warning. */
+  async prefetch(): Promise<void> {
+    try {
+      await this.remote.reload();
+      this.logger.info('fetched the JWKS of the JWT issuer', { jwksHost: this.host, keys: this.remote.jwks()?.keys.length ?? 0 });
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  /** The key for a token's header, for jose's jwtVerify. Throws jose's key-selection errors (401) or JCT_AUTH_UNAVAILABLE (503). */
+  readonly resolve: KeyResolver = async (header, token) => {
+    if (this.outage && Date.now() < this.outage.retryAt) return this.fromStale(header, token);
+    try {
+      const key = await this.remote(header, token);
+      this.checkRecovered();
+      return key;
+    } catch (error) {
+      if (isKeySelectionError(error)) {
+        this.checkRecovered();
+        throw error;
+      }
+      this.failed(error);
+      return this.fromStale(header, token);
+    }
+  };
+
+  /** Ends the outage once jose has fetched the set again. */
+  private checkRecovered(): void {
+    const uat = this.cache.uat;
+    if (this.outage && uat !== undefined && uat >= this.outage.since) {
+      this.logger.info('the JWKS of the JWT issuer can be fetched again', { jwksHost: this.host, downForSeconds: Math.round((uat - this.outage.since) / 1000) });
+      this.outage = undefined;
+    }
+  }
+
+  private failed(error: unknown): void {
+    const now = Date.now();
+    const retryAt = now + this.options.cooldownSeconds * 1000;
+    if (this.outage) {
+      this.outage.retryAt = retryAt;
+      return;
+    }
+    this.outage = { since: now, retryAt };
+    const uat = this.cache.uat;
+    this.logger.warn('cannot fetch the JWKS of the JWT issuer: bearer tokens signed with keys Junction does not hold are answered 503 (JCT_AUTH_UNAVAILABLE) until it can', {
+      jwksHost: this.host, reason: this.describe(error),
+      knownKeysUsableForSeconds: uat === undefined ? 0 : Math.max(0, Math.round((uat + Math.max(this.options.maxStaleSeconds, this.options.cacheSeconds) * 1000 - now) / 1000)),
+      retryEverySeconds: this.options.cooldownSeconds,
+    });
+  }
+
+  /** Keys of the last good fetch, if young enough; JCT_AUTH_UNAVAILABLE otherwise. */
+  private async fromStale(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<VerificationKey> {
+    const { uat, jwks } = this.cache;
+    // Keys within jwksCacheSeconds are fresh anyway; maxStaleSeconds can only extend that.
+    const usableMs = Math.max(this.options.maxStaleSeconds, this.options.cacheSeconds) * 1000;
+    if (uat !== undefined && jwks !== undefined && Date.now() - uat <= usableMs) {
+      if (this.stale?.uat !== uat) this.stale = { uat, resolve: createLocalJWKSet(jwks) };
+      try {
+        return await this.stale.resolve(header, token);
+      } catch (error) {
+        // A key Junction never saw may be a new one it cannot fetch now: not the caller's fault.
+        if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+      }
+    }
+    throw new JunctionError('JCT_AUTH_UNAVAILABLE',
+      'Junction cannot check the bearer token right now: the identity provider\'s signing keys (JWKS) cannot be fetched. This is not a problem with the token; retry later.',
+      { details: { jwksHost: this.host } });
+  }
+
+  private describe(error: unknown): string {
+    if (error instanceof joseErrors.JWKSTimeout) return `no answer within ${this.options.timeoutMs} ms (security.auth.jwt.jwksTimeoutMs)`;
+    if (error instanceof joseErrors.JWKSInvalid) return 'the answer is not a JSON Web Key Set';
+    if (error instanceof joseErrors.JOSEError && /200 OK/.test(error.message)) {
+      return `it answered HTTP ${this.lastStatus ?? '?'} instead of 200${this.lastStatus !== undefined && this.lastStatus >= 300 && this.lastStatus < 400 ? ' (redirects are not followed: configure the final URL)' : ''}`;
+    }
+    if (error instanceof joseErrors.JOSEError) return error.message;
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+    const code = typeof cause?.code === 'string' ? cause.code : undefined;
+    const hint = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)
+      ? '; the server\'s certificate is not trusted: give its CA in security.auth.jwt.jwksCa (or NODE_EXTRA_CA_CERTS)' : '';
+    return `${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : ''}${hint}`;
+  }
+}
