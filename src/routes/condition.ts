@@ -2,7 +2,7 @@ import type { Document as XmlDocument } from '@xmldom/xmldom';
 import { isLosslessNumber } from 'lossless-json';
 import { compareDecimals, isDecimalText as isDecimal } from '../core/decimal';
 import type { Envelope } from '../core/envelope';
-import { getByPointer } from '../core/json-pointer';
+import { compilePointer, getByPointer } from '../core/json-pointer';
 import { losslessBodyOf } from '../core/parsed-body';
 import { parseXml } from '../core/xml';
 
@@ -163,7 +163,7 @@ export function compileCondition(config: ConditionConfig, at: string): Condition
   }
   const test = compare(config, at);
   if ('json' in config) {
-    const pointer = config.json;
+    const pointer = compilePointer(config.json);
     return (_m, p) => test(stringValue(getByPointer(p.asJson(), pointer)));
   }
   if ('header' in config) {
