@@ -7,7 +7,7 @@ import { AccessPolicy } from './auth/access-policy';
 import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import { ClientCertificates, type CertificateMatch } from './auth/client-certificates';
-import { JwksKeySource } from './auth/jwks-key-source';
+import { JwksKeySource, proxyFromEnv } from './auth/jwks-key-source';
 import { checkJwtConfig } from './auth/jwt-config-check';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { NonceCache } from './auth/nonce-cache';
@@ -91,9 +91,11 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   if (auth.jwt) {
     const j = auth.jwt;
     checkJwtConfig(loaded);
+    const jwksProxy = proxyFromEnv(env);
     const jwks = j.jwksUrl === undefined ? undefined : new JwksKeySource({
       url: j.jwksUrl, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
       ...(j.jwksCa ? { ca: readSecret(j.jwksCa, 'security.auth.jwt.jwksCa', baseDir, env).value } : {}),
+      ...(jwksProxy ? { proxy: jwksProxy } : {}),
     }, logger);
     jwt = new JwtVerifier({
       ...(jwks ? { jwks } : {}),

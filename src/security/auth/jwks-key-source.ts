@@ -1,5 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseErrors, jwksCache, type ExportedJWKSCache, type FetchImplementation, type FlattenedJWSInput, type JWKSCacheInput, type JWSHeaderParameters, type RemoteJWKSet } from 'jose';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 
@@ -16,6 +16,41 @@ export interface JwksOptions {
   readonly maxStaleSeconds: number;
   /** PEM bundle of the CAs that sign the JWKS server's certificate (instead of the public CAs). */
   readonly ca?: string;
+  /**
+   * Outbound proxy, as curl and most tools read it: `HTTPS_PROXY` / `HTTP_PROXY` (or lower case),
+   * `NO_PROXY` for hosts to reach directly. Node's own fetch ignores these variables.
+   */
+  readonly proxy?: ProxySettings;
+}
+
+/** The proxy variables of an environment. */
+export interface ProxySettings {
+  readonly httpProxy?: string;
+  readonly httpsProxy?: string;
+  readonly noProxy?: string;
+}
+
+/** The proxy settings an environment gives (undefined: no proxy variable set). */
+export function proxyFromEnv(env: NodeJS.ProcessEnv): ProxySettings | undefined {
+  const pick = (name: string): string | undefined => {
+    const value = env[name.toLowerCase()] ?? env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const httpProxy = pick('HTTP_PROXY');
+  const httpsProxy = pick('HTTPS_PROXY');
+  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
+  const noProxy = pick('NO_PROXY');
+  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
+}
+
+/** The dispatcher for the JWKS fetch: through the proxy, with the private CA, both, or none (Node's fetch). */
+function dispatcherFor(options: JwksOptions): Dispatcher | undefined {
+  const tls = options.ca === undefined ? {} : { connect: { ca: options.ca }, requestTls: { ca: options.ca } };
+  if (options.proxy) {
+    // Each setting passed explicitly (empty when unset), so undici never reads process.env behind our back.
+    return new EnvHttpProxyAgent({ httpProxy: options.proxy.httpProxy ?? '', httpsProxy: options.proxy.httpsProxy ?? '', noProxy: options.proxy.noProxy ?? '', ...tls });
+  }
+  return options.ca === undefined ? undefined : new Agent({ connect: { ca: options.ca } });
 }
 
 /** A verification key as jose resolves it. */
@@ -55,9 +90,9 @@ export class JwksKeySource {
 
   constructor(private readonly options: JwksOptions, private readonly logger: Logger) {
     this.host = hostOf(options.url);
-    const agent = options.ca === undefined ? undefined : new Agent({ connect: { ca: options.ca } });
+    const agent = dispatcherFor(options);
     const fetchJwks: FetchImplementation = async (url, init) => {
-      // undici's fetch with its own CA when `ca` is given; Node's fetch (which honours NODE_EXTRA_CA_CERTS) otherwise.
+      // undici's fetch with its own CA or the proxy when given; Node's fetch (which honours NODE_EXTRA_CA_CERTS) otherwise.
       const response = agent
         ? await undiciFetch(url, { ...init, headers: Object.fromEntries(init.headers), dispatcher: agent }) as unknown as Response
         : await fetch(url, init);

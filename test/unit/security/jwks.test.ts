@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { JunctionError } from '../../../src/core/errors';
-import { JwksKeySource, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
+import { JwksKeySource, proxyFromEnv, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
 import { eventually } from '../../support/http';
@@ -180,6 +182,73 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
       expect(error.code).to.equal('JCT_AUTH_UNAVAILABLE');
       expect(warnings()[0]).to.contain('security.auth.jwt.jwksCa');
       expect(tlsServer.requests).to.equal(0);
+    });
+  });
+
+  describe('through an outbound proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY)', () => {
+    let proxy: Server;
+    let proxyUrl: string;
+    let tunnels: string[];
+
+    beforeEach(async () => {
+      tunnels = [];
+      // A forward proxy as corporate networks run them: CONNECT tunnels, one per target.
+      proxy = createServer((_req, res) => { res.writeHead(405).end(); });
+      proxy.on('connect', (req, client) => {
+        tunnels.push(String(req.url));
+        const [host, port] = String(req.url).split(':');
+        const upstream = connect(Number(port), host, () => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+      });
+      await new Promise<void>((resolve) => { proxy.listen(0, '127.0.0.1', resolve); });
+      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    });
+    afterEach(async () => {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => { proxy.close(() => resolve()); });
+    });
+
+    it('fetches the JWKS through the proxy the environment names', async () => {
+      const jwt = verifier({ proxy: proxyFromEnv({ HTTP_PROXY: proxyUrl }) });
+      expect((await jwt.verify(await signToken(first))).name).to.equal('crm');
+      expect(tunnels).to.deep.equal([new URL(server.url).host]);
+      expect(server.requests).to.equal(1);
+    });
+
+    it('goes direct to hosts NO_PROXY names', async () => {
+      const jwt = verifier({ proxy: proxyFromEnv({ http_proxy: proxyUrl, NO_PROXY: 'localhost,127.0.0.1' }) });
+      expect((await jwt.verify(await signToken(first))).name).to.equal('crm');
+      expect(tunnels).to.deep.equal([]);
+      expect(server.requests).to.equal(1);
+    });
+
+    it('tunnels HTTPS through the proxy and still checks the server against jwksCa', async () => {
+      const tlsServer = new JwksServer(true);
+      tlsServer.keys = [first];
+      await tlsServer.start();
+      try {
+        const over = (ca?: string): JwtVerifier => new JwtVerifier({
+          algorithms: ['RS256'], issuer: 'https://idp.example.test/', audience: 'junction',
+          jwks: new JwksKeySource({ url: tlsServer.url, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600,
+            proxy: proxyFromEnv({ HTTPS_PROXY: proxyUrl })!, ...(ca ? { ca } : {}) }, logger),
+        });
+        expect((await over(readFileSync('test/fixtures/tls/localhost.crt', 'utf8')).verify(await signToken(first))).name).to.equal('crm');
+        expect(tunnels).to.deep.equal([new URL(tlsServer.url).host]);
+        expect((await rejection(over().verify(await signToken(first)))).code).to.equal('JCT_AUTH_UNAVAILABLE');
+      } finally {
+        await tlsServer.stop();
+      }
+    });
+
+    it('reads the variables in either case and ignores empty ones', () => {
+      expect(proxyFromEnv({})).to.equal(undefined);
+      expect(proxyFromEnv({ HTTPS_PROXY: ' ', NO_PROXY: 'x' })).to.equal(undefined);
+      expect(proxyFromEnv({ https_proxy: 'http://p:3128', HTTPS_PROXY: 'http://ignored:1', no_proxy: '.corp' })).to.deep.equal({ httpsProxy: 'http://p:3128', noProxy: '.corp' });
     });
   });
 });
