@@ -3,8 +3,22 @@
 #   python3-zeep   a Python SOAP client (run with Debian's /usr/bin/python3, which has it)
 #   libxml2-utils  xmllint, to validate responses against the published XSDs
 #   chromium       headless Chromium, driven by playwright-core in the console's end-to-end test
+#   promtool       Prometheus's rule checker, for deploy/prometheus (from Debian's prometheus
+#                  package, unpacked into .junction/tools: the Prometheus server is not installed)
 # Needs root for apt-get (as CI and the developers' machines run). Idempotent and quick when present.
 set -euo pipefail
+
+# promtool first: it needs no root (apt-get download and dpkg-deb -x into the repository's own tools dir).
+tools_dir="$(cd "$(dirname "$0")/.." && pwd)/.junction/tools"
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$tools_dir/prometheus/usr/bin/promtool" ]; then
+  echo "[test-tools] unpacking promtool (Debian's prometheus package) into $tools_dir" >&2
+  work="$(mktemp -d)"
+  (cd "$work" && { apt-get download prometheus >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get download prometheus >/dev/null; }; })
+  mkdir -p "$tools_dir/prometheus"
+  dpkg-deb -x "$work"/prometheus_*.deb "$tools_dir/prometheus"
+  rm -rf "$work"
+  "$tools_dir/prometheus/usr/bin/promtool" --version >/dev/null
+fi
 
 missing=()
 /usr/bin/python3 -c 'import zeep' >/dev/null 2>&1 || missing+=(python3-zeep)
