@@ -1,6 +1,7 @@
 import { JunctionError } from '../core/errors';
 import type { NonceStore } from '../core/nonce-store';
 import type { Logger } from '../core/logger';
+import { compilePointer } from '../core/json-pointer';
 import { configureXmlLimits } from '../core/xml';
 import type { LoadedConfig } from '../config/load-config';
 import { AccessPolicy } from './auth/access-policy';
@@ -81,7 +82,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   for (const route of config.routes) {
     for (const [kind, entry] of [['rest', route.entry.rest], ['soap', route.entry.soap]] as const) {
       const pointer = entry?.businessKey;
-      if (pointer && masker.isSensitivePath(pointer.slice(1).split('/'))) {
+      if (pointer && masker.isSensitivePath(compilePointer(pointer).tokens)) {
         problems.push(`routes[${route.id}].entry.${kind}.businessKey: ${pointer} is a masked field (security.masking.fields); a business key is stored and shown in clear, so pick another`);
       }
     }

@@ -42,6 +42,18 @@ ${MINIMAL_CONFIG}`);
     expect(message).not.to.contain('nobody could call Junction');
   });
 
+  it('reads a business key pointer as RFC 6901 (~0 is ~) before checking it against masked fields', () => {
+    const message = problems(`security:
+  masking: { fields: ["**/pass~word"] }
+endpoints: { oa: { type: http, url: "http://127.0.0.1:9/" } }
+routes:
+  - id: submit-order
+    entry: { rest: { method: POST, path: /orders, businessKey: /pass~0word } }
+    to: [oa]
+`);
+    expect(message).to.contain('businessKey: /pass~0word is a masked field');
+  });
+
   it('the demo stays open: authentication off, no encryption', () => {
     const runtime = compileSecurity(loadConfig('config/default.yaml', {}), silentLogger, {});
     expect(runtime.mode).to.equal('off');
