@@ -1,10 +1,11 @@
 import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
+import { CONFIG_SCHEMA } from '../../config/config-schema';
 
 /** The SQL dialects the transaction log runs on: MySQL/MariaDB (production) and SQLite (embedded). */
 export type StoreDialect = 'mysql' | 'sqlite';
 
-/** Table prefix used when none is configured. */
-export const DEFAULT_TABLE_PREFIX = 'jct_';
+/** Table prefix used when none is configured: `store.tablePrefix`'s default in the configuration schema (`jct_`). */
+export const DEFAULT_TABLE_PREFIX: string = CONFIG_SCHEMA.properties.store.properties.tablePrefix.default;
 
 /** Column lengths the store enforces the same way on both dialects (SQLite would not). */
 export const COLUMN_LIMITS = Object.freeze({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { loadConfig } from '../../../src/config/load-config';
+import { DEFAULT_TABLE_PREFIX } from '../../../src/store/typeorm/entities';
 import { DEFAULT_GROUP_COMMIT } from '../../../src/store/typeorm/group-commit';
 import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
 
@@ -22,6 +23,11 @@ describe('store.groupCommit defaults (one source: the configuration schema)', ()
     expect(enabled).to.equal(true);
     expect(settings).to.deep.equal({ ...DEFAULT_GROUP_COMMIT });
     expect(DEFAULT_GROUP_COMMIT).to.deep.equal({ maxWrites: 256, maxBytes: 4 * 1024 * 1024, connections: 4 });
+  });
+
+  it('the table prefix of a log built without configuration is the schema\'s default too', () => {
+    const { config } = loadConfig(temp.write('junction.yaml', MINIMAL_CONFIG), {});
+    expect(DEFAULT_TABLE_PREFIX).to.equal(config.store.tablePrefix).and.to.equal('jct_');
   });
 
   it('docs/configuration.md states the same defaults', () => {
