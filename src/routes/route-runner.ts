@@ -1,6 +1,7 @@
 import type { Envelope } from '../core/envelope';
 import { JunctionError, toJunctionError, type SerializedError } from '../core/errors';
 import { STAGES } from '../core/junction-metrics';
+import { secondsSince } from '../core/metrics';
 import type { Step, StepContext } from '../core/step';
 import type { CompiledDelivery, CompiledRoute } from './compiled-route';
 import { ParsedBodies } from './condition';
@@ -53,11 +54,6 @@ function inRoute(routeId: string, error: JunctionError): JunctionError {
   });
 }
 
-/** Time since a `performance.now()` reading, as a trace stage carries it. */
-function elapsed(started: number): Pick<TraceStage, 'seconds'> {
-  return { seconds: (performance.now() - started) / 1000 };
-}
-
 /** A stage's time in whole milliseconds, as the transaction log stores it and reports show it. */
 export function stageMilliseconds(stage: Pick<TraceStage, 'seconds'>): number {
   return Math.round(stage.seconds * 1000);
@@ -72,10 +68,10 @@ async function runSteps(steps: readonly Step[], prefix: string, input: Envelope,
       current = await step.run(current, context);
     } catch (error) {
       const failure = inRoute(context.routeId, toJunctionError(error));
-      trace.push({ stage, ...elapsed(started), error: failure.toJSON() });
+      trace.push({ stage, seconds: secondsSince(started), error: failure.toJSON() });
       throw new StageFailure(stage, failure);
     }
-    const done: TraceStage = { stage, output: current.body, contentType: current.contentType, ...elapsed(started) };
+    const done: TraceStage = { stage, output: current.body, contentType: current.contentType, seconds: secondsSince(started) };
     trace.push(done);
     await listener?.(done);
   }
@@ -161,10 +157,10 @@ export async function planRoute(route: CompiledRoute, message: Envelope, context
     chosen = choose(route, common);
   } catch (error) {
     const failure = toJunctionError(error);
-    trace.push({ stage: STAGES.route, ...elapsed(started), error: failure.toJSON() });
+    trace.push({ stage: STAGES.route, seconds: secondsSince(started), error: failure.toJSON() });
     throw new StageFailure(STAGES.route, failure);
   }
-  const choice: TraceStage = { stage: STAGES.route, ...elapsed(started), detail: `to ${chosen.map((d) => d.endpoint).join(', ')}` };
+  const choice: TraceStage = { stage: STAGES.route, seconds: secondsSince(started), detail: `to ${chosen.map((d) => d.endpoint).join(', ')}` };
   trace.push(choice);
   await listener?.(choice);
   for (const delivery of chosen) {
