@@ -111,8 +111,7 @@ export interface StoreMaintenance {
  * Throws the security setup's JCT_CONFIG_* errors.
  */
 export function buildStoreMaintenance(loaded: LoadedConfig, logger: Logger): StoreMaintenance {
-  const nonces = new NonceCache(1);
-  const security = compileSecurity(loaded, logger, process.env, nonces);
+  const security = compileSecurity(loaded, logger, process.env);
   return { log: createTransactionLog(loaded, logger, security), cipher: security.cipher };
 }
 
