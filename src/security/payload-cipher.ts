@@ -58,12 +58,17 @@ export function isEncrypted(stored: string): boolean {
   return stored.startsWith(ENCRYPTED_PREFIX);
 }
 
-/** The id of the key a stored value was encrypted with; undefined for a value stored in clear. */
-export function storedKeyId(stored: string): string | undefined {
+/** A stored value's key id and base64url body; undefined for a value stored in clear. */
+function splitStored(stored: string): { readonly id: string; readonly body: string } | undefined {
   if (!isEncrypted(stored)) return undefined;
   const rest = stored.slice(ENCRYPTED_PREFIX.length);
   const colon = rest.indexOf(':');
-  return colon < 0 ? '' : rest.slice(0, colon);
+  return colon < 0 ? { id: '', body: rest } : { id: rest.slice(0, colon), body: rest.slice(colon + 1) };
+}
+
+/** The id of the key a stored value was encrypted with; undefined for a value stored in clear. */
+export function storedKeyId(stored: string): string | undefined {
+  return splitStored(stored)?.id;
 }
 
 /** AES-256-GCM with a key ring; see the module comment. */
@@ -130,15 +135,14 @@ export class PayloadCipher {
  * by stores configured without keys, which must still refuse to pass ciphertext off as a payload.
  */
 export function decryptStored(stored: string, context: string, keys: ReadonlyMap<string, Buffer> = new Map()): string {
-  if (!isEncrypted(stored)) return stored;
-  const rest = stored.slice(ENCRYPTED_PREFIX.length);
-  const colon = rest.indexOf(':');
-  const id = colon < 0 ? '' : rest.slice(0, colon);
+  const parts = splitStored(stored);
+  if (parts === undefined) return stored;
+  const { id } = parts;
   const key = keys.get(id);
   if (!key) {
     throw unreadable(`The stored payload is encrypted with key "${id.slice(0, 32)}", which is not configured; add it to security.payloadEncryption.keys.`);
   }
-  const raw = Buffer.from(rest.slice(colon + 1), 'base64url');
+  const raw = Buffer.from(parts.body, 'base64url');
   if (raw.length < IV_BYTES + TAG_BYTES) throw unreadable('The stored payload is cut short and cannot be decrypted.');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
