@@ -6,7 +6,7 @@ import { TypeOrmTransactionLog } from '../../src/store/typeorm/typeorm-transacti
 import { dropStoreTables, testMessage } from '../contract/transaction-log.support';
 import { runJunction } from '../support/cli-process';
 import { requireEnv, uniqueName } from '../support/env';
-import { TempConfigDir } from '../support/temp-config';
+import { MINIMAL_CONFIG, TempConfigDir } from '../support/temp-config';
 
 /**
  * `junction store keys` and `junction store rekey` (src/cli/store-command.ts) as an operator runs
@@ -43,13 +43,7 @@ store: { url: "${url}", tablePrefix: ${prefix} }
 security:
   payloadEncryption:
     keys: { env: JUNCTION_PAYLOAD_KEYS }
-endpoints:
-  sink: { type: http, url: "http://127.0.0.1:9/orders" }
-routes:
-  - id: r-keys
-    entry: { rest: { method: POST, path: /orders } }
-    to: [sink]
-`);
+${MINIMAL_CONFIG}`);
   });
 
   after(async () => {

@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeNow, listenOnLoopback } from '../../support/ports';
 
 /** One request exactly as it reached the server: raw header names and values, body bytes. */
 export interface CapturedRequest {
@@ -55,9 +55,8 @@ export class CapturingServer {
         res.writeHead(this.answer.status, { 'content-type': this.answer.contentType }).end(this.answer.body);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
-    this.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.base = await listenOnLoopback(server);
     return this.base;
   }
 
@@ -68,8 +67,6 @@ export class CapturingServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeNow(server);
   }
 }

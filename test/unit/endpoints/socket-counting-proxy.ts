@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeNow, listenOnLoopback } from '../../support/ports';
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of a backend that counts the TCP connections clients open
@@ -27,17 +27,14 @@ export class SocketCountingProxy {
       this.peakOpen = Math.max(this.peakOpen, this.open);
       socket.once('close', () => { this.open -= 1; });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return listenOnLoopback(server);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeNow(server);
   }
 
   private hold(req: IncomingMessage, res: ServerResponse): void {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -9,6 +9,7 @@ import { JwksKeySource, proxyFromEnv, type JwksOptions } from '../../../src/secu
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
 import { eventually } from '../../support/http';
+import { closeNow, listenOnLoopback } from '../../support/ports';
 import { idpKey, JwksServer, signToken, type IdpKey } from '../../support/jwks-server';
 
 async function rejection(promise: Promise<unknown>): Promise<JunctionError> {
@@ -205,12 +206,10 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
         upstream.on('error', () => client.destroy());
         client.on('error', () => upstream.destroy());
       });
-      await new Promise<void>((resolve) => { proxy.listen(0, '127.0.0.1', resolve); });
-      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      proxyUrl = await listenOnLoopback(proxy);
     });
     afterEach(async () => {
-      proxy.closeAllConnections();
-      await new Promise<void>((resolve) => { proxy.close(() => resolve()); });
+      await closeNow(proxy);
     });
 
     it('fetches the JWKS through the proxy the environment names', async () => {
