@@ -78,6 +78,15 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       await log.start();
       return log;
     };
+    /** Opens a log with these keys, runs `work` on it, closes it. */
+    const withLog = async <T>(keys: string | undefined, work: (log: TypeOrmTransactionLog) => Promise<T>): Promise<T> => {
+      const log = await open(keys);
+      try {
+        return await work(log);
+      } finally {
+        await log.close();
+      }
+    };
 
     it('stores message and stage payloads encrypted, masks stored errors, and load() gives the exact text back', async () => {
       const log = await open(`k1:${OLD_KEY}`);
@@ -167,28 +176,21 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     });
 
     it('key rotation: counts payloads per key, rewrites those of the old key with the new one (in clear ones only when asked), and the old key can go', async () => {
-      const plainLog = await open(undefined);
       const plain = testMessage('r-enc', { body: BODY });
-      try {
-        await plainLog.recordReceived(plain);
-        await plainLog.transition(plain.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: 'in clear' });
-      } finally {
-        await plainLog.close();
-      }
-      const oldLog = await open(`k1:${OLD_KEY}`);
+      await withLog(undefined, async (log) => {
+        await log.recordReceived(plain);
+        await log.transition(plain.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: 'in clear' });
+      });
       const old = [0, 1, 2].map((i) => testMessage('r-enc', { body: BODY.replace('SO-1', `SO-old-${i}`) }));
-      try {
+      await withLog(`k1:${OLD_KEY}`, async (log) => {
         for (const m of old) {
-          await oldLog.recordReceived(m);
-          await oldLog.transition(m.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: `<o id="${m.id}"/>` });
+          await log.recordReceived(m);
+          await log.transition(m.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: `<o id="${m.id}"/>` });
         }
-      } finally {
-        await oldLog.close();
-      }
+      });
       const ring = `k2:${NEW_KEY},k1:${OLD_KEY}`;
-      const log = await open(ring);
       const fresh = testMessage('r-enc', { body: BODY.replace('SO-1', 'SO-new') });
-      try {
+      await withLog(ring, async (log) => {
         await log.recordReceived(fresh);
         expect(await log.payloadKeyUsage(2)).to.deep.equal({ messages: { plain: 1, byKey: { k1: 3, k2: 1 } }, stages: { plain: 1, byKey: { k1: 3 } } });
         const batches: number[] = [];
@@ -203,40 +205,24 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         expect((await log.rekeyPayloads(cipher, { encryptPlain: true })).rewritten).to.equal(2);
         expect(await log.payloadKeyUsage()).to.deep.equal({ messages: { plain: 0, byKey: { k2: 5 } }, stages: { plain: 0, byKey: { k2: 4 } } });
         expect((await rawRows(plain.id)).payload.startsWith('jct:enc:v1:k2:')).to.equal(true);
-      } finally {
-        await log.close();
-      }
+      });
       // The old key is no longer needed: everything reads with the new one alone.
-      const newOnly = await open(`k2:${NEW_KEY}`);
-      try {
+      await withLog(`k2:${NEW_KEY}`, async (newOnly) => {
         expect((await newOnly.load(plain.id))!.payload).to.equal(BODY);
         expect((await newOnly.load(plain.id))!.stages.find((s) => s.stage === 'step:map')!.payload).to.equal('in clear');
         for (const m of [...old, fresh]) expect((await newOnly.load(m.id))!.payload).to.equal(m.body);
         for (const m of old) expect((await newOnly.load(m.id))!.stages.find((s) => s.stage === 'step:map')!.payload).to.equal(`<o id="${m.id}"/>`);
-      } finally {
-        await newOnly.close();
-      }
+      });
     });
 
     it('key rotation leaves a payload it cannot decrypt as it is, counts it and names it; the others are rewritten', async () => {
       const lost = randomBytes(32).toString('base64');
-      const lostLog = await open(`gone:${lost}`);
       const orphan = testMessage('r-enc', { body: BODY });
-      try {
-        await lostLog.recordReceived(orphan);
-      } finally {
-        await lostLog.close();
-      }
+      await withLog(`gone:${lost}`, (log) => log.recordReceived(orphan));
       const ring = `k2:${NEW_KEY},k1:${OLD_KEY}`;
-      const oldLog = await open(`k1:${OLD_KEY}`);
       const readable = testMessage('r-enc', { body: BODY });
-      try {
-        await oldLog.recordReceived(readable);
-      } finally {
-        await oldLog.close();
-      }
-      const log = await open(ring);
-      try {
+      await withLog(`k1:${OLD_KEY}`, (log) => log.recordReceived(readable));
+      await withLog(ring, async (log) => {
         const result = await log.rekeyPayloads(new PayloadCipher(parseKeyRing(ring, 'test')));
         expect(result).to.deep.equal({ scanned: 2, rewritten: 1, unreadable: 1, unreadableRows: [orphan.id] });
         expect((await rawRows(orphan.id)).payload.startsWith('jct:enc:v1:gone:')).to.equal(true);
@@ -244,9 +230,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         expect(await log.payloadKeyUsage()).to.deep.equal({ messages: { plain: 0, byKey: { gone: 1, k2: 1 } }, stages: { plain: 0, byKey: {} } });
         const off = new PayloadCipher(parseKeyRing(ring, 'test'), false);
         expectJunctionError(await rejection(log.rekeyPayloads(off)), 'JCT_CONFIG_INVALID');
-      } finally {
-        await log.close();
-      }
+      });
     });
   });
 }
