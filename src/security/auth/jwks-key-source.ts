@@ -113,6 +113,11 @@ export class JwksKeySource {
     return this.host;
   }
 
+  /** How long fetched keys stay usable while the URL fails: jwksCacheSeconds anyway, jwksMaxStaleSeconds can only extend it. */
+  private get usableMs(): number {
+    return Math.max(this.options.maxStaleSeconds, this.options.cacheSeconds) * 1000;
+  }
+
   /** Seconds after a fetch before a token with an unknown `kid` makes Junction fetch again. */
   get cooldownSeconds(): number {
     return this.options.cooldownSeconds;
@@ -165,7 +170,7 @@ export class JwksKeySource {
     const uat = this.cache.uat;
     this.logger.warn('cannot fetch the JWKS of the JWT issuer: bearer tokens signed with keys Junction does not hold are answered 503 (JCT_AUTH_UNAVAILABLE) until it can', {
       jwksHost: this.host, reason: this.describe(error),
-      knownKeysUsableForSeconds: uat === undefined ? 0 : Math.max(0, Math.round((uat + Math.max(this.options.maxStaleSeconds, this.options.cacheSeconds) * 1000 - now) / 1000)),
+      knownKeysUsableForSeconds: uat === undefined ? 0 : Math.max(0, Math.round((uat + this.usableMs - now) / 1000)),
       retryEverySeconds: this.options.cooldownSeconds,
     });
   }
@@ -173,9 +178,7 @@ export class JwksKeySource {
   /** Keys of the last good fetch, if young enough; JCT_AUTH_UNAVAILABLE otherwise. */
   private async fromStale(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<VerificationKey> {
     const { uat, jwks } = this.cache;
-    // Keys within jwksCacheSeconds are fresh anyway; maxStaleSeconds can only extend that.
-    const usableMs = Math.max(this.options.maxStaleSeconds, this.options.cacheSeconds) * 1000;
-    if (uat !== undefined && jwks !== undefined && Date.now() - uat <= usableMs) {
+    if (uat !== undefined && jwks !== undefined && Date.now() - uat <= this.usableMs) {
       if (this.stale?.uat !== uat) this.stale = { uat, resolve: createLocalJWKSet(jwks) };
       try {
         return await this.stale.resolve(header, token);
