@@ -10,7 +10,7 @@ import { JsonToXmlStep } from '../../../src/transformers/json-to-xml';
 import { MapStep } from '../../../src/transformers/map-step';
 import { rulesFactory } from '../../../src/validators/rules-validator';
 import { rejection } from '../../support/errors';
-import { LosslessParses } from '../../support/lossless-parses';
+import { ParseRecorder } from '../../support/parse-recorder';
 
 const context = { routeId: 'r', logger: silentLogger };
 
@@ -21,7 +21,7 @@ function message(body: string, contentType = 'application/json'): Envelope {
 const holds = (config: Parameters<typeof compileCondition>[0], m: Envelope): boolean => compileCondition(config, 'test')(m, new ParsedBodies(m));
 
 describe('losslessBodyOf (src/core/parsed-body)', () => {
-  const parses = new LosslessParses();
+  const parses = ParseRecorder.ofLosslessJson();
   afterEach(() => parses.uninstall());
 
   it('parses a body once, however often and by whom it is asked for', () => {

@@ -8,7 +8,7 @@ import { compileCondition } from '../../../src/routes/condition';
 import { planRoute } from '../../../src/routes/route-runner';
 import { loadMappingFile, MapStep } from '../../../src/transformers/map-step';
 import { rulesFactory } from '../../../src/validators/rules-validator';
-import { LosslessParses } from '../../support/lossless-parses';
+import { ParseRecorder } from '../../support/parse-recorder';
 
 /**
  * A body is parsed (lossless-json) once per version on its way through the worker: the route's
@@ -17,7 +17,7 @@ import { LosslessParses } from '../../support/lossless-parses';
  * validator, each condition set and the SOAP endpoint parsed the same text again.
  */
 describe('one lossless parse per body version (map → conditions → validators → SOAP arguments)', () => {
-  const parses = new LosslessParses();
+  const parses = ParseRecorder.ofLosslessJson();
   afterEach(() => parses.uninstall());
 
   const rules = (name: string, list: Record<string, unknown>[]): Step => rulesFactory.create(name, { rules: list }, { baseDir: '.' });
