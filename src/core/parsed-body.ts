@@ -1,4 +1,4 @@
-import { parse as parseLossless } from 'lossless-json';
+import { parseExactJson } from './exact-json';
 import type { Envelope } from './envelope';
 
 /**
@@ -12,8 +12,9 @@ import type { Envelope } from './envelope';
  * kept with it and compared too, so even an envelope that is not frozen cannot be given a stale one.
  *
  * A document is only ever what `lossless-json`'s `parse(envelope.body)` gives (objects, arrays,
- * strings, booleans, null, LosslessNumber; duplicate keys with different values refused). It is
- * shared: a reader must not change it.
+ * strings, booleans, null, LosslessNumber; duplicate keys with different values refused), parsed
+ * by core/exact-json's faster parse that gives exactly that. It is shared: a reader must not
+ * change it.
  */
 interface Known {
   /** The body text the document is the parse of. */
@@ -53,7 +54,7 @@ export function losslessBodyOf(envelope: Envelope): unknown {
   const { body } = envelope;
   let document: unknown;
   try {
-    document = parseLossless(body);
+    document = parseExactJson(body);
   } catch (error) {
     // Only a verdict on the text is kept; anything else (a stack overflow) may not happen again.
     if (error instanceof SyntaxError) known.set(envelope, { body, built: false, failure: error });

@@ -1,4 +1,5 @@
-import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { stringify as stringifyLossless } from 'lossless-json';
+import { parseExactJson } from './exact-json';
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 const XML_TYPE = /^(application|text)\/([\w.+-]+\+)?xml\s*(;|$)/i;
@@ -53,7 +54,7 @@ export function prettyXml(text: string, indent = '  '): string {
 /** JSON indented by two spaces with every number's digits kept (`250.00` stays `250.00`); unchanged if not JSON. */
 export function prettyJson(text: string): string {
   try {
-    return stringifyLossless(parseLossless(text), undefined, 2) ?? text;
+    return stringifyLossless(parseExactJson(text), undefined, 2) ?? text;
   } catch {
     return text;
   }

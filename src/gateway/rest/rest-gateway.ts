@@ -1,8 +1,9 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { stringify as stringifyLossless } from 'lossless-json';
 import { createEnvelope } from '../../core/envelope';
 import { DEADLINE_HEADER } from '../../core/headers';
 import { JunctionError } from '../../core/errors';
+import { parseExactJson } from '../../core/exact-json';
 import { getByPointer } from '../../core/json-pointer';
 import { traceHeaders } from '../../core/trace-context';
 import type { TransactionLog } from '../../core/transaction-log';
@@ -66,7 +67,7 @@ function withPathParams(text: string, params: Record<string, string>): string {
   if (names.length === 0) return text;
   let document: unknown;
   try {
-    document = parseLossless(text);
+    document = parseExactJson(text);
   } catch (error) {
     throw new JunctionError('JCT_REQUEST_MALFORMED', `Request body is not valid JSON: ${(error as Error).message}.`);
   }

@@ -1,5 +1,6 @@
-import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { isLosslessNumber } from 'lossless-json';
 import { JunctionError } from '../../core/errors';
+import { parseExactJson } from '../../core/exact-json';
 import { escapeAttribute, escapeText } from './xml-dom';
 import type { QName, XsdElement, XsdType } from './xsd-model';
 
@@ -76,7 +77,7 @@ function write(name: QName, type: XsdType, value: unknown, path: string, prefixe
 export function jsonToElement(json: string, declaration: XsdElement, preferredPrefixes: ReadonlyMap<string, string>): string {
   let value: unknown;
   try {
-    value = parseLossless(json);
+    value = parseExactJson(json);
   } catch (error) {
     throw new JunctionError('JCT_TRANSFORM_FAILED', `The reply is not valid JSON (${(error as Error).message}).`, { cause: error });
   }

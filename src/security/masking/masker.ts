@@ -1,5 +1,6 @@
-import { isLosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
+import { isLosslessNumber, stringify as stringifyLossless } from 'lossless-json';
 import type { SerializedError } from '../../core/errors';
+import { parseExactJson } from '../../core/exact-json';
 import { parseXml, XmlSyntaxError } from '../../core/xml';
 import { FieldPattern } from './field-pattern';
 
@@ -246,7 +247,7 @@ function payloadKind(text: string, contentType: string): 'json' | 'xml' | 'text'
 
 function tryJson(text: string): unknown {
   try {
-    return parseLossless(text);
+    return parseExactJson(text);
   } catch {
     return undefined;
   }

@@ -21,7 +21,7 @@ function message(body: string, contentType = 'application/json'): Envelope {
 const holds = (config: Parameters<typeof compileCondition>[0], m: Envelope): boolean => compileCondition(config, 'test')(m, new ParsedBodies(m));
 
 describe('losslessBodyOf (src/core/parsed-body)', () => {
-  const parses = ParseRecorder.ofLosslessJson();
+  const parses = ParseRecorder.ofBodies();
   afterEach(() => parses.uninstall());
 
   it('parses a body once, however often and by whom it is asked for', () => {

@@ -11,13 +11,13 @@ import { rulesFactory } from '../../../src/validators/rules-validator';
 import { ParseRecorder } from '../../support/parse-recorder';
 
 /**
- * A body is parsed (lossless-json) once per version on its way through the worker: the route's
+ * A body is parsed (exact numbers, core/exact-json) once per version on its way through the worker: the route's
  * validators, the map step, the content-based conditions, the recipients' validators and the SOAP
  * endpoint's arguments all read one document. Before core/parsed-body's losslessBodyOf() the
  * validator, each condition set and the SOAP endpoint parsed the same text again.
  */
 describe('one lossless parse per body version (map → conditions → validators → SOAP arguments)', () => {
-  const parses = ParseRecorder.ofLosslessJson();
+  const parses = ParseRecorder.ofBodies();
   afterEach(() => parses.uninstall());
 
   const rules = (name: string, list: Record<string, unknown>[]): Step => rulesFactory.create(name, { rules: list }, { baseDir: '.' });
