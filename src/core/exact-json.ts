@@ -28,7 +28,7 @@ export function parseExactJson(source: string): unknown {
     throw DEFER;
   } catch {
     // DEFER, or a RangeError (nesting deeper than the stack): lossless-json decides, so even how
-    // deep a document may nest before the stack runs out is never less than lossless-json's.
+    // deep a document may nest before the stack runs out is lossless-json's (one frame aside).
     return parseLossless(source);
   } finally {
     text = '';
