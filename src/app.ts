@@ -73,7 +73,7 @@ export interface JunctionApp {
 function createBroker(loaded: LoadedConfig, logger: Logger): Broker {
   const { bus } = loaded.config;
   if (bus.url.startsWith('memory:')) return new MemoryBroker({ logger });
-  const tls = readClientTls(bus.tls, 'bus.tls', loaded);
+  const tls = readClientTls(bus.tls, 'bus.tls', loaded.baseDir);
   return new AmqpBroker({ url: bus.url, prefix: bus.prefix, logger, ...(tls ? { tls } : {}) });
 }
 
@@ -89,7 +89,7 @@ function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): Sto
 /** The transaction log as configured (`store`), payloads protected as `security` says; nothing connected yet. */
 function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: SecurityRuntime, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
   const { store } = loaded.config;
-  const storeTls = readClientTls(store.tls, 'store.tls', loaded);
+  const storeTls = readClientTls(store.tls, 'store.tls', loaded.baseDir);
   return new TypeOrmTransactionLog({
     url: store.url, tablePrefix: store.tablePrefix, poolSize: store.poolSize, logger,
     protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),

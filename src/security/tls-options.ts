@@ -1,6 +1,7 @@
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { LoadedConfig } from '../config/load-config';
 import type { ClientTlsConfig } from '../config/config-types';
+import { JunctionError } from '../core/errors';
 import { readSecret } from './secrets';
 
 /** TLS options of an outgoing connection (RabbitMQ, MySQL) with every PEM read. */
@@ -12,12 +13,19 @@ export interface ClientTls {
   readonly rejectUnauthorized: boolean;
 }
 
-/** Reads `bus.tls` or `store.tls` (certificates and key from files or the environment). */
-export function readClientTls(tls: ClientTlsConfig | undefined, what: string, loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): ClientTls | undefined {
+/**
+ * Reads `bus.tls`, `store.tls` or an endpoint's `tls` (certificates and key from files or the
+ * environment; files relative to `baseDir`, the configuration file's folder). A certificate
+ * without its key, or a key without its certificate, is JCT_CONFIG_INVALID.
+ */
+export function readClientTls(tls: ClientTlsConfig | undefined, what: string, baseDir: string, env: NodeJS.ProcessEnv = process.env): ClientTls | undefined {
   if (!tls) return undefined;
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new JunctionError('JCT_CONFIG_INVALID', `${what}: a client certificate needs both \`cert\` and \`key\`; give both or neither.`);
+  }
   const read = (field: 'ca' | 'cert' | 'key'): Partial<Record<typeof field, string>> => {
     const ref = tls[field];
-    return ref ? { [field]: readSecret(ref, `${what}.${field}`, loaded.baseDir, env).value } : {};
+    return ref ? { [field]: readSecret(ref, `${what}.${field}`, baseDir, env).value } : {};
   };
   return {
     ...read('ca'), ...read('cert'), ...read('key'),
