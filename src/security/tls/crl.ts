@@ -26,7 +26,7 @@ export function pemBlocks(text: string): { label: string; der: Buffer; pem: stri
   return [...text.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1]!, der: Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'), pem: `${m[0]}\n` }));
 }
 
-function expect(element: DerElement | undefined, tag: number, what: string): DerElement {
+function need(element: DerElement | undefined, tag: number, what: string): DerElement {
   if (!element || element.tag !== tag) throw new Error(`${what} missing`);
   return element;
 }
@@ -36,14 +36,14 @@ export function parseCrlDer(der: Buffer, pem: string): Crl {
   const outer = readElement(der, 0);
   if (outer.tag !== DER_TAG.SEQUENCE || outer.end !== der.length) throw new Error('not a DER SEQUENCE');
   const [tbs, algorithm, signature, extra] = children(der, outer);
-  expect(tbs, DER_TAG.SEQUENCE, 'tbsCertList');
-  expect(algorithm, DER_TAG.SEQUENCE, 'signatureAlgorithm');
-  expect(signature, DER_TAG.BIT_STRING, 'signature');
+  need(tbs, DER_TAG.SEQUENCE, 'tbsCertList');
+  need(algorithm, DER_TAG.SEQUENCE, 'signatureAlgorithm');
+  need(signature, DER_TAG.BIT_STRING, 'signature');
   if (extra) throw new Error('unexpected data after the signature');
   const fields = children(der, tbs!);
   let i = fields[0]?.tag === DER_TAG.INTEGER ? 1 : 0; // version (v2) is optional
-  expect(fields[i++], DER_TAG.SEQUENCE, 'signature algorithm');
-  const issuer = expect(fields[i++], DER_TAG.SEQUENCE, 'issuer');
+  need(fields[i++], DER_TAG.SEQUENCE, 'signature algorithm');
+  const issuer = need(fields[i++], DER_TAG.SEQUENCE, 'issuer');
   const isTime = (e: DerElement | undefined): e is DerElement => e?.tag === DER_TAG.UTC_TIME || e?.tag === DER_TAG.GENERALIZED_TIME;
   const thisUpdate = fields[i++];
   if (!isTime(thisUpdate)) throw new Error('thisUpdate missing');
@@ -90,7 +90,7 @@ export function caSubjects(pem: string): CaSubject[] {
     const fields = children(b.der, tbs);
     const i = fields[0]?.tag === DER_TAG.CONTEXT_0 ? 1 : 0; // explicit version
     // serialNumber, signature, issuer, validity, subject
-    const subject = expect(fields[i + 4], DER_TAG.SEQUENCE, 'subject');
+    const subject = need(fields[i + 4], DER_TAG.SEQUENCE, 'subject');
     return { der: Buffer.from(encodingOf(b.der, subject)), text: new X509Certificate(b.der).subject.replace(/\n/g, ', ') };
   });
 }
