@@ -40,6 +40,13 @@ export const CONFIG_SCHEMA = {
   $defs: {
     secret: SECRET_REF_SCHEMA,
     tlsClient: CLIENT_TLS_SCHEMA,
+    // A file that is not a secret (a CRL): a path, relative to the configuration file's folder.
+    fileRef: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['file'],
+      properties: { file: { type: 'string', minLength: 1 } },
+    },
     bodyLimit: { type: 'integer', minimum: 1024, maximum: 268435456 },
     steps: {
       type: 'array',
@@ -77,6 +84,9 @@ export const CONFIG_SCHEMA = {
             ca: { $ref: '#/$defs/secret' },
             clientCertificates: { enum: ['none', 'request', 'require'], default: 'none' },
             minVersion: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
+            // Certificate revocation lists (PEM files, re-read when they change): docs/security.md.
+            crl: { oneOf: [{ $ref: '#/$defs/fileRef' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/fileRef' } }] },
+            crlReloadSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
           },
         },
       },

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/load-config';
 import type { ClientTlsConfig } from '../config/config-types';
 import { JunctionError } from '../core/errors';
 import { readSecret } from './secrets';
+import { readServerCrl, withCrls, type ServerCrl } from './tls/server-crl';
 
 /** TLS options of an outgoing connection (RabbitMQ, MySQL) with every PEM read. */
 export interface ClientTls {
@@ -34,17 +35,26 @@ export function readClientTls(tls: ClientTlsConfig | undefined, what: string, ba
   };
 }
 
-/** The HTTPS server options of `server.tls`, or undefined for plain HTTP. */
-export function readServerTls(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): (TlsOptions & SecureContextOptions) | undefined {
+/** The HTTPS server's TLS: the options of `server.tls` with every PEM read, and its CRLs. */
+export interface ServerTls {
+  readonly options: TlsOptions & SecureContextOptions;
+  readonly crl?: ServerCrl;
+}
+
+/** The HTTPS server settings of `server.tls`, or undefined for plain HTTP. Throws JCT_CONFIG_* errors. */
+export function readServerTls(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): ServerTls | undefined {
   const tls = loaded.config.server.tls;
   if (!tls) return undefined;
   const read = (ref: typeof tls.cert, field: string): string => readSecret(ref, `server.tls.${field}`, loaded.baseDir, env).value;
-  return {
+  const ca = tls.ca ? read(tls.ca, 'ca') : undefined;
+  const crl = readServerCrl(tls, ca, loaded.baseDir);
+  const options: TlsOptions & SecureContextOptions = {
     cert: read(tls.cert, 'cert'),
     key: read(tls.key, 'key'),
-    ...(tls.ca ? { ca: read(tls.ca, 'ca') } : {}),
+    ...(ca !== undefined ? { ca } : {}),
     minVersion: tls.minVersion,
     requestCert: tls.clientCertificates !== 'none',
     rejectUnauthorized: tls.clientCertificates === 'require',
   };
+  return { options: crl ? withCrls(options, crl.initial) : options, ...(crl ? { crl } : {}) };
 }
