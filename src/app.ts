@@ -38,6 +38,7 @@ import type { Masker } from './security/masking/masker';
 import type { PayloadCipher } from './security/payload-cipher';
 import { compileMasker, compileSecurity, type SecurityRuntime } from './security/security-setup';
 import { readClientTls, readServerTls } from './security/tls-options';
+import { watchServerTls, type ServerTlsWatch } from './security/tls/server-crl';
 import { transformerFactories } from './transformers/transformer-registry';
 import { validatorFactories } from './validators/validator-registry';
 
@@ -73,7 +74,7 @@ export interface JunctionApp {
 function createBroker(loaded: LoadedConfig, logger: Logger): Broker {
   const { bus } = loaded.config;
   if (bus.url.startsWith('memory:')) return new MemoryBroker({ logger });
-  const tls = readClientTls(bus.tls, 'bus.tls', loaded);
+  const tls = readClientTls(bus.tls, 'bus.tls', loaded.baseDir);
   return new AmqpBroker({ url: bus.url, prefix: bus.prefix, logger, ...(tls ? { tls } : {}) });
 }
 
@@ -89,7 +90,7 @@ function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): Sto
 /** The transaction log as configured (`store`), payloads protected as `security` says; nothing connected yet. */
 function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: SecurityRuntime, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
   const { store } = loaded.config;
-  const storeTls = readClientTls(store.tls, 'store.tls', loaded);
+  const storeTls = readClientTls(store.tls, 'store.tls', loaded.baseDir);
   return new TypeOrmTransactionLog({
     url: store.url, tablePrefix: store.tablePrefix, poolSize: store.poolSize, logger,
     protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
@@ -189,6 +190,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
 
   const steps = routes.routes.flatMap((r) => [...r.steps, ...r.deliveries.flatMap((d) => d.steps), ...r.replySteps]);
   let server: Server | undefined;
+  let tlsWatch: ServerTlsWatch | undefined;
 
   const start = async (): Promise<string> => {
     // Steps that compile asynchronously (XSDs in libxml2) report boot errors here, before any I/O.
@@ -205,7 +207,10 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     await soap?.ready;
     const port = options.port ?? config.server.port;
     server = await new Promise<Server>((resolve, reject) => {
-      const s: Server = serverTls ? createHttpsServer(serverTls, http) : createHttpServer(http);
+      const secure = serverTls ? createHttpsServer(serverTls.options, http) : undefined;
+      // Refused client certificates logged; CRLs reloaded when their files change (docs/security.md).
+      if (secure && serverTls) tlsWatch = watchServerTls(secure, serverTls.options, serverTls.crl, logger);
+      const s: Server = secure ?? createHttpServer(http);
       s.once('error', reject);
       s.listen(port, config.server.host, () => resolve(s));
     });
@@ -220,6 +225,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const close = (): Promise<void> => {
     closing ??= (async () => {
       stopping = true;
+      tlsWatch?.close();
       if (server) {
         // No new connections; requests in flight finish (a worker in this process may be answering them).
         const s = server;

@@ -7,29 +7,45 @@ import { ADMIN_CONFIG_SCHEMA, RETENTION_CONFIG_SCHEMA } from './admin-config-sch
 
 const ID_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
 
+/** A secret is read from the environment or a file, never written into the configuration. */
+export const SECRET_REF_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    file: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+/**
+ * TLS of an outgoing connection (`bus.tls`, `store.tls`, an endpoint's `tls`): the CA to trust,
+ * a client certificate and key, the name to verify. Standalone (no `$ref`), so endpoint option
+ * schemas can embed it.
+ */
+export const CLIENT_TLS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ca: SECRET_REF_SCHEMA,
+    cert: SECRET_REF_SCHEMA,
+    key: SECRET_REF_SCHEMA,
+    servername: { type: 'string', minLength: 1 },
+    rejectUnauthorized: { type: 'boolean', default: true },
+  },
+} as const;
+
 export const CONFIG_SCHEMA = {
   $defs: {
-    // A secret is read from the environment or a file, never written into the configuration.
-    secret: {
+    secret: SECRET_REF_SCHEMA,
+    tlsClient: CLIENT_TLS_SCHEMA,
+    // A file that is not a secret (a CRL): a path, relative to the configuration file's folder.
+    fileRef: {
       type: 'object',
       additionalProperties: false,
-      minProperties: 1,
-      maxProperties: 1,
-      properties: {
-        env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-        file: { type: 'string', minLength: 1 },
-      },
-    },
-    tlsClient: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        ca: { $ref: '#/$defs/secret' },
-        cert: { $ref: '#/$defs/secret' },
-        key: { $ref: '#/$defs/secret' },
-        servername: { type: 'string', minLength: 1 },
-        rejectUnauthorized: { type: 'boolean', default: true },
-      },
+      required: ['file'],
+      properties: { file: { type: 'string', minLength: 1 } },
     },
     bodyLimit: { type: 'integer', minimum: 1024, maximum: 268435456 },
     steps: {
@@ -68,6 +84,9 @@ export const CONFIG_SCHEMA = {
             ca: { $ref: '#/$defs/secret' },
             clientCertificates: { enum: ['none', 'request', 'require'], default: 'none' },
             minVersion: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
+            // Certificate revocation lists (PEM files, re-read when they change): docs/security.md.
+            crl: { oneOf: [{ $ref: '#/$defs/fileRef' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/fileRef' } }] },
+            crlReloadSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
           },
         },
       },

@@ -30,6 +30,15 @@ export interface ServerTlsConfig {
   readonly ca?: SecretRefConfig;
   readonly clientCertificates: 'none' | 'request' | 'require';
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Certificate revocation lists (PEM) of the CAs in `ca`: one file or several. */
+  readonly crl?: FileRefConfig | readonly FileRefConfig[];
+  /** How often the CRL files are checked for a change, in seconds (default 300). */
+  readonly crlReloadSeconds: number;
+}
+
+/** A file that is not a secret (a CRL), relative to the configuration file's folder. */
+export interface FileRefConfig {
+  readonly file: string;
 }
 
 /** TLS settings of an outgoing connection (RabbitMQ, MySQL). */

@@ -150,6 +150,32 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect((await log.load(message.id))?.stages).to.have.length(7);
     });
 
+    it('a payload repeated by stages of one write is given back with each of them (chains, empty, attempts, names used twice)', async () => {
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      const xml = '<order><name>Zoë &amp; 北京</name></order>';
+      const other = '<order><name>other</name></order>';
+      // Attempt 1: the same text repeated down a chain, across a stage without a payload, and empty.
+      expect(await log.transition(message.id, stage('deliver:erp', 'RETRYING', { endpoint: 'erp', payload: xml }), ['RECEIVED'], {
+        preceding: [
+          stage('step:xml', 'PROCESSING', { payload: xml }), stage('step:check', 'PROCESSING', { payload: xml }),
+          stage('route', 'PROCESSING', { detail: 'to erp' }), stage('step:empty', 'PROCESSING', { payload: '' }),
+          stage('step:empty', 'PROCESSING', { payload: '' }), stage('step:xml', 'PROCESSING', { payload: xml }),
+        ],
+      })).to.equal('applied');
+      // Attempt 2 repeats a stage name of attempt 1 with another text; a later write repeats attempt 1's text.
+      expect(await log.transition(message.id, stage('deliver:erp', 'DELIVERED', { attempt: 2, endpoint: 'erp', payload: other }), ['RETRYING'], {
+        preceding: [stage('step:xml', 'PROCESSING', { attempt: 2, payload: other }), stage('step:check', 'PROCESSING', { attempt: 2, payload: xml })],
+      })).to.equal('applied');
+      expect(await log.transition(message.id, stage('note', 'DELIVERED', { attempt: 1, payload: xml }), ['DELIVERED'])).to.equal('applied');
+      const loaded = await log.load(message.id);
+      expect(loaded?.stages.map((s) => [s.stage, s.attempt, s.payload])).to.deep.equal([
+        ['received', 1, undefined], ['step:xml', 1, xml], ['step:check', 1, xml], ['route', 1, undefined], ['step:empty', 1, ''],
+        ['step:empty', 1, ''], ['step:xml', 1, xml], ['deliver:erp', 1, xml],
+        ['step:xml', 2, other], ['step:check', 2, xml], ['deliver:erp', 2, other], ['note', 1, xml],
+      ]);
+    });
+
     it('a deferrable transition is applied like any other once its promise resolves (the log may only delay it)', async () => {
       const message = testMessage(route());
       await log.recordReceived(message);

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (for child processes that need a fixed port). */
@@ -20,7 +21,7 @@ export async function listenOnLoopback(server: Server): Promise<string> {
 }
 
 /** Closes a test server at once, keep-alive connections included. */
-export async function closeNow(server: Server | undefined): Promise<void> {
+export async function closeNow(server: Server | HttpsServer | undefined): Promise<void> {
   if (!server) return;
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,4 +1,5 @@
 import type { EndpointFactory } from '../../core/endpoint';
+import { readOutbound } from '../outbound-connection';
 import { HttpEndpoint } from './http-endpoint';
 import { HTTP_ENDPOINT_OPTIONS_SCHEMA, type HttpEndpointOptions } from './http-endpoint-options';
 
@@ -6,5 +7,8 @@ import { HTTP_ENDPOINT_OPTIONS_SCHEMA, type HttpEndpointOptions } from './http-e
 export const httpEndpointFactory: EndpointFactory = {
   type: 'http',
   optionsSchema: HTTP_ENDPOINT_OPTIONS_SCHEMA,
-  create: (name, options) => new HttpEndpoint(name, options as unknown as HttpEndpointOptions),
+  create: (name, options, context) => {
+    const checked = options as unknown as HttpEndpointOptions;
+    return new HttpEndpoint(name, checked, readOutbound(name, checked, context.baseDir, checked.url));
+  },
 };

@@ -1,5 +1,7 @@
+import { OUTBOUND_OPTION_PROPERTIES, type OutboundOptions } from '../outbound-connection';
+
 /** Options of an `http` endpoint, as written under `endpoints.<name>` in configuration. */
-export interface HttpEndpointOptions {
+export interface HttpEndpointOptions extends OutboundOptions {
   /** Full URL of the backend resource, e.g. `http://oa.example:8091/oa/approvals`. */
   readonly url: string;
   /** HTTP method (default POST). */
@@ -26,5 +28,6 @@ export const HTTP_ENDPOINT_OPTIONS_SCHEMA = {
     contentType: { type: 'string', minLength: 3 },
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     connections: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },
+    ...OUTBOUND_OPTION_PROPERTIES,
   },
 } as const;

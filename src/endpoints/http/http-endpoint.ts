@@ -1,8 +1,9 @@
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointContext, EndpointReply, RequestPreview } from '../../core/endpoint';
 import type { Envelope } from '../../core/envelope';
 import { outgoingTraceHeaders } from '../../core/trace-context';
 import { MESSAGE_ID_HEADER, CORRELATION_ID_HEADER, ATTEMPT_HEADER } from '../../core/headers';
+import { createDispatcher, type OutboundConnection } from '../outbound-connection';
 import type { HttpEndpointOptions } from './http-endpoint-options';
 import { errorForStatus, errorForTransport } from './http-error-mapper';
 
@@ -11,21 +12,22 @@ import { errorForStatus, errorForTransport } from './http-error-mapper';
  * Sends the message id downstream so the backend (and the simulators) can spot duplicates.
  */
 export class HttpEndpoint implements Endpoint {
-  private pool: Pool | undefined;
+  private pool: Dispatcher | undefined;
   private readonly target: URL;
 
-  constructor(readonly name: string, private readonly options: HttpEndpointOptions) {
+  /** `connection`: the endpoint's TLS and proxy, already read (outbound-connection.ts). */
+  constructor(readonly name: string, private readonly options: HttpEndpointOptions, private readonly connection: OutboundConnection = {}) {
     this.target = new URL(options.url);
   }
 
   /** Opens the connection pool (connections are made lazily, on first use). */
   async start(): Promise<void> {
-    this.pool ??= new Pool(this.target.origin, {
+    this.pool ??= createDispatcher(this.connection, {
       connections: this.options.connections,
-      headersTimeout: this.options.timeoutMs,
-      bodyTimeout: this.options.timeoutMs,
-      connectTimeout: Math.min(this.options.timeoutMs, 10_000),
-    });
+      headersTimeoutMs: this.options.timeoutMs,
+      bodyTimeoutMs: this.options.timeoutMs,
+      connectTimeoutMs: Math.min(this.options.timeoutMs, 10_000),
+    }, this.target.origin);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { JunctionError } from '../../core/errors';
+import { isTlsFailure, proxyRefusalHint, proxyTunnelStatus, tlsFailureHint } from '../outbound-connection';
 
 /** Longest piece of a backend's answer quoted in an error (answers may be large or binary). */
 const SNIPPET_LENGTH = 200;
@@ -14,6 +15,8 @@ function snippet(body: string): string {
  */
 export function errorForStatus(endpoint: string, status: number, body: string): JunctionError {
   const details = { endpoint, status };
+  // Through a proxy: its own refusal, not the backend's (the same message may pass once it is fixed).
+  if (status === 407) return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, status)}`, { details });
   const quoted = body ? `: ${snippet(body)}` : '';
   if (status === 408) return new JunctionError('JCT_ENDPOINT_TIMEOUT', `Endpoint "${endpoint}" answered 408 Request Timeout${quoted}`, { details });
   if (status === 429) return new JunctionError('JCT_ENDPOINT_THROTTLED', `Endpoint "${endpoint}" answered 429 Too Many Requests${quoted}`, { details });
@@ -30,6 +33,17 @@ export function errorForTransport(endpoint: string, error: unknown, timeoutMs: n
   if (name === 'TimeoutError' || name === 'AbortError' || (typeof code === 'string' && TIMEOUT_CODES.has(code))) {
     return new JunctionError('JCT_ENDPOINT_TIMEOUT', `Endpoint "${endpoint}" did not answer within ${timeoutMs} ms`, {
       details: { endpoint, timeoutMs }, cause: error,
+    });
+  }
+  const proxyStatus = proxyTunnelStatus(error);
+  if (proxyStatus !== undefined) {
+    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, proxyStatus)}`, {
+      details: { endpoint, proxyStatus }, cause: error,
+    });
+  }
+  if (isTlsFailure(code)) {
+    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${tlsFailureHint(endpoint, code)}`, {
+      details: { endpoint, tls: code }, cause: error,
     });
   }
   const reason = typeof code === 'string' ? code : 'connection failed';

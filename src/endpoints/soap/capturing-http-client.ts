@@ -1,6 +1,7 @@
 import { HttpClient, type IExOptions, type IHeaders } from 'soap';
-import { Agent, request as send } from 'undici';
+import { request as send, type Dispatcher } from 'undici';
 import type { RequestPreview } from '../../core/endpoint';
+import { createDispatcher, type OutboundConnection } from '../outbound-connection';
 
 /** What node-soap's `HttpClient.request` returns (an axios promise; axios is node-soap's, not ours). */
 type RequestResult = ReturnType<HttpClient['request']>;
@@ -34,12 +35,15 @@ function withNodeCode(error: unknown): unknown {
  */
 export class CapturingHttpClient extends HttpClient {
   private readonly captures = new WeakMap<object, (request: RequestPreview) => void>();
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
 
-  /** `connections`: keep-alive connections per backend origin (the endpoint's `connections` option). */
-  constructor(connections: number) {
+  /**
+   * `connections`: keep-alive connections per backend origin (the endpoint's `connections` option);
+   * `connection`: the endpoint's TLS and proxy.
+   */
+  constructor(connections: number, connection: OutboundConnection = {}) {
     super();
-    this.agent = new Agent({ connections, keepAliveTimeout: 30_000 });
+    this.agent = createDispatcher(connection, { connections, keepAliveTimeoutMs: 30_000 });
   }
 
   /** The next request made with `options` (the same object) goes to `onRequest` instead of the network. */

@@ -1,4 +1,5 @@
 import type { EndpointFactory } from '../../core/endpoint';
+import { readOutbound } from '../outbound-connection';
 import { SoapEndpoint } from './soap-endpoint';
 import { SOAP_ENDPOINT_OPTIONS_SCHEMA, type SoapEndpointOptions } from './soap-endpoint-options';
 
@@ -10,5 +11,8 @@ import { SOAP_ENDPOINT_OPTIONS_SCHEMA, type SoapEndpointOptions } from './soap-e
 export const soapEndpointFactory: EndpointFactory = {
   type: 'soap',
   optionsSchema: SOAP_ENDPOINT_OPTIONS_SCHEMA,
-  create: (name, options, context) => new SoapEndpoint(name, options as unknown as SoapEndpointOptions, { baseDir: context.baseDir }),
+  create: (name, options, context) => {
+    const checked = options as unknown as SoapEndpointOptions;
+    return new SoapEndpoint(name, checked, { baseDir: context.baseDir, connection: readOutbound(name, checked, context.baseDir, checked.url) });
+  },
 };

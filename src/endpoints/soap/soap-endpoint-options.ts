@@ -1,5 +1,7 @@
+import { OUTBOUND_OPTION_PROPERTIES, type OutboundOptions } from '../outbound-connection';
+
 /** Options of a `soap` endpoint, as written under `endpoints.<name>` in configuration. */
-export interface SoapEndpointOptions {
+export interface SoapEndpointOptions extends OutboundOptions {
   /**
    * The backend's WSDL: an absolute file path or an http(s) URL. A relative path is resolved
    * against the `baseDir` the factory is given (the configuration file's directory); without
@@ -36,5 +38,6 @@ export const SOAP_ENDPOINT_OPTIONS_SCHEMA = {
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     messageIdHeader: { type: 'boolean', default: true },
     connections: { type: 'integer', minimum: 1, maximum: 1024, default: 32 },
+    ...OUTBOUND_OPTION_PROPERTIES,
   },
 } as const;

@@ -5,6 +5,7 @@ import type { Envelope } from '../../core/envelope';
 import { outgoingTraceHeaders } from '../../core/trace-context';
 import { describeError, JunctionError } from '../../core/errors';
 import { ATTEMPT_HEADER, CORRELATION_ID_HEADER, MESSAGE_ID_HEADER } from '../../core/headers';
+import type { OutboundConnection } from '../outbound-connection';
 import { CapturingHttpClient } from './capturing-http-client';
 import type { SoapEndpointOptions } from './soap-endpoint-options';
 import { errorForSoapCall } from './soap-error-mapper';
@@ -24,6 +25,8 @@ export interface SoapEndpointContext {
   readonly baseDir?: string;
   /** Where parsed WSDLs are shared; default: the process-wide cache. */
   readonly wsdlCache?: WsdlCache;
+  /** The endpoint's TLS and proxy for its calls, already read (outbound-connection.ts). */
+  readonly connection?: OutboundConnection;
 }
 
 /** node-soap's callback-style operation method. */
@@ -70,10 +73,12 @@ export class SoapEndpoint implements Endpoint {
   private readonly messageIds = new WeakMap<object, string>();
   private readonly wsdlCache: WsdlCache;
   private readonly baseDir: string | undefined;
+  private readonly connection: OutboundConnection;
 
   constructor(readonly name: string, private readonly options: SoapEndpointOptions, context: SoapEndpointContext = {}) {
     this.wsdlCache = context.wsdlCache ?? sharedWsdlCache;
     this.baseDir = context.baseDir;
+    this.connection = context.connection ?? {};
   }
 
   /** Loads (or reuses) the WSDL, builds the client and finds the operation. */
@@ -86,7 +91,7 @@ export class SoapEndpoint implements Endpoint {
     } catch (error) {
       throw this.wsdlLoadError(location, error);
     }
-    const http = new CapturingHttpClient(this.options.connections);
+    const http = new CapturingHttpClient(this.options.connections, this.connection);
     const client = new Client(wsdl, this.options.url, { httpClient: http });
     if (this.options.messageIdHeader) {
       client.addSoapHeader((_method: unknown, _location: unknown, _action: unknown, args: unknown) => {

@@ -1,4 +1,5 @@
 import { JunctionError } from '../../core/errors';
+import { isTlsFailure, proxyRefusalHint, proxyTunnelStatus, tlsFailureHint } from '../outbound-connection';
 
 /** Longest piece of a backend's answer quoted in an error. */
 const SNIPPET_LENGTH = 200;
@@ -94,6 +95,8 @@ export function errorForSoapCall(failure: CallFailure, error: unknown): Junction
     const quoted = typeof rawBody === 'string' && rawBody.trim() !== '' ? `: ${snippet(rawBody)}` : '';
     if (status === 408) return new JunctionError('JCT_ENDPOINT_TIMEOUT', `Endpoint "${endpoint}" answered ${operation} with HTTP 408${quoted}`, { details: withStatus, cause: error });
     if (status === 429) return new JunctionError('JCT_ENDPOINT_THROTTLED', `Endpoint "${endpoint}" answered ${operation} with HTTP 429${quoted}`, { details: withStatus, cause: error });
+    // Through a proxy: its own refusal, not the backend's (the same message may pass once it is fixed).
+    if (status === 407) return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, status)}`, { details: withStatus, cause: error });
     if (status >= 400 && status < 500) {
       return new JunctionError('JCT_ENDPOINT_REJECTED', `Endpoint "${endpoint}" refused ${operation} with HTTP ${status} and no SOAP fault${quoted}`, { details: withStatus, cause: error });
     }
@@ -107,6 +110,13 @@ export function errorForSoapCall(failure: CallFailure, error: unknown): Junction
   }
   if (failure.closed) {
     return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" was closed while calling ${operation}`, { details: base, cause: error });
+  }
+  const proxyStatus = proxyTunnelStatus(error);
+  if (proxyStatus !== undefined) {
+    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, proxyStatus)}`, { details: { ...base, proxyStatus }, cause: error });
+  }
+  if (isTlsFailure(code)) {
+    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${tlsFailureHint(endpoint, code)}`, { details: { ...base, tls: code }, cause: error });
   }
   if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) {
     return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable (${code})`, { details: base, cause: error });

@@ -119,6 +119,11 @@ export interface StageRow {
   error: string | null;
   /** The body as the stage left it, when the route captures it (migration 2). */
   payload: string | null;
+  /**
+   * Instead of `payload`: the name of the nearest earlier stage of the same message and attempt
+   * whose payload this stage repeats (shared-payloads.ts; migration 1799000000000).
+   */
+  payloadOf: string | null;
 }
 
 /** One remembered WS-Security nonce (migration 1798000000000): a hash, and until when it counts. */
@@ -258,6 +263,7 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       errorCode: text('error_code', COLUMN_LIMITS.errorCode, true),
       error: t.jsonText('error', true),
       payload: t.longText('payload', true),
+      payloadOf: text('payload_of', COLUMN_LIMITS.stage, true),
     },
     indices: [{ name: names.stageMessageIdx, columns: ['messageId', 'seq'] }],
   });

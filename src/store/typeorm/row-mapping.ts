@@ -4,6 +4,7 @@ import { isMessageStatus, type MessageStatus } from '../../core/message-status';
 import type { MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord } from '../../core/transaction-log';
 import { decryptStored } from '../../security/payload-cipher';
 import { COLUMN_LIMITS, type MessageRow, type StageRow } from './entities';
+import { storedPayloads } from './shared-payloads';
 
 /**
  * What the log does to data on its way to and from the database: payloads encrypted at rest
@@ -141,8 +142,11 @@ export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOpti
   };
 }
 
-/** The stage row an event becomes (`seq` is assigned by the database). */
-export function stageRowOf(messageId: string, event: StageEvent, now: Date): Omit<StageRow, 'seq'> {
+/**
+ * The stage row an event becomes (`seq` is assigned by the database); `payloadOf` names the earlier
+ * stage whose payload it repeats, when the event's own is left out (shared-payloads.ts).
+ */
+export function stageRowOf(messageId: string, event: StageEvent, now: Date, payloadOf?: string): Omit<StageRow, 'seq'> {
   return {
     messageId,
     stage: event.stage,
@@ -155,6 +159,7 @@ export function stageRowOf(messageId: string, event: StageEvent, now: Date): Omi
     errorCode: event.error?.code ?? null,
     error: event.error === undefined ? null : JSON.stringify(event.error),
     payload: event.payload ?? null,
+    payloadOf: payloadOf ?? null,
   };
 }
 
@@ -189,8 +194,8 @@ function operatorFields(row: MessageRow): Partial<MessageSummary> {
   };
 }
 
-/** A stage row as the contract shows it. */
-export function toStage(row: StageRow, protection: StoreProtection = NO_PROTECTION): StageRecord {
+/** A stage row as the contract shows it; `stored` is its payload's stored form (references resolved). */
+function toStage(row: StageRow, protection: StoreProtection, stored: string | null): StageRecord {
   const error = parseStoredError(row.error);
   return {
     seq: Number(row.seq),
@@ -202,8 +207,14 @@ export function toStage(row: StageRow, protection: StoreProtection = NO_PROTECTI
     ...(row.endpoint !== null ? { endpoint: row.endpoint } : {}),
     ...(row.detail !== null ? { detail: row.detail } : {}),
     ...(error !== undefined ? { error } : {}),
-    ...(row.payload !== null ? { payload: protection.decrypt(row.payload, stageContext(row.messageId)) } : {}),
+    ...(stored !== null ? { payload: protection.decrypt(stored, stageContext(row.messageId)) } : {}),
   };
+}
+
+/** A message's stage rows (in seq order) as the contract shows them, repeated payloads given back. */
+function stagesOf(rows: readonly StageRow[], protection: StoreProtection): StageRecord[] {
+  const payloads = storedPayloads(rows);
+  return rows.map((row, i) => toStage(row, protection, payloads[i] ?? null));
 }
 
 /** A full message: summary, payload, headers and its stages (already ordered by seq). */
@@ -213,7 +224,7 @@ export function toRecord(row: MessageRow, stages: readonly StageRow[], protectio
     contentType: row.contentType,
     headers: JSON.parse(row.headers) as Record<string, string>,
     payload: protection.decrypt(row.payload, messageContext(row.id)),
-    stages: stages.map((stage) => toStage(stage, protection)),
+    stages: stagesOf(stages, protection),
     ...(row.idempotencyKey !== null ? { idempotencyKey: row.idempotencyKey } : {}),
     ...(row.bodyHash !== null ? { bodyHash: row.bodyHash } : {}),
   };

@@ -21,6 +21,7 @@ import { DEFAULT_GROUP_COMMIT, GroupCommitWriter, type GroupCommitSettings } fro
 import { runMigrationsOnce } from './run-migrations';
 import { errorColumns } from './message-search';
 import * as ops from './operator-writes';
+import { sharePayloads } from './shared-payloads';
 import { payloadKeyUsage, rekeyPayloads, type PayloadKeyUsage, type PayloadRewrap, type RekeyOptions, type RekeyProgress } from './payload-keys';
 import { countMessages, failureGroups, searchMessages } from './message-search';
 import {
@@ -163,9 +164,11 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
 
   async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[], options: TransitionOptions = {}): Promise<TransitionResult> {
     const now = new Date();
-    // Encrypted payloads and masked errors, the same whether the write is batched or not.
-    const event = protectEvent(messageId, given, this.protection);
-    const stages = [...(options.preceding ?? []).map((e) => protectEvent(messageId, e, this.protection)), event].map((e) => stageRowOf(messageId, e, now));
+    // A payload repeating the one before is written once; encrypted payloads and masked errors, the
+    // same whether the write is batched or not.
+    const shared = sharePayloads([...(options.preceding ?? []), given]).map(({ event: e, payloadOf }) => ({ event: protectEvent(messageId, e, this.protection), payloadOf }));
+    const stages = shared.map(({ event: e, payloadOf }) => stageRowOf(messageId, e, now, payloadOf));
+    const event = shared[shared.length - 1]?.event ?? protectEvent(messageId, given, this.protection);
     const writer = this.batching();
     if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now));
     const result = await writer.write({

@@ -225,6 +225,31 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     expect(await columnType(n.message, 'body_hash')).to.equal(undefined);
   });
 
+  it('upgrades a store left by migration 6: stage payloads written before payload_of read back as they were', async () => {
+    const prefix = freshPrefix();
+    const n = storeNames(prefix);
+    await migrateOnly(url, prefix, 6);
+    expect(await columnType(n.stage, 'payload_of')).to.equal(undefined);
+    const old = createEnvelope({ routeId: 'r-old', pattern: 'one-way', source: 's', contentType: 'application/json', body: '{}' });
+    await db.query(
+      `INSERT INTO \`${n.message}\` (id, correlation_id, route_id, source, pattern, content_type, headers, payload, status, attempts,
+         received_at, updated_at) VALUES (?, ?, 'r-old', 's', 'one-way', 'application/json', '{}', '{}', 'DELIVERED', 1, ?, ?)`,
+      [old.id, old.correlationId, new Date(old.receivedAt), new Date(old.receivedAt)]);
+    for (const stage of ['step:xml', 'deliver:erp']) {
+      await db.query(`INSERT INTO \`${n.stage}\` (message_id, stage, status, attempt, at, payload) VALUES (?, ?, 'DELIVERED', 1, ?, '<o/>')`,
+        [old.id, stage, new Date(old.receivedAt)]);
+    }
+    const log = await startLog(prefix);
+    try {
+      expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS);
+      expect(await columnType(n.stage, 'payload_of')).to.equal('varchar(255) NULL');
+      expect((await log.load(old.id))?.stages.map((s) => [s.stage, s.payload])).to.deep.equal([['step:xml', '<o/>'], ['deliver:erp', '<o/>']]);
+    } finally {
+      await log.close();
+    }
+    expect(await pendingSchemaChanges(prefix)).to.deep.equal([]);
+  });
+
   it('find() selects only summary columns: no message payload or headers, no stage table', async () => {
     const prefix = freshPrefix();
     await (await startLog(prefix)).close();

@@ -25,6 +25,9 @@ function protection(keys: string | undefined): StoreProtection {
   };
 }
 
+/** The stage columns the raw-row checks read. */
+interface StageColumns { payload: string | null; error: string | null; payloadOf: string | null }
+
 const BODY = '{"orderId":"SO-1","cardNumber":"4111111111111111","amount":250.00}';
 
 /** Payloads encrypted at rest, on both databases: raw rows hold ciphertext, load() and replay read plain text. */
@@ -34,7 +37,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     let url: string;
     let prefix: string;
     let dir: string | undefined;
-    let rawRows: (messageId: string) => Promise<{ payload: string; stagePayloads: string[]; errors: string[] }>;
+    let rawRows: (messageId: string) => Promise<{ payload: string; stagePayloads: string[]; errors: string[]; payloadOf: (string | null)[] }>;
 
     beforeEach(async () => {
       prefix = `${uniqueName('enc')}_`.slice(0, 16);
@@ -46,8 +49,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
           try {
             const names = storeNames(prefix);
             const message = db.prepare(`SELECT payload FROM "${names.message}" WHERE id = ?`).get(id) as { payload: string };
-            const stages = db.prepare(`SELECT payload, error FROM "${names.stage}" WHERE message_id = ? ORDER BY seq`).all(id) as { payload: string | null; error: string | null }[];
-            return { payload: message.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null) };
+            const stages = db.prepare(`SELECT payload, error, payload_of AS payloadOf FROM "${names.stage}" WHERE message_id = ? ORDER BY seq`).all(id) as StageColumns[];
+            return { payload: message.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null), payloadOf: stages.map((s) => s.payloadOf) };
           } finally {
             db.close();
           }
@@ -59,8 +62,8 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
           try {
             const names = storeNames(prefix);
             const [messages] = await connection.query(`SELECT payload FROM \`${names.message}\` WHERE id = ?`, [id]) as unknown as [{ payload: string }[]];
-            const [stages] = await connection.query(`SELECT payload, error FROM \`${names.stage}\` WHERE message_id = ? ORDER BY seq`, [id]) as unknown as [{ payload: string | null; error: string | null }[]];
-            return { payload: messages[0]!.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null) };
+            const [stages] = await connection.query(`SELECT payload, error, payload_of AS payloadOf FROM \`${names.stage}\` WHERE message_id = ? ORDER BY seq`, [id]) as unknown as [StageColumns[]];
+            return { payload: messages[0]!.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null), payloadOf: stages.map((s) => s.payloadOf) };
           } finally {
             await connection.end();
           }
@@ -119,7 +122,9 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
           preceding: [{ stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: BODY }, { stage: 'step:xml', status: 'PROCESSING', attempt: 1, payload: step }],
         })).to.equal('applied');
         const raw = await rawRows(message.id);
-        expect(raw.stagePayloads).to.have.length(3);
+        // The delivery repeats step:xml's payload: written (and encrypted) once, read back for both.
+        expect(raw.stagePayloads).to.have.length(2);
+        expect(raw.payloadOf).to.deep.equal([null, null, null, 'step:xml']);
         for (const payload of raw.stagePayloads) expect(payload.startsWith('jct:enc:v1:k1:')).to.equal(true);
         expect(JSON.stringify(raw)).not.to.contain('4111111111111111');
         const stages = (await log.load(message.id))!.stages;
@@ -185,7 +190,10 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       await withLog(`k1:${OLD_KEY}`, async (log) => {
         for (const m of old) {
           await log.recordReceived(m);
-          await log.transition(m.id, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: `<o id="${m.id}"/>` });
+          // The delivery repeats the step's payload: one stored payload, which the rotation rewrites.
+          await log.transition(m.id, { stage: 'deliver:erp', status: 'PROCESSING', attempt: 1, payload: `<o id="${m.id}"/>` }, undefined, {
+            preceding: [{ stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: `<o id="${m.id}"/>` }],
+          });
         }
       });
       const ring = `k2:${NEW_KEY},k1:${OLD_KEY}`;
@@ -211,7 +219,10 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         expect((await newOnly.load(plain.id))!.payload).to.equal(BODY);
         expect((await newOnly.load(plain.id))!.stages.find((s) => s.stage === 'step:map')!.payload).to.equal('in clear');
         for (const m of [...old, fresh]) expect((await newOnly.load(m.id))!.payload).to.equal(m.body);
-        for (const m of old) expect((await newOnly.load(m.id))!.stages.find((s) => s.stage === 'step:map')!.payload).to.equal(`<o id="${m.id}"/>`);
+        for (const m of old) {
+          expect((await newOnly.load(m.id))!.stages.filter((s) => s.payload !== undefined).map((s) => [s.stage, s.payload]))
+            .to.deep.equal([['step:map', `<o id="${m.id}"/>`], ['deliver:erp', `<o id="${m.id}"/>`]]);
+        }
       });
     });
 

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import { expect } from 'chai';
@@ -9,6 +8,7 @@ import { silentLogger } from '../../../src/core/logger';
 import { loadConfig } from '../../../src/config/load-config';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { eventually, request } from '../../support/http';
+import { closeNow, listenOnLoopback } from '../../support/ports';
 import { TempConfigDir } from '../../support/temp-config';
 
 /** A JSON backend standing in for the ERP: answers like CreateOrUpdateCustomer, or as told. */
@@ -27,13 +27,12 @@ class JsonBackend {
       if (this.status !== 200) { res.status(this.status).send('CUST_NAME rejected by policy'); return; }
       res.json({ ERP_CUST_NO: `ERP-${String((req.body as { CUST_NO: string }).CUST_NO)}`, UPDATED_AT: '2026-11-22T10:00:00.000Z' });
     });
-    this.server = await new Promise<Server>((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = createServer(app);
+    return listenOnLoopback(this.server);
   }
 
   async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((r) => this.server?.close(r));
+    await closeNow(this.server);
   }
 }
 

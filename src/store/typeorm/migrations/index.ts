@@ -4,6 +4,7 @@ import { addIdempotencyKeyMigration } from './1796515200000-add-idempotency-key'
 import { addOperatorTablesMigration } from './1797000000000-add-operator-tables';
 import { addNonceTableMigration } from './1798000000000-add-nonce-table';
 import { addAuditAuthMethodMigration } from './1798500000000-add-audit-auth-method';
+import { addStagePayloadOfMigration } from './1799000000000-add-stage-payload-of';
 import type { MigrationClass } from './migration-support';
 
 export type { MigrationClass } from './migration-support';
@@ -14,5 +15,5 @@ export type { MigrationClass } from './migration-support';
  */
 export function createMigrations(prefix: string): MigrationClass[] {
   return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix), addIdempotencyKeyMigration(prefix),
-    addOperatorTablesMigration(prefix), addNonceTableMigration(prefix), addAuditAuthMethodMigration(prefix)];
+    addOperatorTablesMigration(prefix), addNonceTableMigration(prefix), addAuditAuthMethodMigration(prefix), addStagePayloadOfMigration(prefix)];
 }

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 import express from 'express';
 import { JunctionError } from '../../../../src/core/errors';
@@ -9,6 +8,7 @@ import { requestId } from '../../../../src/gateway/http/request-id';
 import {
   createSoapGateway, type SoapCall, type SoapGatewayOptions, type SoapGatewayRouter, type SoapOutcome,
 } from '../../../../src/gateway/soap/soap-gateway';
+import { closeNow, listenOnLoopback } from '../../../support/ports';
 
 export const CRM_NS = 'urn:junction:crm:v1';
 export const FAULT_NS = 'urn:junction:faults:v1';
@@ -58,11 +58,8 @@ export async function startSoapServer(options: Partial<Pick<SoapGatewayOptions, 
   app.use(gateway);
   app.use(notFound);
   app.use(errorHandler(silentLogger));
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  const base = `http://127.0.0.1:${port}`;
+  const server = createServer(app);
+  const base = await listenOnLoopback(server);
   return {
     base,
     url: `${base}${CRM_SERVICE.path}`,
@@ -75,8 +72,7 @@ export async function startSoapServer(options: Partial<Pick<SoapGatewayOptions, 
       state.handler = defaultHandler;
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeNow(server);
       await gateway.close();
     },
   };

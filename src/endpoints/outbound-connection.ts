@@ -1,0 +1,120 @@
+import { Agent, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { CLIENT_TLS_SCHEMA } from '../config/config-schema';
+import type { ClientTlsConfig } from '../config/config-types';
+import { JunctionError } from '../core/errors';
+import { readClientTls, type ClientTls } from '../security/tls-options';
+
+/**
+ * How an endpoint reaches its backend: TLS beyond the system's trust store (a private CA, a
+ * client certificate for mutual TLS, the name to verify) and an HTTP proxy. Shared by the `http`
+ * and `soap` endpoints; read once at boot, certificates and keys from files or the environment.
+ */
+
+/** Schema properties of the `tls` and `proxy` options, for the endpoint option schemas. */
+export const OUTBOUND_OPTION_PROPERTIES = {
+  tls: CLIENT_TLS_SCHEMA,
+  // Credentials may be given in the URL (`http://user:${PROXY_PASSWORD}@proxy:3128`); never shown.
+  proxy: { type: 'string', pattern: '^https?://[^\\s/]+/?$' },
+} as const;
+
+/** The `tls` and `proxy` options as configured. */
+export interface OutboundOptions {
+  /** TLS to an `https` backend: CA, client certificate and key (secrets), servername, rejectUnauthorized. */
+  readonly tls?: ClientTlsConfig;
+  /** HTTP proxy every call of this endpoint goes through (`http://host:port`). */
+  readonly proxy?: string;
+}
+
+/** The same, read: PEM text in place of secret references. */
+export interface OutboundConnection {
+  readonly tls?: ClientTls;
+  readonly proxy?: string;
+}
+
+/**
+ * Reads an endpoint's `tls` and `proxy` (JCT_CONFIG_INVALID for an unreadable secret, a
+ * certificate without key, or `tls` on a backend reached over plain `http`). `url` is the
+ * backend's URL when the configuration gives it.
+ */
+export function readOutbound(endpoint: string, options: OutboundOptions, baseDir: string, url?: string, env: NodeJS.ProcessEnv = process.env): OutboundConnection {
+  const where = `endpoints.${endpoint}`;
+  if (options.tls !== undefined && url !== undefined && !/^https:/i.test(url)) {
+    throw new JunctionError('JCT_CONFIG_INVALID', `${where}.tls: the endpoint's URL is not https, so there is no TLS to configure; use an https:// URL or remove tls.`);
+  }
+  const tls = readClientTls(options.tls, `${where}.tls`, baseDir, env);
+  return { ...(tls ? { tls } : {}), ...(options.proxy !== undefined ? { proxy: options.proxy } : {}) };
+}
+
+/** Connection settings of one dispatcher. */
+export interface DispatcherSettings {
+  /** Keep-alive connections per origin. */
+  readonly connections: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly headersTimeoutMs?: number;
+  readonly bodyTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * The undici dispatcher of an endpoint: a pool for one origin (or an agent for any origin, when
+ * `origin` is not known in advance), through the proxy when there is one. With a proxy, an
+ * `https` backend is reached through a CONNECT tunnel (TLS end to end with the backend); a plain
+ * `http` backend is sent to the proxy as an absolute-URL request, which every HTTP proxy accepts
+ * (many refuse CONNECT to ports other than 443).
+ */
+export function createDispatcher(connection: OutboundConnection, settings: DispatcherSettings, origin?: string): Dispatcher {
+  const tls = connection.tls === undefined ? undefined : { ...connection.tls };
+  const common = {
+    connections: settings.connections,
+    ...(settings.keepAliveTimeoutMs !== undefined ? { keepAliveTimeout: settings.keepAliveTimeoutMs } : {}),
+    ...(settings.headersTimeoutMs !== undefined ? { headersTimeout: settings.headersTimeoutMs } : {}),
+    ...(settings.bodyTimeoutMs !== undefined ? { bodyTimeout: settings.bodyTimeoutMs } : {}),
+  };
+  const connect = {
+    ...(settings.connectTimeoutMs !== undefined ? { timeout: settings.connectTimeoutMs } : {}),
+    ...(tls ?? {}),
+  };
+  if (connection.proxy !== undefined) {
+    // The backend's TLS goes in requestTls (ProxyAgent makes its own connector for the proxy).
+    return new ProxyAgent({ uri: connection.proxy, proxyTunnel: false, ...common, ...(tls ? { requestTls: tls } : {}) });
+  }
+  return origin !== undefined ? new Pool(origin, { ...common, connect }) : new Agent({ ...common, connect });
+}
+
+/** TLS failures where the backend's certificate was not accepted (or ours was refused). */
+const TLS_CODES = /^(UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_TLS_|ERR_SSL_|EPROTO$)/;
+
+/** True for an error code of a TLS handshake that failed on certificates. */
+export function isTlsFailure(code: unknown): code is string {
+  return typeof code === 'string' && TLS_CODES.test(code);
+}
+
+/** What to tell an operator about a TLS failure of endpoint `endpoint`. */
+export function tlsFailureHint(endpoint: string, code: string): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the backend's certificate is not issued for the host in the URL (${code}); call it by a name the certificate has, or set endpoints.${endpoint}.tls.servername`;
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `the backend's certificate is not valid now (${code})`;
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
+    return `the TLS handshake failed (${code}); if the backend asks for a client certificate, give it in endpoints.${endpoint}.tls.cert and key`;
+  }
+  return `the backend's certificate is not trusted (${code}); give the CA that signed it in endpoints.${endpoint}.tls.ca`;
+}
+
+/**
+ * The status a proxy answered instead of passing a call on, from undici's errors: "Proxy response
+ * (407) !== 200 when HTTP Tunneling" (CONNECT) or "Proxy Authentication Required (407)" (a plain
+ * `http` backend, forwarded).
+ */
+export function proxyTunnelStatus(error: unknown): number | undefined {
+  const text = error instanceof Error ? error.message : '';
+  const match = /^Proxy (?:response|Authentication Required) \((\d{3})\)/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** What to tell an operator when the proxy answered `status` instead of passing the call on. */
+export function proxyRefusalHint(endpoint: string, status: number): string {
+  return status === 407
+    ? `the proxy asks for credentials (HTTP 407); give them in endpoints.${endpoint}.proxy as http://user:password@host:port`
+    : `the proxy refused to pass the call on (HTTP ${status})`;
+}

@@ -1,0 +1,115 @@
+/**
+ * Keeps the HTTPS server's CRLs current without a restart (docs/security.md, "Certificate
+ * revocation"). Every `intervalMs` it stats the files (a rename or a write changes inode, size or
+ * mtime); when one changed it reads them all again and, if they are sound, hands them to `apply`.
+ * A file that cannot be read or is not a CRL keeps the CRLs in force and is logged as an error,
+ * once per version of the file: revocation checking is never dropped and the process never dies.
+ * Each check also re-evaluates expiry, so a CRL nobody republishes is reported before it bites.
+ */
+import type { Logger } from '../../core/logger';
+import type { CaSubject } from './crl';
+import { crlFindings, readCrlSet, stampOf, type CrlSet, type CrlSource } from './crl-files';
+
+export interface CrlReloaderOptions {
+  readonly sources: readonly CrlSource[];
+  /** The CRLs read at boot (already in the server's secure context). */
+  readonly initial: CrlSet;
+  /** The certificates of `server.tls.ca`, to name a CRL's CA and spot a CA without one. */
+  readonly cas: readonly CaSubject[];
+  readonly intervalMs: number;
+  /** Puts a new set of CRLs into force; throws when it cannot (the old set stays). */
+  readonly apply: (set: CrlSet) => void;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+export class CrlReloader {
+  private current: CrlSet;
+  private stamps: string;
+  /** The stamps of a version already refused, so that it is reported once. */
+  private refusedStamps: string | undefined;
+  private reported = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: CrlReloaderOptions) {
+    this.current = options.initial;
+    this.stamps = this.readStamps();
+  }
+
+  /** The CRLs in force. */
+  get crls(): CrlSet {
+    return this.current;
+  }
+
+  /** Reports the boot CRLs' findings and starts watching. */
+  start(): void {
+    this.report();
+    this.timer ??= setInterval(() => this.check(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One round: reload when a file changed, then report what is new. True when new CRLs were put into force. */
+  check(): boolean {
+    let applied = false;
+    try {
+      applied = this.reloadIfChanged();
+    } catch (error) {
+      // Never let a surprise stop the timer or the process; the CRLs in force stay.
+      this.options.logger.error('server.tls.crl: checking the CRL files failed; the CRLs in force stay', { reason: (error as Error).message });
+    }
+    this.report();
+    return applied;
+  }
+
+  private readStamps(): string {
+    return this.options.sources.map((s) => stampOf(s.file)).join('|');
+  }
+
+  private reloadIfChanged(): boolean {
+    const stamps = this.readStamps();
+    if (stamps === this.stamps || stamps === this.refusedStamps) return false;
+    let next: CrlSet;
+    try {
+      next = readCrlSet(this.options.sources);
+    } catch (error) {
+      this.refusedStamps = stamps;
+      this.options.logger.error(`${(error as Error).message} The CRLs read before stay in force; fix or replace the file.`, { revoked: this.revokedCount(this.current) });
+      return false;
+    }
+    this.refusedStamps = undefined;
+    this.stamps = stamps;
+    if (next.digest === this.current.digest) return false;
+    try {
+      this.options.apply(next);
+    } catch (error) {
+      this.refusedStamps = stamps;
+      this.options.logger.error('server.tls.crl: the new CRLs were refused by TLS; the CRLs read before stay in force', { reason: (error as Error).message });
+      return false;
+    }
+    this.current = next;
+    this.options.logger.info('server.tls.crl: new CRLs in force', {
+      files: this.options.sources.map((s) => s.file).join(', '), crls: next.crls.length, revoked: this.revokedCount(next),
+    });
+    return true;
+  }
+
+  private revokedCount(set: CrlSet): number {
+    return set.crls.reduce((sum, crl) => sum + crl.revoked, 0);
+  }
+
+  /** Logs findings that were not reported before; forgets those that went away (so they are reported if they return). */
+  private report(): void {
+    const findings = crlFindings(this.current, this.options.cas, (this.options.now ?? (() => new Date()))());
+    const keys = new Set(findings.map((f) => f.key));
+    for (const finding of findings) {
+      if (this.reported.has(finding.key)) continue;
+      this.options.logger[finding.level](finding.message, finding.fields);
+    }
+    this.reported = keys;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * What Junction reads from a PEM certificate revocation list (RFC 5280 §5.1): enough to refuse a
+ * file that is not one, to say whose it is and to warn before it expires. The signature is not
+ * checked here: OpenSSL checks it in every handshake (docs/security.md, "Certificate revocation").
+ */
+import { X509Certificate } from 'node:crypto';
+import { children, DER_TAG, encodingOf, readElement, readTime, type DerElement } from './der';
+
+/** One CRL of a file. */
+export interface Crl {
+  /** The CRL alone, PEM: what Node's TLS takes (one CRL per string). */
+  readonly pem: string;
+  /** The issuer's distinguished name, DER: compared with CA certificates' subjects. */
+  readonly issuer: Buffer;
+  readonly thisUpdate: Date;
+  /** When the issuer promises the next CRL; OpenSSL refuses the issuer's certificates after it. */
+  readonly nextUpdate?: Date;
+  /** How many certificates it revokes. */
+  readonly revoked: number;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\s]*?)-----END \1-----/g;
+
+/** The PEM blocks of a text, in order: their label (`X509 CRL`) and DER bytes. */
+export function pemBlocks(text: string): { label: string; der: Buffer; pem: string }[] {
+  return [...text.matchAll(PEM_BLOCK)].map((m) => ({ label: m[1]!, der: Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'), pem: `${m[0]}\n` }));
+}
+
+function need(element: DerElement | undefined, tag: number, what: string): DerElement {
+  if (!element || element.tag !== tag) throw new Error(`${what} missing`);
+  return element;
+}
+
+/** Reads one DER CertificateList; throws an Error saying what does not fit. */
+export function parseCrlDer(der: Buffer, pem: string): Crl {
+  const outer = readElement(der, 0);
+  if (outer.tag !== DER_TAG.SEQUENCE || outer.end !== der.length) throw new Error('not a DER SEQUENCE');
+  const [tbs, algorithm, signature, extra] = children(der, outer);
+  need(tbs, DER_TAG.SEQUENCE, 'tbsCertList');
+  need(algorithm, DER_TAG.SEQUENCE, 'signatureAlgorithm');
+  need(signature, DER_TAG.BIT_STRING, 'signature');
+  if (extra) throw new Error('unexpected data after the signature');
+  const fields = children(der, tbs!);
+  let i = fields[0]?.tag === DER_TAG.INTEGER ? 1 : 0; // version (v2) is optional
+  need(fields[i++], DER_TAG.SEQUENCE, 'signature algorithm');
+  const issuer = need(fields[i++], DER_TAG.SEQUENCE, 'issuer');
+  const isTime = (e: DerElement | undefined): e is DerElement => e?.tag === DER_TAG.UTC_TIME || e?.tag === DER_TAG.GENERALIZED_TIME;
+  const thisUpdate = fields[i++];
+  if (!isTime(thisUpdate)) throw new Error('thisUpdate missing');
+  const next = isTime(fields[i]) ? fields[i++] : undefined;
+  const list = fields[i]?.tag === DER_TAG.SEQUENCE ? fields[i++] : undefined;
+  if (fields[i] !== undefined && fields[i]!.tag !== DER_TAG.CONTEXT_0) throw new Error('unexpected field in tbsCertList');
+  return {
+    pem,
+    issuer: Buffer.from(encodingOf(der, issuer)),
+    thisUpdate: readTime(der, thisUpdate),
+    ...(next ? { nextUpdate: readTime(der, next) } : {}),
+    revoked: list ? children(der, list).length : 0,
+  };
+}
+
+/**
+ * The CRLs in a PEM text (a file may hold several, e.g. one per CA). Throws an Error when there
+ * is none, when a block is not a CRL, or when a CRL cannot be read.
+ */
+export function parseCrlPem(text: string): Crl[] {
+  const blocks = pemBlocks(text);
+  if (blocks.length === 0) throw new Error('it holds no PEM block (expected -----BEGIN X509 CRL-----; convert a DER file with: openssl crl -inform DER -in file.crl -out file.pem)');
+  return blocks.map((block, n) => {
+    if (block.label !== 'X509 CRL') throw new Error(`PEM block ${n + 1} is a ${block.label}, not an X509 CRL`);
+    try {
+      return parseCrlDer(block.der, block.pem);
+    } catch (error) {
+      throw new Error(`PEM block ${n + 1} is not a readable CRL: ${(error as Error).message}`);
+    }
+  });
+}
+
+/** A CA certificate's subject, DER and as text: what a CRL's issuer must equal to be that CA's. */
+export interface CaSubject {
+  readonly der: Buffer;
+  readonly text: string;
+}
+
+/** The subjects of the certificates in a PEM text (`server.tls.ca`); blocks that are not certificates are skipped. */
+export function caSubjects(pem: string): CaSubject[] {
+  return pemBlocks(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => {
+    const outer = readElement(b.der, 0);
+    const tbs = children(b.der, outer)[0]!;
+    const fields = children(b.der, tbs);
+    const i = fields[0]?.tag === DER_TAG.CONTEXT_0 ? 1 : 0; // explicit version
+    // serialNumber, signature, issuer, validity, subject
+    const subject = need(fields[i + 4], DER_TAG.SEQUENCE, 'subject');
+    return { der: Buffer.from(encodingOf(b.der, subject)), text: new X509Certificate(b.der).subject.replace(/\n/g, ', ') };
+  });
+}

@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import path from 'node:path';
+import { expect } from 'chai';
+import { createEnvelope, type Envelope } from '../../../src/core/envelope';
+import type { Endpoint, EndpointContext } from '../../../src/core/endpoint';
+import { JunctionError } from '../../../src/core/errors';
+import { silentLogger } from '../../../src/core/logger';
+import { httpEndpointFactory } from '../../../src/endpoints/http/http-endpoint-factory';
+import { soapEndpointFactory } from '../../../src/endpoints/soap/soap-endpoint-factory';
+import { ErpSimulator, findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
+import { ForwardProxy } from '../../support/forward-proxy';
+import { closeNow } from '../../support/ports';
+
+const TLS_DIR = path.resolve(__dirname, '../../../../test/fixtures/tls');
+const pem = (name: string): string => readFileSync(path.join(TLS_DIR, name), 'utf8');
+const context: EndpointContext = { routeId: 'test-route', logger: silentLogger };
+const CUSTOMER = '{"CUST_NO":"C-1","CUST_NAME":"Ada","TEL":null,"STAT":"A"}';
+
+function message(body: string): Envelope {
+  return createEnvelope({ routeId: 'test-route', pattern: 'request-reply', source: 'test', contentType: 'application/json', body });
+}
+
+/** Runs `fn`, expecting a JunctionError, and returns it. */
+async function failure(fn: () => unknown): Promise<JunctionError> {
+  try {
+    await fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(JunctionError);
+    return error as JunctionError;
+  }
+  throw new Error('expected a JunctionError');
+}
+
+/**
+ * An HTTPS front on 127.0.0.1 (the test `localhost` certificate) that forwards every request to a
+ * plain HTTP origin (but answers `/echo` with the request's body itself) and notes the client certificate each caller showed: a legacy backend behind
+ * TLS, with or without mutual TLS.
+ */
+class HttpsFront {
+  readonly clients: (string | undefined)[] = [];
+  private server: HttpsServer | undefined;
+
+  constructor(private readonly origin: string, private readonly requireClientCertificate: boolean) {}
+
+  async start(): Promise<string> {
+    const server = createHttpsServer({
+      cert: pem('localhost.crt'), key: pem('localhost.key'),
+      ...(this.requireClientCertificate ? { ca: pem('clients-ca.crt'), requestCert: true, rejectUnauthorized: true } : {}),
+    }, (req: IncomingMessage, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      this.clients.push(peer && 'subject' in peer ? String(peer.subject.CN) : undefined);
+      if (req.url === '/echo') {
+        req.pipe(res.writeHead(200, { 'content-type': String(req.headers['content-type']) }));
+        return;
+      }
+      const upstream = httpRequest(new URL(req.url ?? '/', this.origin), { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.writeHead(502).end());
+      req.pipe(upstream);
+    });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    return `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }
+
+  async close(): Promise<void> {
+    await closeNow(this.server);
+  }
+}
+
+describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
+  this.timeout(20_000);
+  let sim: ErpSimulator;
+  let front: HttpsFront;
+  let frontUrl: string;
+  let proxy: ForwardProxy;
+  let proxyUrl: string;
+  const started: Endpoint[] = [];
+  const trustFront = { ca: { file: path.join(TLS_DIR, 'localhost.crt') } };
+  const clientCertificate = { cert: { file: path.join(TLS_DIR, 'client-erp-batch.crt') }, key: { file: path.join(TLS_DIR, 'client-erp-batch.key') } };
+
+  beforeEach(async () => {
+    sim = new ErpSimulator();
+    await sim.start();
+    front = new HttpsFront(new URL(sim.soapUrl).origin, true);
+    frontUrl = await front.start();
+    proxy = new ForwardProxy('Basic ' + Buffer.from('junction:s3cret').toString('base64'));
+    proxyUrl = await proxy.start();
+  });
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((e) => e.close()));
+    await front.close();
+    await proxy.close();
+    await sim.close();
+  });
+
+  /** Builds and starts an endpoint from options as configuration gives them (after schema defaults). */
+  async function build(type: 'http' | 'soap', options: Record<string, unknown>): Promise<Endpoint> {
+    const factory = type === 'http' ? httpEndpointFactory : soapEndpointFactory;
+    const defaults = type === 'http'
+      ? { method: 'POST', timeoutMs: 5000, headers: {}, connections: 4 }
+      : { wsdl: findErpWsdlPath(), operation: 'CreateOrUpdateCustomer', timeoutMs: 5000, headers: {}, messageIdHeader: true, connections: 4 };
+    const endpoint = factory.create('erp', { ...defaults, ...options }, { baseDir: TLS_DIR });
+    started.push(endpoint);
+    await endpoint.start();
+    return endpoint;
+  }
+
+  const soapPath = (): string => new URL(sim.soapUrl).pathname;
+  const restUrl = (base: string): string => `${base}/echo`;
+
+  it('calls an HTTPS SOAP backend with a private CA and a client certificate (mutual TLS)', async () => {
+    const erp = await build('soap', { url: `${frontUrl}${soapPath()}`, tls: { ...trustFront, ...clientCertificate } });
+    const reply = await erp.send(message(CUSTOMER), context);
+    expect(reply.body).to.contain('ERP_CUST_NO');
+    expect(front.clients).to.deep.equal(['erp-batch']);
+  });
+
+  it('an HTTP endpoint reaches an HTTPS backend the same way; the certificate and key files are read at boot', async () => {
+    const erp = await build('http', { url: restUrl(frontUrl), tls: { ...trustFront, ...clientCertificate } });
+    expect((await erp.send(message(CUSTOMER), context)).body).to.equal(CUSTOMER);
+    expect(front.clients).to.deep.equal(['erp-batch']);
+  });
+
+  it('without the CA the call fails retryably and says which option to set', async () => {
+    const soap = await build('soap', { url: `${frontUrl}${soapPath()}`, tls: clientCertificate });
+    const error = await failure(() => soap.send(message(CUSTOMER), context));
+    expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
+    expect(error.retryable).to.equal(true);
+    expect(error.message).to.match(/not trusted \(.+\); give the CA that signed it in endpoints\.erp\.tls\.ca/);
+    const http = await build('http', { url: restUrl(frontUrl) });
+    const viaHttp = await failure(() => http.send(message(CUSTOMER), context));
+    expect(viaHttp.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
+    expect(viaHttp.message).to.contain('endpoints.erp.tls.ca');
+    expect(front.clients).to.deep.equal([]);
+  });
+
+  it('a backend asking for a client certificate refuses a call without one: unreachable, retryable', async () => {
+    const erp = await build('soap', { url: `${frontUrl}${soapPath()}`, tls: trustFront });
+    const error = await failure(() => erp.send(message(CUSTOMER), context));
+    expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
+    expect(error.retryable).to.equal(true);
+    expect(front.clients).to.deep.equal([]);
+  });
+
+  it('checks the name the certificate was issued for (tls.servername overrides the URL host)', async () => {
+    const wrongName = await build('http', { url: restUrl(frontUrl), tls: { ...trustFront, ...clientCertificate, servername: 'erp.example' } });
+    const error = await failure(() => wrongName.send(message(CUSTOMER), context));
+    expect(error.message).to.contain('not issued for the host').and.to.contain('endpoints.erp.tls.servername');
+    const byName = await build('soap', { url: `${frontUrl.replace('127.0.0.1', 'localhost')}${soapPath()}`, tls: { ...trustFront, ...clientCertificate, servername: 'localhost' } });
+    expect((await byName.send(message(CUSTOMER), context)).body).to.contain('ERP_CUST_NO');
+  });
+
+  it('goes through the proxy: a CONNECT tunnel to an HTTPS backend (TLS end to end), credentials from the URL', async () => {
+    const erp = await build('soap', {
+      url: `${frontUrl}${soapPath()}`, tls: { ...trustFront, ...clientCertificate },
+      proxy: proxyUrl.replace('http://', 'http://junction:s3cret@'),
+    });
+    expect((await erp.send(message(CUSTOMER), context)).body).to.contain('ERP_CUST_NO');
+    expect(proxy.tunnels).to.deep.equal([new URL(frontUrl).host]);
+    expect(front.clients).to.deep.equal(['erp-batch']);
+  });
+
+  it('sends a plain HTTP backend\'s requests to the proxy with their absolute URL', async () => {
+    const erp = await build('soap', { url: sim.soapUrl, proxy: proxyUrl.replace('http://', 'http://junction:s3cret@') });
+    expect((await erp.send(message(CUSTOMER), context)).body).to.contain('ERP_CUST_NO');
+    expect(proxy.forwarded).to.deep.equal([sim.soapUrl]);
+    expect(proxy.tunnels).to.deep.equal([]);
+  });
+
+  it('a proxy asking for credentials (407) fails the call retryably and says where they go, tunnelled or not', async () => {
+    const hint = 'the proxy asks for credentials (HTTP 407); give them in endpoints.erp.proxy as http://user:password@host:port';
+    const tunnelled = await build('soap', { url: `${frontUrl}${soapPath()}`, tls: { ...trustFront, ...clientCertificate }, proxy: proxyUrl });
+    const forwarded = await build('http', { url: `${new URL(sim.soapUrl).origin}/echo`, proxy: proxyUrl });
+    const plainSoap = await build('soap', { url: sim.soapUrl, proxy: proxyUrl });
+    for (const endpoint of [tunnelled, forwarded, plainSoap]) {
+      const error = await failure(() => endpoint.send(message(CUSTOMER), context));
+      expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
+      expect(error.retryable).to.equal(true);
+      expect(error.message).to.equal(`Endpoint "erp" is unreachable: ${hint}`);
+    }
+    expect(proxy.tunnels).to.deep.equal([]);
+    expect(proxy.forwarded).to.deep.equal([]);
+    expect(front.clients).to.deep.equal([]);
+  });
+
+  it('refuses at boot: tls on an http URL, a certificate without its key, a certificate file that cannot be read', () => {
+    const create = (options: Record<string, unknown>) => () => httpEndpointFactory.create('erp', { method: 'POST', timeoutMs: 1000, headers: {}, connections: 1, ...options }, { baseDir: TLS_DIR });
+    expect(create({ url: 'http://erp.example/api', tls: trustFront })).to.throw(JunctionError, /endpoints\.erp\.tls: the endpoint's URL is not https/);
+    expect(create({ url: 'https://erp.example/api', tls: { cert: clientCertificate.cert } })).to.throw(JunctionError, /endpoints\.erp\.tls: a client certificate needs both `cert` and `key`/);
+    expect(create({ url: 'https://erp.example/api', tls: { ca: { file: 'missing-ca.pem' } } })).to.throw(JunctionError, /endpoints\.erp\.tls\.ca: the secret file .*missing-ca\.pem cannot be read/);
+  });
+});
