@@ -29,7 +29,7 @@ function textHeavy(items: number): string {
 }
 
 const bodies: ReadonlyArray<readonly [string, string]> = [
-  ['customer (120 B)', customerBody()],
+  ['customer', customerBody()],
   ['order 1 KB', orderBody('SO-1', 1024)],
   ['order 100 KB', orderBody('SO-1', 100 * 1024)],
   ['numeric order 10 lines', numericOrder(10)],
