@@ -85,12 +85,12 @@ export function createDispatcher(connection: OutboundConnection, settings: Dispa
 const TLS_CODES = /^(UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_TLS_|ERR_SSL_|EPROTO$)/;
 
 /** True for an error code of a TLS handshake that failed on certificates. */
-export function isTlsFailure(code: unknown): code is string {
+function isTlsFailure(code: unknown): code is string {
   return typeof code === 'string' && TLS_CODES.test(code);
 }
 
 /** What to tell an operator about a TLS failure of endpoint `endpoint`. */
-export function tlsFailureHint(endpoint: string, code: string): string {
+function tlsFailureHint(endpoint: string, code: string): string {
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `the backend's certificate is not issued for the host in the URL (${code}); call it by a name the certificate has, or set endpoints.${endpoint}.tls.servername`;
   }
@@ -106,7 +106,7 @@ export function tlsFailureHint(endpoint: string, code: string): string {
  * (407) !== 200 when HTTP Tunneling" (CONNECT) or "Proxy Authentication Required (407)" (a plain
  * `http` backend, forwarded).
  */
-export function proxyTunnelStatus(error: unknown): number | undefined {
+function proxyTunnelStatus(error: unknown): number | undefined {
   const text = error instanceof Error ? error.message : '';
   const match = /^Proxy (?:response|Authentication Required) \((\d{3})\)/.exec(text);
   return match ? Number(match[1]) : undefined;
@@ -117,4 +117,16 @@ export function proxyRefusalHint(endpoint: string, status: number): string {
   return status === 407
     ? `the proxy asks for credentials (HTTP 407); give them in endpoints.${endpoint}.proxy as http://user:password@host:port`
     : `the proxy refused to pass the call on (HTTP ${status})`;
+}
+
+/**
+ * Why a call (or a WSDL fetch) never reached the backend, when the endpoint's TLS or proxy is the
+ * reason: the hint to show and the detail to record; undefined for any other failure.
+ */
+export function connectionFailure(endpoint: string, error: unknown): { readonly hint: string; readonly details: Readonly<Record<string, unknown>> } | undefined {
+  const proxyStatus = proxyTunnelStatus(error);
+  if (proxyStatus !== undefined) return { hint: proxyRefusalHint(endpoint, proxyStatus), details: { proxyStatus } };
+  const code = (error as { code?: unknown } | null)?.code;
+  if (isTlsFailure(code)) return { hint: tlsFailureHint(endpoint, code), details: { tls: code } };
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { JunctionError } from '../../core/errors';
-import { isTlsFailure, proxyRefusalHint, proxyTunnelStatus, tlsFailureHint } from '../outbound-connection';
+import { connectionFailure, proxyRefusalHint } from '../outbound-connection';
 
 /** Longest piece of a backend's answer quoted in an error (answers may be large or binary). */
 const SNIPPET_LENGTH = 200;
@@ -35,15 +35,10 @@ export function errorForTransport(endpoint: string, error: unknown, timeoutMs: n
       details: { endpoint, timeoutMs }, cause: error,
     });
   }
-  const proxyStatus = proxyTunnelStatus(error);
-  if (proxyStatus !== undefined) {
-    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, proxyStatus)}`, {
-      details: { endpoint, proxyStatus }, cause: error,
-    });
-  }
-  if (isTlsFailure(code)) {
-    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${tlsFailureHint(endpoint, code)}`, {
-      details: { endpoint, tls: code }, cause: error,
+  const connection = connectionFailure(endpoint, error);
+  if (connection) {
+    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${connection.hint}`, {
+      details: { endpoint, ...connection.details }, cause: error,
     });
   }
   const reason = typeof code === 'string' ? code : 'connection failed';

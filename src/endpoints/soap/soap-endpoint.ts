@@ -5,7 +5,7 @@ import type { Envelope } from '../../core/envelope';
 import { outgoingTraceHeaders } from '../../core/trace-context';
 import { describeError, JunctionError } from '../../core/errors';
 import { ATTEMPT_HEADER, CORRELATION_ID_HEADER, MESSAGE_ID_HEADER } from '../../core/headers';
-import type { OutboundConnection } from '../outbound-connection';
+import { connectionFailure, type OutboundConnection } from '../outbound-connection';
 import { CapturingHttpClient } from './capturing-http-client';
 import type { SoapEndpointOptions } from './soap-endpoint-options';
 import { errorForSoapCall } from './soap-error-mapper';
@@ -87,7 +87,7 @@ export class SoapEndpoint implements Endpoint {
     const location = this.wsdlLocation();
     let wsdl;
     try {
-      wsdl = await this.wsdlCache.load(location);
+      wsdl = await this.wsdlCache.load(location, this.connection);
     } catch (error) {
       throw this.wsdlLoadError(location, error);
     }
@@ -206,6 +206,10 @@ export class SoapEndpoint implements Endpoint {
     const details = { endpoint: this.name, wsdl: where };
     if (isUrl(location)) {
       const code = (error as { code?: unknown } | null)?.code;
+      const connection = connectionFailure(this.name, error);
+      if (connection) {
+        return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.name}" cannot fetch its WSDL ${where}: ${connection.hint}`, { details: { ...details, ...connection.details }, cause: error });
+      }
       const reason = typeof code === 'string' ? code : 'no usable WSDL';
       return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.name}" cannot fetch its WSDL ${where} (${reason})`, { details, cause: error });
     }

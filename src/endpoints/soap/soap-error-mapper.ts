@@ -1,5 +1,5 @@
 import { JunctionError } from '../../core/errors';
-import { isTlsFailure, proxyRefusalHint, proxyTunnelStatus, tlsFailureHint } from '../outbound-connection';
+import { connectionFailure, proxyRefusalHint } from '../outbound-connection';
 
 /** Longest piece of a backend's answer quoted in an error. */
 const SNIPPET_LENGTH = 200;
@@ -111,12 +111,9 @@ export function errorForSoapCall(failure: CallFailure, error: unknown): Junction
   if (failure.closed) {
     return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" was closed while calling ${operation}`, { details: base, cause: error });
   }
-  const proxyStatus = proxyTunnelStatus(error);
-  if (proxyStatus !== undefined) {
-    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, proxyStatus)}`, { details: { ...base, proxyStatus }, cause: error });
-  }
-  if (isTlsFailure(code)) {
-    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${tlsFailureHint(endpoint, code)}`, { details: { ...base, tls: code }, cause: error });
+  const connection = connectionFailure(endpoint, error);
+  if (connection) {
+    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${connection.hint}`, { details: { ...base, ...connection.details }, cause: error });
   }
   if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) {
     return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable (${code})`, { details: base, cause: error });

@@ -191,6 +191,21 @@ describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
     expect(front.clients).to.deep.equal([]);
   });
 
+  it('fetches a WSDL served over HTTPS with the endpoint\'s TLS and proxy; without the CA the start says what to set', async () => {
+    const wsdl = `${frontUrl}${soapPath()}?wsdl`;
+    const erp = await build('soap', {
+      wsdl, url: `${frontUrl}${soapPath()}`, tls: { ...trustFront, ...clientCertificate },
+      proxy: proxyUrl.replace('http://', 'http://junction:s3cret@'),
+    });
+    expect((await erp.send(message(CUSTOMER), context)).body).to.contain('ERP_CUST_NO');
+    // The WSDL's GET and the call, each with the client certificate, each through a tunnel.
+    expect(front.clients).to.deep.equal(['erp-batch', 'erp-batch']);
+    expect(proxy.tunnels).to.deep.equal([new URL(frontUrl).host, new URL(frontUrl).host]);
+    const error = await failure(() => build('soap', { wsdl, url: `${frontUrl}${soapPath()}` }));
+    expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
+    expect(error.message).to.match(/^Endpoint "erp" cannot fetch its WSDL https:\/\/127\.0\.0\.1:\d+\/erp\/soap\?wsdl: the backend's certificate is not trusted \(.+\); give the CA that signed it in endpoints\.erp\.tls\.ca$/);
+  });
+
   it('refuses at boot: tls on an http URL, a certificate without its key, a certificate file that cannot be read', () => {
     const create = (options: Record<string, unknown>) => () => httpEndpointFactory.create('erp', { method: 'POST', timeoutMs: 1000, headers: {}, connections: 1, ...options }, { baseDir: TLS_DIR });
     expect(create({ url: 'http://erp.example/api', tls: trustFront })).to.throw(JunctionError, /endpoints\.erp\.tls: the endpoint's URL is not https/);
