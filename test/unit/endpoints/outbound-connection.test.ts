@@ -11,6 +11,7 @@ import { silentLogger } from '../../../src/core/logger';
 import { httpEndpointFactory } from '../../../src/endpoints/http/http-endpoint-factory';
 import { soapEndpointFactory } from '../../../src/endpoints/soap/soap-endpoint-factory';
 import { ErpSimulator, findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
+import { rejection } from '../../support/errors';
 import { ForwardProxy } from '../../support/forward-proxy';
 import { closeNow } from '../../support/ports';
 
@@ -21,17 +22,6 @@ const CUSTOMER = '{"CUST_NO":"C-1","CUST_NAME":"Ada","TEL":null,"STAT":"A"}';
 
 function message(body: string): Envelope {
   return createEnvelope({ routeId: 'test-route', pattern: 'request-reply', source: 'test', contentType: 'application/json', body });
-}
-
-/** Runs `fn`, expecting a JunctionError, and returns it. */
-async function failure(fn: () => unknown): Promise<JunctionError> {
-  try {
-    await fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(JunctionError);
-    return error as JunctionError;
-  }
-  throw new Error('expected a JunctionError');
 }
 
 /**
@@ -131,12 +121,12 @@ describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
 
   it('without the CA the call fails retryably and says which option to set', async () => {
     const soap = await build('soap', { url: `${frontUrl}${soapPath()}`, tls: clientCertificate });
-    const error = await failure(() => soap.send(message(CUSTOMER), context));
+    const error = await rejection(soap.send(message(CUSTOMER), context));
     expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
     expect(error.retryable).to.equal(true);
     expect(error.message).to.match(/not trusted \(.+\); give the CA that signed it in endpoints\.erp\.tls\.ca/);
     const http = await build('http', { url: restUrl(frontUrl) });
-    const viaHttp = await failure(() => http.send(message(CUSTOMER), context));
+    const viaHttp = await rejection(http.send(message(CUSTOMER), context));
     expect(viaHttp.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
     expect(viaHttp.message).to.contain('endpoints.erp.tls.ca');
     expect(front.clients).to.deep.equal([]);
@@ -144,7 +134,7 @@ describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
 
   it('a backend asking for a client certificate refuses a call without one: unreachable, retryable', async () => {
     const erp = await build('soap', { url: `${frontUrl}${soapPath()}`, tls: trustFront });
-    const error = await failure(() => erp.send(message(CUSTOMER), context));
+    const error = await rejection(erp.send(message(CUSTOMER), context));
     expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
     expect(error.retryable).to.equal(true);
     expect(front.clients).to.deep.equal([]);
@@ -152,7 +142,7 @@ describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
 
   it('checks the name the certificate was issued for (tls.servername overrides the URL host)', async () => {
     const wrongName = await build('http', { url: restUrl(frontUrl), tls: { ...trustFront, ...clientCertificate, servername: 'erp.example' } });
-    const error = await failure(() => wrongName.send(message(CUSTOMER), context));
+    const error = await rejection(wrongName.send(message(CUSTOMER), context));
     expect(error.message).to.contain('not issued for the host').and.to.contain('endpoints.erp.tls.servername');
     const byName = await build('soap', { url: `${frontUrl.replace('127.0.0.1', 'localhost')}${soapPath()}`, tls: { ...trustFront, ...clientCertificate, servername: 'localhost' } });
     expect((await byName.send(message(CUSTOMER), context)).body).to.contain('ERP_CUST_NO');
@@ -181,7 +171,7 @@ describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
     const forwarded = await build('http', { url: `${new URL(sim.soapUrl).origin}/echo`, proxy: proxyUrl });
     const plainSoap = await build('soap', { url: sim.soapUrl, proxy: proxyUrl });
     for (const endpoint of [tunnelled, forwarded, plainSoap]) {
-      const error = await failure(() => endpoint.send(message(CUSTOMER), context));
+      const error = await rejection(endpoint.send(message(CUSTOMER), context));
       expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
       expect(error.retryable).to.equal(true);
       expect(error.message).to.equal(`Endpoint "erp" is unreachable: ${hint}`);
@@ -201,7 +191,7 @@ describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
     // The WSDL's GET and the call, each with the client certificate, each through a tunnel.
     expect(front.clients).to.deep.equal(['erp-batch', 'erp-batch']);
     expect(proxy.tunnels).to.deep.equal([new URL(frontUrl).host, new URL(frontUrl).host]);
-    const error = await failure(() => build('soap', { wsdl, url: `${frontUrl}${soapPath()}` }));
+    const error = await rejection(build('soap', { wsdl, url: `${frontUrl}${soapPath()}` }));
     expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
     expect(error.message).to.match(/^Endpoint "erp" cannot fetch its WSDL https:\/\/127\.0\.0\.1:\d+\/erp\/soap\?wsdl: the backend's certificate is not trusted \(.+\); give the CA that signed it in endpoints\.erp\.tls\.ca$/);
   });

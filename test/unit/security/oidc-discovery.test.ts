@@ -1,20 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { loadConfig } from '../../../src/config/load-config';
-import { JunctionError } from '../../../src/core/errors';
 import { compileSecurity } from '../../../src/security/security-setup';
 import { JwksKeySource, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
+import { rejection } from '../../support/errors';
 import { eventually } from '../../support/http';
 import { idpKey, JwksServer, signToken, type IdpKey } from '../../support/jwks-server';
 import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
-
-async function rejection(promise: Promise<unknown>): Promise<JunctionError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, 'expected a rejection').to.be.instanceOf(JunctionError);
-  return error as JunctionError;
-}
 
 describe('bearer JWTs with keys found by OpenID Connect discovery (security.auth.jwt.discovery, real HTTP)', function () {
   this.timeout(20_000);
