@@ -1,18 +1,56 @@
 import type { IncomingMessage } from 'node:http';
+import { promisify } from 'node:util';
+import { gunzip, inflate, inflateRaw } from 'node:zlib';
 import { JunctionError } from '../../core/errors';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+const inflateRawAsync = promisify(inflateRaw);
+
+/** Content-Encodings a request body may have (PHP's SoapClient, CXF's GZIP feature, curl --compressed). */
+const ENCODINGS = new Set(['identity', 'gzip', 'x-gzip', 'deflate']);
 
 /**
  * Reads a request body as bytes, enforcing `limitBytes` while reading: a declared
  * Content-Length over the limit is refused before any byte is read, and a body that grows past
- * the limit stops being read at once (the caller answers and closes the connection). Compressed
- * bodies are refused. Throws JCT_REQUEST_TOO_LARGE, JCT_REQUEST_MEDIA_TYPE or
- * JCT_REQUEST_MALFORMED (cut short).
+ * the limit stops being read at once (the caller answers and closes the connection). A body
+ * compressed with gzip or deflate is decompressed, and the limit holds for it decompressed too
+ * (decompression stops at the limit: a small "zip bomb" never takes more memory than a large
+ * plain body). Throws JCT_REQUEST_TOO_LARGE, JCT_REQUEST_MEDIA_TYPE (another Content-Encoding) or
+ * JCT_REQUEST_MALFORMED (cut short, not valid compressed data).
  */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding !== 'identity' && encoding !== '') {
-    return Promise.reject(new JunctionError('JCT_REQUEST_MEDIA_TYPE', `Content-Encoding "${encoding.slice(0, 40)}" is not accepted; send the body uncompressed.`));
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase() || 'identity';
+  if (!ENCODINGS.has(encoding)) {
+    return Promise.reject(new JunctionError('JCT_REQUEST_MEDIA_TYPE',
+      `Content-Encoding "${encoding.slice(0, 40)}" is not accepted; send the body uncompressed, or compressed with gzip or deflate.`));
   }
+  const raw = readRaw(req, limitBytes);
+  return encoding === 'identity' ? raw : raw.then((bytes) => decompress(bytes, encoding, limitBytes));
+}
+
+/** A compressed body, decompressed up to `limitBytes`. */
+async function decompress(bytes: Buffer, encoding: string, limitBytes: number): Promise<Buffer> {
+  const options = { maxOutputLength: limitBytes };
+  try {
+    if (encoding !== 'deflate') return await gunzipAsync(bytes, options);
+    // HTTP's "deflate" is zlib-wrapped (RFC 9110); some clients send raw deflate: both are taken.
+    return await inflateAsync(bytes, options).catch((error: unknown) => {
+      if (isTooLarge(error)) throw error;
+      return inflateRawAsync(bytes, options);
+    });
+  } catch (error) {
+    if (isTooLarge(error)) throw new JunctionError('JCT_REQUEST_TOO_LARGE', `Request body is larger than the limit of ${limitBytes} bytes once decompressed.`);
+    throw new JunctionError('JCT_REQUEST_MALFORMED', `The body is not valid ${encoding === 'deflate' ? 'deflate' : 'gzip'} data, as its Content-Encoding says; send it uncompressed or compress it again.`);
+  }
+}
+
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+/** The body's bytes as sent, within `limitBytes`. */
+function readRaw(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const tooLarge = (): JunctionError => new JunctionError('JCT_REQUEST_TOO_LARGE', `Request body is larger than the limit of ${limitBytes} bytes.`);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) return Promise.reject(tooLarge());

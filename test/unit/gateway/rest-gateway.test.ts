@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { buildApp, type JunctionApp } from '../../../src/app';
 import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
@@ -81,6 +82,23 @@ describe('REST gateway and worker (fakes for the log; in-process bus; real HTTP)
   it('answers a body over the limit with 413', async () => {
     const res = await postJson(`${base}/api/v1/orders`, `{"orderId":"${'x'.repeat(1_100_000)}"}`);
     expectProblem(res, 413, 'JCT_REQUEST_TOO_LARGE');
+  });
+
+  it('takes a gzip-compressed order (Content-Encoding: gzip); a compressed body over the limit once decompressed is 413, garbage 400', async () => {
+    const order = sampleOrder('SO-GZ', '99.50');
+    const res = await request(`${base}/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(order) });
+    expect(res.status).to.equal(202);
+    expect((await log.load(String(res.json.messageId)))?.payload).to.equal(order);
+    // 1.1 MB of JSON in a few KB: refused as too large, without ever holding more than the limit.
+    const bomb = gzipSync(`{"orderId":"${'x'.repeat(1_100_000)}"}`);
+    expect(bomb.length).to.be.below(10_000);
+    expectProblem(await request(`${base}/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb }), 413, 'JCT_REQUEST_TOO_LARGE');
+    const garbage = await request(`${base}/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: order });
+    expectProblem(garbage, 400, 'JCT_REQUEST_MALFORMED');
+    expect(String(garbage.json.detail)).to.contain('not valid gzip data');
+    const brotli = await request(`${base}/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body: order });
+    expectProblem(brotli, 415, 'JCT_REQUEST_MEDIA_TYPE');
+    expect(String(brotli.json.detail)).to.contain('compressed with gzip or deflate');
   });
 
   it('answers a non-JSON content type with 415', async () => {

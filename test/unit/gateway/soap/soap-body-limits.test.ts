@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { expectFault11, expectFault12 } from './fault-assertions';
 import { envelope11, envelope12, post, post11, post12, startSoapServer, UPSERT_BODY, type RawResponse, type SoapTestServer } from './soap-test-server';
@@ -101,6 +102,25 @@ describe('SOAP gateway: body limit and character sets', () => {
     const padding = `<!--${' '.repeat(LIMIT - 600)}-->`;
     const res = await post11(server.url, envelope11(UPSERT_BODY).replace('<soap:Body>', `${padding}<soap:Body>`), '""');
     expect(res.status, res.text.slice(0, 300)).to.equal(200);
+  });
+
+  it('takes bodies compressed as PHP\'s SoapClient and CXF send them (gzip, zlib deflate, raw deflate); the limit holds decompressed', async () => {
+    const envelope = envelope11(UPSERT_BODY.replace('Ada', 'Zoë Ångström'));
+    for (const [encoding, body] of [['gzip', gzipSync(envelope)], ['x-gzip', gzipSync(envelope)], ['deflate', deflateSync(envelope)], ['deflate', deflateRawSync(envelope)]] as const) {
+      server.reset();
+      const res = await post(server.url, body, { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', 'content-encoding': encoding });
+      expect(res.status, `${encoding}: ${res.text.slice(0, 300)}`).to.equal(200);
+      expect(server.calls).to.have.length(1);
+      expect(server.calls[0]!.payload).to.contain('Zoë Ångström');
+    }
+    server.reset();
+    // Small on the wire, over the limit once decompressed: refused, and dispatch never called.
+    const padding = `<!--${' '.repeat(LIMIT * 4)}-->`;
+    const bomb = gzipSync(envelope.replace('<soap:Body>', `${padding}<soap:Body>`));
+    expect(bomb.length).to.be.below(LIMIT);
+    const res = await post(server.url, bomb, { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', 'content-encoding': 'gzip' });
+    expect(expectFault11(res, 'Client', 'JCT_REQUEST_TOO_LARGE').reason).to.contain(`limit of ${LIMIT} bytes once decompressed`);
+    expect(server.calls).to.have.length(0);
   });
 
   it('answers a .NET-style Expect: 100-continue request', async () => {

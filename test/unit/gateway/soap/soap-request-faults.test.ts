@@ -98,9 +98,11 @@ describe('SOAP gateway: faults for bad requests', () => {
     expectFault11(none, 'Client', 'JCT_REQUEST_MEDIA_TYPE', 415);
   });
 
-  it('refuses compressed bodies and unsupported charsets in the caller\'s version', async () => {
-    const gz = await post(server.url, envelope11(UPSERT_BODY), { 'content-type': 'text/xml', 'content-encoding': 'gzip' });
-    expect(expectFault11(gz, 'Client', 'JCT_REQUEST_MEDIA_TYPE').reason).to.contain('uncompressed');
+  it('refuses other compressions, broken compressed data and unsupported charsets in the caller\'s version', async () => {
+    const br = await post(server.url, envelope11(UPSERT_BODY), { 'content-type': 'text/xml', 'content-encoding': 'br' });
+    expect(expectFault11(br, 'Client', 'JCT_REQUEST_MEDIA_TYPE').reason).to.contain('uncompressed, or compressed with gzip or deflate');
+    const notGzip = await post(server.url, envelope11(UPSERT_BODY), { 'content-type': 'text/xml', 'content-encoding': 'gzip' });
+    expect(expectFault11(notGzip, 'Client', 'JCT_REQUEST_MALFORMED').reason).to.contain('not valid gzip data');
     const sjis = await post(server.url, envelope12(UPSERT_BODY), { 'content-type': 'application/soap+xml; charset=shift_jis' });
     expect(expectFault12(sjis, 'Sender', 'JCT_REQUEST_MEDIA_TYPE').reason).to.contain('"shift_jis" is not supported');
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(envelope11(UPSERT_BODY), 'utf16le')]);
