@@ -145,6 +145,8 @@ export const CONFIG_SCHEMA = {
                 maxAgeSeconds: { type: 'integer', minimum: 1, maximum: 604800 },
                 // The identity provider's JWKS (docs/security.md, "Keys from a JWKS URL"); checked further by jwt-config-check.ts.
                 jwksUrl: { type: 'string', minLength: 1, maxLength: 2048 },
+                // Or found in <issuer>/.well-known/openid-configuration (OpenID Connect discovery).
+                discovery: { type: 'boolean', default: false },
                 jwksCa: { $ref: '#/$defs/secret' },
                 jwksCacheSeconds: { type: 'integer', minimum: 10, maximum: 86400, default: 600 },
                 jwksCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },

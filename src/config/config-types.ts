@@ -84,6 +84,8 @@ export interface JwtConfig {
   readonly maxAgeSeconds?: number;
   /** The identity provider's JWKS URL (RS/PS/ES*; instead of `publicKey`). */
   readonly jwksUrl?: string;
+  /** Find the JWKS URL in the issuer's OpenID Connect discovery document instead (default false). */
+  readonly discovery: boolean;
   /** CAs that sign the JWKS server's certificate (PEM). */
   readonly jwksCa?: SecretRefConfig;
   readonly jwksCacheSeconds: number;

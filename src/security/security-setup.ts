@@ -93,8 +93,10 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     const j = auth.jwt;
     checkJwtConfig(loaded);
     const jwksProxy = proxyFromEnv(env);
-    const jwks = j.jwksUrl === undefined ? undefined : new JwksKeySource({
-      url: j.jwksUrl, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
+    // checkJwtConfig has made sure that with discovery the issuer is one URL.
+    const source = j.jwksUrl !== undefined ? { url: j.jwksUrl } : j.discovery && typeof j.issuer === 'string' ? { discoveryIssuer: j.issuer } : undefined;
+    const jwks = source === undefined ? undefined : new JwksKeySource({
+      ...source, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
       ...(j.jwksCa ? { ca: readSecret(j.jwksCa, 'security.auth.jwt.jwksCa', baseDir, env).value } : {}),
       ...(jwksProxy ? { proxy: jwksProxy } : {}),
     }, logger);

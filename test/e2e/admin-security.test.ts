@@ -43,7 +43,7 @@ function secured(dir: string) {
       security: { ...config.security,
         auth: { ...config.security.auth, mode: 'required',
           jwt: { algorithms: ['HS256'], secret: file('jwt-secret', JWT_SECRET), issuer: ISSUER, audience: 'junction', clientClaim: 'sub', rolesClaim: 'roles', clockToleranceSeconds: 5,
-            jwksCacheSeconds: 600, jwksCooldownSeconds: 30, jwksTimeoutMs: 5000, jwksMaxStaleSeconds: 3600 } },
+            discovery: false, jwksCacheSeconds: 600, jwksCooldownSeconds: 30, jwksTimeoutMs: 5000, jwksMaxStaleSeconds: 3600 } },
         clients: {
           crm: { apiKey: file('crm-key', KEYS.crm), routes: ['*'], roles: [] },
           'ops-bot': { apiKey: file('ops-key', KEYS.opsBot), routes: [], roles: ['junction:operator'] },

@@ -16,7 +16,7 @@ function withJwks(jwksUrl: string) {
       security: { ...config.security,
         auth: { ...config.security.auth, mode: 'required',
           jwt: { algorithms: ['RS256', 'ES256'], jwksUrl, issuer: ISSUER, audience: 'junction', clientClaim: 'sub', rolesClaim: 'roles', clockToleranceSeconds: 5,
-            jwksCacheSeconds: 600, jwksCooldownSeconds: 1, jwksTimeoutMs: 1000, jwksMaxStaleSeconds: 3600 } },
+            discovery: false, jwksCacheSeconds: 600, jwksCooldownSeconds: 1, jwksTimeoutMs: 1000, jwksMaxStaleSeconds: 3600 } },
         clients: { crm: { routes: ['*'], roles: [] } },
       },
     } };

@@ -75,7 +75,26 @@ export class JwksServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** The issuer whose discovery document this server publishes (`<issuer>/.well-known/openid-configuration`). */
+  get issuer(): string {
+    return this.url.replace(/\/jwks$/, '/realms/crm');
+  }
+
+  /** Overrides fields of the discovery document (an `issuer` or `jwks_uri` of its own); null: no document (404). */
+  discovery: Record<string, unknown> | null = {};
+  discoveryRequests = 0;
+
   private answer(req: IncomingMessage, res: ServerResponse): void {
+    if (req.url === '/realms/crm/.well-known/openid-configuration') {
+      this.discoveryRequests += 1;
+      if (this.discovery === null || this.behaviour === 'server-error') {
+        res.writeHead(this.discovery === null ? 404 : 500).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ issuer: this.issuer, jwks_uri: this.url, id_token_signing_alg_values_supported: ['RS256'], ...this.discovery }));
+      return;
+    }
     if (req.url !== '/jwks') {
       res.writeHead(404).end();
       return;

@@ -2,10 +2,14 @@ import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseError
 import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
+import { discoverJwksUrl } from './oidc-discovery';
 
 /** Where the identity provider publishes its signing keys, and how Junction fetches them (`security.auth.jwt.jwks*`). */
 export interface JwksOptions {
-  readonly url: string;
+  /** The JWKS URL; exactly one of `url` and `discoveryIssuer`. */
+  readonly url?: string;
+  /** Find the JWKS URL in this issuer's OpenID Connect discovery document (oidc-discovery.ts), at the first fetch. */
+  readonly discoveryIssuer?: string;
   /** Keys are fetched again after this long even when every token's key is known. */
   readonly cacheSeconds: number;
   /** After a fetch, a token with an unknown `kid` waits this long before it causes another; also the pause between attempts while the URL cannot be reached. */
@@ -53,6 +57,14 @@ function dispatcherFor(options: JwksOptions): Dispatcher | undefined {
   return options.ca === undefined ? undefined : new Agent({ connect: { ca: options.ca } });
 }
 
+/** What a fetch of the key set or the discovery document passes (GET, no body). */
+interface SendInit {
+  readonly headers: Headers | Record<string, string>;
+  readonly signal: AbortSignal;
+  readonly method?: string;
+  readonly redirect?: 'manual' | 'follow' | 'error';
+}
+
 /** A verification key as jose resolves it. */
 type VerificationKey = Awaited<ReturnType<RemoteJWKSet>>;
 type KeyResolver = (header: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<VerificationKey>;
@@ -81,31 +93,58 @@ function hostOf(url: string): string {
 export class JwksKeySource {
   /** jose writes the last good set and its time (`uat`) here after every successful fetch. */
   private readonly cache: Partial<ExportedJWKSCache> = {};
-  private readonly remote: RemoteJWKSet;
-  private readonly host: string;
+  /** The key set; with discovery, made once the JWKS URL is known. */
+  private remote: RemoteJWKSet | undefined;
+  private discovering: Promise<RemoteJWKSet> | undefined;
+  private host: string;
   private outage: { since: number; retryAt: number } | undefined;
   private stale: { uat: number; resolve: KeyResolver } | undefined;
   /** Status of the last HTTP answer, for the outage warning. */
   private lastStatus: number | undefined;
+  private readonly send: (url: string, init: SendInit) => Promise<Response>;
 
   constructor(private readonly options: JwksOptions, private readonly logger: Logger) {
-    this.host = hostOf(options.url);
+    const source = options.url ?? options.discoveryIssuer;
+    if (source === undefined || (options.url !== undefined && options.discoveryIssuer !== undefined)) {
+      throw new JunctionError('JCT_CONFIG_INVALID', 'security.auth.jwt: give jwksUrl or discovery, one of them.');
+    }
+    this.host = hostOf(source);
     const agent = dispatcherFor(options);
-    const fetchJwks: FetchImplementation = async (url, init) => {
-      // undici's fetch with its own CA or the proxy when given; Node's fetch (which honours NODE_EXTRA_CA_CERTS) otherwise.
-      const response = agent
-        ? await undiciFetch(url, { ...init, headers: Object.fromEntries(init.headers), dispatcher: agent }) as unknown as Response
-        : await fetch(url, init);
+    // undici's fetch with its own CA or the proxy when given; Node's fetch (which honours NODE_EXTRA_CA_CERTS) otherwise.
+    this.send = async (url, { headers, ...init }) => (agent
+      ? await undiciFetch(url, { ...init, headers: Object.fromEntries(new Headers(headers)), dispatcher: agent }) as unknown as Response
+      : await fetch(url, { ...init, headers }));
+    if (options.url !== undefined) this.remote = this.remoteSetAt(options.url);
+  }
+
+  /** jose's remote key set at `url`, fetching through {@link send}. */
+  private remoteSetAt(url: string): RemoteJWKSet {
+    const fetchJwks: FetchImplementation = async (target, init) => {
+      const response = await this.send(target, init);
       this.lastStatus = response.status;
       return response;
     };
-    this.remote = createRemoteJWKSet(new URL(options.url), {
-      cacheMaxAge: options.cacheSeconds * 1000,
-      cooldownDuration: options.cooldownSeconds * 1000,
-      timeoutDuration: options.timeoutMs,
+    return createRemoteJWKSet(new URL(url), {
+      cacheMaxAge: this.options.cacheSeconds * 1000,
+      cooldownDuration: this.options.cooldownSeconds * 1000,
+      timeoutDuration: this.options.timeoutMs,
       [jwksCache]: this.cache as JWKSCacheInput,
       [customFetch]: fetchJwks,
     });
+  }
+
+  /** The key set, after finding its URL by discovery first when configured so (one discovery at a time). */
+  private remoteSet(): Promise<RemoteJWKSet> {
+    if (this.remote) return Promise.resolve(this.remote);
+    this.discovering ??= (async () => {
+      const issuer = this.options.discoveryIssuer as string;
+      const url = await discoverJwksUrl(issuer, (target, init) => this.send(target, init), this.options.timeoutMs);
+      this.remote = this.remoteSetAt(url);
+      this.host = hostOf(url);
+      this.logger.info('found the JWKS URL in the issuer\'s OpenID Connect discovery document', { issuerHost: hostOf(issuer), jwksHost: this.host });
+      return this.remote;
+    })().finally(() => { this.discovering = undefined; });
+    return this.discovering;
   }
 
   /** The URL's host (for messages and log lines). */
@@ -126,8 +165,9 @@ export class JwksKeySource {
   /** Fetches the key set once, so the first caller does not wait for it. Never rejects: a failure is the outage warning. */
   async prefetch(): Promise<void> {
     try {
-      await this.remote.reload();
-      this.logger.info('fetched the JWKS of the JWT issuer', { jwksHost: this.host, keys: this.remote.jwks()?.keys.length ?? 0 });
+      const remote = await this.remoteSet();
+      await remote.reload();
+      this.logger.info('fetched the JWKS of the JWT issuer', { jwksHost: this.host, keys: remote.jwks()?.keys.length ?? 0 });
     } catch (error) {
       this.failed(error);
     }
@@ -137,7 +177,7 @@ export class JwksKeySource {
   readonly resolve: KeyResolver = async (header, token) => {
     if (this.outage && Date.now() < this.outage.retryAt) return this.fromStale(header, token);
     try {
-      const key = await this.remote(header, token);
+      const key = await (await this.remoteSet())(header, token);
       this.checkRecovered();
       return key;
     } catch (error) {

@@ -13,41 +13,57 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
+ * What is wrong with a JWKS URL (configured, or found by discovery), or undefined: it must be
+ * `https://` unless it stays on this machine (a key set fetched over plain HTTP could be replaced on
+ * the way, and whoever replaces it can sign any token), and carry no credentials.
+ */
+export function jwksUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a URL; write the identity provider\'s JWKS address, e.g. https://idp.example.com/realms/crm/protocol/openid-connect/certs';
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return url.protocol === 'http:'
+      ? `must use https:// (plain http:// only to a loopback host): whoever can change the key set on the way to ${url.host} can sign tokens Junction accepts`
+      : `must be an https:// URL (got ${url.protocol})`;
+  }
+  if (url.username !== '' || url.password !== '') return 'must not carry a user name or password; a JWKS is public';
+  return undefined;
+}
+
+/**
  * What the schema cannot say about `security.auth.jwt`: exactly one source of keys (`secret`,
- * `publicKey` or `jwksUrl`), a JWKS only for public-key algorithms, and a JWKS URL that is
- * `https://` unless it stays on this machine (a key set fetched over plain HTTP could be replaced
- * on the way, and whoever replaces it can sign any token). Throws JCT_CONFIG_INVALID naming file,
- * line and path.
+ * `publicKey`, `jwksUrl` or `discovery`), a JWKS only for public-key algorithms, a JWKS URL (and,
+ * with discovery, the issuer it is found from) held to {@link jwksUrlProblem}. Throws
+ * JCT_CONFIG_INVALID naming file, line and path.
  */
 export function checkJwtConfig(loaded: LoadedConfig): void {
   const jwt = loaded.config.security.auth.jwt;
   if (!jwt) return;
   const problems: { path: ConfigPath; message: string }[] = [];
-  const sources = (['secret', 'publicKey', 'jwksUrl'] as const).filter((k) => jwt[k] !== undefined);
+  const sources = (['secret', 'publicKey', 'jwksUrl', 'discovery'] as const).filter((k) => (k === 'discovery' ? jwt.discovery : jwt[k] !== undefined));
   if (sources.length > 1) {
-    problems.push({ path: [...JWT, sources[1]!], message: `give one source of keys, not ${sources.join(' and ')}: secret (HS*), publicKey or jwksUrl (RS*, PS*, ES*)` });
+    problems.push({ path: [...JWT, sources[1]!], message: `give one source of keys, not ${sources.join(' and ')}: secret (HS*), publicKey, jwksUrl or discovery (RS*, PS*, ES*)` });
   }
-  if (jwt.jwksUrl !== undefined) {
+  const remote = jwt.jwksUrl !== undefined ? 'jwksUrl' : jwt.discovery ? 'discovery' : undefined;
+  if (remote !== undefined) {
     const hs = jwt.algorithms.filter((a) => a.startsWith('HS'));
     if (hs.length > 0) {
-      problems.push({ path: [...JWT, 'algorithms'], message: `${hs.join(', ')} cannot be used with jwksUrl: a JWKS publishes public keys, so accept RS*, PS* or ES* algorithms only` });
-    }
-    let url: URL | undefined;
-    try {
-      url = new URL(jwt.jwksUrl);
-    } catch {
-      problems.push({ path: [...JWT, 'jwksUrl'], message: 'is not a URL; write the identity provider\'s JWKS address, e.g. https://idp.example.com/realms/crm/protocol/openid-connect/certs' });
-    }
-    if (url && url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-      problems.push({ path: [...JWT, 'jwksUrl'], message: url.protocol === 'http:'
-        ? `must use https:// (plain http:// only to a loopback host): whoever can change the key set on the way to ${url.host} can sign tokens Junction accepts`
-        : `must be an https:// URL (got ${url.protocol})` });
-    }
-    if (url && (url.username !== '' || url.password !== '')) {
-      problems.push({ path: [...JWT, 'jwksUrl'], message: 'must not carry a user name or password; a JWKS is public' });
+      problems.push({ path: [...JWT, 'algorithms'], message: `${hs.join(', ')} cannot be used with ${remote}: a JWKS publishes public keys, so accept RS*, PS* or ES* algorithms only` });
     }
   } else if (jwt.jwksCa !== undefined) {
-    problems.push({ path: [...JWT, 'jwksCa'], message: 'is only used with jwksUrl' });
+    problems.push({ path: [...JWT, 'jwksCa'], message: 'is only used with jwksUrl or discovery' });
+  }
+  if (jwt.jwksUrl !== undefined) {
+    const problem = jwksUrlProblem(jwt.jwksUrl);
+    if (problem !== undefined) problems.push({ path: [...JWT, 'jwksUrl'], message: problem });
+  }
+  if (jwt.discovery) {
+    // The issuer is where the discovery document is fetched from: one URL, held to the JWKS URL's rules.
+    const problem = typeof jwt.issuer === 'string' ? jwksUrlProblem(jwt.issuer) : 'must be one URL with discovery: true (the discovery document is fetched from <issuer>/.well-known/openid-configuration)';
+    if (problem !== undefined) problems.push({ path: [...JWT, 'issuer'], message: problem.replace('the identity provider\'s JWKS address, e.g. https://idp.example.com/realms/crm/protocol/openid-connect/certs', 'the identity provider\'s issuer URL, e.g. https://idp.example.com/realms/crm') });
   }
   if (problems.length > 0) throw configProblem(loaded.locator, problems);
 }

@@ -100,4 +100,17 @@ routes:
       expect(jwt(`      algorithms: [RS256]\n      jwksUrl: "${url}"\n`), url).to.equal('');
     }
   });
+
+  it('checks security.auth.jwt.discovery: one source of keys, public-key algorithms, one https issuer URL', () => {
+    const jwt = (issuer: string, lines: string): string =>
+      problems(`security:\n  auth:\n    mode: required\n    jwt:\n      issuer: ${issuer}\n      audience: junction\n${lines}${MINIMAL_CONFIG}`, { PEM: 'x' });
+    expect(jwt('https://idp.example.com/realms/crm', '      algorithms: [RS256]\n      discovery: true\n      jwksCa: { env: PEM }\n')).to.equal('');
+    expect(jwt('https://idp.example.com/realms/crm', '      algorithms: [RS256]\n      jwksUrl: https://idp.example.com/certs\n      discovery: true\n'))
+      .to.match(/yaml:\d+:\d+ security\.auth\.jwt\.discovery: give one source of keys, not jwksUrl and discovery/);
+    expect(jwt('https://idp.example.com/realms/crm', '      algorithms: [HS256]\n      discovery: true\n')).to.contain('security.auth.jwt.algorithms: HS256 cannot be used with discovery');
+    expect(jwt('[https://a.example.com, https://b.example.com]', '      algorithms: [RS256]\n      discovery: true\n'))
+      .to.match(/security\.auth\.jwt\.issuer: must be one URL with discovery: true/);
+    expect(jwt('http://idp.example.com/realms/crm', '      algorithms: [RS256]\n      discovery: true\n')).to.contain('security.auth.jwt.issuer: must use https://');
+    expect(jwt('crm-idp', '      algorithms: [RS256]\n      discovery: true\n')).to.contain('security.auth.jwt.issuer: is not a URL; write the identity provider\'s issuer URL');
+  });
 });

@@ -1,0 +1,43 @@
+import { jwksUrlProblem } from './jwt-config-check';
+
+/** Fetches a URL (the JWKS source's fetch: its CA, its proxy). */
+export type Fetcher = (url: string, init: { readonly signal: AbortSignal; readonly headers: Record<string, string> }) => Promise<Response>;
+
+/** The discovery document's address for an issuer (OpenID Connect Discovery 1.0, section 4). */
+export function discoveryUrlOf(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+}
+
+/**
+ * The JWKS URL an identity provider publishes in its OpenID Connect discovery document
+ * (`<issuer>/.well-known/openid-configuration`): the document must be JSON, name exactly this
+ * issuer (section 4.3: otherwise anyone who can answer at that address could hand over another
+ * provider's keys), and give a `jwks_uri` that passes the same checks as a configured `jwksUrl`
+ * (https, or http to a loopback host; no credentials). Throws an Error saying what was wrong.
+ */
+export async function discoverJwksUrl(issuer: string, fetcher: Fetcher, timeoutMs: number): Promise<string> {
+  const url = discoveryUrlOf(issuer);
+  // Named by host only in messages and logs, like the JWKS (an issuer's path may carry a tenant id).
+  const where = `of the issuer (at ${new URL(url).host})`;
+  const response = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    throw new Error(`the discovery document ${where} answered HTTP ${response.status} instead of 200`);
+  }
+  let document: unknown;
+  try {
+    document = await response.json();
+  } catch {
+    throw new Error(`the discovery document ${where} is not JSON`);
+  }
+  const fields = typeof document === 'object' && document !== null ? document as Record<string, unknown> : {};
+  if (fields['issuer'] !== issuer) {
+    throw new Error(`the discovery document ${where} names the issuer ${JSON.stringify(fields['issuer'])}, not ${JSON.stringify(issuer)}; `
+      + 'security.auth.jwt.issuer must be written exactly as the identity provider names itself');
+  }
+  const jwksUri = fields['jwks_uri'];
+  if (typeof jwksUri !== 'string' || jwksUri === '') throw new Error(`the discovery document ${where} has no jwks_uri`);
+  const problem = jwksUrlProblem(jwksUri);
+  if (problem !== undefined) throw new Error(`the jwks_uri of the discovery document ${where} ${problem}`);
+  return jwksUri;
+}

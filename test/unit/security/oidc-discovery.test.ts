@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { loadConfig } from '../../../src/config/load-config';
+import { JunctionError } from '../../../src/core/errors';
+import { compileSecurity } from '../../../src/security/security-setup';
+import { JwksKeySource, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
+import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
+import { RecordingLogger } from '../../integration/bus/recording-logger';
+import { eventually } from '../../support/http';
+import { idpKey, JwksServer, signToken, type IdpKey } from '../../support/jwks-server';
+import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
+
+async function rejection(promise: Promise<unknown>): Promise<JunctionError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error, 'expected a rejection').to.be.instanceOf(JunctionError);
+  return error as JunctionError;
+}
+
+describe('bearer JWTs with keys found by OpenID Connect discovery (security.auth.jwt.discovery, real HTTP)', function () {
+  this.timeout(20_000);
+  let server: JwksServer;
+  let logger: RecordingLogger;
+  let key: IdpKey;
+
+  const verifier = (options: Partial<JwksOptions> = {}): JwtVerifier => new JwtVerifier({
+    algorithms: ['RS256'], issuer: server.issuer, audience: 'junction',
+    jwks: new JwksKeySource({ discoveryIssuer: server.issuer, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600, ...options }, logger),
+  });
+  const token = (): Promise<string> => signToken(key, { sub: 'crm-app' }, { issuer: server.issuer });
+  const warnings = (): string[] => logger.lines.filter((l) => l.level === 'warn').map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
+
+  before(async () => {
+    key = await idpKey('key-2026-01');
+  });
+  beforeEach(async () => {
+    server = new JwksServer();
+    server.keys = [key];
+    logger = new RecordingLogger();
+    await server.start();
+  });
+  afterEach(() => server.stop());
+
+  it('reads <issuer>/.well-known/openid-configuration once at start and takes its jwks_uri', async () => {
+    const jwt = verifier();
+    await jwt.prefetch();
+    expect([server.discoveryRequests, server.requests]).to.deep.equal([1, 1]);
+    for (let i = 0; i < 3; i += 1) expect((await jwt.verify(await token())).name).to.equal('crm-app');
+    expect([server.discoveryRequests, server.requests]).to.deep.equal([1, 1]);
+    const found = logger.lines.find((l) => /discovery document/.test(l.message));
+    expect(found?.fields).to.deep.equal({ issuerHost: new URL(server.issuer).host, jwksHost: new URL(server.url).host });
+  });
+
+  it('a document naming another issuer is not trusted: 503 for tokens, a warning saying why, no key set fetched', async () => {
+    server.discovery = { issuer: 'https://evil.example.test/realms/crm' };
+    const jwt = verifier();
+    await jwt.prefetch();
+    const error = await rejection(jwt.verify(await token()));
+    expect([error.code, error.httpStatus]).to.deep.equal(['JCT_AUTH_UNAVAILABLE', 503]);
+    expect(warnings()).to.have.length(1);
+    expect(warnings()[0]).to.contain('names the issuer \\"https://evil.example.test/realms/crm\\"').and.contain('must be written exactly');
+    expect(server.requests).to.equal(0);
+  });
+
+  it('a jwks_uri over plain http to another host is refused like a configured one', async () => {
+    server.discovery = { jwks_uri: 'http://idp.example.test/jwks' };
+    const jwt = verifier();
+    await jwt.prefetch();
+    expect((await rejection(jwt.verify(await token()))).code).to.equal('JCT_AUTH_UNAVAILABLE');
+    expect(warnings()[0]).to.contain('the jwks_uri of the discovery document').and.contain('must use https://');
+  });
+
+  it('an identity provider without the document (404) or down at start: 503, one warning, and it recovers by itself', async () => {
+    server.discovery = null;
+    const jwt = verifier({ cooldownSeconds: 1 });
+    await jwt.prefetch();
+    expect((await rejection(jwt.verify(await token()))).code).to.equal('JCT_AUTH_UNAVAILABLE');
+    expect(warnings()).to.have.length(1);
+    expect(warnings()[0]).to.contain('answered HTTP 404 instead of 200');
+    server.discovery = {};
+    await eventually(async () => (await jwt.verify(await token()).then(() => true, () => undefined)), 5000, 200);
+    expect(warnings()).to.have.length(1);
+    expect(logger.lines.some((l) => l.level === 'info' && /can be fetched again/.test(l.message))).to.equal(true);
+  });
+
+  it('is what `discovery: true` in the configuration builds: a bearer token of the discovered keys names its caller', async () => {
+    const dir = new TempConfigDir();
+    try {
+      const file = dir.write(`c-${randomBytes(4).toString('hex')}.yaml`, `security:
+  auth:
+    mode: required
+    jwt:
+      algorithms: [RS256]
+      issuer: "${server.issuer}"
+      audience: junction
+      discovery: true
+${MINIMAL_CONFIG}`);
+      const { authenticator } = compileSecurity(loadConfig(file, {}), logger, {});
+      await authenticator.prefetch();
+      const principal = await authenticator.fromHeaders({ authorization: `Bearer ${await token()}` });
+      expect(principal).to.deep.include({ name: 'crm-app', method: 'jwt' });
+      expect([server.discoveryRequests, server.requests]).to.deep.equal([1, 1]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('concurrent first requests share one discovery', async () => {
+    const jwt = verifier();
+    const tokens = await Promise.all([1, 2, 3, 4].map(() => token()));
+    const names = await Promise.all(tokens.map((t) => jwt.verify(t).then((p) => p.name)));
+    expect(names).to.deep.equal(['crm-app', 'crm-app', 'crm-app', 'crm-app']);
+    expect(server.discoveryRequests).to.equal(1);
+  });
+});
