@@ -68,7 +68,7 @@ export class ApiError extends CliStop {
   }
 }
 
-/** A small client of the admin API (global fetch). Every failure is a CliStop with the right exit code. */
+/** A small client of the admin API (Node's fetch; undici's with TLS options). Every failure is a CliStop with the right exit code. */
 export class AdminClient {
   private send?: Promise<FetchFunction>;
 
@@ -106,7 +106,7 @@ export class AdminClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      const hint = tlsHint(cause);
+      const hint = this.target.url.startsWith('https://') ? tlsHint(cause) : undefined;
       throw new CliStop(CLI_EXIT.UNAVAILABLE, `Junction at ${this.target.url} could not be reached (${cause}). ${hint ? `${hint}.` : 'Is it running? Check --url / JUNCTION_URL.'}`);
     }
     const text = await response.text();
