@@ -53,7 +53,7 @@ async function payloadOf(log: TransactionLog, ref: unknown): Promise<{ record: M
 /**
  * The operators' API under /admin/api (docs/operators.md): search, message timelines, failure
  * groups, replay (one, bulk jobs), dry-run, resolve, the audit trail. Every request needs
- * credentials (an admin token, a client's API key or a bearer JWT); reading needs the viewer role,
+ * credentials (an admin token, a client's API key or TLS certificate, or a bearer JWT); reading needs the viewer role,
  * changing anything operator, forcing admin. Everything it answers is masked (admin-views.ts).
  */
 export function createAdminApi(deps: AdminApiDeps): Router {

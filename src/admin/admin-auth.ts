@@ -7,7 +7,7 @@ import { JunctionError } from '../core/errors';
 import type { AuditMethod } from '../core/operator-records';
 import type { Authenticator as CredentialChecker } from '../security/auth/authenticator';
 
-/** How an admin API caller proved who it is: a token of `admin.tokens`, a client's API key, or a bearer JWT. */
+/** How an admin API caller proved who it is: a token of `admin.tokens`, a client's API key or TLS certificate, or a bearer JWT. */
 export type AdminAuthMethod = Exclude<AuditMethod, 'replay-job'>;
 
 /** Who is calling the admin API. The audit trail records `name` and `method`. */
@@ -21,7 +21,8 @@ export interface AdminPrincipal {
  * Resolves a request to a principal, or undefined when it carries no credentials of this
  * authenticator's kind. Throws JCT_ADMIN_UNAUTHENTICATED for credentials of its kind that are
  * wrong, JCT_ADMIN_FORBIDDEN for a caller it knows who holds no admin role. Admin tokens
- * ({@link TokenAuthenticator}); API keys and JWTs of issue 7's authenticator (client-authenticator.ts).
+ * ({@link TokenAuthenticator}); API keys, JWTs and client certificates of issue 7's authenticator
+ * (client-authenticator.ts).
  */
 export interface Authenticator {
   authenticate(req: Request): Promise<AdminPrincipal | undefined>;
@@ -119,9 +120,10 @@ export function principalOf(res: Response): AdminPrincipal {
  * How {@link authenticate} reads and answers credentials, as the gateways' credential checker says:
  * the header API keys travel in (always checked, so an API key and a bearer token together are
  * refused even when no client has a key), and which kinds are accepted (said in a 401's words
- * and its WWW-Authenticate challenge).
+ * and its WWW-Authenticate challenge; certificates only in the words, HTTP has no scheme for them).
  */
-export type AuthenticateOptions = Pick<CredentialChecker, 'apiKeyHeader' | 'acceptsApiKeys' | 'acceptsJwt'>;
+export type AuthenticateOptions = Pick<CredentialChecker, 'apiKeyHeader' | 'acceptsApiKeys' | 'acceptsJwt'>
+  & Partial<Pick<CredentialChecker, 'acceptsCertificates'>>;
 
 /** The admin API's WWW-Authenticate: the gateways' schemes (`Bearer`, `ApiKey` when API keys are accepted), with the admin realm. */
 export function adminChallenge(apiKeys: boolean): string {
@@ -143,7 +145,8 @@ async function resolvePrincipal(req: Request, authenticators: readonly Authentic
       ? 'The bearer token is neither a configured admin token nor a JWT (header.payload.signature).'
       : 'The admin token is not recognised.');
   }
-  const ways = ['"Authorization: Bearer <admin token>"', ...(options.acceptsJwt ? ['a bearer JWT'] : []), ...(options.acceptsApiKeys ? [`an API key in ${options.apiKeyHeader}`] : [])];
+  const ways = ['"Authorization: Bearer <admin token>"', ...(options.acceptsJwt ? ['a bearer JWT'] : []), ...(options.acceptsApiKeys ? [`an API key in ${options.apiKeyHeader}`] : []),
+    ...(options.acceptsCertificates ? ['a TLS client certificate that security.clients names'] : [])];
   throw new JunctionError('JCT_ADMIN_UNAUTHENTICATED', `The admin API needs credentials: send ${ways.join(', or ')} (docs/operators.md).`);
 }
 

@@ -29,13 +29,13 @@ export interface OperatorDeps {
   readonly routes: CompiledRoutes;
   readonly intake: MessageIntake;
   readonly logger: Logger;
-  /** Issue 7's authenticator (API keys, JWTs) and masker, built once by compileSecurity. */
+  /** Issue 7's authenticator (API keys, JWTs, client certificates) and masker, built once by compileSecurity. */
   readonly security: Pick<SecurityRuntime, 'authenticator' | 'masker'>;
 }
 
 /**
  * Builds (without I/O) what operators use; throws JCT_CONFIG_INVALID for a token written in clear.
- * The admin API accepts admin tokens, and the API keys and bearer JWTs the gateways accept, whose
+ * The admin API accepts admin tokens, and the API keys, bearer JWTs and client certificates the gateways accept, whose
  * roles `admin.roles` maps to viewer / operator / admin — whatever `security.auth.mode` says
  * (that setting is for the gateways; the admin API always needs credentials).
  */

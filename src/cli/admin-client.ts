@@ -1,14 +1,18 @@
+import { tlsFetch, tlsHint, type AdminTls, type FetchFunction } from './admin-tls';
 import { CLI_EXIT, CliStop, type CliExitCode } from './exit-codes';
 
 /**
  * Where a running Junction's admin API is and who is asking: `--url`/`JUNCTION_URL`, and either
  * `--token`/`JUNCTION_TOKEN` (an admin token or a bearer JWT) or `--api-key`/`JUNCTION_API_KEY`
- * (a client's API key, sent in `JUNCTION_API_KEY_HEADER`, default `X-Api-Key`).
+ * (a client's API key, sent in `JUNCTION_API_KEY_HEADER`, default `X-Api-Key`), and/or a TLS
+ * client certificate (`--cert`/`--key`, `JUNCTION_CERT`/`JUNCTION_KEY`) with the CA of Junction's
+ * server certificate (`--ca`/`JUNCTION_CA`). A token or key sent with a certificate decides who calls.
  */
 export interface AdminTarget {
   readonly url: string;
   readonly token?: string;
   readonly apiKey?: { readonly header: string; readonly key: string };
+  readonly tls?: AdminTls;
 }
 
 /** The connection options every operator command takes. */
@@ -16,6 +20,21 @@ export interface ConnectionOptions {
   readonly url?: string;
   readonly token?: string;
   readonly apiKey?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly ca?: string;
+}
+
+/** The TLS files from options, then the environment (each on its own); undefined when none is given. */
+function tlsOf(options: ConnectionOptions, env: NodeJS.ProcessEnv, url: string): AdminTls | undefined {
+  const pick = (option: string | undefined, variable: string | undefined): string | undefined => option ?? (variable || undefined);
+  const cert = pick(options.cert, env.JUNCTION_CERT);
+  const key = pick(options.key, env.JUNCTION_KEY);
+  const ca = pick(options.ca, env.JUNCTION_CA);
+  if (cert === undefined && key === undefined && ca === undefined) return undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new CliStop(CLI_EXIT.USAGE, 'Give a client certificate and its key together: --cert and --key (or JUNCTION_CERT and JUNCTION_KEY).');
+  if (!url.startsWith('https://')) throw new CliStop(CLI_EXIT.USAGE, `--cert, --key and --ca need an https:// URL (got "${url}").`);
+  return { ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}) };
 }
 
 /** The target from options, then the environment, then the demo's default URL. */
@@ -26,7 +45,8 @@ export function adminTarget(options: ConnectionOptions, env: NodeJS.ProcessEnv =
   // An option beats the environment; in the environment a token beats an API key.
   const token = options.apiKey === undefined ? options.token ?? env.JUNCTION_TOKEN : undefined;
   const key = token ? undefined : options.apiKey ?? env.JUNCTION_API_KEY;
-  return { url, ...(token ? { token } : {}), ...(key ? { apiKey: { header: env.JUNCTION_API_KEY_HEADER || 'X-Api-Key', key } } : {}) };
+  const tls = tlsOf(options, env, url);
+  return { url, ...(token ? { token } : {}), ...(key ? { apiKey: { header: env.JUNCTION_API_KEY_HEADER || 'X-Api-Key', key } } : {}), ...(tls ? { tls } : {}) };
 }
 
 /** The exit code an API answer's status means. */
@@ -48,8 +68,10 @@ export class ApiError extends CliStop {
   }
 }
 
-/** A small client of the admin API (global fetch). Every failure is a CliStop with the right exit code. */
+/** A small client of the admin API (Node's fetch; undici's with TLS options). Every failure is a CliStop with the right exit code. */
 export class AdminClient {
+  private send?: Promise<FetchFunction>;
+
   constructor(private readonly target: AdminTarget) {}
 
   get base(): string {
@@ -68,14 +90,15 @@ export class AdminClient {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const { token, apiKey } = this.target;
-    if (!token && !apiKey) {
-      throw new CliStop(CLI_EXIT.AUTH, 'No credentials: set JUNCTION_TOKEN (an admin token or a JWT) or JUNCTION_API_KEY, or pass --token / --api-key (docs/operators.md says where they come from).');
+    const { token, apiKey, tls } = this.target;
+    if (!token && !apiKey && tls?.cert === undefined) {
+      throw new CliStop(CLI_EXIT.AUTH, 'No credentials: set JUNCTION_TOKEN (an admin token or a JWT), JUNCTION_API_KEY or JUNCTION_CERT and JUNCTION_KEY (a client certificate), or pass --token / --api-key / --cert and --key (docs/operators.md says where they come from).');
     }
-    const credentials: Record<string, string> = apiKey ? { [apiKey.header]: apiKey.key } : { authorization: `Bearer ${token}` };
+    const credentials: Record<string, string> = apiKey ? { [apiKey.header]: apiKey.key } : token ? { authorization: `Bearer ${token}` } : {};
+    const send = await (this.send ??= tls ? tlsFetch(tls) : Promise.resolve(fetch));
     let response: Response;
     try {
-      response = await fetch(`${this.target.url}/admin/api${path}`, {
+      response = await send(`${this.target.url}/admin/api${path}`, {
         method,
         headers: { ...credentials, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -83,7 +106,8 @@ export class AdminClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CliStop(CLI_EXIT.UNAVAILABLE, `Junction at ${this.target.url} could not be reached (${cause}). Is it running? Check --url / JUNCTION_URL.`);
+      const hint = this.target.url.startsWith('https://') ? tlsHint(cause) : undefined;
+      throw new CliStop(CLI_EXIT.UNAVAILABLE, `Junction at ${this.target.url} could not be reached (${cause}). ${hint ? `${hint}.` : 'Is it running? Check --url / JUNCTION_URL.'}`);
     }
     const text = await response.text();
     let json: unknown;

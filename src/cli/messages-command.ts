@@ -20,12 +20,15 @@ export interface FilterOptions {
   readonly unresolved?: boolean;
 }
 
-/** Adds the connection options (--url, --token) to a command. */
+/** Adds the connection options (--url, --token, --api-key, --cert/--key/--ca) to a command. */
 export function withConnection(command: Command): Command {
   return command
     .option('--url <url>', 'Junction\'s base URL (default: $JUNCTION_URL, else http://127.0.0.1:8080)')
     .option('--token <token>', 'admin token or bearer JWT (default: $JUNCTION_TOKEN)')
-    .option('--api-key <key>', 'a client\'s API key instead (default: $JUNCTION_API_KEY; header $JUNCTION_API_KEY_HEADER, else X-Api-Key)');
+    .option('--api-key <key>', 'a client\'s API key instead (default: $JUNCTION_API_KEY; header $JUNCTION_API_KEY_HEADER, else X-Api-Key)')
+    .option('--cert <file>', 'TLS client certificate (PEM) that names a client, for mutual TLS (default: $JUNCTION_CERT)')
+    .option('--key <file>', 'its private key (PEM) (default: $JUNCTION_KEY)')
+    .option('--ca <file>', 'CA (PEM) that signs Junction\'s server certificate, if not a public one (default: $JUNCTION_CA)');
 }
 
 /** Adds the message filter options to a command. */

@@ -17,7 +17,7 @@ export type AdminRoleMapping = Readonly<Record<AdminRole, readonly string[]>>;
 /** The `admin` section. */
 export interface AdminConfig {
   readonly tokens: readonly AdminTokenConfig[];
-  /** Which roles of API-key clients and bearer JWTs grant viewer, operator, admin. */
+  /** Which roles of API-key and certificate clients and bearer JWTs grant viewer, operator, admin. */
   readonly roles: AdminRoleMapping;
   readonly replay: {
     /** Default pace of a bulk replay, messages per second. */

@@ -74,11 +74,11 @@ export type AuditAction =
   | 'replay-job.create' | 'replay-job.pause' | 'replay-job.resume' | 'replay-job.cancel';
 
 /**
- * How the principal of an audit entry signed in: with an admin token, a client's API key or a
- * bearer JWT (the admin API's ways in), or `replay-job` for the replays of a bulk job (made under
- * the name of the operator who started it).
+ * How the principal of an audit entry signed in: with an admin token, a client's API key, a
+ * bearer JWT or a client's TLS certificate (the admin API's ways in), or `replay-job` for the
+ * replays of a bulk job (made under the name of the operator who started it).
  */
-export type AuditMethod = 'admin-token' | 'api-key' | 'jwt' | 'replay-job';
+export type AuditMethod = 'admin-token' | 'api-key' | 'jwt' | 'certificate' | 'replay-job';
 
 /** One entry of the append-only audit trail, as written. */
 export interface AuditInput {

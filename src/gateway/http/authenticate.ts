@@ -9,8 +9,8 @@ export type GatewaySecurity = Pick<SecurityRuntime, 'mode' | 'docs' | 'authentic
 
 /** The client certificate of an HTTPS request, when one was sent and verified against `server.tls.ca`. */
 export function tlsPeerOf(req: Request): TlsPeer | undefined {
-  const socket = req.socket as Partial<TLSSocket>;
-  if (socket.encrypted !== true || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
+  const socket = req.socket as Partial<TLSSocket> | undefined;
+  if (socket?.encrypted !== true || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
   const certificate = socket.getPeerCertificate();
   if (!certificate || typeof certificate.fingerprint256 !== 'string' || certificate.subject === undefined) return undefined;
   return { subject: certificate.subject as unknown as TlsPeer['subject'], fingerprint256: certificate.fingerprint256 };

@@ -47,6 +47,11 @@ export class Authenticator {
     return this.parts.jwt !== undefined;
   }
 
+  /** True when some client is known by its TLS client certificate. */
+  get acceptsCertificates(): boolean {
+    return (this.parts.certificates?.size ?? 0) > 0;
+  }
+
   /** Fetches what checking credentials needs from elsewhere (the JWKS) in the background; never rejects. */
   async prefetch(): Promise<void> {
     await this.parts.jwt?.prefetch();
