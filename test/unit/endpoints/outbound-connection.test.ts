@@ -12,7 +12,13 @@ import { httpEndpointFactory } from '../../../src/endpoints/http/http-endpoint-f
 import { soapEndpointFactory } from '../../../src/endpoints/soap/soap-endpoint-factory';
 import { ErpSimulator, findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
 import { rejection } from '../../support/errors';
+import { buildApp } from '../../../src/app';
+import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
+import { loadConfig } from '../../../src/config/load-config';
+import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { ForwardProxy } from '../../support/forward-proxy';
+import { eventually, postJson } from '../../support/http';
+import { TempConfigDir } from '../../support/temp-config';
 import { closeNow } from '../../support/ports';
 
 const TLS_DIR = path.resolve(__dirname, '../../../../test/fixtures/tls');
@@ -194,6 +200,46 @@ describe('endpoint TLS and proxy (endpoints.<name>.tls, .proxy)', function () {
     const error = await rejection(build('soap', { wsdl, url: `${frontUrl}${soapPath()}` }));
     expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
     expect(error.message).to.match(/^Endpoint "erp" cannot fetch its WSDL https:\/\/127\.0\.0\.1:\d+\/erp\/soap\?wsdl: the backend's certificate is not trusted \(.+\); give the CA that signed it in endpoints\.erp\.tls\.ca$/);
+  });
+
+  it('is configured in the YAML file: paths relative to it, a delivery over mutual TLS through the proxy; a missing file stops the boot naming it', async () => {
+    const dir = new TempConfigDir();
+    const yaml = (ca: string): string => `
+endpoints:
+  erp:
+    type: http
+    url: "${restUrl(frontUrl)}"
+    proxy: "${proxyUrl.replace('http://', 'http://junction:s3cret@')}"
+    tls:
+      ca: { file: ${ca} }
+      cert: { file: client.crt }
+      key: { file: client.key }
+routes:
+  - id: submit-order
+    entry:
+      rest: { method: POST, path: /orders }
+    to: [erp]
+`;
+    try {
+      dir.write('ca.pem', pem('localhost.crt'));
+      dir.write('client.crt', pem('client-erp-batch.crt'));
+      dir.write('client.key', pem('client-erp-batch.key'));
+      const app = buildApp(loadConfig(dir.write('junction.yaml', yaml('ca.pem')), {}), { logger: silentLogger, port: 0, log: new FakeTransactionLog(), broker: new MemoryBroker() });
+      const base = await app.start();
+      try {
+        expect((await postJson(`${base}/api/v1/orders`, CUSTOMER)).status).to.equal(202);
+        await eventually(async () => (front.clients.length === 1 ? true : undefined));
+        expect(front.clients).to.deep.equal(['erp-batch']);
+        expect(proxy.tunnels).to.deep.equal([new URL(frontUrl).host]);
+      } finally {
+        await app.close();
+      }
+      const missing = dir.write('missing.yaml', yaml('no-such-ca.pem'));
+      expect(() => buildApp(loadConfig(missing, {}), { logger: silentLogger, port: 0, log: new FakeTransactionLog(), broker: new MemoryBroker() }))
+        .to.throw(JunctionError, /endpoints\.erp\.tls\.ca: the secret file .*no-such-ca\.pem cannot be read/);
+    } finally {
+      dir.remove();
+    }
   });
 
   it('refuses at boot: tls on an http URL, a certificate without its key, a certificate file that cannot be read', () => {
