@@ -19,6 +19,7 @@ import { MemoryBroker } from './bus/memory/memory-broker';
 import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
 import { requestId } from './gateway/http/request-id';
+import { responseCompression } from './gateway/http/response-compression';
 import { MessageIntake } from './gateway/message-intake';
 import { RecoverySweep } from './gateway/recovery-sweep';
 import { checkSoapBindings, createSoapAuthorizer, createSoapDispatch } from './gateway/soap-dispatch';
@@ -172,6 +173,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   // While stopping, answers close their connection: a keep-alive client reconnects elsewhere.
   http.use((_req, res, next) => { if (stopping) res.setHeader('Connection', 'close'); next(); });
   http.use(requestId);
+  const compress = responseCompression(config.server.compression);
+  if (compress) http.use(compress);
   // /healthz, /readyz, /metrics: every role serves them.
   http.use(createObservabilityRouter({ broker, log, metrics: prometheus, closing: () => closing !== undefined }));
   if (soap) http.use(soap);

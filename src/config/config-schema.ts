@@ -74,6 +74,16 @@ export const CONFIG_SCHEMA = {
         host: { type: 'string', minLength: 1, default: '127.0.0.1' },
         bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 268435456, default: 1048576 },
         shutdownTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000 },
+        // Answers gzip/deflate-compressed for callers that accept it (docs/configuration.md).
+        compression: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            thresholdBytes: { type: 'integer', minimum: 0, maximum: 16777216, default: 1024 },
+          },
+        },
         tls: {
           type: 'object',
           additionalProperties: false,

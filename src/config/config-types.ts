@@ -15,6 +15,8 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   /** How long a stop (SIGTERM) may take to finish the work in flight before the process exits anyway (default 30 s). */
   readonly shutdownTimeoutMs: number;
+  /** Answers compressed for callers that send Accept-Encoding (gzip, deflate), from `thresholdBytes` up. */
+  readonly compression: { readonly enabled: boolean; readonly thresholdBytes: number };
   /** HTTPS for the gateways, admin API and console; absent = plain HTTP. */
   readonly tls?: ServerTlsConfig;
 }
