@@ -85,16 +85,16 @@ function qnameAttribute(name: QName, prefix: string): string {
     : `qname="${escapeAttribute(name.local)}"`;
 }
 
-function write11(fault: SoapFault): string {
+function write11(fault: SoapFault, extraHeader: string): string {
   const withDetail = fault.kind === 'Client' || fault.kind === 'Server';
   return writeEnvelope('1.1', '<soap:Fault>'
     + `<faultcode>soap:${fault.kind}</faultcode>`
     + `<faultstring>${escapeText(fault.reason)}</faultstring>`
     + (withDetail ? `<detail>${writeJunctionFault(fault)}</detail>` : '')
-    + '</soap:Fault>');
+    + '</soap:Fault>', extraHeader || undefined);
 }
 
-function write12(fault: SoapFault): string {
+function write12(fault: SoapFault, extraHeader: string): string {
   const p = envelopePrefix('1.2');
   const value = fault.kind === 'Client' ? 'Sender' : fault.kind === 'Server' ? 'Receiver' : fault.kind;
   const withDetail = fault.kind === 'Client' || fault.kind === 'Server';
@@ -113,21 +113,21 @@ function write12(fault: SoapFault): string {
     + `<${p}:Reason><${p}:Text xml:lang="en">${escapeText(fault.reason)}</${p}:Text></${p}:Reason>`
     + (withDetail ? `<${p}:Detail>${writeJunctionFault(fault)}</${p}:Detail>` : '')
     + `</${p}:Fault>`;
-  return writeEnvelope('1.2', body, header);
+  return writeEnvelope('1.2', body, `${header ?? ''}${extraHeader}` || undefined);
 }
 
 /**
  * Writes a fault the way each version's clients expect it. SOAP 1.1: `soap:Fault` with
  * faultcode/faultstring/detail, always HTTP 500. SOAP 1.2: Code/Value (+ Subcode with the JCT
  * code), Reason/Text xml:lang="en", Detail; HTTP 400 for Sender, 500 otherwise. A retryable
- * 503-class error adds `Retry-After`.
+ * 503-class error adds `Retry-After`. `extraHeader`: header blocks to add (WS-Addressing).
  */
-export function renderFault(fault: SoapFault, version: SoapVersion): RenderedFault {
+export function renderFault(fault: SoapFault, version: SoapVersion, extraHeader = ''): RenderedFault {
   const status = version === '1.2' && fault.kind === 'Client' ? 400 : 500;
   return {
     status,
     contentType: soapContentType(version),
     headers: fault.retryable && fault.catalogueStatus === 503 ? { 'Retry-After': '5' } : {},
-    body: version === '1.1' ? write11(fault) : write12(fault),
+    body: version === '1.1' ? write11(fault, extraHeader) : write12(fault, extraHeader),
   };
 }

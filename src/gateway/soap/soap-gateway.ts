@@ -13,6 +13,7 @@ import type { SoapDispatch, SoapOutcome } from './soap-call';
 import { readBody, decodeBody } from './soap-body-reader';
 import { writeEnvelope } from './soap-envelope';
 import { renderFault, toSoapFault } from './soap-fault';
+import { ADDRESSING_HEADERS, answerHeaders, readAddressing, type Addressing } from './ws-addressing';
 import { soapContentType, type SoapVersion } from './soap-namespaces';
 import { parseSoapContentType, readEnvelope, resolveOperation, soapActionOf } from './soap-request';
 import { callerUrl, publishedFor, renderPublished } from './wsdl-publisher';
@@ -134,7 +135,7 @@ function withMessageId(error: unknown, messageId: string): unknown {
 export function createSoapGateway(options: SoapGatewayOptions): SoapGatewayRouter {
   checkOptions(options);
   // With security configured Junction processes wsse:Security, so callers may mark it mustUnderstand.
-  const understood = new Set([...(options.understoodHeaders ?? []), ...(options.security ? [SECURITY_HEADER] : [])]);
+  const understood = new Set([...(options.understoodHeaders ?? []), ...ADDRESSING_HEADERS, ...(options.security ? [SECURITY_HEADER] : [])]);
   const published: Published[] = options.services.map((spec) => {
     const service = loadWsdlService(spec);
     return { service, validator: SchemaValidator.compile(spec.name, service.compilable) };
@@ -159,6 +160,22 @@ export function createSoapGateway(options: SoapGatewayOptions): SoapGatewayRoute
     for (const result of settled) if (result.status === 'fulfilled') result.value.close();
   };
   return Object.assign(router, { ready, close, services: published.map((p) => p.service) }) as SoapGatewayRouter;
+}
+
+/**
+ * WS-Addressing's action must be the operation's (WS-Addressing 1.0 SOAP binding: and the
+ * SOAPAction, when one is sent, the same): its SOAPAction of either binding, or its input action.
+ */
+function checkAddressingAction(addressing: Addressing, soapAction: string | undefined, operation: SoapOperation): void {
+  const { action } = addressing;
+  if (action === undefined) return;
+  if (soapAction !== undefined && soapAction !== action) {
+    throw new JunctionError('JCT_REQUEST_MALFORMED', `wsa:Action "${action.slice(0, 200)}" and the SOAPAction "${soapAction.slice(0, 200)}" differ; send the same action in both (or an empty SOAPAction).`);
+  }
+  const known = [operation.soapAction11, operation.soapAction12, operation.inputAction].filter((a): a is string => a !== undefined);
+  if (!known.includes(action)) {
+    throw new JunctionError('JCT_SOAP_OPERATION_UNKNOWN', `wsa:Action "${action.slice(0, 200)}" is not an action of operation ${operation.name}; send ${known.map((a) => `"${a}"`).join(' or ')}.`);
+  }
 }
 
 /** With `docs: authenticated`, the WSDL and XSDs need HTTP credentials (an API key or a bearer JWT). */
@@ -200,6 +217,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
   let operation: SoapOperation | undefined;
   let outcome: SoapOutcome | undefined;
   let text: string | undefined;
+  let addressing: Addressing | undefined;
   const { security } = options;
   try {
     const contentType = parseSoapContentType(req.headers['content-type']);
@@ -213,8 +231,11 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     if (security?.mode === 'required' && !principal && !security.authenticator.acceptsUsernameToken) throw authRequired();
     text = decodeBody(await readBody(req, options.serviceBodyLimits?.[service.spec.name] ?? options.bodyLimitBytes), contentType.charset);
     const envelope = readEnvelope(text, version, understood);
+    addressing = readAddressing(envelope.blocks);
     if (security?.mode === 'required' && !principal) principal = await security.authenticator.fromUsernameToken(securityBlock(envelope.blocks));
-    operation = resolveOperation(service, envelope.body, soapActionOf(contentType, req.headers));
+    const action = soapActionOf(contentType, req.headers);
+    operation = resolveOperation(service, envelope.body, action);
+    if (addressing) checkAddressingAction(addressing, action, operation);
     security?.authorize(principal, service.spec.name, operation.name);
     const validator = await entry.validator.catch((error: unknown) => {
       throw new JunctionError('JCT_INTERNAL', 'SOAP schemas unavailable', { cause: error });
@@ -244,7 +265,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       throw new JunctionError('JCT_INTERNAL', `dispatch answered "${outcome.kind}" to the request-response operation ${operation.name}`);
     }
     const response = jsonToElement(outcome.payload, service.model.element(operation.outputElement!)!, service.prefixes);
-    send(res, 200, soapContentType(version), writeEnvelope(version, response));
+    send(res, 200, soapContentType(version), writeEnvelope(version, response, addressing ? answerHeaders(addressing, operation.outputAction) : undefined));
   } catch (thrown) {
     let error = outcome ? withMessageId(thrown, outcome.messageId) : thrown;
     if (security && error instanceof JunctionError) {
@@ -264,7 +285,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       res.end();
       return;
     }
-    const rendered = renderFault(fault, version);
+    const rendered = renderFault(fault, version, addressing ? answerHeaders(addressing) : '');
     const unsupportedType = !versionKnown && fault.code === 'JCT_REQUEST_MEDIA_TYPE';
     // A body we refused unread (too large, wrong type, no credentials): lingering close, so the caller reads the fault.
     drainRefusedBody(req, res);

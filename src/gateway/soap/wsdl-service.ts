@@ -7,6 +7,10 @@ import { NS, type SoapVersion } from './soap-namespaces';
 import { childElements, clark, lineOf, parseXml, serializeXml, XmlSyntaxError } from './xml-dom';
 import { buildXsdModel, type QName, type SchemaSource, type XsdModel } from './xsd-model';
 
+
+/** Namespaces of the WSDL attribute that names an operation's WS-Addressing action (1.0 Metadata, and the older WSDL binding). */
+const ADDRESSING_METADATA = ['http://www.w3.org/2007/05/addressing/metadata', 'http://www.w3.org/2006/05/addressing/wsdl'];
+
 /** A SOAP service Junction publishes: its name (for dispatch), where it is served, its WSDL. */
 export interface SoapServiceSpec {
   /** Junction's name of the service, e.g. `crm`; passed to dispatch. */
@@ -28,6 +32,14 @@ export interface SoapOperation {
   readonly soapAction11: string | undefined;
   /** `action` of the SOAP 1.2 binding. */
   readonly soapAction12: string | undefined;
+  /**
+   * WS-Addressing actions of the input and the output (ws-addressing.ts): the `wsam:Action` (or
+   * `wsaw:Action`) the WSDL gives them, else the default pattern
+   * `<targetNamespace>/<portType>/<name>` (`:` after a `urn:` namespace), the input named after
+   * the operation + `Request` (the operation alone when one-way), the output + `Response`.
+   */
+  readonly inputAction: string;
+  readonly outputAction: string | undefined;
 }
 
 /** A WSDL or XSD as loaded at boot, ready to be served with its references rewritten. */
@@ -267,12 +279,21 @@ export function loadWsdlService(spec: SoapServiceSpec): WsdlService {
     const steps = childElements(operation).filter((c) => c.namespaceURI === NS.wsdl && (c.localName === 'input' || c.localName === 'output'));
     if (steps[0]?.localName !== 'input') loader.fail(`operation "${name}" must start with an input (notification and solicit-response are not supported).`);
     const action = (version: SoapVersion): string | undefined => actions.get(version)?.get(name) || undefined;
+    const addressingAction = (step: Element, suffix: string): string => {
+      const explicit = ADDRESSING_METADATA.map((ns) => step.getAttributeNS(ns, 'Action')).find((a) => a);
+      if (explicit) return explicit;
+      const delimiter = targetNamespace.startsWith('urn:') ? ':' : '/';
+      const base = targetNamespace.endsWith(delimiter) ? targetNamespace : `${targetNamespace}${delimiter}`;
+      return `${base}${portTypeName}${delimiter}${step.getAttribute('name') || `${name}${suffix}`}`;
+    };
     operations.push(Object.freeze({
       name,
       inputElement: messageElement(steps[0]!),
       outputElement: steps[1] ? messageElement(steps[1]) : undefined,
       soapAction11: action('1.1'),
       soapAction12: action('1.2'),
+      inputAction: addressingAction(steps[0]!, steps[1] ? 'Request' : ''),
+      outputAction: steps[1] ? addressingAction(steps[1], 'Response') : undefined,
     }));
   }
   const byElement = new Map<string, SoapOperation>();

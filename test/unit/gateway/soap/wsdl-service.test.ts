@@ -42,6 +42,9 @@ describe('WSDL service loading', () => {
         outputElement: { namespace: CRM_NS, local: 'UpsertCustomerResponse' },
         soapAction11: 'urn:junction:crm:v1/UpsertCustomer',
         soapAction12: 'urn:junction:crm:v1/UpsertCustomer',
+        // WS-Addressing's default action pattern (a urn: namespace: ':' between the parts).
+        inputAction: 'urn:junction:crm:v1:CrmPortType:UpsertCustomerRequest',
+        outputAction: 'urn:junction:crm:v1:CrmPortType:UpsertCustomerResponse',
       },
       {
         name: 'SubmitOrder',
@@ -49,6 +52,9 @@ describe('WSDL service loading', () => {
         outputElement: undefined,
         soapAction11: 'urn:junction:crm:v1/SubmitOrder',
         soapAction12: 'urn:junction:crm:v1/SubmitOrder',
+        // WS-Addressing's default action pattern (a urn: namespace: ':' between the parts).
+        inputAction: 'urn:junction:crm:v1:CrmPortType:SubmitOrder',
+        outputAction: undefined,
       },
       {
         name: 'GetMessageStatus',
@@ -56,6 +62,9 @@ describe('WSDL service loading', () => {
         outputElement: { namespace: CRM_NS, local: 'GetMessageStatusResponse' },
         soapAction11: 'urn:junction:crm:v1/GetMessageStatus',
         soapAction12: 'urn:junction:crm:v1/GetMessageStatus',
+        // WS-Addressing's default action pattern (a urn: namespace: ':' between the parts).
+        inputAction: 'urn:junction:crm:v1:CrmPortType:GetMessageStatusRequest',
+        outputAction: 'urn:junction:crm:v1:CrmPortType:GetMessageStatusResponse',
       },
     ]);
   });
@@ -72,6 +81,26 @@ describe('WSDL service loading', () => {
     const particles = order.type.kind === 'complex' ? order.type.particles : [];
     expect(particles.map((p) => `${p.name.local}:${p.minOccurs}..${p.maxOccurs}`)).to.deep.equal(['orderId:1..1', 'customerId:1..1', 'amount:1..1', 'currency:1..1', 'lines:1..Infinity']);
     expect(particles[2]?.type).to.deep.equal({ kind: 'simple', builtin: 'decimal', whiteSpace: 'collapse' });
+  });
+
+  it('takes WS-Addressing actions the WSDL names (wsam:Action, named input/output) and uses / after an http namespace', () => {
+    const dirs: string[] = [];
+    try {
+      const wsdlFile = variant(dirs, {
+        'crm.wsdl': (t) => t
+          .replace('<wsdl:output message="crm:UpsertCustomerOutput"/>',
+            '<wsdl:output message="crm:UpsertCustomerOutput" xmlns:wsam="http://www.w3.org/2007/05/addressing/metadata" wsam:Action="urn:example:upserted"/>')
+          .replace('<wsdl:input message="crm:GetMessageStatusInput"/>', '<wsdl:input name="AskStatus" message="crm:GetMessageStatusInput"/>')
+          .replace('targetNamespace="urn:junction:crm:v1">', 'targetNamespace="http://crm.example.com/v1/">'),
+      });
+      const operations = new Map(loadWsdlService({ ...CRM_SERVICE, wsdlFile }).operations.map((o) => [o.name, o]));
+      expect(operations.get('UpsertCustomer')).to.deep.include({ outputAction: 'urn:example:upserted', inputAction: 'http://crm.example.com/v1/CrmPortType/UpsertCustomerRequest' });
+      expect(operations.get('GetMessageStatus')).to.deep.include({
+        inputAction: 'http://crm.example.com/v1/CrmPortType/AskStatus', outputAction: 'http://crm.example.com/v1/CrmPortType/GetMessageStatusResponse',
+      });
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('fails at boot with JCT_CONFIG_REFERENCE naming what is wrong', () => {
