@@ -118,6 +118,15 @@ describe('SOAP gateway end to end on RabbitMQ and MariaDB: node-soap and zeep cl
       });
     }
 
+    it('with zeep\'s WS-Addressing plugin: answered, with the response action and RelatesTo its MessageID (both ports)', async () => {
+      for (const port of PORTS) {
+        const answer = await zeepCall(wsdl, port, 'UpsertCustomer', { customerId: `ZW-${port}`, name: 'Zeep WSA', status: 'ACTIVE' }, undefined, true);
+        expect(answer.ok, JSON.stringify(answer)).to.equal(true);
+        expect(answer.addressing?.action).to.equal('urn:junction:crm:v1:CrmPortType:UpsertCustomerResponse');
+        expect(answer.addressing?.relatesTo).to.match(/^urn:uuid:/).and.equal(answer.addressing?.messageId);
+      }
+    });
+
     it('invalid input gives a Client fault listing the violation (SOAP 1.1) and a Sender fault (SOAP 1.2)', async () => {
       for (const port of PORTS) {
         const answer = await zeepCall(wsdl, port, 'UpsertCustomer', { customerId: 'Z-1', name: '', status: 'ACTIVE' });

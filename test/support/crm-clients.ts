@@ -27,13 +27,22 @@ export function callPort(client: soap.Client, port: CrmPort, operation: string, 
 }
 
 /** What the zeep driver prints. */
-export type ZeepAnswer =
+export type ZeepAnswer = (
   | { ok: true; result: Record<string, unknown> | null }
-  | { ok: false; code: string; message: string; detail: string | null };
+  | { ok: false; code: string; message: string; detail: string | null }
+) & { addressing?: { messageId: string | null; action: string | null; relatesTo: string | null } };
 
-/** Calls the CRM service with python3-zeep (test/fixtures/zeep/crm_client.py), an independent SOAP stack. */
-export async function zeepCall(wsdlUrl: string, port: CrmPort, operation: string, args: Record<string, unknown>, usernameToken?: { username: string; password: string }): Promise<ZeepAnswer> {
-  const env = usernameToken ? { ...process.env, ZEEP_USERNAME: usernameToken.username, ZEEP_PASSWORD: usernameToken.password } : process.env;
+/**
+ * Calls the CRM service with python3-zeep (test/fixtures/zeep/crm_client.py), an independent SOAP
+ * stack; with `wsAddressing`, through zeep's WS-Addressing plugin.
+ */
+export async function zeepCall(wsdlUrl: string, port: CrmPort, operation: string, args: Record<string, unknown>,
+  usernameToken?: { username: string; password: string }, wsAddressing = false): Promise<ZeepAnswer> {
+  const env = {
+    ...process.env,
+    ...(usernameToken ? { ZEEP_USERNAME: usernameToken.username, ZEEP_PASSWORD: usernameToken.password } : {}),
+    ...(wsAddressing ? { ZEEP_WSA: '1' } : {}),
+  };
   const { stdout } = await run('/usr/bin/python3', ['test/fixtures/zeep/crm_client.py', wsdlUrl, port, operation, JSON.stringify(args)], { timeout: 30_000, env });
   return JSON.parse(stdout) as ZeepAnswer;
 }
