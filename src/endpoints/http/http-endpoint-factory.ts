@@ -1,4 +1,5 @@
 import type { EndpointFactory } from '../../core/endpoint';
+import { checkAuthHeaders, readOutboundAuth } from '../outbound-auth';
 import { readOutbound } from '../outbound-connection';
 import { HttpEndpoint } from './http-endpoint';
 import { HTTP_ENDPOINT_OPTIONS_SCHEMA, type HttpEndpointOptions } from './http-endpoint-options';
@@ -9,6 +10,9 @@ export const httpEndpointFactory: EndpointFactory = {
   optionsSchema: HTTP_ENDPOINT_OPTIONS_SCHEMA,
   create: (name, options, context) => {
     const checked = options as unknown as HttpEndpointOptions;
-    return new HttpEndpoint(name, checked, readOutbound(name, checked, context.baseDir, checked.url));
+    const connection = readOutbound(name, checked, context.baseDir, checked.url);
+    checkAuthHeaders(name, checked.auth, checked.headers);
+    const auth = checked.auth === undefined ? undefined : readOutboundAuth(name, checked.auth, context.baseDir, connection, checked.timeoutMs);
+    return new HttpEndpoint(name, checked, { connection, ...(auth ? { auth } : {}) });
   },
 };

@@ -1,3 +1,4 @@
+import { OUTBOUND_AUTH_SCHEMA, type OutboundAuthConfig } from '../outbound-auth';
 import { OUTBOUND_OPTION_PROPERTIES, type OutboundOptions } from '../outbound-connection';
 
 /** Options of an `http` endpoint, as written under `endpoints.<name>` in configuration. */
@@ -14,6 +15,8 @@ export interface HttpEndpointOptions extends OutboundOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Keep-alive connections to the backend (default 16). */
   readonly connections: number;
+  /** How Junction authenticates to the backend: HTTP Basic or OAuth 2.0 client credentials. */
+  readonly auth?: OutboundAuthConfig;
 }
 
 /** JSON Schema of {@link HttpEndpointOptions}, with defaults. */
@@ -29,5 +32,6 @@ export const HTTP_ENDPOINT_OPTIONS_SCHEMA = {
     headers: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
     connections: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },
     ...OUTBOUND_OPTION_PROPERTIES,
+    auth: OUTBOUND_AUTH_SCHEMA,
   },
 } as const;

@@ -3,6 +3,7 @@ import type { Endpoint, EndpointContext, EndpointReply, RequestPreview } from '.
 import type { Envelope } from '../../core/envelope';
 import { outgoingTraceHeaders } from '../../core/trace-context';
 import { MESSAGE_ID_HEADER, CORRELATION_ID_HEADER, ATTEMPT_HEADER } from '../../core/headers';
+import type { OutboundAuth } from '../outbound-auth';
 import { createDispatcher, type OutboundConnection } from '../outbound-connection';
 import type { HttpEndpointOptions } from './http-endpoint-options';
 import { errorForStatus, errorForTransport } from './http-error-mapper';
@@ -14,10 +15,14 @@ import { errorForStatus, errorForTransport } from './http-error-mapper';
 export class HttpEndpoint implements Endpoint {
   private pool: Dispatcher | undefined;
   private readonly target: URL;
+  private readonly connection: OutboundConnection;
+  private readonly auth: OutboundAuth | undefined;
 
-  /** `connection`: the endpoint's TLS and proxy, already read (outbound-connection.ts). */
-  constructor(readonly name: string, private readonly options: HttpEndpointOptions, private readonly connection: OutboundConnection = {}) {
+  /** `outbound`: the endpoint's TLS and proxy, and how it authenticates, already read (outbound-connection.ts, outbound-auth.ts). */
+  constructor(readonly name: string, private readonly options: HttpEndpointOptions, outbound: { readonly connection?: OutboundConnection; readonly auth?: OutboundAuth } = {}) {
     this.target = new URL(options.url);
+    this.connection = outbound.connection ?? {};
+    this.auth = outbound.auth;
   }
 
   /** Opens the connection pool (connections are made lazily, on first use). */
@@ -33,45 +38,56 @@ export class HttpEndpoint implements Endpoint {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    await pool?.close();
+    await Promise.all([pool?.close(), this.auth?.close()]);
   }
 
   async send(message: Envelope, _context: EndpointContext): Promise<EndpointReply> {
     if (!this.pool) throw new Error(`Endpoint "${this.name}" used before start()`);
     const request = this.request(message);
-    let status: number;
-    let contentType: string;
-    let body: string;
-    try {
-      const response = await this.pool.request({
-        origin: this.target.origin,
-        path: `${this.target.pathname}${this.target.search}`,
-        method: this.options.method,
-        headers: { ...request.headers },
-        body: request.body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      status = response.statusCode;
-      const type = response.headers['content-type'];
-      contentType = (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream';
-      body = await response.body.text();
-    } catch (error) {
-      throw errorForTransport(this.name, error, this.options.timeoutMs);
+    let authorization = await this.auth?.authorization();
+    let answer = await this.exchange(this.pool, request, authorization);
+    // An access token the backend no longer takes (revoked, rotated keys): one more try with a fresh one.
+    if (answer.status === 401 && authorization !== undefined && this.auth?.refused(authorization)) {
+      authorization = await this.auth.authorization();
+      answer = await this.exchange(this.pool, request, authorization);
     }
+    const { status, contentType, body } = answer;
     if (status < 200 || status >= 300) throw errorForStatus(this.name, status, body);
     return { status, contentType, body };
   }
 
-  /**
-   * The request `send` makes for this message: method, URL, the headers Junction sets and the
-   * body. The HTTP client adds only transport headers (`host`, `content-length`, `connection`).
-   * Needs no start() and opens nothing.
-   */
-  async preview(message: Envelope): Promise<RequestPreview> {
-    return this.request(message);
+  /** One HTTP exchange; transport failures mapped to JCT_ENDPOINT_* errors. */
+  private async exchange(pool: Dispatcher, request: RequestPreview, authorization: string | undefined): Promise<{ status: number; contentType: string; body: string }> {
+    try {
+      const response = await pool.request({
+        origin: this.target.origin,
+        path: `${this.target.pathname}${this.target.search}`,
+        method: this.options.method,
+        headers: { ...request.headers, ...(authorization !== undefined ? { authorization } : {}) },
+        body: request.body,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      const type = response.headers['content-type'];
+      return { status: response.statusCode, contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream', body: await response.body.text() };
+    } catch (error) {
+      throw errorForTransport(this.name, error, this.options.timeoutMs);
+    }
   }
 
-  /** The one place a delivery's request is built, so `send` and `preview` cannot differ. */
+  /**
+   * The request `send` makes for this message, credentials shown as a placeholder (a preview is
+   * printed). Needs no start() and opens nothing.
+   */
+  async preview(message: Envelope): Promise<RequestPreview> {
+    const request = this.request(message);
+    return this.auth ? { ...request, headers: { ...request.headers, authorization: this.auth.shown } } : request;
+  }
+
+  /**
+   * The one place a delivery's request is built, so `send` and `preview` cannot differ: method,
+   * URL, the headers Junction sets and the body. The HTTP client adds only transport headers
+   * (`host`, `content-length`, `connection`); `send` adds the Authorization of `auth`.
+   */
   private request(message: Envelope): RequestPreview {
     const headers: Record<string, string> = {
       ...this.options.headers,

@@ -1,4 +1,5 @@
 import type { EndpointFactory } from '../../core/endpoint';
+import { checkAuthHeaders, readOutboundAuth } from '../outbound-auth';
 import { readOutbound } from '../outbound-connection';
 import { SoapEndpoint } from './soap-endpoint';
 import { SOAP_ENDPOINT_OPTIONS_SCHEMA, type SoapEndpointOptions } from './soap-endpoint-options';
@@ -13,6 +14,9 @@ export const soapEndpointFactory: EndpointFactory = {
   optionsSchema: SOAP_ENDPOINT_OPTIONS_SCHEMA,
   create: (name, options, context) => {
     const checked = options as unknown as SoapEndpointOptions;
-    return new SoapEndpoint(name, checked, { baseDir: context.baseDir, connection: readOutbound(name, checked, context.baseDir, checked.url) });
+    const connection = readOutbound(name, checked, context.baseDir, checked.url);
+    checkAuthHeaders(name, checked.auth, checked.headers);
+    const auth = checked.auth === undefined ? undefined : readOutboundAuth(name, checked.auth, context.baseDir, connection, checked.timeoutMs);
+    return new SoapEndpoint(name, checked, { baseDir: context.baseDir, connection, ...(auth ? { auth } : {}) });
   },
 };

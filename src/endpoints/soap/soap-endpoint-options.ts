@@ -1,3 +1,4 @@
+import { OUTBOUND_AUTH_SCHEMA, type OutboundAuthConfig } from '../outbound-auth';
 import { OUTBOUND_OPTION_PROPERTIES, type OutboundOptions } from '../outbound-connection';
 
 /** Options of a `soap` endpoint, as written under `endpoints.<name>` in configuration. */
@@ -22,6 +23,8 @@ export interface SoapEndpointOptions extends OutboundOptions {
   readonly messageIdHeader: boolean;
   /** Keep-alive connections to the backend (default 32). */
   readonly connections: number;
+  /** How Junction authenticates to the backend: HTTP Basic or OAuth 2.0 client credentials. */
+  readonly auth?: OutboundAuthConfig;
 }
 
 /** JSON Schema of {@link SoapEndpointOptions}, with defaults. */
@@ -39,5 +42,6 @@ export const SOAP_ENDPOINT_OPTIONS_SCHEMA = {
     messageIdHeader: { type: 'boolean', default: true },
     connections: { type: 'integer', minimum: 1, maximum: 1024, default: 32 },
     ...OUTBOUND_OPTION_PROPERTIES,
+    auth: OUTBOUND_AUTH_SCHEMA,
   },
 } as const;

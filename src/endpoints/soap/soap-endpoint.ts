@@ -5,6 +5,7 @@ import type { Envelope } from '../../core/envelope';
 import { outgoingTraceHeaders } from '../../core/trace-context';
 import { describeError, JunctionError } from '../../core/errors';
 import { ATTEMPT_HEADER, CORRELATION_ID_HEADER, MESSAGE_ID_HEADER } from '../../core/headers';
+import type { OutboundAuth } from '../outbound-auth';
 import { connectionFailure, type OutboundConnection } from '../outbound-connection';
 import { CapturingHttpClient } from './capturing-http-client';
 import type { SoapEndpointOptions } from './soap-endpoint-options';
@@ -27,6 +28,8 @@ export interface SoapEndpointContext {
   readonly wsdlCache?: WsdlCache;
   /** The endpoint's TLS and proxy for its calls, already read (outbound-connection.ts). */
   readonly connection?: OutboundConnection;
+  /** How the endpoint authenticates to the backend (outbound-auth.ts). */
+  readonly auth?: OutboundAuth;
 }
 
 /** node-soap's callback-style operation method. */
@@ -47,6 +50,12 @@ interface BoundOperation {
 
 function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The HTTP status node-soap's error carries (axios-shaped `response.status`), if any. */
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { response?: { status?: unknown } } | null)?.response?.status;
+  return typeof status === 'number' ? status : undefined;
 }
 
 function isUrl(location: string): boolean {
@@ -74,11 +83,13 @@ export class SoapEndpoint implements Endpoint {
   private readonly wsdlCache: WsdlCache;
   private readonly baseDir: string | undefined;
   private readonly connection: OutboundConnection;
+  private readonly auth: OutboundAuth | undefined;
 
   constructor(readonly name: string, private readonly options: SoapEndpointOptions, context: SoapEndpointContext = {}) {
     this.wsdlCache = context.wsdlCache ?? sharedWsdlCache;
     this.baseDir = context.baseDir;
     this.connection = context.connection ?? {};
+    this.auth = context.auth;
   }
 
   /** Loads (or reuses) the WSDL, builds the client and finds the operation. */
@@ -108,7 +119,7 @@ export class SoapEndpoint implements Endpoint {
     this.operation = undefined;
     for (const call of this.calls) call.abort(CLOSED);
     this.calls.clear();
-    await operation?.http.close();
+    await Promise.all([operation?.http.close(), this.auth?.close()]);
   }
 
   async send(message: Envelope, context: EndpointContext): Promise<EndpointReply> {
@@ -121,10 +132,20 @@ export class SoapEndpoint implements Endpoint {
     this.calls.add(call);
     let result: unknown;
     try {
-      result = await new Promise<unknown>((resolve, reject) => {
-        operation.call(args, (error, value) => (error ? reject(error) : resolve(value)), { signal: call.signal }, headers);
+      const attempt = async (authorization: string | undefined): Promise<unknown> => new Promise<unknown>((resolve, reject) => {
+        operation.call(args, (error, value) => (error ? reject(error) : resolve(value)), { signal: call.signal },
+          authorization === undefined ? headers : { ...headers, authorization });
       });
+      const authorization = await this.auth?.authorization();
+      try {
+        result = await attempt(authorization);
+      } catch (error) {
+        // An access token the backend no longer takes: one more try with a fresh one.
+        if (authorization === undefined || httpStatusOf(error) !== 401 || !this.auth?.refused(authorization)) throw error;
+        result = await attempt(await this.auth.authorization());
+      }
     } catch (error) {
+      if (error instanceof JunctionError) throw error; // from the token endpoint: already says what failed
       const mapped = errorForSoapCall({
         endpoint: this.name,
         operation: this.options.operation,
@@ -158,7 +179,7 @@ export class SoapEndpoint implements Endpoint {
     const operation = this.operation;
     if (!operation) throw new Error(`Endpoint "${this.name}" used before start()`);
     const args = this.argumentsFor(message);
-    const headers = this.httpHeaders(message);
+    const headers = { ...this.httpHeaders(message), ...(this.auth ? { authorization: this.auth.shown } : {}) };
     const options = {};
     try {
       return await new Promise<RequestPreview>((resolve, reject) => {

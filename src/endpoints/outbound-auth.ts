@@ -1,0 +1,194 @@
+import { request, type Dispatcher } from 'undici';
+import { SECRET_REF_SCHEMA } from '../config/config-schema';
+import type { SecretRefConfig } from '../config/config-types';
+import { JunctionError } from '../core/errors';
+import { readSecret } from '../security/secrets';
+import { createDispatcher, type OutboundConnection } from './outbound-connection';
+
+/**
+ * How an endpoint proves who Junction is to its backend, besides static `headers`: HTTP Basic with
+ * a password from a secret, or an OAuth 2.0 access token by the client-credentials grant (RFC
+ * 6749 §4.4), fetched from the token endpoint, kept until shortly before it expires, shared by
+ * the endpoint's calls in flight, and fetched again when the backend answers 401.
+ */
+
+/** Schema of the `auth` option of `http` and `soap` endpoints. */
+export const OUTBOUND_AUTH_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    basic: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['username', 'password'],
+      properties: { username: { type: 'string', minLength: 1, pattern: '^[^:]*$' }, password: SECRET_REF_SCHEMA },
+    },
+    oauth2: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tokenUrl', 'clientId', 'clientSecret'],
+      properties: {
+        tokenUrl: { type: 'string', pattern: '^https?://[^\\s]+$' },
+        clientId: { type: 'string', minLength: 1 },
+        clientSecret: SECRET_REF_SCHEMA,
+        scope: { type: 'string', minLength: 1 },
+        audience: { type: 'string', minLength: 1 },
+        /** How the client authenticates at the token endpoint: HTTP Basic (client_secret_basic, the default) or form fields (client_secret_post). */
+        clientAuthentication: { enum: ['basic', 'post'], default: 'basic' },
+      },
+    },
+  },
+} as const;
+
+/** The `auth` option as configured. */
+export type OutboundAuthConfig =
+  | { readonly basic: { readonly username: string; readonly password: SecretRefConfig } }
+  | { readonly oauth2: {
+    readonly tokenUrl: string; readonly clientId: string; readonly clientSecret: SecretRefConfig;
+    readonly scope?: string; readonly audience?: string; readonly clientAuthentication: 'basic' | 'post';
+  } };
+
+/** The Authorization of an endpoint's calls. */
+export interface OutboundAuth {
+  /** The `Authorization` header value for the next call (may fetch a token). */
+  authorization(): Promise<string>;
+  /** The backend refused `authorization` with 401: true when a fresh one is worth one more try. */
+  refused(authorization: string): boolean;
+  /** What a preview shows instead of the credentials (`junction routes test` prints requests). */
+  readonly shown: string;
+  /** Closes the connections to the token endpoint. */
+  close(): Promise<void>;
+}
+
+/** A token is fetched again this long before it expires, so a call never carries one about to lapse. */
+const EARLY_MS = 30_000;
+/** How long a token without `expires_in` is kept. */
+const DEFAULT_LIFETIME_MS = 300_000;
+
+class BasicAuth implements OutboundAuth {
+  private readonly value: string;
+  readonly shown = 'Basic ****';
+
+  constructor(username: string, password: string) {
+    this.value = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+  }
+
+  async authorization(): Promise<string> {
+    return this.value;
+  }
+
+  refused(): boolean {
+    return false;
+  }
+
+  async close(): Promise<void> {
+    // nothing open
+  }
+}
+
+class ClientCredentials implements OutboundAuth {
+  private token: { value: string; until: number } | undefined;
+  private fetching: Promise<string> | undefined;
+  readonly shown: string;
+
+  /** To the token endpoint, through the endpoint's TLS and proxy; made at the first fetch. */
+  private dispatcher: Dispatcher | undefined;
+
+  constructor(private readonly endpoint: string, private readonly settings: Extract<OutboundAuthConfig, { oauth2: unknown }>['oauth2'],
+    private readonly secret: string, private readonly connection: OutboundConnection, private readonly timeoutMs: number) {
+    this.shown = `Bearer <access token from ${new URL(settings.tokenUrl).host}>`;
+  }
+
+  async close(): Promise<void> {
+    const dispatcher = this.dispatcher;
+    this.dispatcher = undefined;
+    await dispatcher?.close();
+  }
+
+  async authorization(): Promise<string> {
+    if (this.token && Date.now() < this.token.until) return this.token.value;
+    this.fetching ??= this.fetch().finally(() => { this.fetching = undefined; });
+    return this.fetching;
+  }
+
+  refused(authorization: string): boolean {
+    if (this.token?.value !== authorization) return true; // already replaced: try the newer one
+    this.token = undefined;
+    return true;
+  }
+
+  private async fetch(): Promise<string> {
+    const { tokenUrl, clientId, scope, audience, clientAuthentication } = this.settings;
+    const where = new URL(tokenUrl).host;
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope !== undefined) form.set('scope', scope);
+    if (audience !== undefined) form.set('audience', audience);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    if (clientAuthentication === 'post') {
+      form.set('client_id', clientId);
+      form.set('client_secret', this.secret);
+    } else {
+      // RFC 6749 §2.3.1: each part form-encoded before Basic.
+      const encode = (v: string): string => encodeURIComponent(v).replace(/%20/g, '+');
+      headers.authorization = `Basic ${Buffer.from(`${encode(clientId)}:${encode(this.secret)}`, 'utf8').toString('base64')}`;
+    }
+    let answer: { status: number; text: string };
+    try {
+      this.dispatcher ??= createDispatcher(this.connection, { connections: 2, headersTimeoutMs: this.timeoutMs, bodyTimeoutMs: this.timeoutMs });
+      const response = await request(tokenUrl, { method: 'POST', headers, body: form.toString(), signal: AbortSignal.timeout(this.timeoutMs), dispatcher: this.dispatcher });
+      answer = { status: response.statusCode, text: await response.body.text() };
+    } catch (error) {
+      const code = (error as { code?: unknown; name?: unknown } | null)?.code ?? (error as { name?: unknown } | null)?.name;
+      throw this.failure(`cannot reach its token endpoint ${where} (${typeof code === 'string' ? code : 'connection failed'})`, error);
+    }
+    let body: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(answer.text);
+      if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
+    } catch {
+      // not JSON: said below
+    }
+    if (answer.status !== 200) {
+      const said = typeof body.error === 'string' ? `: ${body.error}${typeof body.error_description === 'string' ? ` (${body.error_description.slice(0, 200)})` : ''}` : '';
+      const hint = body.error === 'invalid_client' || answer.status === 401
+        ? `; check endpoints.${this.endpoint}.auth.oauth2.clientId and clientSecret` : body.error === 'invalid_scope' ? `; check endpoints.${this.endpoint}.auth.oauth2.scope` : '';
+      throw this.failure(`got no access token: its token endpoint ${where} answered HTTP ${answer.status}${said}${hint}`);
+    }
+    const token = body.access_token;
+    if (typeof token !== 'string' || token === '') throw this.failure(`got no access token: the answer of its token endpoint ${where} has no access_token`);
+    const type = typeof body.token_type === 'string' ? body.token_type : 'Bearer';
+    if (type.toLowerCase() !== 'bearer') throw this.failure(`got a "${type.slice(0, 40)}" token from ${where}; only Bearer tokens are sent`);
+    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : DEFAULT_LIFETIME_MS;
+    const value = `Bearer ${token}`;
+    this.token = { value, until: Date.now() + Math.max(lifetime - EARLY_MS, lifetime / 2) };
+    return value;
+  }
+
+  private failure(what: string, cause?: unknown): JunctionError {
+    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.endpoint}" ${what}`, {
+      details: { endpoint: this.endpoint, tokenHost: new URL(this.settings.tokenUrl).host }, ...(cause !== undefined ? { cause } : {}),
+    });
+  }
+}
+
+/**
+ * Reads an endpoint's `auth` (secrets at boot: JCT_CONFIG_INVALID naming the path when one cannot
+ * be read). The token endpoint is reached through the endpoint's own TLS and proxy (`connection`);
+ * `timeoutMs` bounds each token request.
+ */
+export function readOutboundAuth(endpoint: string, auth: OutboundAuthConfig, baseDir: string, connection: OutboundConnection, timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env): OutboundAuth {
+  const where = `endpoints.${endpoint}.auth`;
+  if ('basic' in auth) return new BasicAuth(auth.basic.username, readSecret(auth.basic.password, `${where}.basic.password`, baseDir, env).value);
+  const secret = readSecret(auth.oauth2.clientSecret, `${where}.oauth2.clientSecret`, baseDir, env).value;
+  return new ClientCredentials(endpoint, auth.oauth2, secret, connection, timeoutMs);
+}
+
+/** JCT_CONFIG_INVALID when `auth` is given together with an Authorization header in `headers`. */
+export function checkAuthHeaders(endpoint: string, auth: OutboundAuthConfig | undefined, headers: Readonly<Record<string, string>>): void {
+  if (auth !== undefined && Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+    throw new JunctionError('JCT_CONFIG_INVALID', `endpoints.${endpoint}: give auth or an Authorization header in headers, not both.`);
+  }
+}
