@@ -3,7 +3,7 @@ import { SECRET_REF_SCHEMA } from '../config/config-schema';
 import type { SecretRefConfig } from '../config/config-types';
 import { JunctionError } from '../core/errors';
 import { readSecret } from '../security/secrets';
-import { createDispatcher, type OutboundConnection } from './outbound-connection';
+import { createDispatcher, forOtherHosts, type OutboundConnection } from './outbound-connection';
 
 /**
  * How an endpoint proves who Junction is to its backend, besides static `headers`: HTTP Basic with
@@ -66,6 +66,35 @@ export interface OutboundAuth {
 const EARLY_MS = 30_000;
 /** How long a token without `expires_in` is kept. */
 const DEFAULT_LIFETIME_MS = 300_000;
+/**
+ * After a 401 made the endpoint fetch a new token, further 401s within this time do not make it
+ * fetch again: a backend that refuses every token (wrong audience or scope) must not turn each
+ * message into a token request.
+ */
+const REFUSAL_PAUSE_MS = 10_000;
+/** A failed token fetch answers the calls of this long before the token endpoint is asked again. */
+const FAILURE_PAUSE_MS = 5_000;
+/** A token answer is a few hundred bytes; a larger one is not a token answer. */
+const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * Calls `call` with the endpoint's Authorization; when the backend refused it (`refusedWith401`
+ * says so of the result or the error), once more with a fresh one if {@link OutboundAuth.refused}
+ * allows. Without `auth`, one call without Authorization.
+ */
+export async function withAuthorization<T>(auth: OutboundAuth | undefined, call: (authorization: string | undefined) => Promise<T>,
+  refusedWith401: (outcome: { readonly result: T } | { readonly error: unknown }) => boolean): Promise<T> {
+  const authorization = await auth?.authorization();
+  let result: T;
+  try {
+    result = await call(authorization);
+  } catch (error) {
+    if (auth === undefined || authorization === undefined || !refusedWith401({ error }) || !auth.refused(authorization)) throw error;
+    return call(await auth.authorization());
+  }
+  if (auth !== undefined && authorization !== undefined && refusedWith401({ result }) && auth.refused(authorization)) return call(await auth.authorization());
+  return result;
+}
 
 class BasicAuth implements OutboundAuth {
   private readonly value: string;
@@ -91,6 +120,8 @@ class BasicAuth implements OutboundAuth {
 class ClientCredentials implements OutboundAuth {
   private token: { value: string; until: number } | undefined;
   private fetching: Promise<string> | undefined;
+  private failure: { error: JunctionError; until: number } | undefined;
+  private refreshedOn401At = 0;
   readonly shown: string;
 
   /** To the token endpoint, through the endpoint's TLS and proxy; made at the first fetch. */
@@ -108,13 +139,23 @@ class ClientCredentials implements OutboundAuth {
   }
 
   async authorization(): Promise<string> {
-    if (this.token && Date.now() < this.token.until) return this.token.value;
-    this.fetching ??= this.fetch().finally(() => { this.fetching = undefined; });
+    const now = Date.now();
+    if (this.token && now < this.token.until) return this.token.value;
+    if (this.failure && now < this.failure.until) throw this.failure.error;
+    this.fetching ??= this.fetch().then((value) => {
+      this.failure = undefined;
+      return value;
+    }, (error: unknown) => {
+      if (error instanceof JunctionError) this.failure = { error, until: Date.now() + FAILURE_PAUSE_MS };
+      throw error;
+    }).finally(() => { this.fetching = undefined; });
     return this.fetching;
   }
 
   refused(authorization: string): boolean {
-    if (this.token?.value !== authorization) return true; // already replaced: try the newer one
+    if (this.token?.value !== authorization) return true; // already replaced (or being replaced): try the newer one
+    if (Date.now() - this.refreshedOn401At < REFUSAL_PAUSE_MS) return false;
+    this.refreshedOn401At = Date.now();
     this.token = undefined;
     return true;
   }
@@ -136,12 +177,13 @@ class ClientCredentials implements OutboundAuth {
     }
     let answer: { status: number; text: string };
     try {
-      this.dispatcher ??= createDispatcher(this.connection, { connections: 2, headersTimeoutMs: this.timeoutMs, bodyTimeoutMs: this.timeoutMs });
+      // Another host than the backend: its proxy and trusted CAs, not its servername or client certificate.
+      this.dispatcher ??= createDispatcher(forOtherHosts(this.connection), { connections: 2, headersTimeoutMs: this.timeoutMs, bodyTimeoutMs: this.timeoutMs });
       const response = await request(tokenUrl, { method: 'POST', headers, body: form.toString(), signal: AbortSignal.timeout(this.timeoutMs), dispatcher: this.dispatcher });
-      answer = { status: response.statusCode, text: await response.body.text() };
+      answer = { status: response.statusCode, text: await readCapped(response.body, MAX_TOKEN_ANSWER_BYTES) };
     } catch (error) {
       const code = (error as { code?: unknown; name?: unknown } | null)?.code ?? (error as { name?: unknown } | null)?.name;
-      throw this.failure(`cannot reach its token endpoint ${where} (${typeof code === 'string' ? code : 'connection failed'})`, error);
+      throw this.failed(`cannot reach its token endpoint ${where} (${typeof code === 'string' ? code : 'connection failed'})`, error);
     }
     let body: Record<string, unknown> = {};
     try {
@@ -154,23 +196,35 @@ class ClientCredentials implements OutboundAuth {
       const said = typeof body.error === 'string' ? `: ${body.error}${typeof body.error_description === 'string' ? ` (${body.error_description.slice(0, 200)})` : ''}` : '';
       const hint = body.error === 'invalid_client' || answer.status === 401
         ? `; check endpoints.${this.endpoint}.auth.oauth2.clientId and clientSecret` : body.error === 'invalid_scope' ? `; check endpoints.${this.endpoint}.auth.oauth2.scope` : '';
-      throw this.failure(`got no access token: its token endpoint ${where} answered HTTP ${answer.status}${said}${hint}`);
+      throw this.failed(`got no access token: its token endpoint ${where} answered HTTP ${answer.status}${said}${hint}`);
     }
     const token = body.access_token;
-    if (typeof token !== 'string' || token === '') throw this.failure(`got no access token: the answer of its token endpoint ${where} has no access_token`);
+    if (typeof token !== 'string' || token === '') throw this.failed(`got no access token: the answer of its token endpoint ${where} has no access_token`);
     const type = typeof body.token_type === 'string' ? body.token_type : 'Bearer';
-    if (type.toLowerCase() !== 'bearer') throw this.failure(`got a "${type.slice(0, 40)}" token from ${where}; only Bearer tokens are sent`);
+    if (type.toLowerCase() !== 'bearer') throw this.failed(`got a "${type.slice(0, 40)}" token from ${where}; only Bearer tokens are sent`);
     const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : DEFAULT_LIFETIME_MS;
     const value = `Bearer ${token}`;
     this.token = { value, until: Date.now() + Math.max(lifetime - EARLY_MS, lifetime / 2) };
     return value;
   }
 
-  private failure(what: string, cause?: unknown): JunctionError {
+  private failed(what: string, cause?: unknown): JunctionError {
     return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.endpoint}" ${what}`, {
       details: { endpoint: this.endpoint, tokenHost: new URL(this.settings.tokenUrl).host }, ...(cause !== undefined ? { cause } : {}),
     });
   }
+}
+
+/** A response body as text, refusing more than `limit` bytes (JCT_ENDPOINT_UNREACHABLE, from the caller's catch). */
+async function readCapped(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limit) throw Object.assign(new Error('answer too large'), { code: 'ANSWER_TOO_LARGE' });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

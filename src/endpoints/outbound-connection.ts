@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { Agent, Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { CLIENT_TLS_SCHEMA } from '../config/config-schema';
 import type { ClientTlsConfig } from '../config/config-types';
@@ -27,7 +28,8 @@ export interface OutboundOptions {
 
 /** The same, read: PEM text in place of secret references. */
 export interface OutboundConnection {
-  readonly tls?: ClientTls;
+  /** As read, with `ca` the system's roots plus the endpoint's CA. */
+  readonly tls?: Omit<ClientTls, 'ca'> & { readonly ca?: readonly string[] };
   readonly proxy?: string;
 }
 
@@ -41,8 +43,32 @@ export function readOutbound(endpoint: string, options: OutboundOptions, baseDir
   if (options.tls !== undefined && url !== undefined && !/^https:/i.test(url)) {
     throw new JunctionError('JCT_CONFIG_INVALID', `${where}.tls: the endpoint's URL is not https, so there is no TLS to configure; use an https:// URL or remove tls.`);
   }
-  const tls = readClientTls(options.tls, `${where}.tls`, baseDir, env);
+  const read = readClientTls(options.tls, `${where}.tls`, baseDir, env);
+  // Node's `ca` replaces the trusted roots; an endpoint's CA is trusted besides them (a token
+  // endpoint or WSDL host on a public certificate keeps working). NODE_EXTRA_CA_CERTS is not
+  // among them: Node 20 offers no way to read it back (docs/endpoints.md).
+  let tls: OutboundConnection['tls'];
+  if (read !== undefined) {
+    const { ca, ...rest } = read;
+    tls = { ...rest, ...(ca !== undefined ? { ca: [...rootCertificates, ca] } : {}) };
+  }
   return { ...(tls ? { tls } : {}), ...(options.proxy !== undefined ? { proxy: options.proxy } : {}) };
+}
+
+/**
+ * The connection to use for a host other than the backend (an OAuth token endpoint): the proxy
+ * and the trusted CAs, but neither the backend's `servername` nor its client certificate.
+ */
+export function forOtherHosts(connection: OutboundConnection): OutboundConnection {
+  const { tls, proxy } = connection;
+  const trust = tls === undefined ? undefined : { ...(tls.ca !== undefined ? { ca: tls.ca } : {}), rejectUnauthorized: tls.rejectUnauthorized };
+  return { ...(trust ? { tls: trust } : {}), ...(proxy !== undefined ? { proxy } : {}) };
+}
+
+/** The TLS options as undici's types want them (a mutable `ca` array). */
+function mutableTls(tls: NonNullable<OutboundConnection['tls']>): Omit<ClientTls, 'ca'> & { ca?: string[] } {
+  const { ca, ...rest } = tls;
+  return { ...rest, ...(ca !== undefined ? { ca: [...ca] } : {}) };
 }
 
 /** Connection settings of one dispatcher. */
@@ -63,7 +89,7 @@ export interface DispatcherSettings {
  * (many refuse CONNECT to ports other than 443).
  */
 export function createDispatcher(connection: OutboundConnection, settings: DispatcherSettings, origin?: string): Dispatcher {
-  const tls = connection.tls === undefined ? undefined : { ...connection.tls };
+  const tls = connection.tls === undefined ? undefined : mutableTls(connection.tls);
   const common = {
     connections: settings.connections,
     ...(settings.keepAliveTimeoutMs !== undefined ? { keepAliveTimeout: settings.keepAliveTimeoutMs } : {}),
@@ -75,8 +101,14 @@ export function createDispatcher(connection: OutboundConnection, settings: Dispa
     ...(tls ?? {}),
   };
   if (connection.proxy !== undefined) {
-    // The backend's TLS goes in requestTls (ProxyAgent makes its own connector for the proxy).
-    return new ProxyAgent({ uri: connection.proxy, proxyTunnel: false, ...common, ...(tls ? { requestTls: tls } : {}) });
+    // The backend's TLS goes in requestTls (ProxyAgent makes its own connector for the proxy). The
+    // factory hands the pool settings to every pool it makes: to the proxy for plain-http backends
+    // (undici's Http1ProxyWrapper passes only `connect`), per backend for tunnelled ones.
+    return new ProxyAgent({
+      uri: connection.proxy, proxyTunnel: false, ...common, ...(tls ? { requestTls: tls } : {}),
+      ...(settings.connectTimeoutMs !== undefined ? { proxyTls: { timeout: settings.connectTimeoutMs } } : {}),
+      factory: (target: string | URL, options: Pool.Options) => new Pool(target, { ...common, ...options }),
+    });
   }
   return origin !== undefined ? new Pool(origin, { ...common, connect }) : new Agent({ ...common, connect });
 }
@@ -113,20 +145,29 @@ function proxyTunnelStatus(error: unknown): number | undefined {
 }
 
 /** What to tell an operator when the proxy answered `status` instead of passing the call on. */
-export function proxyRefusalHint(endpoint: string, status: number): string {
+function proxyRefusalHint(endpoint: string, status: number): string {
   return status === 407
     ? `the proxy asks for credentials (HTTP 407); give them in endpoints.${endpoint}.proxy as http://user:password@host:port`
     : `the proxy refused to pass the call on (HTTP ${status})`;
 }
 
 /**
- * Why a call (or a WSDL fetch) never reached the backend, when the endpoint's TLS or proxy is the
- * reason: the hint to show and the detail to record; undefined for any other failure.
+ * The error for a call (or a WSDL fetch, `what` saying so) that never reached the backend because
+ * of the endpoint's TLS or proxy — JCT_ENDPOINT_UNREACHABLE with the hint what to set — or
+ * undefined for any other failure. `details` are the caller's, extended.
  */
-export function connectionFailure(endpoint: string, error: unknown): { readonly hint: string; readonly details: Readonly<Record<string, unknown>> } | undefined {
+export function connectionFailure(endpoint: string, error: unknown, details: Readonly<Record<string, string | number | boolean>>, what = 'is unreachable'): JunctionError | undefined {
   const proxyStatus = proxyTunnelStatus(error);
-  if (proxyStatus !== undefined) return { hint: proxyRefusalHint(endpoint, proxyStatus), details: { proxyStatus } };
   const code = (error as { code?: unknown } | null)?.code;
-  if (isTlsFailure(code)) return { hint: tlsFailureHint(endpoint, code), details: { tls: code } };
-  return undefined;
+  const found: { hint: string; extra: Record<string, string | number> } | undefined = proxyStatus !== undefined ? { hint: proxyRefusalHint(endpoint, proxyStatus), extra: { proxyStatus } }
+    : isTlsFailure(code) ? { hint: tlsFailureHint(endpoint, code), extra: { tls: code } } : undefined;
+  if (!found) return undefined;
+  return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" ${what}: ${found.hint}`, { details: { ...details, ...found.extra }, cause: error });
+}
+
+/** A proxy's own HTTP 407 answer, passed back as the call's status (a plain-http backend through a proxy that answers itself). */
+export function proxyRefusal(endpoint: string, status: number, details: Readonly<Record<string, string | number | boolean>>, cause?: unknown): JunctionError {
+  return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, status)}`, {
+    details, ...(cause !== undefined ? { cause } : {}),
+  });
 }

@@ -14,6 +14,8 @@ export class ForwardProxy {
   readonly forwarded: string[] = [];
   /** Proxy-Authorization of each request or tunnel (undefined when none was sent). */
   readonly authorizations: (string | undefined)[] = [];
+  /** TCP connections callers opened to the proxy. */
+  connections = 0;
   private server: Server | undefined;
   /** Tunnel sockets: once CONNECTed, the HTTP server no longer closes them itself. */
   private readonly sockets = new Set<{ destroy(): void }>();
@@ -42,6 +44,7 @@ export class ForwardProxy {
       upstream.on('error', () => res.writeHead(502).end());
       req.pipe(upstream);
     });
+    server.on('connection', () => { this.connections += 1; });
     server.on('connect', (req, client) => {
       const authorization = req.headers['proxy-authorization'];
       this.authorizations.push(authorization);

@@ -83,10 +83,16 @@ export class JwksServer {
   /** Overrides fields of the discovery document (an `issuer` or `jwks_uri` of its own); null: no document (404). */
   discovery: Record<string, unknown> | null = {};
   discoveryRequests = 0;
+  /** Answers the discovery document's address with a redirect here instead. */
+  discoveryRedirect: string | undefined;
 
   private answer(req: IncomingMessage, res: ServerResponse): void {
     if (req.url === '/realms/crm/.well-known/openid-configuration') {
       this.discoveryRequests += 1;
+      if (this.discoveryRedirect !== undefined) {
+        res.writeHead(302, { location: this.discoveryRedirect }).end();
+        return;
+      }
       if (this.discovery === null || this.behaviour === 'server-error') {
         res.writeHead(this.discovery === null ? 404 : 500).end();
         return;

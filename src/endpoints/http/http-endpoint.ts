@@ -3,7 +3,7 @@ import type { Endpoint, EndpointContext, EndpointReply, RequestPreview } from '.
 import type { Envelope } from '../../core/envelope';
 import { outgoingTraceHeaders } from '../../core/trace-context';
 import { MESSAGE_ID_HEADER, CORRELATION_ID_HEADER, ATTEMPT_HEADER } from '../../core/headers';
-import type { OutboundAuth } from '../outbound-auth';
+import { withAuthorization, type OutboundAuth } from '../outbound-auth';
 import { createDispatcher, type OutboundConnection } from '../outbound-connection';
 import type { HttpEndpointOptions } from './http-endpoint-options';
 import { errorForStatus, errorForTransport } from './http-error-mapper';
@@ -44,14 +44,10 @@ export class HttpEndpoint implements Endpoint {
   async send(message: Envelope, _context: EndpointContext): Promise<EndpointReply> {
     if (!this.pool) throw new Error(`Endpoint "${this.name}" used before start()`);
     const request = this.request(message);
-    let authorization = await this.auth?.authorization();
-    let answer = await this.exchange(this.pool, request, authorization);
+    const pool = this.pool;
     // An access token the backend no longer takes (revoked, rotated keys): one more try with a fresh one.
-    if (answer.status === 401 && authorization !== undefined && this.auth?.refused(authorization)) {
-      authorization = await this.auth.authorization();
-      answer = await this.exchange(this.pool, request, authorization);
-    }
-    const { status, contentType, body } = answer;
+    const { status, contentType, body } = await withAuthorization(this.auth, (authorization) => this.exchange(pool, request, authorization),
+      (outcome) => 'result' in outcome && outcome.result.status === 401);
     if (status < 200 || status >= 300) throw errorForStatus(this.name, status, body);
     return { status, contentType, body };
   }

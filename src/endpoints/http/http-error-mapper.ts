@@ -1,5 +1,5 @@
 import { JunctionError } from '../../core/errors';
-import { connectionFailure, proxyRefusalHint } from '../outbound-connection';
+import { connectionFailure, proxyRefusal } from '../outbound-connection';
 
 /** Longest piece of a backend's answer quoted in an error (answers may be large or binary). */
 const SNIPPET_LENGTH = 200;
@@ -16,7 +16,7 @@ function snippet(body: string): string {
 export function errorForStatus(endpoint: string, status: number, body: string): JunctionError {
   const details = { endpoint, status };
   // Through a proxy: its own refusal, not the backend's (the same message may pass once it is fixed).
-  if (status === 407) return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, status)}`, { details });
+  if (status === 407) return proxyRefusal(endpoint, status, details);
   const quoted = body ? `: ${snippet(body)}` : '';
   if (status === 408) return new JunctionError('JCT_ENDPOINT_TIMEOUT', `Endpoint "${endpoint}" answered 408 Request Timeout${quoted}`, { details });
   if (status === 429) return new JunctionError('JCT_ENDPOINT_THROTTLED', `Endpoint "${endpoint}" answered 429 Too Many Requests${quoted}`, { details });
@@ -35,12 +35,8 @@ export function errorForTransport(endpoint: string, error: unknown, timeoutMs: n
       details: { endpoint, timeoutMs }, cause: error,
     });
   }
-  const connection = connectionFailure(endpoint, error);
-  if (connection) {
-    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${connection.hint}`, {
-      details: { endpoint, ...connection.details }, cause: error,
-    });
-  }
+  const connection = connectionFailure(endpoint, error, { endpoint });
+  if (connection) return connection;
   const reason = typeof code === 'string' ? code : 'connection failed';
   return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable (${reason})`, {
     details: { endpoint }, cause: error,

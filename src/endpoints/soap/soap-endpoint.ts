@@ -5,7 +5,7 @@ import type { Envelope } from '../../core/envelope';
 import { outgoingTraceHeaders } from '../../core/trace-context';
 import { describeError, JunctionError } from '../../core/errors';
 import { ATTEMPT_HEADER, CORRELATION_ID_HEADER, MESSAGE_ID_HEADER } from '../../core/headers';
-import type { OutboundAuth } from '../outbound-auth';
+import { withAuthorization, type OutboundAuth } from '../outbound-auth';
 import { connectionFailure, type OutboundConnection } from '../outbound-connection';
 import { CapturingHttpClient } from './capturing-http-client';
 import type { SoapEndpointOptions } from './soap-endpoint-options';
@@ -136,14 +136,8 @@ export class SoapEndpoint implements Endpoint {
         operation.call(args, (error, value) => (error ? reject(error) : resolve(value)), { signal: call.signal },
           authorization === undefined ? headers : { ...headers, authorization });
       });
-      const authorization = await this.auth?.authorization();
-      try {
-        result = await attempt(authorization);
-      } catch (error) {
-        // An access token the backend no longer takes: one more try with a fresh one.
-        if (authorization === undefined || httpStatusOf(error) !== 401 || !this.auth?.refused(authorization)) throw error;
-        result = await attempt(await this.auth.authorization());
-      }
+      // An access token the backend no longer takes: one more try with a fresh one.
+      result = await withAuthorization(this.auth, attempt, (outcome) => 'error' in outcome && httpStatusOf(outcome.error) === 401);
     } catch (error) {
       if (error instanceof JunctionError) throw error; // from the token endpoint: already says what failed
       const mapped = errorForSoapCall({
@@ -227,10 +221,8 @@ export class SoapEndpoint implements Endpoint {
     const details = { endpoint: this.name, wsdl: where };
     if (isUrl(location)) {
       const code = (error as { code?: unknown } | null)?.code;
-      const connection = connectionFailure(this.name, error);
-      if (connection) {
-        return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.name}" cannot fetch its WSDL ${where}: ${connection.hint}`, { details: { ...details, ...connection.details }, cause: error });
-      }
+      const connection = connectionFailure(this.name, error, details, `cannot fetch its WSDL ${where}`);
+      if (connection) return connection;
       const reason = typeof code === 'string' ? code : 'no usable WSDL';
       return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.name}" cannot fetch its WSDL ${where} (${reason})`, { details, cause: error });
     }

@@ -1,5 +1,5 @@
 import { JunctionError } from '../../core/errors';
-import { connectionFailure, proxyRefusalHint } from '../outbound-connection';
+import { connectionFailure, proxyRefusal } from '../outbound-connection';
 
 /** Longest piece of a backend's answer quoted in an error. */
 const SNIPPET_LENGTH = 200;
@@ -96,7 +96,7 @@ export function errorForSoapCall(failure: CallFailure, error: unknown): Junction
     if (status === 408) return new JunctionError('JCT_ENDPOINT_TIMEOUT', `Endpoint "${endpoint}" answered ${operation} with HTTP 408${quoted}`, { details: withStatus, cause: error });
     if (status === 429) return new JunctionError('JCT_ENDPOINT_THROTTLED', `Endpoint "${endpoint}" answered ${operation} with HTTP 429${quoted}`, { details: withStatus, cause: error });
     // Through a proxy: its own refusal, not the backend's (the same message may pass once it is fixed).
-    if (status === 407) return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${proxyRefusalHint(endpoint, status)}`, { details: withStatus, cause: error });
+    if (status === 407) return proxyRefusal(endpoint, status, withStatus, error);
     if (status >= 400 && status < 500) {
       return new JunctionError('JCT_ENDPOINT_REJECTED', `Endpoint "${endpoint}" refused ${operation} with HTTP ${status} and no SOAP fault${quoted}`, { details: withStatus, cause: error });
     }
@@ -111,10 +111,8 @@ export function errorForSoapCall(failure: CallFailure, error: unknown): Junction
   if (failure.closed) {
     return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" was closed while calling ${operation}`, { details: base, cause: error });
   }
-  const connection = connectionFailure(endpoint, error);
-  if (connection) {
-    return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable: ${connection.hint}`, { details: { ...base, ...connection.details }, cause: error });
-  }
+  const connection = connectionFailure(endpoint, error, base);
+  if (connection) return connection;
   if (typeof code === 'string' && /^E[A-Z0-9_]+$/.test(code)) {
     return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" is unreachable (${code})`, { details: base, cause: error });
   }

@@ -1,7 +1,31 @@
 import { jwksUrlProblem } from './jwt-config-check';
 
 /** Fetches a URL (the JWKS source's fetch: its CA, its proxy). */
-export type Fetcher = (url: string, init: { readonly signal: AbortSignal; readonly headers: Record<string, string> }) => Promise<Response>;
+export type Fetcher = (url: string, init: { readonly signal: AbortSignal; readonly headers: Record<string, string>; readonly redirect: 'manual' }) => Promise<Response>;
+
+/** A discovery document is a few kilobytes; a larger answer is not one. */
+const MAX_DOCUMENT_BYTES = 256 * 1024;
+
+class TooLarge extends Error {}
+
+/** The response's text, refusing more than `limit` bytes without reading them all. */
+async function readCapped(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** The discovery document's address for an issuer (OpenID Connect Discovery 1.0, section 4). */
 export function discoveryUrlOf(issuer: string): string {
@@ -19,15 +43,19 @@ export async function discoverJwksUrl(issuer: string, fetcher: Fetcher, timeoutM
   const url = discoveryUrlOf(issuer);
   // Named by host only in messages and logs, like the JWKS (an issuer's path may carry a tenant id).
   const where = `of the issuer (at ${new URL(url).host})`;
-  const response = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+  // Redirects are not followed, as for the key set: one to plain http would let whoever sits on
+  // that hop name their own jwks_uri.
+  const response = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' }, redirect: 'manual' });
   if (response.status !== 200) {
     await response.body?.cancel();
-    throw new Error(`the discovery document ${where} answered HTTP ${response.status} instead of 200`);
+    const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed: write the issuer exactly as the identity provider names itself)' : '';
+    throw new Error(`the discovery document ${where} answered HTTP ${response.status} instead of 200${redirect}`);
   }
   let document: unknown;
   try {
-    document = await response.json();
-  } catch {
+    document = JSON.parse(await readCapped(response, MAX_DOCUMENT_BYTES));
+  } catch (error) {
+    if (error instanceof TooLarge) throw new Error(`the discovery document ${where} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
     throw new Error(`the discovery document ${where} is not JSON`);
   }
   const fields = typeof document === 'object' && document !== null ? document as Record<string, unknown> : {};

@@ -43,16 +43,25 @@ export function sharePayloads(events: readonly StageEvent[]): SharedStage[] {
 /**
  * The stored payload of each stage row of one message (rows in `seq` order), references resolved:
  * the result's entry `i` is row `i`'s payload in its stored form (still encrypted if it was), or
- * null. A reference whose stage is not found (rows deleted by hand) gives null.
+ * null. A reference names the nearest earlier stage of that name and attempt; should the database
+ * ever have numbered one write's rows out of order (SQL does not promise the order of an
+ * `INSERT … SELECT … UNION ALL`), the nearest later one with its own payload is taken instead. A
+ * reference found neither way (rows deleted by hand) gives null.
  */
 export function storedPayloads(rows: readonly Pick<StageRow, 'stage' | 'attempt' | 'payload' | 'payloadOf'>[]): (string | null)[] {
   const latest = new Map<string, string>();
-  return rows.map((row) => {
+  const payloads = rows.map((row) => {
     let payload = row.payload;
     if (payload === null && row.payloadOf !== null) payload = latest.get(keyOf(row.attempt, row.payloadOf)) ?? null;
     if (payload !== null) latest.set(keyOf(row.attempt, row.stage), payload);
     return payload;
   });
+  rows.forEach((row, i) => {
+    if (payloads[i] !== null || row.payloadOf === null) return;
+    const later = rows.slice(i + 1).find((r) => r.attempt === row.attempt && r.stage === row.payloadOf && r.payload !== null);
+    if (later) payloads[i] = later.payload;
+  });
+  return payloads;
 }
 
 function keyOf(attempt: number, stage: string): string {

@@ -183,6 +183,39 @@ describe('endpoint authentication (endpoints.<name>.auth: basic, oauth2 client c
     expect(backend.seen).to.deep.equal([]);
   });
 
+  it('a backend refusing every token (wrong audience) costs one new token, not one per message; a failed fetch is not repeated at once', async () => {
+    const oa = await build('http', { auth: oauth2() });
+    await oa.send(message(CUSTOMER), context);
+    backend.revoked.add('Bearer tok-1');
+    expect((await oa.send(message(CUSTOMER), context)).body).to.equal(CUSTOMER); // tok-1 refused: tok-2
+    backend.revoked.add('Bearer tok-2');
+    for (let i = 0; i < 3; i += 1) {
+      const refused = await rejection(oa.send(message(CUSTOMER), context));
+      expect([refused.code, refused.retryable]).to.deep.equal(['JCT_ENDPOINT_REJECTED', false]);
+    }
+    expect(tokens.issued).to.deep.equal(['tok-1', 'tok-2']);
+    expect(backend.seen).to.deep.equal(['Bearer tok-1', 'Bearer tok-1', 'Bearer tok-2', 'Bearer tok-2', 'Bearer tok-2', 'Bearer tok-2']);
+    tokens.refuse = { status: 503, body: 'down for maintenance' };
+    const fresh = await build('http', { auth: oauth2() });
+    for (let i = 0; i < 3; i += 1) expect((await rejection(fresh.send(message(CUSTOMER), context))).message).to.contain('answered HTTP 503');
+    expect(tokens.requests).to.have.length(3); // two for oa, one for the three failed sends of fresh
+  });
+
+  for (const [what, body, said] of [
+    ['not JSON', 'access_token=abc', 'has no access_token'],
+    ['without access_token', '{"token_type":"Bearer","expires_in":60}', 'has no access_token'],
+    ['of another token type', '{"access_token":"abc","token_type":"mac"}', 'got a "mac" token'],
+  ] as const) {
+    it(`a token answer ${what} fails the call and says so`, async () => {
+      tokens.refuse = { status: 200, body };
+      const oa = await build('http', { auth: oauth2() });
+      const error = await rejection(oa.send(message(CUSTOMER), context));
+      expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
+      expect(error.message).to.contain(said);
+      expect(backend.seen).to.deep.equal([]);
+    });
+  }
+
   it('HTTP Basic from a secret, on REST and SOAP; a backend refusing it is not asked again', async () => {
     const basic = { basic: { username: 'junction', password: { env: 'ERP_PASSWORD' } } };
     const expected = `Basic ${Buffer.from('junction:pa:ss wörd', 'utf8').toString('base64')}`;

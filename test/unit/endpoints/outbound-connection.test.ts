@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { rootCertificates, type TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createEnvelope, type Envelope } from '../../../src/core/envelope';
@@ -9,6 +9,7 @@ import type { Endpoint, EndpointContext } from '../../../src/core/endpoint';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { httpEndpointFactory } from '../../../src/endpoints/http/http-endpoint-factory';
+import { forOtherHosts, readOutbound } from '../../../src/endpoints/outbound-connection';
 import { soapEndpointFactory } from '../../../src/endpoints/soap/soap-endpoint-factory';
 import { ErpSimulator, findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
 import { rejection } from '../../support/errors';
@@ -19,7 +20,7 @@ import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { ForwardProxy } from '../../support/forward-proxy';
 import { eventually, postJson } from '../../support/http';
 import { TempConfigDir } from '../../support/temp-config';
-import { closeNow } from '../../support/ports';
+import { closeNow, listenOnLoopback } from '../../support/ports';
 
 const TLS_DIR = path.resolve(__dirname, '../../../../test/fixtures/tls');
 const pem = (name: string): string => readFileSync(path.join(TLS_DIR, name), 'utf8');
@@ -239,6 +240,39 @@ routes:
         .to.throw(JunctionError, /endpoints\.erp\.tls\.ca: the secret file .*no-such-ca\.pem cannot be read/);
     } finally {
       dir.remove();
+    }
+  });
+
+  it('an endpoint\'s CA is trusted besides the system\'s roots, not instead of them', () => {
+    const connection = readOutbound('erp', { tls: { ...trustFront, rejectUnauthorized: true } }, TLS_DIR, 'https://erp.example/api');
+    expect(connection.tls?.ca).to.have.length(rootCertificates.length + 1);
+    expect(connection.tls?.ca?.slice(0, rootCertificates.length)).to.deep.equal([...rootCertificates]);
+    expect(connection.tls?.ca?.[rootCertificates.length]).to.equal(pem('localhost.crt').replace(/\r?\n$/, ''));
+    // A token endpoint elsewhere gets the proxy and the CAs, not the backend's servername or client certificate.
+    expect(forOtherHosts({ ...connection, proxy: 'http://proxy:3128' })).to.deep.equal({ tls: { ca: connection.tls?.ca, rejectUnauthorized: true }, proxy: 'http://proxy:3128' });
+  });
+
+  it('through a proxy to a plain http backend the endpoint still opens at most `connections` connections', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow = createServer((req, res) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      setTimeout(() => { inFlight -= 1; req.pipe(res.writeHead(200, { 'content-type': 'application/json' })); }, 50);
+    });
+    const slowUrl = await listenOnLoopback(slow);
+    const open = new ForwardProxy();
+    const openUrl = await open.start();
+    try {
+      const erp = await build('http', { url: `${slowUrl}/echo`, proxy: openUrl, connections: 2 });
+      const replies = await Promise.all(Array.from({ length: 10 }, () => erp.send(message(CUSTOMER), context)));
+      expect(replies.map((r) => r.body)).to.deep.equal(Array(10).fill(CUSTOMER));
+      expect(open.forwarded).to.have.length(10);
+      expect(open.connections).to.be.at.most(2);
+      expect(most).to.be.at.most(2);
+    } finally {
+      await open.close();
+      await closeNow(slow);
     }
   });
 

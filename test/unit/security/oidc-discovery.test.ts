@@ -98,6 +98,15 @@ ${MINIMAL_CONFIG}`);
     }
   });
 
+  it('does not follow a redirect of the discovery document (an http hop could name its own jwks_uri)', async () => {
+    server.discoveryRedirect = server.url.replace('/jwks', '/moved/.well-known/openid-configuration');
+    const jwt = verifier();
+    await jwt.prefetch();
+    expect((await rejection(jwt.verify(await token()))).code).to.equal('JCT_AUTH_UNAVAILABLE');
+    expect(warnings()[0]).to.contain('answered HTTP 302 instead of 200 (redirects are not followed');
+    expect(server.requests).to.equal(0);
+  });
+
   it('concurrent first requests share one discovery', async () => {
     const jwt = verifier();
     const tokens = await Promise.all([1, 2, 3, 4].map(() => token()));

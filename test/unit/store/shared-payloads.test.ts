@@ -28,4 +28,10 @@ describe('shared stage payloads (store/typeorm/shared-payloads)', () => {
       row('lost', null, 'never-written'),
     ])).to.deep.equal(['one', 'one', 'two', 'two', 'two', 'three', 'two', null, null]);
   });
+
+  it('finds the stage a reference names even if the database numbered it after the reference', () => {
+    const row = (stage: string, payload: string | null, payloadOf: string | null = null, attempt = 1) => ({ stage, attempt, payload, payloadOf });
+    expect(storedPayloads([row('deliver', null, 'step:xml'), row('step:xml', 'x'), row('other', null, 'step:xml', 2), row('step:xml', 'y', null, 2)]))
+      .to.deep.equal(['x', 'x', 'y', 'y']);
+  });
 });
