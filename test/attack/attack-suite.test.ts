@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
@@ -207,6 +208,18 @@ describe('attack suite: hostile input against a running Junction', function () {
       const answer = await rest('/orders', { headers: crm, body: `${'['.repeat(100_000)}${']'.repeat(100_000)}` });
       expect(answer.status).to.equal(400);
       expect(answer.ms).to.be.below(5000);
+    });
+
+    it('a gzip bomb (100 MB of zeros in about 100 KB) is 413 once decompressed, over REST and SOAP, in bounded time', async () => {
+      const bomb = gzipSync(Buffer.alloc(100 * 1024 * 1024), { level: 9 });
+      expect(bomb.length).to.be.below(200 * 1024);
+      const viaRest = await send(`${target.baseUrl}/api/v1/orders`, {
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...crm }, body: function* () { yield bomb; }, timeoutMs: 5000,
+      });
+      expect(viaRest.status, viaRest.body).to.equal(413);
+      expect(JSON.parse(viaRest.body).detail).to.contain('once decompressed');
+      expect(viaRest.ms).to.be.below(5000);
+      expectClientFault(await soap(function* () { yield bomb; }, { 'content-encoding': 'gzip' }), 'JCT_REQUEST_TOO_LARGE');
     });
 
     it('a 50 MB body is 413 in bounded time', async () => {
