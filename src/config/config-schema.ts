@@ -164,6 +164,8 @@ export const CONFIG_SCHEMA = {
                 jwksMaxStaleSeconds: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },
               },
             },
+            // HTTP Basic with the clients' username/password (docs/security.md).
+            httpBasic: { type: 'boolean', default: false },
             wsSecurity: {
               type: 'object',
               additionalProperties: false,

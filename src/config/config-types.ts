@@ -70,6 +70,8 @@ export interface AuthConfig {
   /** Who may fetch WSDLs, XSDs and the OpenAPI document. */
   readonly docs: 'public' | 'authenticated';
   readonly jwt?: JwtConfig;
+  /** Accept HTTP Basic with the clients' `username`/`password` (default false). */
+  readonly httpBasic: boolean;
   readonly wsSecurity: { readonly maxAgeSeconds: number; readonly clockSkewSeconds: number; readonly digestOnly: boolean; readonly nonceCacheSize: number };
 }
 

@@ -15,6 +15,7 @@ import { NonceCache } from './auth/nonce-cache';
 import { UsernameTokenVerifier, type SoapUser } from './auth/username-token';
 import { Masker } from './masking/masker';
 import { parseKeyRing, PayloadCipher } from './payload-cipher';
+import { HttpBasicVerifier } from './auth/http-basic';
 import { readSecret } from './secrets';
 
 /** Everything the gateways, the store and the logger need from `security`, built once at boot. */
@@ -109,6 +110,9 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
       ...(j.publicKey ? { publicKey: readSecret(j.publicKey, 'security.auth.jwt.publicKey', baseDir, env).value } : {}),
     });
   }
+  if (auth.httpBasic && users.length === 0) {
+    problems.push('security.auth.httpBasic is true but no client has a username and password (security.clients.<name>.username, .password)');
+  }
   if (auth.mode === 'required' && keys.length === 0 && users.length === 0 && certificates.size === 0 && !jwt) {
     problems.push('security.auth.mode is "required" but no client has an apiKey, a username or a certificate and no jwt is configured: nobody could call Junction');
   }
@@ -132,6 +136,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     ...(jwt ? { jwt } : {}),
     ...(usernameToken ? { usernameToken } : {}),
     ...(certificates.size > 0 ? { certificates } : {}),
+    ...(auth.httpBasic && users.length > 0 ? { basic: new HttpBasicVerifier(users) } : {}),
   });
   let cipher: PayloadCipher | undefined;
   if (security.payloadEncryption) {

@@ -24,6 +24,8 @@ export function tlsPeerOf(req: Request): TlsPeer | undefined {
  */
 export function authenticate(security: GatewaySecurity) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    // A 401 then challenges with Basic too (sendProblem), so stacks that wait for one send it.
+    if (security.authenticator.acceptsHttpBasic) res.locals.basicChallenge = true;
     security.authenticator.fromHeaders(req.headers, tlsPeerOf(req)).then((principal) => {
       if (principal) res.locals.principal = principal;
       next();

@@ -31,11 +31,16 @@ export function toProblem(error: JunctionError, instance?: string, requestId?: s
   };
 }
 
+/** The HTTP Basic challenge of the gateways (`security.auth.httpBasic`). */
+export const BASIC_CHALLENGE = 'Basic realm="junction", charset="UTF-8"';
+
 /** Sends `error` as `application/problem+json` with its HTTP status. */
 export function sendProblem(res: Response, error: JunctionError, requestId?: string): void {
   const problem = toProblem(error, res.req.originalUrl, requestId);
   if (error.httpStatus === 503) res.setHeader('Retry-After', '5');
   // The gateways' challenge, unless the router that refused (the admin API) named its own realm.
-  if (error.httpStatus === 401 && !res.hasHeader('WWW-Authenticate')) res.setHeader('WWW-Authenticate', 'Bearer, ApiKey');
+  if (error.httpStatus === 401 && !res.hasHeader('WWW-Authenticate')) {
+    res.setHeader('WWW-Authenticate', res.locals.basicChallenge === true ? `${BASIC_CHALLENGE}, Bearer, ApiKey` : 'Bearer, ApiKey');
+  }
   res.status(error.httpStatus).type('application/problem+json').send(JSON.stringify(problem));
 }

@@ -7,6 +7,7 @@ import { MESSAGE_ID_HEADER } from '../../core/headers';
 import type { Logger } from '../../core/logger';
 import { tlsPeerOf } from '../http/authenticate';
 import { drainRefusedBody } from '../http/refused-body';
+import { BASIC_CHALLENGE } from '../http/problem';
 import { requestIdOf } from '../http/request-id';
 import { jsonToElement } from './json-to-xml';
 import type { SoapDispatch, SoapOutcome } from './soap-call';
@@ -287,8 +288,12 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     }
     const rendered = renderFault(fault, version, addressing ? answerHeaders(addressing) : '');
     const unsupportedType = !versionKnown && fault.code === 'JCT_REQUEST_MEDIA_TYPE';
+    // With HTTP Basic on, missing or wrong credentials are HTTP 401 with the challenge (the fault
+    // still in the body): WCF and Java's HTTP client send Basic credentials only once challenged.
+    const challenge = security?.authenticator.acceptsHttpBasic === true && (fault.code === 'JCT_AUTH_REQUIRED' || fault.code === 'JCT_AUTH_FAILED');
     // A body we refused unread (too large, wrong type, no credentials): lingering close, so the caller reads the fault.
     drainRefusedBody(req, res);
-    send(res, unsupportedType ? 415 : rendered.status, rendered.contentType, rendered.body, rendered.headers);
+    send(res, unsupportedType ? 415 : challenge ? 401 : rendered.status, rendered.contentType, rendered.body,
+      challenge ? { ...rendered.headers, 'WWW-Authenticate': BASIC_CHALLENGE } : rendered.headers);
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Element } from '@xmldom/xmldom';
 import type { ApiKeyVerifier } from './api-keys';
 import type { ClientCertificates, TlsPeer } from './client-certificates';
+import type { HttpBasicVerifier } from './http-basic';
 import type { JwtVerifier } from './jwt-verifier';
 import { authFailed, type Principal } from './principal';
 import type { UsernameTokenVerifier } from './username-token';
@@ -16,6 +17,8 @@ export interface AuthenticatorParts {
   readonly usernameToken?: UsernameTokenVerifier;
   /** Clients known by their TLS client certificate. */
   readonly certificates?: ClientCertificates;
+  /** HTTP Basic with the clients' usernames and passwords (`security.auth.httpBasic`). */
+  readonly basic?: HttpBasicVerifier;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -40,6 +43,11 @@ export class Authenticator {
   /** True when API keys can be checked (some client has an API key). */
   get acceptsApiKeys(): boolean {
     return this.parts.apiKeys.size > 0;
+  }
+
+  /** True when HTTP Basic is accepted (`security.auth.httpBasic`): 401s then challenge with it. */
+  get acceptsHttpBasic(): boolean {
+    return this.parts.basic !== undefined;
   }
 
   /** True when bearer JWTs can be checked (`security.auth.jwt` is configured). */
@@ -72,7 +80,15 @@ export class Authenticator {
     const apiKey = header(headers, this.parts.apiKeyHeader);
     const authorization = header(headers, 'authorization');
     const bearer = authorization !== undefined && /^bearer\s/i.test(authorization) ? authorization.slice(7).trim() : undefined;
-    if (apiKey !== undefined && bearer !== undefined) throw authFailed(`Send one kind of credentials: an API key (${this.parts.apiKeyHeader}) or a bearer token, not both.`);
+    const basic = authorization !== undefined && /^basic\s/i.test(authorization) ? authorization.slice(6) : undefined;
+    if (apiKey !== undefined && (bearer !== undefined || basic !== undefined)) {
+      throw authFailed(`Send one kind of credentials: an API key (${this.parts.apiKeyHeader}), a bearer token or Basic credentials, not two.`);
+    }
+    if (basic !== undefined) {
+      if (!this.parts.basic) throw authFailed('HTTP Basic is not accepted here (security.auth.httpBasic is off); send an API key, a bearer JWT or, over SOAP, a WS-Security UsernameToken.');
+      if (basic.length > 4096) throw authFailed('The Basic credentials are longer than 4 KiB.');
+      return this.parts.basic.verify(basic);
+    }
     if (apiKey !== undefined) {
       const client = apiKey === '' || apiKey.length > 1024 ? undefined : this.parts.apiKeys.clientOf(apiKey);
       if (client === undefined) throw authFailed('The API key is not valid.');

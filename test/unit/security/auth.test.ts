@@ -145,7 +145,7 @@ describe('HTTP credentials and per-route authorization', () => {
 
   it('refuses a wrong key, both kinds at once, and UsernameTokens when no user is configured', async () => {
     expect((await rejection(auth.fromHeaders({ 'x-api-key': 'k-crm-0123456789abcdeX' }))).code).to.equal('JCT_AUTH_FAILED');
-    expect((await rejection(auth.fromHeaders({ 'x-api-key': 'k-crm-0123456789abcdef', authorization: 'Bearer x' }))).message).to.contain('not both');
+    expect((await rejection(auth.fromHeaders({ 'x-api-key': 'k-crm-0123456789abcdef', authorization: 'Bearer x' }))).message).to.contain('not two');
     expect((await rejection(auth.fromUsernameToken(undefined))).code).to.equal('JCT_AUTH_FAILED');
   });
 
