@@ -34,14 +34,15 @@ export type ZeepAnswer = (
 
 /**
  * Calls the CRM service with python3-zeep (test/fixtures/zeep/crm_client.py), an independent SOAP
- * stack; with `wsAddressing`, through zeep's WS-Addressing plugin.
+ * stack; with `wsAddressing`, through zeep's WS-Addressing plugin; with `httpBasic`, with HTTP Basic on every request.
  */
 export async function zeepCall(wsdlUrl: string, port: CrmPort, operation: string, args: Record<string, unknown>,
-  usernameToken?: { username: string; password: string }, wsAddressing = false): Promise<ZeepAnswer> {
+  usernameToken?: { username: string; password: string }, wsAddressing = false, httpBasic?: { username: string; password: string }): Promise<ZeepAnswer> {
   const env = {
     ...process.env,
     ...(usernameToken ? { ZEEP_USERNAME: usernameToken.username, ZEEP_PASSWORD: usernameToken.password } : {}),
     ...(wsAddressing ? { ZEEP_WSA: '1' } : {}),
+    ...(httpBasic ? { ZEEP_BASIC_USER: httpBasic.username, ZEEP_BASIC_PASSWORD: httpBasic.password } : {}),
   };
   const { stdout } = await run('/usr/bin/python3', ['test/fixtures/zeep/crm_client.py', wsdlUrl, port, operation, JSON.stringify(args)], { timeout: 30_000, env });
   return JSON.parse(stdout) as ZeepAnswer;

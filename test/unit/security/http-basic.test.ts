@@ -5,6 +5,7 @@ import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { loadConfig } from '../../../src/config/load-config';
+import { zeepCall } from '../../support/crm-clients';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { request } from '../../support/http';
 import { TempConfigDir } from '../../support/temp-config';
@@ -79,6 +80,16 @@ describe('HTTP Basic for callers (security.auth.httpBasic)', () => {
     expect(challenged.text).to.contain('<faultcode>soap:Client</faultcode>').and.contain('JCT_AUTH_REQUIRED');
     expect((await post(basic('erp', 'wrong'))).status).to.equal(401);
     expect((await post(basic('erp', ENV.ERP_PASSWORD))).status).to.equal(202);
+  });
+
+  it('an independent SOAP stack (python3-zeep with requests\' HTTPBasicAuth) gets through; with a wrong password it gets the fault', async () => {
+    const base = await start(true);
+    const order = { orderId: 'SO-Z', customerId: 'C-1', amount: '10.00', currency: 'EUR', lines: [{ sku: 'W-1', qty: 1, price: '10.00' }] };
+    const ok = await zeepCall(`${base}/soap/crm?wsdl`, 'CrmSoap11Port', 'SubmitOrder', order, undefined, false, { username: 'erp', password: ENV.ERP_PASSWORD });
+    expect(ok.ok, JSON.stringify(ok)).to.equal(true);
+    const refused = await zeepCall(`${base}/soap/crm?wsdl`, 'CrmSoap12Port', 'SubmitOrder', order, undefined, false, { username: 'erp', password: 'wrong' });
+    expect(refused.ok).to.equal(false);
+    if (!refused.ok) expect(refused.message).to.contain('username or password is wrong');
   });
 
   it('off (the default): Basic credentials are refused saying so, and SOAP faults keep their usual status', async () => {
