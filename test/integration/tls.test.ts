@@ -12,10 +12,11 @@ import { TypeOrmTransactionLog } from '../../src/store/typeorm/typeorm-transacti
 import { expectJunctionError, rejection } from '../contract/transaction-log.support';
 import { requireEnv, uniqueName } from '../support/env';
 import { MINIMAL_CONFIG, TempConfigDir } from '../support/temp-config';
+import { ORDER_ROUTES_CONFIG, serverTlsConfig, SOAP_SUBMIT_ORDER, tlsFixture, TLS_FIXTURES } from '../support/tls-fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/tls');
-const CERT = readFileSync(path.join(FIXTURES, 'localhost.crt'), 'utf8');
-const KEY = readFileSync(path.join(FIXTURES, 'localhost.key'), 'utf8');
+const FIXTURES = TLS_FIXTURES;
+const CERT = tlsFixture('localhost.crt');
+const KEY = tlsFixture('localhost.key');
 
 function getHttps(url: string, ca?: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -81,38 +82,17 @@ describe('TLS: HTTPS gateways, TLS to RabbitMQ and MySQL', function () {
     const order = (client?: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> =>
       post(`${base}/api/v1/orders`, '{"orderId":"SO-1"}', { 'content-type': 'application/json', ...headers }, client);
     const soapOrder = (client?: string): Promise<{ status: number; text: string }> => post(`${base}/soap/crm`,
-      '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><SubmitOrderRequest xmlns="urn:junction:crm:v1">'
-        + '<orderId>SO-2</orderId><customerId>C-1</customerId><amount>10.00</amount><currency>EUR</currency>'
-        + '<lines><sku>W-1</sku><qty>1</qty><price>10.00</price></lines></SubmitOrderRequest></s:Body></s:Envelope>',
-      { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:junction:crm:v1/SubmitOrder"' }, client);
+      SOAP_SUBMIT_ORDER, { 'content-type': 'text/xml; charset=utf-8', soapaction: '"urn:junction:crm:v1/SubmitOrder"' }, client);
 
     before(async () => {
-      const file = dir.write('mtls.yaml', `
-server:
-  tls:
-    cert: { file: ${path.join(FIXTURES, 'localhost.crt')} }
-    key: { file: ${path.join(FIXTURES, 'localhost.key')} }
-    ca: { file: ${path.join(FIXTURES, 'clients-ca.crt')} }
-    clientCertificates: request
+      const file = dir.write('mtls.yaml', `${serverTlsConfig('request')}
 store: { url: "sqlite::memory:" }
 security:
   auth: { mode: required }
   clients:
     erp-batch: { certificate: { subject: "C=DE, O=ACME Corp, CN=erp-batch" }, routes: [orders, soap-orders] }
     reporting: { apiKey: { env: MTLS_TEST_KEY }, routes: [] }
-soap:
-  services:
-    crm: { wsdl: ${path.resolve(__dirname, '../../../wsdl/crm/crm.wsdl')} }
-endpoints:
-  oa: { type: http, url: "http://127.0.0.1:9/oa" }
-routes:
-  - id: orders
-    entry: { rest: { method: POST, path: /orders } }
-    to: [oa]
-  - id: soap-orders
-    entry: { soap: { service: crm, operation: SubmitOrder } }
-    to: [oa]
-`);
+${ORDER_ROUTES_CONFIG}`);
       process.env.MTLS_TEST_KEY = API_KEY;
       try {
         app = buildApp(loadConfig(file, {}), { logger: silentLogger, port: 0 });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,9 +10,10 @@ import { runCli } from '../../../src/cli/program';
 import { loadConfig } from '../../../src/config/load-config';
 import { silentLogger } from '../../../src/core/logger';
 import { TempConfigDir } from '../../support/temp-config';
+import { serverTlsConfig, tlsFixture, TLS_FIXTURES } from '../../support/tls-fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/tls');
-const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
+const FIXTURES = TLS_FIXTURES;
+const fixture = tlsFixture;
 const KEYS = { crm: 'crm-key-0123456789abcdef', opsBot: 'ops-bot-key-0123456789abcdef' };
 const ROOT_TOKEN = 'root-token-0123456789abcdef';
 
@@ -28,13 +28,7 @@ interface Answer { status: number; json: Record<string, unknown>; challenge?: st
 function config(dir: TempConfigDir): string {
   const crmKey = dir.write('crm.key', KEYS.crm);
   const opsKey = dir.write('ops-bot.key', KEYS.opsBot);
-  return `
-server:
-  tls:
-    cert: { file: ${path.join(FIXTURES, 'localhost.crt')} }
-    key: { file: ${path.join(FIXTURES, 'localhost.key')} }
-    ca: { file: ${path.join(FIXTURES, 'clients-ca.crt')} }
-    clientCertificates: request
+  return `${serverTlsConfig('request')}
 store: { url: "sqlite:${path.join(dir.dir, 'junction.db')}" }
 security:
   auth: { mode: required }

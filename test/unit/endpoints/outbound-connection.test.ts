@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { rootCertificates, type TLSSocket } from 'node:tls';
@@ -20,10 +19,11 @@ import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { ForwardProxy } from '../../support/forward-proxy';
 import { eventually, postJson } from '../../support/http';
 import { TempConfigDir } from '../../support/temp-config';
+import { tlsFixture, TLS_FIXTURES } from '../../support/tls-fixtures';
 import { closeNow, listenOnLoopback } from '../../support/ports';
 
-const TLS_DIR = path.resolve(__dirname, '../../../../test/fixtures/tls');
-const pem = (name: string): string => readFileSync(path.join(TLS_DIR, name), 'utf8');
+const TLS_DIR = TLS_FIXTURES;
+const pem = tlsFixture;
 const context: EndpointContext = { routeId: 'test-route', logger: silentLogger };
 const CUSTOMER = '{"CUST_NO":"C-1","CUST_NAME":"Ada","TEL":null,"STAT":"A"}';
 

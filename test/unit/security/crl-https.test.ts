@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -10,9 +10,10 @@ import { RecordingLogger } from '../../integration/bus/recording-logger';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { eventually } from '../../support/http';
 import { TempConfigDir } from '../../support/temp-config';
+import { ORDER_ROUTES_CONFIG, serverTlsConfig, SOAP_SUBMIT_ORDER, tlsFixture, TLS_FIXTURES } from '../../support/tls-fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/tls');
-const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
+const FIXTURES = TLS_FIXTURES;
+const fixture = tlsFixture;
 const SERVER_CERT = fixture('localhost.crt');
 
 type Outcome = { status: number; text: string } | { refused: string };
@@ -34,38 +35,17 @@ function post(url: string, body: string, headers: Record<string, string>, client
   });
 }
 
-const SOAP_ORDER = '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><SubmitOrderRequest xmlns="urn:junction:crm:v1">'
-  + '<orderId>SO-2</orderId><customerId>C-1</customerId><amount>10.00</amount><currency>EUR</currency>'
-  + '<lines><sku>W-1</sku><qty>1</qty><price>10.00</price></lines></SubmitOrderRequest></s:Body></s:Envelope>';
+const SOAP_ORDER = SOAP_SUBMIT_ORDER;
 
-function config(crl: string, clientCertificates: string, extra = '', clients = true): string {
-  return `
-server:
-  tls:
-    cert: { file: ${path.join(FIXTURES, 'localhost.crt')} }
-    key: { file: ${path.join(FIXTURES, 'localhost.key')} }
-    ca: { file: ${path.join(FIXTURES, 'clients-ca.crt')} }
-    clientCertificates: ${clientCertificates}
-    crl: ${crl}
+function config(crl: string, clientCertificates: 'none' | 'request' | 'require', extra = '', clients = true): string {
+  return `${serverTlsConfig(clientCertificates, `    crl: ${crl}`)}
 ${extra}
 ${clients ? `security:
   auth: { mode: required }
   clients:
     erp-batch: { certificate: { subject: "CN=erp-batch, O=ACME Corp, C=DE" }, routes: ["*"] }
     leaver: { certificate: { subject: "CN=leaver, O=ACME Corp, C=DE" }, routes: ["*"] }` : ''}
-soap:
-  services:
-    crm: { wsdl: ${path.resolve(__dirname, '../../../../wsdl/crm/crm.wsdl')} }
-endpoints:
-  oa: { type: http, url: "http://127.0.0.1:9/oa" }
-routes:
-  - id: orders
-    entry: { rest: { method: POST, path: /orders } }
-    to: [oa]
-  - id: soap-orders
-    entry: { soap: { service: crm, operation: SubmitOrder } }
-    to: [oa]
-`;
+${ORDER_ROUTES_CONFIG}`;
 }
 
 describe('Certificate revocation over real HTTPS (server.tls.crl)', function () {

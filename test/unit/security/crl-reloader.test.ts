@@ -1,14 +1,13 @@
-import { readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { caSubjects } from '../../../src/security/tls/crl';
 import { readCrlSet, type CrlSet, type CrlSource } from '../../../src/security/tls/crl-files';
 import { CrlReloader } from '../../../src/security/tls/crl-reloader';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
 import { TempConfigDir } from '../../support/temp-config';
+import { tlsFixture } from '../../support/tls-fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/tls');
-const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
+const fixture = tlsFixture;
 const CA = caSubjects(fixture('clients-ca.crt'));
 
 describe('CRL reloader: new CRLs in force when a file changes, bad ones never', () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { JunctionError } from '../../../src/core/errors';
@@ -6,9 +5,10 @@ import { caSubjects, parseCrlPem, pemBlocks } from '../../../src/security/tls/cr
 import { crlFindings, readCrlSet, type CrlSet } from '../../../src/security/tls/crl-files';
 import { readElement, readTime } from '../../../src/security/tls/der';
 import { TempConfigDir } from '../../support/temp-config';
+import { tlsFixture, TLS_FIXTURES } from '../../support/tls-fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../../test/fixtures/tls');
-const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
+const FIXTURES = TLS_FIXTURES;
+const fixture = tlsFixture;
 const CA = caSubjects(fixture('clients-ca.crt'));
 
 function setOf(...names: string[]): CrlSet {

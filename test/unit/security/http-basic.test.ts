@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { expect } from 'chai';
 import { buildApp, type JunctionApp } from '../../../src/app';
 import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
@@ -9,12 +8,10 @@ import { zeepCall } from '../../support/crm-clients';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { request } from '../../support/http';
 import { TempConfigDir } from '../../support/temp-config';
+import { ORDER_ROUTES_CONFIG, SOAP_SUBMIT_ORDER } from '../../support/tls-fixtures';
 
-const WSDL = path.resolve(__dirname, '../../../../wsdl/crm/crm.wsdl');
 const ORDER = '{"orderId":"SO-1","customerId":"C-1","amount":"10.00","currency":"EUR","lines":[{"sku":"W-1","qty":1,"price":"10.00"}]}';
-const SOAP_ORDER = '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><SubmitOrderRequest xmlns="urn:junction:crm:v1">'
-  + '<orderId>SO-2</orderId><customerId>C-1</customerId><amount>10.00</amount><currency>EUR</currency>'
-  + '<lines><sku>W-1</sku><qty>1</qty><price>10.00</price></lines></SubmitOrderRequest></s:Body></s:Envelope>';
+const SOAP_ORDER = SOAP_SUBMIT_ORDER;
 const ENV = { ERP_PASSWORD: 'pä:ss wörd 1' };
 
 function config(httpBasic: boolean): string {
@@ -25,19 +22,7 @@ security:
     erp-batch: { username: erp, password: { env: ERP_PASSWORD }, routes: ["*"] }
 admin:
   tokens: []
-soap:
-  services:
-    crm: { wsdl: ${WSDL} }
-endpoints:
-  oa: { type: http, url: "http://127.0.0.1:9/oa" }
-routes:
-  - id: orders
-    entry: { rest: { method: POST, path: /orders } }
-    to: [oa]
-  - id: soap-orders
-    entry: { soap: { service: crm, operation: SubmitOrder } }
-    to: [oa]
-`;
+${ORDER_ROUTES_CONFIG}`;
 }
 
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
