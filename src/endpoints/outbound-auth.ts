@@ -2,6 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import { SECRET_REF_SCHEMA } from '../config/config-schema';
 import type { SecretRefConfig } from '../config/config-types';
 import { JunctionError } from '../core/errors';
+import { readCapped } from '../core/read-capped';
 import { readSecret } from '../security/secrets';
 import { createDispatcher, forOtherHosts, type OutboundConnection } from './outbound-connection';
 
@@ -213,18 +214,6 @@ class ClientCredentials implements OutboundAuth {
       details: { endpoint: this.endpoint, tokenHost: new URL(this.settings.tokenUrl).host }, ...(cause !== undefined ? { cause } : {}),
     });
   }
-}
-
-/** A response body as text, refusing more than `limit` bytes (JCT_ENDPOINT_UNREACHABLE, from the caller's catch). */
-async function readCapped(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limit) throw Object.assign(new Error('answer too large'), { code: 'ANSWER_TOO_LARGE' });
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -9,3 +9,6 @@ export function secretsEqual(a: string | Buffer, b: string | Buffer): boolean {
   const right = createHash('sha256').update(b).digest();
   return timingSafeEqual(left, right);
 }
+
+/** A throw-away password that unknown users are checked against, so timing does not tell users apart. */
+export const DECOY_PASSWORD = 'decoy-password-that-never-matches';

@@ -1,9 +1,6 @@
-import { secretsEqual } from './constant-time';
+import { DECOY_PASSWORD, secretsEqual } from './constant-time';
 import { authFailed, type Principal } from './principal';
 import type { SoapUser } from './username-token';
-
-/** A throw-away password that unknown users are checked against, so timing does not tell users apart. */
-const DECOY = 'decoy-password-that-never-matches';
 
 /**
  * HTTP Basic (RFC 7617) for callers whose stack sends nothing else: PHP's SoapClient with
@@ -33,7 +30,7 @@ export class HttpBasicVerifier {
     const matches = readings.map((decoded) => {
       const colon = decoded.indexOf(':');
       const user = this.users.get(decoded.slice(0, colon));
-      return secretsEqual(decoded.slice(colon + 1), user?.password ?? DECOY) ? user : undefined;
+      return secretsEqual(decoded.slice(colon + 1), user?.password ?? DECOY_PASSWORD) ? user : undefined;
     });
     const user = matches.find((m) => m !== undefined);
     if (!user) throw authFailed('The Basic credentials\' username or password is wrong.');

@@ -1,3 +1,4 @@
+import { BodyTooLarge, readCapped } from '../../core/read-capped';
 import { jwksUrlProblem } from './jwt-config-check';
 
 /** Fetches a URL (the JWKS source's fetch: its CA, its proxy). */
@@ -5,27 +6,6 @@ export type Fetcher = (url: string, init: { readonly signal: AbortSignal; readon
 
 /** A discovery document is a few kilobytes; a larger answer is not one. */
 const MAX_DOCUMENT_BYTES = 256 * 1024;
-
-class TooLarge extends Error {}
-
-/** The response's text, refusing more than `limit` bytes without reading them all. */
-async function readCapped(response: Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new TooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** The discovery document's address for an issuer (OpenID Connect Discovery 1.0, section 4). */
 export function discoveryUrlOf(issuer: string): string {
@@ -53,9 +33,9 @@ export async function discoverJwksUrl(issuer: string, fetcher: Fetcher, timeoutM
   }
   let document: unknown;
   try {
-    document = JSON.parse(await readCapped(response, MAX_DOCUMENT_BYTES));
+    document = JSON.parse(await readCapped(response.body, MAX_DOCUMENT_BYTES));
   } catch (error) {
-    if (error instanceof TooLarge) throw new Error(`the discovery document ${where} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+    if (error instanceof BodyTooLarge) throw new Error(`the discovery document ${where} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
     throw new Error(`the discovery document ${where} is not JSON`);
   }
   const fields = typeof document === 'object' && document !== null ? document as Record<string, unknown> : {};

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
-import { secretsEqual } from './constant-time';
+import { DECOY_PASSWORD, secretsEqual } from './constant-time';
 import type { NonceStore } from '../../core/nonce-store';
 import { authFailed, authRequired, type Principal } from './principal';
 
@@ -52,9 +52,6 @@ function text(element: Element | undefined): string {
   return (element?.textContent ?? '').trim();
 }
 
-/** A throw-away password that unknown users are checked against, so timing does not tell users apart. */
-const DECOY = 'decoy-password-that-never-matches';
-
 /**
  * Verifies a WS-Security UsernameToken (UsernameToken Profile 1.0/1.1): PasswordText or
  * PasswordDigest (Base64(SHA-1(nonce ‖ created ‖ password)), compared in constant time), a
@@ -94,7 +91,7 @@ export class UsernameTokenVerifier {
     if (nonce.length < 8 || nonce.length > 256) throw authFailed('The UsernameToken\'s Nonce must be 8 to 256 random bytes, in base64.');
 
     const user = this.users.get(username);
-    const expected = user?.password ?? DECOY;
+    const expected = user?.password ?? DECOY_PASSWORD;
     let ok: boolean;
     if (type === PASSWORD_DIGEST) {
       const digest = createHash('sha1').update(nonce).update(created, 'utf8').update(expected, 'utf8').digest('base64');
