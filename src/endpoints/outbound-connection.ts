@@ -1,4 +1,4 @@
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { CLIENT_TLS_SCHEMA } from '../config/config-schema';
 import type { ClientTlsConfig } from '../config/config-types';
@@ -65,10 +65,20 @@ export function forOtherHosts(connection: OutboundConnection): OutboundConnectio
   return { ...(trust ? { tls: trust } : {}), ...(proxy !== undefined ? { proxy } : {}) };
 }
 
-/** The TLS options as undici's types want them (a mutable `ca` array). */
-function mutableTls(tls: NonNullable<OutboundConnection['tls']>): Omit<ClientTls, 'ca'> & { ca?: string[] } {
-  const { ca, ...rest } = tls;
-  return { ...rest, ...(ca !== undefined ? { ca: [...ca] } : {}) };
+/**
+ * The connect options of `tls`: one secure context per TLS settings object, made once — with the
+ * system's roots in `ca`, a context made per connection would parse some 140 certificates each
+ * time — plus the name to verify and whether to.
+ */
+const contexts = new WeakMap<object, SecureContext>();
+function connectTls(tls: NonNullable<OutboundConnection['tls']>): { secureContext: SecureContext; servername?: string; rejectUnauthorized: boolean } {
+  let secureContext = contexts.get(tls);
+  if (!secureContext) {
+    const { ca, cert, key } = tls;
+    secureContext = createSecureContext({ ...(ca !== undefined ? { ca: [...ca] } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}) });
+    contexts.set(tls, secureContext);
+  }
+  return { secureContext, ...(tls.servername !== undefined ? { servername: tls.servername } : {}), rejectUnauthorized: tls.rejectUnauthorized };
 }
 
 /** Connection settings of one dispatcher. */
@@ -89,7 +99,7 @@ export interface DispatcherSettings {
  * (many refuse CONNECT to ports other than 443).
  */
 export function createDispatcher(connection: OutboundConnection, settings: DispatcherSettings, origin?: string): Dispatcher {
-  const tls = connection.tls === undefined ? undefined : mutableTls(connection.tls);
+  const tls = connection.tls === undefined ? undefined : connectTls(connection.tls);
   const common = {
     connections: settings.connections,
     ...(settings.keepAliveTimeoutMs !== undefined ? { keepAliveTimeout: settings.keepAliveTimeoutMs } : {}),

@@ -7,13 +7,24 @@ import type { SecurityRuntime } from '../../security/security-setup';
 /** The parts of the security runtime an HTTP gateway needs. */
 export type GatewaySecurity = Pick<SecurityRuntime, 'mode' | 'docs' | 'authenticator' | 'policy' | 'masker' | 'jsonMaxDepth'>;
 
+/**
+ * Each verified connection's peer, read once: `getPeerCertificate()` builds a new object per call,
+ * and a connection's certificate does not change (a CRL reload closes the connections it verified).
+ */
+const peers = new WeakMap<object, TlsPeer | null>();
+
 /** The client certificate of an HTTPS request, when one was sent and verified against `server.tls.ca`. */
 export function tlsPeerOf(req: Request): TlsPeer | undefined {
   const socket = req.socket as Partial<TLSSocket> | undefined;
   if (socket?.encrypted !== true || socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
-  const certificate = socket.getPeerCertificate();
-  if (!certificate || typeof certificate.fingerprint256 !== 'string' || certificate.subject === undefined) return undefined;
-  return { subject: certificate.subject as unknown as TlsPeer['subject'], fingerprint256: certificate.fingerprint256 };
+  let peer = peers.get(socket);
+  if (peer === undefined) {
+    const certificate = socket.getPeerCertificate();
+    peer = !certificate || typeof certificate.fingerprint256 !== 'string' || certificate.subject === undefined
+      ? null : { subject: certificate.subject as unknown as TlsPeer['subject'], fingerprint256: certificate.fingerprint256 };
+    peers.set(socket, peer);
+  }
+  return peer ?? undefined;
 }
 
 /**

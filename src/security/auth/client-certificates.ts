@@ -88,6 +88,8 @@ interface Entry {
 
 /** Maps verified client certificates to clients; build with {@link ClientCertificates.compile}. */
 export class ClientCertificates {
+  private readonly named = new WeakMap<TlsPeer, string | null>();
+
   private constructor(private readonly entries: readonly Entry[]) {}
 
   /**
@@ -132,10 +134,13 @@ export class ClientCertificates {
     return this.entries.length;
   }
 
-  /** The client a verified certificate names, if any. */
+  /** The client a verified certificate names, if any (worked out once per peer object: callers keep one per connection). */
   clientOf(peer: TlsPeer): string | undefined {
+    if (this.named.has(peer)) return this.named.get(peer) ?? undefined;
     const subject = subjectOf(peer);
     const fingerprint = normaliseFingerprint(peer.fingerprint256);
-    return this.entries.find((e) => (e.subject === undefined || e.subject === subject) && (e.fingerprint === undefined || e.fingerprint === fingerprint))?.client;
+    const client = this.entries.find((e) => (e.subject === undefined || e.subject === subject) && (e.fingerprint === undefined || e.fingerprint === fingerprint))?.client;
+    this.named.set(peer, client ?? null);
+    return client;
   }
 }
