@@ -86,15 +86,15 @@ const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
 export async function withAuthorization<T>(auth: OutboundAuth | undefined, call: (authorization: string | undefined) => Promise<T>,
   refusedWith401: (outcome: { readonly result: T } | { readonly error: unknown }) => boolean): Promise<T> {
   const authorization = await auth?.authorization();
-  let result: T;
+  let outcome: { readonly result: T } | { readonly error: unknown };
   try {
-    result = await call(authorization);
+    outcome = { result: await call(authorization) };
   } catch (error) {
-    if (auth === undefined || authorization === undefined || !refusedWith401({ error }) || !auth.refused(authorization)) throw error;
-    return call(await auth.authorization());
+    outcome = { error };
   }
-  if (auth !== undefined && authorization !== undefined && refusedWith401({ result }) && auth.refused(authorization)) return call(await auth.authorization());
-  return result;
+  if (auth !== undefined && authorization !== undefined && refusedWith401(outcome) && auth.refused(authorization)) return call(await auth.authorization());
+  if ('error' in outcome) throw outcome.error;
+  return outcome.result;
 }
 
 class BasicAuth implements OutboundAuth {

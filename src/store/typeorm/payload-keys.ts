@@ -160,9 +160,11 @@ export async function rekeyPayloads(run: RunWork, cipher: PayloadRewrap, options
             continue;
           }
           if (next === undefined) continue;
-          if (table === 'message') await manager.createQueryBuilder().update(message).set({ payload: next }).where('id = :id', { id: row.key }).execute();
-          else await manager.createQueryBuilder().update(stage).set({ payload: next }).where('seq = :seq', { seq: Number(row.key) }).execute();
-          rewritten += 1;
+          const update = table === 'message'
+            ? manager.createQueryBuilder().update(message).set({ payload: next }).where('id = :id', { id: row.key })
+            : manager.createQueryBuilder().update(stage).set({ payload: next }).where('seq = :seq', { seq: Number(row.key) });
+          // A row deleted meanwhile (retention) was not rewritten: not counted.
+          rewritten += (await update.execute()).affected ?? 0;
         }
       });
     }
