@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tlsFailureOf } from '../security/tls/tls-failure';
 import { CLI_EXIT, CliStop } from './exit-codes';
 
 /**
@@ -48,8 +49,13 @@ export async function tlsFetch(tls: AdminTls): Promise<FetchFunction> {
 
 /** TLS failures where a certificate was the problem, and what to do about each. */
 export function tlsHint(code: string): string | undefined {
-  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED/.test(code)) return 'Junction\'s server certificate is not trusted: give the CA that signed it with --ca / JUNCTION_CA';
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'Junction\'s server certificate does not name the host in --url: use a name it has';
-  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|ECONNRESET/.test(code)) return 'Junction may have refused the client certificate: check --cert / --key (JUNCTION_CERT / JUNCTION_KEY) and that server.tls.ca signs it';
-  return undefined;
+  switch (tlsFailureOf(code)) {
+    case 'untrusted': return 'Junction\'s server certificate is not trusted: give the CA that signed it with --ca / JUNCTION_CA';
+    case 'hostname': return 'Junction\'s server certificate does not name the host in --url: use a name it has';
+    case 'expired': return `Junction's server certificate is not valid now (${code})`;
+    case 'handshake': return 'Junction may have refused the client certificate: check --cert / --key (JUNCTION_CERT / JUNCTION_KEY) and that server.tls.ca signs it';
+    default:
+      // TLS 1.3: a server refusing the client certificate usually just resets the connection.
+      return code === 'ECONNRESET' ? 'Junction may have refused the client certificate: check --cert / --key (JUNCTION_CERT / JUNCTION_KEY) and that server.tls.ca signs it' : undefined;
+  }
 }

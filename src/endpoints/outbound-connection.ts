@@ -4,6 +4,7 @@ import { CLIENT_TLS_SCHEMA } from '../config/config-schema';
 import type { ClientTlsConfig } from '../config/config-types';
 import { JunctionError } from '../core/errors';
 import { readClientTls, type ClientTls } from '../security/tls-options';
+import { tlsFailureOf, type TlsFailure } from '../security/tls/tls-failure';
 
 /**
  * How an endpoint reaches its backend: TLS beyond the system's trust store (a private CA, a
@@ -123,24 +124,14 @@ export function createDispatcher(connection: OutboundConnection, settings: Dispa
   return origin !== undefined ? new Pool(origin, { ...common, connect }) : new Agent({ ...common, connect });
 }
 
-/** TLS failures where the backend's certificate was not accepted (or ours was refused). */
-const TLS_CODES = /^(UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_TLS_|ERR_SSL_|EPROTO$)/;
-
-/** True for an error code of a TLS handshake that failed on certificates. */
-function isTlsFailure(code: unknown): code is string {
-  return typeof code === 'string' && TLS_CODES.test(code);
-}
-
 /** What to tell an operator about a TLS failure of endpoint `endpoint`. */
-function tlsFailureHint(endpoint: string, code: string): string {
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return `the backend's certificate is not issued for the host in the URL (${code}); call it by a name the certificate has, or set endpoints.${endpoint}.tls.servername`;
+function tlsFailureHint(endpoint: string, failure: TlsFailure, code: string): string {
+  switch (failure) {
+    case 'hostname': return `the backend's certificate is not issued for the host in the URL (${code}); call it by a name the certificate has, or set endpoints.${endpoint}.tls.servername`;
+    case 'expired': return `the backend's certificate is not valid now (${code})`;
+    case 'handshake': return `the TLS handshake failed (${code}); if the backend asks for a client certificate, give it in endpoints.${endpoint}.tls.cert and key`;
+    default: return `the backend's certificate is not trusted (${code}); give the CA that signed it in endpoints.${endpoint}.tls.ca`;
   }
-  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `the backend's certificate is not valid now (${code})`;
-  if (code.startsWith('ERR_SSL_') || code === 'EPROTO') {
-    return `the TLS handshake failed (${code}); if the backend asks for a client certificate, give it in endpoints.${endpoint}.tls.cert and key`;
-  }
-  return `the backend's certificate is not trusted (${code}); give the CA that signed it in endpoints.${endpoint}.tls.ca`;
 }
 
 /**
@@ -168,9 +159,10 @@ function proxyRefusalHint(endpoint: string, status: number): string {
  */
 export function connectionFailure(endpoint: string, error: unknown, details: Readonly<Record<string, string | number | boolean>>, what = 'is unreachable'): JunctionError | undefined {
   const proxyStatus = proxyTunnelStatus(error);
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = String((error as { code?: unknown } | null)?.code);
+  const tls = tlsFailureOf(code);
   const found: { hint: string; extra: Record<string, string | number> } | undefined = proxyStatus !== undefined ? { hint: proxyRefusalHint(endpoint, proxyStatus), extra: { proxyStatus } }
-    : isTlsFailure(code) ? { hint: tlsFailureHint(endpoint, code), extra: { tls: code } } : undefined;
+    : tls !== undefined ? { hint: tlsFailureHint(endpoint, tls, code), extra: { tls: code } } : undefined;
   if (!found) return undefined;
   return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${endpoint}" ${what}: ${found.hint}`, { details: { ...details, ...found.extra }, cause: error });
 }

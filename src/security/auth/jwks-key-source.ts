@@ -2,6 +2,7 @@ import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseError
 import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
+import { tlsFailureOf } from '../tls/tls-failure';
 import { discoverJwksUrl } from './oidc-discovery';
 
 /** Where the identity provider publishes its signing keys, and how Junction fetches them (`security.auth.jwt.jwks*`). */
@@ -241,8 +242,13 @@ export class JwksKeySource {
     if (error instanceof joseErrors.JOSEError) return error.message;
     const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
     const code = typeof cause?.code === 'string' ? cause.code : undefined;
-    const hint = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)
-      ? '; the server\'s certificate is not trusted: give its CA in security.auth.jwt.jwksCa (or NODE_EXTRA_CA_CERTS)' : '';
+    const hint = {
+      untrusted: '; the server\'s certificate is not trusted: give its CA in security.auth.jwt.jwksCa (or NODE_EXTRA_CA_CERTS)',
+      hostname: '; the server\'s certificate is not issued for the host in the URL',
+      expired: '; the server\'s certificate is not valid now',
+      handshake: '',
+      none: '',
+    }[tlsFailureOf(code) ?? 'none'];
     return `${error instanceof Error ? error.message : String(error)}${code ? ` (${code})` : typeof cause?.message === 'string' ? ` (${cause.message})` : ''}${hint}`;
   }
 }
