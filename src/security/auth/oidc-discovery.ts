@@ -8,7 +8,7 @@ export type Fetcher = (url: string, init: { readonly signal: AbortSignal; readon
 const MAX_DOCUMENT_BYTES = 256 * 1024;
 
 /** The discovery document's address for an issuer (OpenID Connect Discovery 1.0, section 4). */
-export function discoveryUrlOf(issuer: string): string {
+function discoveryUrlOf(issuer: string): string {
   return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
 }
 

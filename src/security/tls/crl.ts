@@ -32,7 +32,7 @@ function need(element: DerElement | undefined, tag: number, what: string): DerEl
 }
 
 /** Reads one DER CertificateList; throws an Error saying what does not fit. */
-export function parseCrlDer(der: Buffer, pem: string): Crl {
+function parseCrlDer(der: Buffer, pem: string): Crl {
   const outer = readElement(der, 0);
   if (outer.tag !== DER_TAG.SEQUENCE || outer.end !== der.length) throw new Error('not a DER SEQUENCE');
   const [tbs, algorithm, signature, extra] = children(der, outer);

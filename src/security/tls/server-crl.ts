@@ -54,8 +54,6 @@ export function withCrls(options: TlsOptions & SecureContextOptions, set: CrlSet
 
 /** What runs next to an HTTPS server with client certificates; close() stops it. */
 export interface ServerTlsWatch {
-  readonly reloader?: CrlReloader;
-  readonly connections: ClientCertificateConnections;
   close(): void;
 }
 
@@ -76,5 +74,5 @@ export function watchServerTls(server: Server, options: TlsOptions & SecureConte
     },
   }) : undefined;
   reloader?.start();
-  return { ...(reloader ? { reloader } : {}), connections, close: () => reloader?.close() };
+  return { close: () => reloader?.close() };
 }
