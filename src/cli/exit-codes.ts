@@ -30,3 +30,8 @@ export class CliStop extends Error {
     this.name = 'CliStop';
   }
 }
+
+/** `error` as a {@link CliStop} with `exitCode`, its message kept (any thrown value). */
+export function stopWith(exitCode: CliExitCode, error: unknown): CliStop {
+  return new CliStop(exitCode, error instanceof Error ? error.message : String(error));
+}

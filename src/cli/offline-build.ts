@@ -6,7 +6,7 @@ import { describeError, JunctionError } from '../core/errors';
 import type { Step } from '../core/step';
 import type { CompiledRoute } from '../routes/compiled-route';
 import type { CliLogger } from './cli-logger';
-import { CLI_EXIT, CliStop } from './exit-codes';
+import { CLI_EXIT, stopWith } from './exit-codes';
 
 /** The configuration file a command uses: `--config`, else $JUNCTION_CONFIG, else config/default.yaml (as `junction start`). */
 export function configFile(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -35,7 +35,7 @@ export function buildOfflineOrStop(file: string, role: Role, logger: CliLogger):
   try {
     return buildOffline(file, role, logger);
   } catch (error) {
-    throw new CliStop(CLI_EXIT.USAGE, error instanceof Error ? error.message : String(error));
+    throw stopWith(CLI_EXIT.USAGE, error);
   }
 }
 

@@ -6,7 +6,7 @@ import type { MessagePattern } from '../core/envelope';
 import { planRoute, StageFailure, stageMilliseconds, type PlannedDelivery, type TraceStage } from '../routes/route-runner';
 import { buildOfflineOrStop, closeSteps, configFile, readySteps, stepsOf } from './offline-build';
 import type { CliLogger } from './cli-logger';
-import { CLI_EXIT, CliStop } from './exit-codes';
+import { CLI_EXIT, CliStop, stopWith } from './exit-codes';
 import { enterSample, parseHeaders, sampleContentType, type EntryResult } from './sample-message';
 
 /** What `junction routes test` is asked to do. */
@@ -120,7 +120,7 @@ export async function runRouteTest(options: RouteTestOptions, logger: CliLogger)
     try {
       await readySteps(loaded, steps);
     } catch (error) {
-      throw new CliStop(CLI_EXIT.USAGE, error instanceof Error ? error.message : String(error));
+      throw stopWith(CLI_EXIT.USAGE, error);
     }
     const stages: ReportStage[] = [];
     const fail = (stage: string, error: unknown, durationMs: number, extra: Partial<RouteTestReport> = {}): RouteTestReport => {

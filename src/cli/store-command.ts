@@ -4,7 +4,7 @@ import { JunctionError } from '../core/errors';
 import type { KeyCounts, PayloadKeyUsage, RekeyProgress } from '../store/typeorm/payload-keys';
 import type { CliIo } from './cli-io';
 import { CliLogger } from './cli-logger';
-import { CLI_EXIT, CliStop } from './exit-codes';
+import { CLI_EXIT, CliStop, stopWith } from './exit-codes';
 import { runCommand } from './run-command';
 import { renderTable } from './table';
 
@@ -31,12 +31,12 @@ async function openStore(options: StoreOptions, io: CliIo): Promise<StoreMainten
   try {
     maintenance = buildStoreMaintenance(loadConfig(configFile(options.config)), logger);
   } catch (error) {
-    throw new CliStop(CLI_EXIT.USAGE, error instanceof Error ? error.message : String(error));
+    throw stopWith(CLI_EXIT.USAGE, error);
   }
   try {
     await maintenance.log.start();
   } catch (error) {
-    throw new CliStop(CLI_EXIT.UNAVAILABLE, error instanceof Error ? error.message : String(error));
+    throw stopWith(CLI_EXIT.UNAVAILABLE, error);
   }
   return maintenance;
 }
