@@ -2,9 +2,11 @@ import { parseExactJson } from './exact-json';
 import type { Envelope } from './envelope';
 
 /**
- * One parse of a message body per body version, shared by every stage that reads the body as
- * lossless JSON: the map step, json-to-xml, content-based conditions, the rules validator and the
- * SOAP endpoint each parsed the same text again, the largest part of the work with big orders.
+ * One parse of a message body per body version, shared by the stages of a route that read the
+ * body as exact-number JSON: the map step, the json-to-xml step, content-based conditions, the
+ * rules validator and the SOAP endpoint each parsed the same text again, the largest part of the
+ * work with big orders. (The SOAP gateway's reply conversion and the jsonata step still parse on
+ * their own: the one reads a reply, not a message body; the other needs jsonata's numbers.)
  *
  * The document is kept beside the (immutable) envelope, weakly: it goes with the envelope. A stage
  * that changes the body makes a new envelope (`withChanges`), which has no document yet, so a

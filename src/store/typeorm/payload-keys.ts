@@ -52,7 +52,7 @@ export interface RekeyOptions {
 
 /** Totals of a rekey run. */
 export interface RekeyProgress {
-  /** Rows looked at (messages and stages with a payload). */
+  /** Rows looked at: every message (its payload may be empty) and every stage with a payload. */
   readonly scanned: number;
   readonly rewritten: number;
   /** Rows that could not be decrypted (key not configured, or changed): left as they are. */
