@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { SECRET_REF_SCHEMA } from '../config/config-schema';
 import type { SecretRefConfig } from '../config/config-types';
@@ -53,12 +54,17 @@ export type OutboundAuthConfig =
 
 /** The Authorization of an endpoint's calls. */
 export interface OutboundAuth {
-  /** The `Authorization` header value for the next call (may fetch a token). */
-  authorization(): Promise<string>;
+  /**
+   * The `Authorization` header value for the next call. May wait for a token, but not past
+   * `deadline` (a `Date.now()` time: the end of the caller's delivery): JCT_ENDPOINT_TIMEOUT then.
+   */
+  authorization(deadline: number): Promise<string>;
   /** The backend refused `authorization` with 401: true when a fresh one is worth one more try. */
   refused(authorization: string): boolean;
   /** What a preview shows instead of the credentials (`junction routes test` prints requests). */
   readonly shown: string;
+  /** Equal for equal credentials, and a digest of them, never them: what was fetched with one may serve the other. */
+  readonly key: string;
   /** Closes the connections to the token endpoint. */
   close(): Promise<void>;
 }
@@ -81,28 +87,35 @@ const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
 /**
  * Calls `call` with the endpoint's Authorization; when the backend refused it (`refusedWith401`
  * says so of the result or the error), once more with a fresh one if {@link OutboundAuth.refused}
- * allows. Without `auth`, one call without Authorization.
+ * allows. Without `auth`, one call without Authorization. Waits for a token until `deadline` at
+ * most: the calls themselves keep to it too, so token fetches, call and retry fit in one deadline.
  */
-export async function withAuthorization<T>(auth: OutboundAuth | undefined, call: (authorization: string | undefined) => Promise<T>,
+export async function withAuthorization<T>(auth: OutboundAuth | undefined, deadline: number, call: (authorization: string | undefined) => Promise<T>,
   refusedWith401: (outcome: { readonly result: T } | { readonly error: unknown }) => boolean): Promise<T> {
-  const authorization = await auth?.authorization();
+  const authorization = await auth?.authorization(deadline);
   let outcome: { readonly result: T } | { readonly error: unknown };
   try {
     outcome = { result: await call(authorization) };
   } catch (error) {
     outcome = { error };
   }
-  if (auth !== undefined && authorization !== undefined && refusedWith401(outcome) && auth.refused(authorization)) return call(await auth.authorization());
+  if (auth !== undefined && authorization !== undefined && refusedWith401(outcome) && auth.refused(authorization)) return call(await auth.authorization(deadline));
   if ('error' in outcome) throw outcome.error;
   return outcome.result;
+}
+
+function digest(...parts: string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
 class BasicAuth implements OutboundAuth {
   private readonly value: string;
   readonly shown = 'Basic ****';
+  readonly key: string;
 
   constructor(username: string, password: string) {
     this.value = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+    this.key = digest('basic', this.value);
   }
 
   async authorization(): Promise<string> {
@@ -124,6 +137,7 @@ class ClientCredentials implements OutboundAuth {
   private failure: { error: JunctionError; until: number } | undefined;
   private refreshedOn401At = 0;
   readonly shown: string;
+  readonly key: string;
 
   /** To the token endpoint, through the endpoint's TLS and proxy; made at the first fetch. */
   private dispatcher: Dispatcher | undefined;
@@ -131,6 +145,7 @@ class ClientCredentials implements OutboundAuth {
   constructor(private readonly endpoint: string, private readonly settings: Extract<OutboundAuthConfig, { oauth2: unknown }>['oauth2'],
     private readonly secret: string, private readonly connection: OutboundConnection, private readonly timeoutMs: number) {
     this.shown = `Bearer <access token from ${new URL(settings.tokenUrl).host}>`;
+    this.key = digest('oauth2', settings.tokenUrl, settings.clientId, secret, settings.scope ?? '', settings.audience ?? '', settings.clientAuthentication);
   }
 
   async close(): Promise<void> {
@@ -139,7 +154,7 @@ class ClientCredentials implements OutboundAuth {
     await dispatcher?.close();
   }
 
-  async authorization(): Promise<string> {
+  async authorization(deadline: number): Promise<string> {
     const now = Date.now();
     if (this.token && now < this.token.until) return this.token.value;
     if (this.failure && now < this.failure.until) throw this.failure.error;
@@ -150,7 +165,24 @@ class ClientCredentials implements OutboundAuth {
       if (error instanceof JunctionError) this.failure = { error, until: Date.now() + FAILURE_PAUSE_MS };
       throw error;
     }).finally(() => { this.fetching = undefined; });
-    return this.fetching;
+    return this.until(this.fetching, deadline);
+  }
+
+  /**
+   * The shared fetch's token, or JCT_ENDPOINT_TIMEOUT once `deadline` comes first. The fetch goes
+   * on (within its own `timeoutMs`) for the calls after: one caller's short remainder must not
+   * fail the fetch, and with it every call for FAILURE_PAUSE_MS.
+   */
+  private until(fetching: Promise<string>, deadline: number): Promise<string> {
+    const tokenHost = new URL(this.settings.tokenUrl).host;
+    const timedOut = (): JunctionError => new JunctionError('JCT_ENDPOINT_TIMEOUT',
+      `Endpoint "${this.endpoint}" timed out after ${this.timeoutMs} ms waiting for an access token from its token endpoint ${tokenHost}`,
+      { details: { endpoint: this.endpoint, tokenHost, timeoutMs: this.timeoutMs } });
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(timedOut()), Math.max(0, deadline - Date.now()));
+      // A fetch that began with this delivery ends on its own time limit as the deadline comes: a timeout either way.
+      fetching.then(resolve, (error: unknown) => reject(Date.now() >= deadline ? timedOut() : error)).finally(() => clearTimeout(timer));
+    });
   }
 
   refused(authorization: string): boolean {
@@ -219,7 +251,7 @@ class ClientCredentials implements OutboundAuth {
 /**
  * Reads an endpoint's `auth` (secrets at boot: JCT_CONFIG_INVALID naming the path when one cannot
  * be read). The token endpoint is reached through the endpoint's own TLS and proxy (`connection`);
- * `timeoutMs` bounds each token request.
+ * `timeoutMs` bounds each token request (a caller waits for it only until its own deadline).
  */
 export function readOutboundAuth(endpoint: string, auth: OutboundAuthConfig, baseDir: string, connection: OutboundConnection, timeoutMs: number,
   env: NodeJS.ProcessEnv = process.env): OutboundAuth {

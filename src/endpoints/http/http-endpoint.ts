@@ -45,15 +45,17 @@ export class HttpEndpoint implements Endpoint {
     if (!this.pool) throw new Error(`Endpoint "${this.name}" used before start()`);
     const request = this.request(message);
     const pool = this.pool;
+    // One deadline for the whole delivery: token fetches, the call, and the retry after a 401.
+    const deadline = Date.now() + this.options.timeoutMs;
     // An access token the backend no longer takes (revoked, rotated keys): one more try with a fresh one.
-    const { status, contentType, body } = await withAuthorization(this.auth, (authorization) => this.exchange(pool, request, authorization),
+    const { status, contentType, body } = await withAuthorization(this.auth, deadline, (authorization) => this.exchange(pool, request, authorization, deadline),
       (outcome) => 'result' in outcome && outcome.result.status === 401);
     if (status < 200 || status >= 300) throw errorForStatus(this.name, status, body);
     return { status, contentType, body };
   }
 
-  /** One HTTP exchange; transport failures mapped to JCT_ENDPOINT_* errors. */
-  private async exchange(pool: Dispatcher, request: RequestPreview, authorization: string | undefined): Promise<{ status: number; contentType: string; body: string }> {
+  /** One HTTP exchange, over by `deadline` (a `Date.now()` time); transport failures mapped to JCT_ENDPOINT_* errors. */
+  private async exchange(pool: Dispatcher, request: RequestPreview, authorization: string | undefined, deadline: number): Promise<{ status: number; contentType: string; body: string }> {
     try {
       const response = await pool.request({
         origin: this.target.origin,
@@ -61,7 +63,7 @@ export class HttpEndpoint implements Endpoint {
         method: this.options.method,
         headers: { ...request.headers, ...(authorization !== undefined ? { authorization } : {}) },
         body: request.body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.timeout(Math.max(0, deadline - Date.now())),
       });
       const type = response.headers['content-type'];
       return { status: response.statusCode, contentType: (Array.isArray(type) ? type[0] : type) ?? 'application/octet-stream', body: await response.body.text() };

@@ -128,6 +128,8 @@ export class SoapEndpoint implements Endpoint {
     const args = this.argumentsFor(message);
     const headers = this.httpHeaders(message);
     const call = new AbortController();
+    // One deadline for the whole delivery: token fetches, the call, and the retry after a 401.
+    const deadline = Date.now() + this.options.timeoutMs;
     const timer = setTimeout(() => call.abort(TIMED_OUT), this.options.timeoutMs);
     this.calls.add(call);
     let result: unknown;
@@ -137,7 +139,7 @@ export class SoapEndpoint implements Endpoint {
           authorization === undefined ? headers : { ...headers, authorization });
       });
       // An access token the backend no longer takes: one more try with a fresh one.
-      result = await withAuthorization(this.auth, attempt, (outcome) => 'error' in outcome && httpStatusOf(outcome.error) === 401);
+      result = await withAuthorization(this.auth, deadline, attempt, (outcome) => 'error' in outcome && httpStatusOf(outcome.error) === 401);
     } catch (error) {
       if (error instanceof JunctionError) throw error; // from the token endpoint: already says what failed
       const mapped = errorForSoapCall({

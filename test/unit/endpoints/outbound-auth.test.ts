@@ -29,12 +29,15 @@ class TokenServer {
   issued: string[] = [];
   requests: { authorization: string | undefined; form: URLSearchParams }[] = [];
   expiresIn = 3600;
+  /** How long each answer takes. */
+  delayMs = 0;
   refuse: { status: number; body: string } | undefined;
   private server: Server | undefined;
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
-      void readAll(req).then((text) => {
+      void readAll(req).then(async (text) => {
+        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         const form = new URLSearchParams(text);
         this.requests.push({ authorization: req.headers.authorization, form });
         const basic = `Basic ${Buffer.from(`junction:${encodeURIComponent(SECRET)}`).toString('base64')}`;
@@ -64,12 +67,15 @@ class TokenServer {
 class GuardedBackend {
   readonly seen: (string | undefined)[] = [];
   readonly revoked = new Set<string>();
+  /** How long each answer takes. */
+  delayMs = 0;
   private server: Server | undefined;
 
   constructor(private readonly origin: string) {}
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    this.server = createServer(async (req, res) => {
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
       const authorization = req.headers.authorization;
       this.seen.push(authorization);
       if (!authorization || this.revoked.has(authorization)) {
@@ -84,6 +90,7 @@ class GuardedBackend {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
+      upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     });
     return listenOnLoopback(this.server);
@@ -199,6 +206,46 @@ describe('endpoint authentication (endpoints.<name>.auth: basic, oauth2 client c
     const fresh = await build('http', { auth: oauth2() });
     for (let i = 0; i < 3; i += 1) expect((await rejection(fresh.send(message(CUSTOMER), context))).message).to.contain('answered HTTP 503');
     expect(tokens.requests).to.have.length(3); // two for oa, one for the three failed sends of fresh
+  });
+
+  it('a delivery keeps to timeoutMs as a whole: a slow token endpoint leaves the call only the rest, also on the retry after a 401', async () => {
+    const N = 1000;
+    // Each step alone fits in N; token fetch and call together do not.
+    tokens.delayMs = 0.7 * N;
+    backend.delayMs = 0.7 * N;
+    for (const type of ['http', 'soap'] as const) {
+      const endpoint = await build(type, { auth: oauth2(), timeoutMs: N });
+      const began = Date.now();
+      const error = await rejection(endpoint.send(message(CUSTOMER), context));
+      expect(Date.now() - began, type).to.be.below(2 * N);
+      expect([error.code, error.retryable], type).to.deep.equal(['JCT_ENDPOINT_TIMEOUT', true]);
+      // The call's own timeout, or (on a machine slow enough) the wait for the token.
+      expect(error.message, type).to.match(/^Endpoint "oa" (did not answer (CreateOrUpdateCustomer )?within 1000 ms|timed out after 1000 ms waiting for an access token from .*)$/);
+    }
+    // With the token at hand the same call fits.
+    const oa = await build('http', { auth: oauth2(), timeoutMs: N });
+    tokens.delayMs = 0;
+    expect((await oa.send(message(CUSTOMER), context)).body).to.equal(CUSTOMER);
+    // The retry after a 401: call (refused), a new token, the call again: three steps in one N.
+    backend.delayMs = 0.4 * N;
+    tokens.delayMs = 0.7 * N;
+    backend.revoked.add(backend.seen.at(-1) ?? '');
+    const began = Date.now();
+    const error = await rejection(oa.send(message(CUSTOMER), context));
+    expect(Date.now() - began).to.be.below(2 * N);
+    expect(error.code).to.equal('JCT_ENDPOINT_TIMEOUT');
+    expect(error.message).to.match(/^Endpoint "oa" (timed out after 1000 ms waiting for an access token from its token endpoint 127\.0\.0\.1:\d+|did not answer within 1000 ms)$/);
+  });
+
+  it('a delivery waits for its token no longer than timeoutMs, and then says what it waited for', async () => {
+    const N = 500;
+    tokens.delayMs = 2 * N;
+    const oa = await build('http', { auth: oauth2(), timeoutMs: N });
+    const began = Date.now();
+    const error = await rejection(oa.send(message(CUSTOMER), context));
+    expect(Date.now() - began).to.be.below(2 * N);
+    expect([error.code, error.message]).to.deep.equal(['JCT_ENDPOINT_TIMEOUT', `Endpoint "oa" timed out after ${N} ms waiting for an access token from its token endpoint ${new URL(tokenUrl).host}`]);
+    expect(backend.seen).to.deep.equal([]);
   });
 
   for (const [what, body, said] of [
