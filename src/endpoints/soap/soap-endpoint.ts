@@ -11,7 +11,8 @@ import { CapturingHttpClient } from './capturing-http-client';
 import type { SoapEndpointOptions } from './soap-endpoint-options';
 import { errorForSoapCall } from './soap-error-mapper';
 import { resultToJson, toSoapArguments, type SoapArguments } from './soap-values';
-import { describeLocation, sharedWsdlCache, type WsdlCache } from './wsdl-cache';
+import { sharedWsdlCache, type WsdlCache } from './wsdl-cache';
+import { describeLocation, WsdlFetchError } from './wsdl-fetch';
 
 /** Why a call's controller was aborted (its signal's reason). */
 const TIMED_OUT = 'timed out';
@@ -98,7 +99,7 @@ export class SoapEndpoint implements Endpoint {
     const location = this.wsdlLocation();
     let wsdl;
     try {
-      wsdl = await this.wsdlCache.load(location, this.connection);
+      wsdl = await this.wsdlCache.load(location, { connection: this.connection, timeoutMs: this.options.timeoutMs, ...(this.auth ? { auth: this.auth } : {}) });
     } catch (error) {
       throw this.wsdlLoadError(location, error);
     }
@@ -222,11 +223,16 @@ export class SoapEndpoint implements Endpoint {
     const where = describeLocation(location);
     const details = { endpoint: this.name, wsdl: where };
     if (isUrl(location)) {
-      const code = (error as { code?: unknown } | null)?.code;
-      const connection = connectionFailure(this.name, error, details, `cannot fetch its WSDL ${where}`);
+      if (error instanceof JunctionError) return error; // from the token endpoint: already says what failed
+      const connection = connectionFailure(this.name, error instanceof WsdlFetchError ? error.cause : error, details, `cannot fetch its WSDL ${where}`);
       if (connection) return connection;
-      const reason = typeof code === 'string' ? code : 'no usable WSDL';
-      return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `Endpoint "${this.name}" cannot fetch its WSDL ${where} (${reason})`, { details, cause: error });
+      const cannot = `Endpoint "${this.name}" cannot fetch its WSDL ${where}`;
+      if (error instanceof WsdlFetchError) {
+        const hint = error.hint?.(`endpoints.${this.name}`);
+        return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `${cannot}: ${error.reason}${hint ? `; ${hint}` : ''}`, { details, cause: error });
+      }
+      // Fetched, but node-soap could not read it as a WSDL.
+      return new JunctionError('JCT_ENDPOINT_UNREACHABLE', `${cannot} (not a usable WSDL: ${(error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 200)})`, { details, cause: error });
     }
     const code = (error as { code?: unknown } | null)?.code;
     const reason = typeof code === 'string' ? code : 'not a readable WSDL';

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createClientAsync, type IOptions, type WSDL } from 'soap';
-import type { OutboundConnection } from '../outbound-connection';
-import { CapturingHttpClient } from './capturing-http-client';
 import { EXACT_DESERIALIZERS } from './soap-values';
-
-/** Longest wait for a WSDL fetched over HTTP, in milliseconds. */
-export const WSDL_FETCH_TIMEOUT_MS = 30_000;
+import { WsdlHttpClient, type WsdlFetchSettings } from './wsdl-fetch';
 
 /**
  * How every WSDL is opened. Must be the same for all endpoints sharing a parsed WSDL, because
@@ -14,24 +10,11 @@ export const WSDL_FETCH_TIMEOUT_MS = 30_000;
  */
 function wsdlOptions(): IOptions {
   // A fresh object each time: node-soap may write into the options it is given.
-  return { disableCache: true, customDeserializer: EXACT_DESERIALIZERS, wsdl_options: { timeout: WSDL_FETCH_TIMEOUT_MS } };
+  return { disableCache: true, customDeserializer: EXACT_DESERIALIZERS };
 }
 
-/** The location of a WSDL safe to show: no user, password or query values. */
-export function describeLocation(location: string): string {
-  if (!/^https?:/i.test(location)) return location;
-  try {
-    const url = new URL(location);
-    const query = url.search === '' ? '' : url.search.toLowerCase() === '?wsdl' ? url.search : '?…';
-    return `${url.origin}${url.pathname}${query}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
-/** True when `connection` changes how a URL is fetched (TLS or a proxy). */
-function isSpecial(connection: OutboundConnection): boolean {
-  return connection.tls !== undefined || connection.proxy !== undefined;
+function isUrl(location: string): boolean {
+  return /^https?:/i.test(location);
 }
 
 /**
@@ -39,24 +22,27 @@ function isSpecial(connection: OutboundConnection): boolean {
  * process: reading and compiling a large WSDL is slow, and many endpoints call one service.
  * A failed load is forgotten so the next start() tries again.
  *
- * A WSDL URL is fetched with node-soap's own client (axios: system CAs, redirects followed),
- * unless the endpoint has `tls` or `proxy`: then over undici with them, like its calls (no
- * redirects followed), and cached apart from the same URL fetched otherwise.
+ * A WSDL URL, and every document it imports, is fetched by {@link WsdlHttpClient} (undici, the
+ * endpoint's TLS, proxy and auth, redirects followed with care), and cached per TLS and proxy
+ * settings and credentials: an endpoint never uses a WSDL fetched with credentials it lacks.
  */
 export class WsdlCache {
   private readonly entries = new Map<string, Promise<WSDL>>();
   /** Loads actually started (not served from the cache); tests use it. */
   loads = 0;
 
-  /** The parsed WSDL at `location`, loading it on first use (a URL through `connection`'s TLS and proxy). */
-  load(location: string, connection: OutboundConnection = {}): Promise<WSDL> {
-    const special = /^https?:/i.test(location) && isSpecial(connection);
-    // Keyed by a hash of the connection settings: never the PEM or proxy credentials themselves.
-    const key = special ? `${location}\u0000${createHash('sha256').update(JSON.stringify(connection)).digest('hex')}` : location;
+  /**
+   * The parsed WSDL at `location`, loading it on first use (a URL as `settings` say; a load
+   * already under way for the same URL and settings is shared, with the time limit it began with).
+   */
+  load(location: string, settings: WsdlFetchSettings): Promise<WSDL> {
+    const url = isUrl(location);
+    // Keyed by digests of the connection settings and credentials: never the PEM, proxy credentials or password themselves.
+    const key = url ? [location, createHash('sha256').update(JSON.stringify(settings.connection)).digest('hex'), settings.auth?.key ?? ''].join('\u0000') : location;
     let entry = this.entries.get(key);
     if (!entry) {
       this.loads += 1;
-      entry = special ? fetchWith(location, connection) : createClientAsync(location, wsdlOptions()).then((client) => client.wsdl);
+      entry = url ? fetchAndParse(location, settings) : createClientAsync(location, wsdlOptions()).then((client) => client.wsdl);
       this.entries.set(key, entry);
       entry.catch(() => {
         if (this.entries.get(key) === entry) this.entries.delete(key);
@@ -76,12 +62,11 @@ export class WsdlCache {
   }
 }
 
-/** Loads a WSDL URL over undici with the endpoint's TLS and proxy (node-soap reads it through `httpClient`). */
-async function fetchWith(location: string, connection: OutboundConnection): Promise<WSDL> {
-  const http = new CapturingHttpClient(1, connection);
+/** Loads a WSDL URL: node-soap reads it and its imports through one {@link WsdlHttpClient}. */
+async function fetchAndParse(location: string, settings: WsdlFetchSettings): Promise<WSDL> {
+  const http = new WsdlHttpClient(location, settings);
   try {
-    // CapturingHttpClient honours a signal, not axios's `timeout`.
-    const options: IOptions = { ...wsdlOptions(), httpClient: http, wsdl_options: { signal: AbortSignal.timeout(WSDL_FETCH_TIMEOUT_MS) } };
+    const options: IOptions = { ...wsdlOptions(), httpClient: http, wsdl_options: { overrideImportLocation: http.overrideImportLocation } };
     return (await createClientAsync(location, options)).wsdl;
   } finally {
     await http.close();

@@ -248,6 +248,14 @@ describe('endpoint authentication (endpoints.<name>.auth: basic, oauth2 client c
     expect(backend.seen).to.deep.equal([]);
   });
 
+  it('fetches a WSDL behind the same bearer token the deliveries then use', async () => {
+    const soap = await build('soap', { wsdl: `${backendUrl}${new URL(sim.wsdlUrl).pathname}?wsdl`, auth: oauth2() });
+    expect((await soap.send(message(CUSTOMER), context)).body).to.contain('ERP_CUST_NO');
+    expect(tokens.issued).to.deep.equal(['tok-1']);
+    expect(backend.seen).to.deep.equal(['Bearer tok-1', 'Bearer tok-1']);
+    expect(sim.wsdlRequests()).to.equal(1);
+  });
+
   for (const [what, body, said] of [
     ['not JSON', 'access_token=abc', 'has no access_token'],
     ['without access_token', '{"token_type":"Bearer","expires_in":60}', 'has no access_token'],

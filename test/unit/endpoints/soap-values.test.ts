@@ -3,7 +3,7 @@ import { LosslessNumber } from 'lossless-json';
 import { createEnvelope } from '../../../src/core/envelope';
 import { errorForSoapCall, faultOf, isPermanentFault } from '../../../src/endpoints/soap/soap-error-mapper';
 import { EXACT_DESERIALIZERS, resultToJson, toSoapArguments } from '../../../src/endpoints/soap/soap-values';
-import { describeLocation } from '../../../src/endpoints/soap/wsdl-cache';
+import { describeLocation } from '../../../src/endpoints/soap/wsdl-fetch';
 
 function msg(body: string, contentType = 'application/json') {
   return createEnvelope({ routeId: 'r', pattern: 'one-way', source: 'test', contentType, body });
