@@ -63,6 +63,8 @@ type Answer = { readonly status: number; readonly location?: string; readonly te
  * document was finally read from, as a browser would, not the one that redirected there.
  */
 export class WsdlHttpClient extends HttpClient {
+  /** The WSDL URL as configured (normalised), and its origin: the only one given the credentials. */
+  private readonly start: string;
   private readonly origin: string;
   private readonly finalUrls = new Map<string, string>();
   /** To the WSDL URL's origin: the endpoint's TLS, client certificate and servername. */
@@ -70,9 +72,11 @@ export class WsdlHttpClient extends HttpClient {
   /** To any other origin: the proxy and trusted CAs only. */
   private others: Dispatcher | undefined;
 
-  constructor(private readonly location: string, private readonly settings: WsdlFetchSettings) {
+  constructor(location: string, private readonly settings: WsdlFetchSettings) {
     super();
-    this.origin = new URL(location).origin;
+    const url = new URL(location);
+    this.start = url.href;
+    this.origin = url.origin;
   }
 
   /** Relative imports against the redirect's target; node-soap's `wsdl_options.overrideImportLocation`. */
@@ -104,7 +108,7 @@ export class WsdlHttpClient extends HttpClient {
     const signal = AbortSignal.timeout(timeoutMs);
     let url = new URL(target);
     for (let redirects = 0; ; redirects += 1) {
-      const who = url.href === this.location ? 'it' : describeLocation(url.href);
+      const who = url.href === this.start ? 'it' : describeLocation(url.href);
       let answer: Answer;
       try {
         answer = await this.get(url, signal, deadline);
