@@ -73,21 +73,30 @@ describe('SOAP idempotency end to end on RabbitMQ and MariaDB: Idempotency-Key h
   const messagesOf = (stack: DemoStack, routeId: string, businessKey: string) => stack.app.log.find({ routeId, businessKey });
   const delivered = (stack: DemoStack, id: string) => eventually(async () => ((await stack.app.log.load(id))?.status === 'DELIVERED' ? true : undefined));
 
-  it('one-way, the HTTP Idempotency-Key header sent twice: one message, the same id, the repeat marked Idempotent-Replayed; delivered once', async () => {
-    const key = randomUUID();
-    const first = await soapPost(plain, order('SO-IK-1'), { key });
+  /**
+   * Sends SubmitOrder twice as `call` says and checks that the repeat was answered as one: 202,
+   * the first message's id, Idempotent-Replayed; one message for the order, delivered once. Returns its id.
+   */
+  async function orderSentTwice(stack: DemoStack, orderId: string, call: Call): Promise<string> {
+    const first = await soapPost(stack, order(orderId), call);
     expect(first.status, first.text).to.equal(202);
     expect(first.headers.get('idempotent-replayed')).to.equal(null);
     const id = String(first.headers.get('x-junction-message-id'));
-    const again = await soapPost(plain, order('SO-IK-1'), { key });
+    const again = await soapPost(stack, order(orderId), call);
     expect(again.status, again.text).to.equal(202);
     expect(again.text).to.equal('');
     expect(again.headers.get('x-junction-message-id')).to.equal(id);
     expect(again.headers.get('idempotent-replayed')).to.equal('true');
-    await delivered(plain, id);
-    expect((await messagesOf(plain, 'submit-order', 'SO-IK-1')).map((m) => m.id)).to.deep.equal([id]);
+    await delivered(stack, id);
+    expect((await messagesOf(stack, 'submit-order', orderId)).map((m) => m.id)).to.deep.equal([id]);
+    expect(stack.erp.receipts().filter((r) => r.messageId === id)).to.have.length(1);
+    return id;
+  }
+
+  it('one-way, the HTTP Idempotency-Key header sent twice: one message, the same id, the repeat marked Idempotent-Replayed; delivered once', async () => {
+    const key = randomUUID();
+    const id = await orderSentTwice(plain, 'SO-IK-1', { key });
     expect((await plain.app.log.load(id))?.idempotencyKey).to.equal(key);
-    expect(plain.erp.receipts().filter((r) => r.messageId === id)).to.have.length(1);
   });
 
   it('request-reply, the header sent twice (SOAP 1.2): the same reply byte for byte from the log; the ERP is called once', async () => {
@@ -130,18 +139,8 @@ describe('SOAP idempotency end to end on RabbitMQ and MariaDB: Idempotency-Key h
 
   it('wsa:MessageID sent twice with the opt-in: one message, same id, Idempotent-Replayed; its MessageID is the key', async () => {
     const messageId = `urn:uuid:${randomUUID()}`;
-    const header = addressing(`${CRM_NS}/SubmitOrder`, messageId);
-    const first = await soapPost(optIn, order('SO-MID-1'), { header });
-    expect(first.status, first.text).to.equal(202);
-    const id = String(first.headers.get('x-junction-message-id'));
-    const again = await soapPost(optIn, order('SO-MID-1'), { header });
-    expect(again.status, again.text).to.equal(202);
-    expect(again.headers.get('x-junction-message-id')).to.equal(id);
-    expect(again.headers.get('idempotent-replayed')).to.equal('true');
-    await delivered(optIn, id);
-    expect((await messagesOf(optIn, 'submit-order', 'SO-MID-1')).map((m) => m.id)).to.deep.equal([id]);
+    const id = await orderSentTwice(optIn, 'SO-MID-1', { header: addressing(`${CRM_NS}/SubmitOrder`, messageId) });
     expect((await optIn.app.log.load(id))?.idempotencyKey).to.equal(messageId);
-    expect(optIn.erp.receipts().filter((r) => r.messageId === id)).to.have.length(1);
   });
 
   it('wsa:MessageID sent twice without the opt-in (the default): two messages', async () => {
