@@ -65,7 +65,7 @@ const PROVIDER_ERRORS: Record<string, string> = {
 };
 
 function providerError(error: string, description: string | null | undefined): string {
-  const words = PROVIDER_ERRORS[error] ?? 'the identity provider refused it';
+  const words = Object.hasOwn(PROVIDER_ERRORS, error) ? PROVIDER_ERRORS[error] : 'the identity provider refused it';
   const said = `${error}${description ? `: ${description}` : ''}`.slice(0, 300);
   return `Sign-in failed: ${words} (${said}).`;
 }
