@@ -19,7 +19,7 @@ export function consoleOidcIssuer(loaded: LoadedConfig): string | undefined {
   const jwt = loaded.config.security.auth.jwt;
   const problems: { path: ConfigPath; message: string }[] = [];
   if (!jwt) {
-    throw configProblem(loaded.locator, [{ path: OIDC, message: 'needs security.auth.jwt with the identity provider\'s issuer, audience and keys (jwksUrl or discovery: the tokens the console gets are checked as bearer JWTs by the admin API (docs/security.md, "Console sign-in with the identity provider")' }]);
+    throw configProblem(loaded.locator, [{ path: OIDC, message: 'needs security.auth.jwt with the identity provider\'s issuer, audience and keys (jwksUrl or discovery): the admin API checks the tokens the console gets as bearer JWTs; see docs/security.md, "Console sign-in with the identity provider"' }]);
   }
   const issuers = typeof jwt.issuer === 'string' ? [jwt.issuer] : jwt.issuer;
   let issuer = oidc.issuer;

@@ -89,7 +89,7 @@ describe('operators\' console in headless Chromium: "Sign in with your identity 
     expect([claims.aud, claims.sub]).to.deep.equal(['junction', 'ann']);
     expect(await stored(page, 'junction.sign-in')).to.equal(null);
     expect([provider.authorizeRequests, provider.tokenRequests, provider.refusals]).to.deep.equal([1, 1, []]);
-    // Back in history is the console without the code: reloading signs nobody in again.
+    // No entry of the tab's history holds the code.
     await page.goBack();
     expect(page.url()).not.to.contain('code=');
     expect(blocked).to.deep.equal([]);
