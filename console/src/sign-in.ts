@@ -35,7 +35,7 @@ export async function signInOffer(): Promise<SignInOffer> {
 export async function startSignIn(settings: OidcSettings): Promise<void> {
   const pending: Pending = {
     state: randomValue(), verifier: randomValue(), nonce: randomValue(),
-    redirectUri: settings.redirect_uri ?? `${location.origin}${location.pathname}`, hash: location.hash,
+    redirectUri: settings.redirect_uri ?? `${location.origin}${location.pathname.replace(/index\.html$/, '')}`, hash: location.hash,
   };
   sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
   const url = new URL(settings.authorization_endpoint);
@@ -126,5 +126,8 @@ export async function finishSignIn(): Promise<{ token: string } | { error: strin
   if (error !== null) return { error: providerError(error, params.get('error_description')) };
   const offer = await signInOffer();
   if (!('oidc' in offer) || offer.oidc === null) return { error: `Sign-in failed: ${'unavailable' in offer ? offer.unavailable : 'single sign-on is not configured'}.` };
+  // RFC 9207: a provider that names itself in the answer must be the one the console sent the operator to.
+  const iss = params.get('iss');
+  if (iss !== null && iss !== offer.oidc.issuer) return { error: `Sign-in failed: the answer comes from another identity provider (${iss.slice(0, 200)}) than the console's. Sign in again.` };
   return exchange(offer.oidc, pending, params.get('code') ?? '');
 }

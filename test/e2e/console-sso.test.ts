@@ -109,7 +109,7 @@ describe('operators\' console in headless Chromium: "Sign in with your identity 
     await page.close();
   });
 
-  it('an answer whose state is not the one this tab sent is not used: no code exchanged, no token', async () => {
+  it('an answer whose state is not the one this tab sent, or that names another issuer, is not used: no code exchanged, no token; nor tokens for another sign-in (nonce)', async () => {
     const before = provider.tokenRequests;
     const page = await tab();
     await page.goto(consoleUrl);
@@ -121,9 +121,18 @@ describe('operators\' console in headless Chromium: "Sign in with your identity 
     await page.goto(`${consoleUrl}?code=planted&state=planted`);
     await page.getByTestId('sign-in-error').waitFor();
     expect(await page.getByTestId('sign-in-error').textContent()).to.contain('does not belong to a sign-in started in this tab');
+    // An answer naming another identity provider (a mix-up, RFC 9207) is not exchanged either.
+    provider.nextIss = 'https://other-idp.example.test/';
+    await page.getByTestId('sso').click();
+    await page.getByTestId('sign-in-error').filter({ hasText: 'another identity provider' }).waitFor();
     expect(page.url()).to.equal(consoleUrl);
     expect(await stored(page, 'junction.token')).to.equal(null);
     expect(provider.tokenRequests).to.equal(before);
+    // Tokens whose ID token was issued for another sign-in (its nonce) are not kept.
+    provider.nextNonce = 'nonce-of-another-sign-in';
+    await page.getByTestId('sso').click();
+    await page.getByTestId('sign-in-error').filter({ hasText: 'nonce does not match' }).waitFor();
+    expect(await stored(page, 'junction.token')).to.equal(null);
     await page.close();
   });
 

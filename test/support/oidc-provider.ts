@@ -33,6 +33,10 @@ export class OidcProvider {
   nextError: string | undefined;
   /** The next sign-in comes back with this state instead of the one sent. */
   nextState: string | undefined;
+  /** The next sign-in comes back naming this issuer (RFC 9207 `iss`) instead of its own. */
+  nextIss: string | undefined;
+  /** The next ID token carries this nonce instead of the one asked for (a token replayed from another sign-in). */
+  nextNonce: string | undefined;
   authorizeRequests = 0;
   tokenRequests = 0;
   /** What /authorize and /token refused, and why. */
@@ -80,6 +84,9 @@ export class OidcProvider {
     const state = this.nextState ?? query.get('state');
     this.nextState = undefined;
     if (state !== null) back.searchParams.set('state', state);
+    // RFC 9207, as Keycloak does: the answer names who issued it.
+    back.searchParams.set('iss', this.nextIss ?? this.issuer);
+    this.nextIss = undefined;
     const challenge = query.get('code_challenge') ?? '';
     let error = this.nextError;
     this.nextError = undefined;
@@ -123,7 +130,9 @@ export class OidcProvider {
     if (base64url(createHash('sha256').update(verifier, 'ascii').digest()) !== issued.challenge) return fail('invalid_grant', 'code_verifier does not match the code_challenge');
     const key = this.key as IdpKey;
     const accessToken = await signToken(key, this.user, { issuer: this.issuer, audience: 'junction' });
-    const idToken = await signToken(key, { ...this.user, ...(issued.nonce !== undefined ? { nonce: issued.nonce } : {}) }, { issuer: this.issuer, audience: this.clientId });
+    const nonce = this.nextNonce ?? issued.nonce;
+    this.nextNonce = undefined;
+    const idToken = await signToken(key, { ...this.user, ...(nonce !== undefined ? { nonce } : {}) }, { issuer: this.issuer, audience: this.clientId });
     res.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store' })
       .end(JSON.stringify({ access_token: accessToken, id_token: idToken, token_type: 'Bearer', expires_in: 300 }));
   }
