@@ -15,6 +15,7 @@ import { ADMIN_BASE } from './admin/admin-api';
 import { buildOperatorTools } from './admin/operator-tools';
 import { AmqpBroker } from './bus/amqp/amqp-broker';
 import { CONSOLE_BASE, createConsoleRouter } from './console/console-router';
+import { createConsoleSignIn } from './console/console-sign-in';
 import { MemoryBroker } from './bus/memory/memory-broker';
 import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
@@ -152,6 +153,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   });
   // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
   const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger, security });
+  // The console's single sign-on (admin.console.oidc), checked in every role.
+  const consoleSignIn = createConsoleSignIn(loaded, security.idpFetch, logger);
 
   const soapLimits = Object.fromEntries(Object.entries(config.soap.services)
     .filter(([, s]) => s.bodyLimitBytes !== undefined).map(([name, s]) => [name, s.bodyLimitBytes!]));
@@ -185,7 +188,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   }
   if (operators) {
     http.use(ADMIN_BASE, operators.api);
-    http.use(CONSOLE_BASE, createConsoleRouter());
+    http.use(CONSOLE_BASE, createConsoleRouter(consoleSignIn ? { signIn: consoleSignIn } : {}));
   }
   http.use(notFound);
   http.use(errorHandler(logger, security.masker));
@@ -199,7 +202,10 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     // Steps that compile asynchronously (XSDs in libxml2) report boot errors here, before any I/O.
     await Promise.all(steps.map((step) => step.ready?.()));
     // The JWKS, fetched in the background so the first caller does not wait; a failure is a warning.
-    if (role !== 'worker') void security.authenticator.prefetch();
+    if (role !== 'worker') {
+      void security.authenticator.prefetch();
+      consoleSignIn?.start();
+    }
     await log.start();
     await broker.start();
     await broker.declare(routes.routes.map((r) => r.id));
