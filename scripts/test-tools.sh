@@ -3,6 +3,7 @@
 #   python3-zeep   a Python SOAP client (run with Debian's /usr/bin/python3, which has it)
 #   libxml2-utils  xmllint, to validate responses against the published XSDs
 #   chromium       headless Chromium, driven by playwright-core in the console's end-to-end test
+#   systemd        systemd-analyze, to check deploy/systemd's unit (nothing is started with it)
 #   promtool       Prometheus's rule checker, for deploy/prometheus (from Debian's prometheus
 #                  package, unpacked into .junction/tools: the Prometheus server is not installed)
 # Needs root for apt-get (as CI and the developers' machines run). Idempotent and quick when present.
@@ -24,6 +25,7 @@ missing=()
 /usr/bin/python3 -c 'import zeep' >/dev/null 2>&1 || missing+=(python3-zeep)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "[test-tools] installing ${missing[*]}" >&2

@@ -9,7 +9,7 @@ import { discoverJwksUrl } from './oidc-discovery';
 export interface JwksOptions {
   /** The JWKS URL; exactly one of `url` and `discoveryIssuer`. */
   readonly url?: string;
-  /** Find the JWKS URL in this issuer's OpenID Connect discovery document (oidc-discovery.ts), at the first fetch. */
+  /** Find the JWKS URL in this issuer's OpenID Connect discovery document (oidc-discovery.ts), at the first fetch and again when the keys move. */
   readonly discoveryIssuer?: string;
   /** Keys are fetched again after this long even when every token's key is known. */
   readonly cacheSeconds: number;
@@ -96,7 +96,11 @@ export class JwksKeySource {
   private readonly cache: Partial<ExportedJWKSCache> = {};
   /** The key set; with discovery, made once the JWKS URL is known. */
   private remote: RemoteJWKSet | undefined;
+  private remoteUrl: string | undefined;
   private discovering: Promise<RemoteJWKSet> | undefined;
+  /** When the discovery document was last read, and whether it must be read again before the next fetch. */
+  private discoveredAt = 0;
+  private rediscover = false;
   private host: string;
   private outage: { since: number; retryAt: number } | undefined;
   private stale: { uat: number; resolve: KeyResolver } | undefined;
@@ -115,7 +119,10 @@ export class JwksKeySource {
     this.send = async (url, { headers, ...init }) => (agent
       ? await undiciFetch(url, { ...init, headers: Object.fromEntries(new Headers(headers)), dispatcher: agent }) as unknown as Response
       : await fetch(url, { ...init, headers }));
-    if (options.url !== undefined) this.remote = this.remoteSetAt(options.url);
+    if (options.url !== undefined) {
+      this.remote = this.remoteSetAt(options.url);
+      this.remoteUrl = options.url;
+    }
   }
 
   /** jose's remote key set at `url`, fetching through {@link send}. */
@@ -134,18 +141,46 @@ export class JwksKeySource {
     });
   }
 
-  /** The key set, after finding its URL by discovery first when configured so (one discovery at a time). */
+  /**
+   * The key set, after finding its URL by discovery first when configured so (one discovery at a
+   * time). The document is read again when the key set could not be fetched (the provider may have
+   * moved it) and, at most once per `cacheSeconds`, when a token names a key the set lacks (the
+   * provider may publish new keys at a new address while the old one still answers).
+   */
   private remoteSet(): Promise<RemoteJWKSet> {
-    if (this.remote) return Promise.resolve(this.remote);
+    if (this.remote && !this.rediscover) return Promise.resolve(this.remote);
     this.discovering ??= (async () => {
       const issuer = this.options.discoveryIssuer as string;
       const url = await discoverJwksUrl(issuer, (target, init) => this.send(target, init), this.options.timeoutMs);
-      this.remote = this.remoteSetAt(url);
-      this.host = hostOf(url);
-      this.logger.info('found the JWKS URL in the issuer\'s OpenID Connect discovery document', { issuerHost: hostOf(issuer), jwksHost: this.host });
-      return this.remote;
+      this.discoveredAt = Date.now();
+      this.rediscover = false;
+      if (this.remote && url === this.remoteUrl) return this.remote;
+      const moved = this.remote !== undefined;
+      const remote = this.remoteSetAt(url);
+      // The cache still holds the old address's keys: fetch the new set now, not after the cooldown.
+      // A failure leaves the old remote (and its keys, for the stale rule) in place.
+      if (moved) await remote.reload();
+      [this.remote, this.remoteUrl, this.host] = [remote, url, hostOf(url)];
+      this.logger.info(moved ? 'the issuer\'s OpenID Connect discovery document names a new JWKS URL: keys are fetched from there now'
+        : 'found the JWKS URL in the issuer\'s OpenID Connect discovery document', { issuerHost: hostOf(issuer), jwksHost: this.host });
+      return remote;
     })().finally(() => { this.discovering = undefined; });
     return this.discovering;
+  }
+
+  /** The key for a token from the remote set; with discovery, once more from a moved set when the key is unknown. */
+  private async fromRemote(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<VerificationKey> {
+    const remote = await this.remoteSet();
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      const due = this.options.discoveryIssuer !== undefined && Date.now() - this.discoveredAt >= this.options.cacheSeconds * 1000;
+      if (!isKeySelectionError(error) || !due) throw error;
+      this.rediscover = true;
+      const current = await this.remoteSet();
+      if (current === remote) throw error;
+      return current(header, token);
+    }
   }
 
   /** The URL's host (for messages and log lines). */
@@ -178,7 +213,7 @@ export class JwksKeySource {
   readonly resolve: KeyResolver = async (header, token) => {
     if (this.outage && Date.now() < this.outage.retryAt) return this.fromStale(header, token);
     try {
-      const key = await (await this.remoteSet())(header, token);
+      const key = await this.fromRemote(header, token);
       this.checkRecovered();
       return key;
     } catch (error) {
@@ -201,6 +236,8 @@ export class JwksKeySource {
   }
 
   private failed(error: unknown): void {
+    // With discovery, the next attempt reads the document first: the provider may have moved its keys.
+    if (this.options.discoveryIssuer !== undefined && this.remote !== undefined) this.rediscover = true;
     const now = Date.now();
     const retryAt = now + this.options.cooldownSeconds * 1000;
     if (this.outage) {

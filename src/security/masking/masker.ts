@@ -2,6 +2,7 @@ import { isLosslessNumber, stringify as stringifyLossless } from 'lossless-json'
 import type { SerializedError } from '../../core/errors';
 import { parseExactJson } from '../../core/exact-json';
 import { parseXml, XmlSyntaxError } from '../../core/xml';
+import { isCardNumber } from './card-number';
 import { FieldPattern } from './field-pattern';
 
 /** Masking settings (`security.masking`). */
@@ -10,7 +11,7 @@ export interface MaskingOptions {
   readonly fields: readonly string[];
   /** What a masked value is replaced with. */
   readonly mask?: string;
-  /** Also mask anything that looks like a payment card number (13–19 digits passing the Luhn check), keeping the last 4. */
+  /** Also mask anything that looks like a payment card number (a scheme's prefix and length, and the Luhn check), keeping the last 4. */
   readonly cardNumbers?: boolean;
 }
 
@@ -20,19 +21,6 @@ const ELEMENT_NODE = 1;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i += 1) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
 }
 
 type XmlNode = { nodeType: number; localName?: string | null; firstChild: XmlNode | null; nextSibling: XmlNode | null; nodeValue: string | null;
@@ -144,7 +132,7 @@ export class Masker {
       // (fc400e1e-1ad8-4331-9879-964257b36668) holds Luhn-valid runs and must stay whole in logs.
       out = out.replace(/(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, (candidate) => {
         const digits = candidate.replace(/[ -]/g, '');
-        return luhn(digits) ? `${this.mask}${digits.slice(-4)}` : candidate;
+        return isCardNumber(digits) ? `${this.mask}${digits.slice(-4)}` : candidate;
       });
     }
     return out;

@@ -41,10 +41,11 @@ describe('masking sensitive fields (security/masking)', () => {
   });
 
   it('masks free text by field name (JSON, XML, attributes) and card numbers by shape (Luhn), keeping the last four', () => {
-    const line = 'sent {"password": "s3cret", "x": 1} and <ns:password>abc</ns:password> password="q" card 4111 1111 1111 1111 order 1234567890123';
+    const line = 'sent {"password": "s3cret", "x": 1} and <ns:password>abc</ns:password> password="q" card 4111 1111 1111 1111 order 1234567890123 account 1000000000000008';
     const out = masker.maskText(line);
     expect(out).not.to.contain('s3cret').and.not.to.contain('>abc<').and.not.to.contain('"q"').and.not.to.contain('4111 1111');
     expect(out).to.contain('****1111').and.contain('1234567890123'); // not a Luhn number: left alone
+    expect(out).to.contain('1000000000000008'); // passes Luhn, but no card scheme issues numbers starting with 1
   });
 
   it('leaves identifiers whole: message ids, trace ids and hex strings are not card numbers', () => {

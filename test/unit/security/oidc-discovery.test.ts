@@ -114,4 +114,55 @@ ${MINIMAL_CONFIG}`);
     expect(names).to.deep.equal(['crm-app', 'crm-app', 'crm-app', 'crm-app']);
     expect(server.discoveryRequests).to.equal(1);
   });
+
+  describe('keys that move to a new jwks_uri', () => {
+    let old: JwksServer;
+    let next: IdpKey;
+    const tokenOf = (k: IdpKey): Promise<string> => signToken(k, { sub: 'crm-app' }, { issuer: server.issuer });
+
+    before(async () => {
+      next = await idpKey('key-2026-07');
+    });
+    beforeEach(async () => {
+      // The issuer first publishes its keys on another server; its own /jwks serves the new key.
+      old = new JwksServer();
+      old.keys = [key];
+      await old.start();
+      server.discovery = { jwks_uri: old.url };
+      server.keys = [next];
+    });
+    afterEach(() => old.stop());
+
+    it('the old address still answers: a token of an unknown key reads the document again, at most once per jwksCacheSeconds', async () => {
+      const steady = verifier();
+      await steady.prefetch();
+      server.discovery = {};
+      for (let i = 0; i < 3; i += 1) expect((await rejection(steady.verify(await tokenOf(next)))).httpStatus).to.equal(401);
+      expect(server.discoveryRequests).to.equal(1); // the document is younger than jwksCacheSeconds (600)
+
+      server.discovery = { jwks_uri: old.url };
+      const jwt = verifier({ cacheSeconds: 1 });
+      await jwt.prefetch();
+      expect((await jwt.verify(await token())).name).to.equal('crm-app');
+      server.discovery = {};
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await jwt.verify(await tokenOf(next))).name).to.equal('crm-app');
+      expect(server.discoveryRequests).to.equal(3);
+      expect(server.requests).to.be.at.least(1);
+      expect(logger.lines.some((l) => /names a new JWKS URL/.test(l.message))).to.equal(true);
+      expect((await rejection(jwt.verify(await token()))).httpStatus).to.equal(401); // the old key is gone with the old set
+    });
+
+    it('the old address is gone: the next attempt after the cooldown reads the document again and recovers', async () => {
+      const jwt = verifier({ cooldownSeconds: 1 });
+      await jwt.prefetch();
+      expect((await jwt.verify(await token())).name).to.equal('crm-app');
+      await old.stop();
+      server.discovery = {};
+      await eventually(async () => (await jwt.verify(await tokenOf(next)).then((p) => p.name, () => undefined)), 8000, 200);
+      expect(server.discoveryRequests).to.equal(2);
+      expect(warnings()).to.have.length(1);
+      expect(logger.lines.some((l) => l.level === 'info' && /can be fetched again/.test(l.message))).to.equal(true);
+    });
+  });
 });
