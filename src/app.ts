@@ -38,7 +38,7 @@ import { isNonceStore, type NonceStore } from './core/nonce-store';
 import { NonceCache } from './security/auth/nonce-cache';
 import type { Masker } from './security/masking/masker';
 import type { PayloadCipher } from './security/payload-cipher';
-import { compileMasker, compileSecurity, type SecurityRuntime } from './security/security-setup';
+import { compileMasker, compilePayloadCipher, compileSecurity, type SecurityRuntime } from './security/security-setup';
 import { readClientTls, readServerTls } from './security/tls-options';
 import { watchServerTls, type ServerTlsWatch } from './security/tls/server-crl';
 import { transformerFactories } from './transformers/transformer-registry';
@@ -90,7 +90,7 @@ function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): Sto
 }
 
 /** The transaction log as configured (`store`), payloads protected as `security` says; nothing connected yet. */
-function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: SecurityRuntime, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
+function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: Pick<SecurityRuntime, 'masker' | 'cipher'>, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
   const { store } = loaded.config;
   const storeTls = readClientTls(store.tls, 'store.tls', loaded.baseDir);
   return new TypeOrmTransactionLog({
@@ -110,12 +110,13 @@ export interface StoreMaintenance {
 
 /**
  * The transaction log and payload keys of a configuration, as a start would build them (the same
- * secrets, TLS and table prefix), for maintenance run next to (or without) a running Junction.
- * Throws the security setup's JCT_CONFIG_* errors.
+ * payload keys, TLS and table prefix), for maintenance run next to (or without) a running Junction.
+ * Reads no secret but the payload keys: a client's or the JWKS's unset secret does not stop it.
+ * Throws JCT_CONFIG_INVALID for the payload keys or the masking rules.
  */
 export function buildStoreMaintenance(loaded: LoadedConfig, logger: Logger): StoreMaintenance {
-  const security = compileSecurity(loaded, logger, process.env);
-  return { log: createTransactionLog(loaded, logger, security), cipher: security.cipher };
+  const cipher = compilePayloadCipher(loaded, process.env);
+  return { log: createTransactionLog(loaded, logger, { masker: compileMasker(loaded), ...(cipher ? { cipher } : {}) }), cipher };
 }
 
 /**

@@ -46,6 +46,19 @@ export function compileMasker(loaded: LoadedConfig): Masker {
 }
 
 /**
+ * The payload cipher of `security.payloadEncryption` (its keys read from the environment or a
+ * file), or undefined when payload encryption is not configured. Reads no other secret, so the
+ * `junction store` commands need only the payload keys (compileSecurity builds it the same way).
+ * Throws JCT_CONFIG_INVALID naming the setting, never a key.
+ */
+export function compilePayloadCipher(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): PayloadCipher | undefined {
+  const encryption = loaded.config.security.payloadEncryption;
+  if (!encryption) return undefined;
+  const secret = readSecret(encryption.keys, 'security.payloadEncryption.keys', loaded.baseDir, env);
+  return new PayloadCipher(parseKeyRing(secret.value, secret.source), encryption.encrypt);
+}
+
+/**
  * Reads every secret (environment or files), checks the security settings against the routes
  * and builds the runtime. `nonceStore` (the transaction log) makes UsernameToken nonces shared by
  * every gateway process; without it they are remembered in this process only. Sets the process's XML limits. Throws JCT_CONFIG_INVALID naming the
@@ -144,11 +157,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     ...(certificates.size > 0 ? { certificates } : {}),
     ...(auth.httpBasic && users.length > 0 ? { basic: new HttpBasicVerifier(users) } : {}),
   });
-  let cipher: PayloadCipher | undefined;
-  if (security.payloadEncryption) {
-    const secret = readSecret(security.payloadEncryption.keys, 'security.payloadEncryption.keys', baseDir, env);
-    cipher = new PayloadCipher(parseKeyRing(secret.value, secret.source), security.payloadEncryption.encrypt);
-  }
+  const cipher = compilePayloadCipher(loaded, env);
   if (auth.mode === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.server.host)) {
     logger.warn('authentication is off (security.auth.mode) and Junction listens beyond loopback: anyone who reaches it may call every route', { host: config.server.host });
   }
