@@ -10,7 +10,7 @@ import { JUNCTION_VERSION } from './core/version';
 import { Registry } from './core/registry';
 import type { StepFactory } from './core/step';
 import type { TransactionLog } from './core/transaction-log';
-import type { LoadedConfig } from './config/load-config';
+import { configProblem, type LoadedConfig } from './config/load-config';
 import { ADMIN_BASE } from './admin/admin-api';
 import { buildOperatorTools } from './admin/operator-tools';
 import { AmqpBroker } from './bus/amqp/amqp-broker';
@@ -93,6 +93,11 @@ function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): Sto
 function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: Pick<SecurityRuntime, 'masker' | 'cipher'>, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
   const { store } = loaded.config;
   const storeTls = readClientTls(store.tls, 'store.tls', loaded.baseDir);
+  if (storeTls?.servername !== undefined) {
+    throw configProblem(loaded.locator, [{ path: ['store', 'tls', 'servername'], message: 'is not taken by the database driver (mysql2): it checks the server\'s '
+      + 'certificate against the host of store.url. Remove servername and write the name the certificate carries as that host '
+      + '(an IP address there is checked against the certificate\'s IP entries)' }]);
+  }
   return new TypeOrmTransactionLog({
     url: store.url, tablePrefix: store.tablePrefix, poolSize: store.poolSize, logger,
     protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),

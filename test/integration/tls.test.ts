@@ -170,12 +170,13 @@ ${ORDER_ROUTES_CONFIG}`);
 
     // mysql2 reports every failed handshake as HANDSHAKE_SSL_ERROR; the store reads the certificate
     // check behind it as the endpoints and the JWKS fetch do, pointing at store.tls.
-    const failedStart = async (identity: { cert: string; key: string }, tlsOptions: { ca?: string; rejectUnauthorized: boolean }): Promise<JunctionError> => {
+    const failedStart = async (identity: { cert: string; key: string }, tlsOptions: { ca?: string; rejectUnauthorized: boolean }, host = '127.0.0.1'): Promise<JunctionError & { handshakes: number }> => {
       const greeter = new MysqlTlsGreeter(identity);
       const port = await greeter.start();
-      const log = new TypeOrmTransactionLog({ url: `mysql://junction:secret@127.0.0.1:${port}/junction`, tablePrefix: 'tls_', tls: tlsOptions, connectTimeoutMs: 3000 });
+      const log = new TypeOrmTransactionLog({ url: `mysql://junction:secret@${host}:${port}/junction`, tablePrefix: 'tls_', tls: tlsOptions, connectTimeoutMs: 3000 });
       try {
-        return expectJunctionError(await rejection(log.start()), 'JCT_STORE_UNAVAILABLE');
+        const error = expectJunctionError(await rejection(log.start()), 'JCT_STORE_UNAVAILABLE');
+        return Object.assign(error, { handshakes: greeter.handshakes });
       } finally {
         await log.close().catch(() => undefined);
         await greeter.close();
@@ -192,6 +193,45 @@ ${ORDER_ROUTES_CONFIG}`);
       const error = await failedStart({ cert: tlsFixture('localhost-expired.crt'), key: tlsFixture('localhost-expired.key') }, { ca: tlsFixture('clients-ca.crt'), rejectUnauthorized: true });
       expect(error.message).to.match(/unavailable: TLS: the server's certificate is not valid now \(expired, or not yet valid\) \(CERT_HAS_EXPIRED\)\.$/);
       expect(error.details).to.include({ driverCode: 'HANDSHAKE_SSL_ERROR', tls: 'CERT_HAS_EXPIRED' });
+    });
+
+    // mysql2 checks the host name only when asked (ssl.verifyIdentity); the store always asks.
+    it('a certificate a trusted CA issued for another host is refused, by host name and by IP address', async () => {
+      const erpBatch = { cert: tlsFixture('client-erp-batch.crt'), key: tlsFixture('client-erp-batch.key') };
+      for (const host of ['localhost', '127.0.0.1']) {
+        const error = await failedStart(erpBatch, { ca: tlsFixture('clients-ca.crt'), rejectUnauthorized: true }, host);
+        expect(error.message, host).to.match(/TLS: the server's certificate is not issued for the host/);
+        expect(error.handshakes, host).to.equal(0);
+      }
+    });
+
+    it('a certificate for the host in store.url, from a trusted CA, is taken (by name and by IP address)', async () => {
+      for (const host of ['localhost', '127.0.0.1']) {
+        // The greeter says nothing after the handshake: the start fails on the timeout, after TLS.
+        const error = await failedStart({ cert: CERT, key: KEY }, { ca: CERT, rejectUnauthorized: true }, host);
+        expect(error.handshakes, host).to.equal(1);
+        expect(error.details?.['tls'], host).to.equal(undefined);
+      }
+    });
+
+    it('store.tls.servername is refused at start: the driver would ignore it', () => {
+      const dir = new TempConfigDir();
+      try {
+        const file = dir.write('junction.yaml', `store:
+  url: mysql://junction:secret@10.0.0.5:3306/junction
+  tls: { servername: db.internal }
+${MINIMAL_CONFIG}`);
+        let thrown: unknown;
+        try {
+          buildApp(loadConfig(file, {}), { logger: silentLogger, port: 0 });
+        } catch (error) {
+          thrown = error;
+        }
+        const error = expectJunctionError(thrown, 'JCT_CONFIG_INVALID');
+        expect(error.message).to.contain(`${file}:3:`).and.contain('store.tls.servername').and.contain('checks the server\'s certificate against the host of store.url');
+      } finally {
+        dir.remove();
+      }
     });
   });
 });

@@ -27,6 +27,8 @@ function greeting(): Buffer {
 export class MysqlTlsGreeter {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** TLS handshakes completed (the client accepted the certificate); nothing is said after one. */
+  handshakes = 0;
 
   constructor(private readonly identity: { readonly cert: string; readonly key: string }) {
     this.server = net.createServer((socket) => this.greet(socket));
@@ -57,6 +59,7 @@ export class MysqlTlsGreeter {
       if (received.length > SSL_REQUEST_BYTES) socket.unshift(received.subarray(SSL_REQUEST_BYTES));
       const secure = new tls.TLSSocket(socket, { isServer: true, cert: this.identity.cert, key: this.identity.key });
       secure.on('error', () => undefined);
+      secure.on('secure', () => { this.handshakes += 1; });
     };
     socket.on('data', onData);
     socket.write(greeting());
