@@ -10,11 +10,12 @@ import { JUNCTION_VERSION } from './core/version';
 import { Registry } from './core/registry';
 import type { StepFactory } from './core/step';
 import type { TransactionLog } from './core/transaction-log';
-import type { LoadedConfig } from './config/load-config';
+import { configProblem, type LoadedConfig } from './config/load-config';
 import { ADMIN_BASE } from './admin/admin-api';
 import { buildOperatorTools } from './admin/operator-tools';
 import { AmqpBroker } from './bus/amqp/amqp-broker';
 import { CONSOLE_BASE, createConsoleRouter } from './console/console-router';
+import { createConsoleSignIn } from './console/console-sign-in';
 import { MemoryBroker } from './bus/memory/memory-broker';
 import { createEndpointRegistry } from './endpoints/endpoint-registry';
 import { errorHandler, notFound } from './gateway/http/error-handler';
@@ -37,7 +38,7 @@ import { isNonceStore, type NonceStore } from './core/nonce-store';
 import { NonceCache } from './security/auth/nonce-cache';
 import type { Masker } from './security/masking/masker';
 import type { PayloadCipher } from './security/payload-cipher';
-import { compileMasker, compileSecurity, type SecurityRuntime } from './security/security-setup';
+import { compileMasker, compilePayloadCipher, compileSecurity, type SecurityRuntime } from './security/security-setup';
 import { readClientTls, readServerTls } from './security/tls-options';
 import { watchServerTls, type ServerTlsWatch } from './security/tls/server-crl';
 import { transformerFactories } from './transformers/transformer-registry';
@@ -89,9 +90,14 @@ function storeProtection(masker: Masker, cipher: PayloadCipher | undefined): Sto
 }
 
 /** The transaction log as configured (`store`), payloads protected as `security` says; nothing connected yet. */
-function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: SecurityRuntime, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
+function createTransactionLog(loaded: LoadedConfig, logger: Logger, security: Pick<SecurityRuntime, 'masker' | 'cipher'>, metrics?: PrometheusMetrics): TypeOrmTransactionLog {
   const { store } = loaded.config;
   const storeTls = readClientTls(store.tls, 'store.tls', loaded.baseDir);
+  if (storeTls?.servername !== undefined) {
+    throw configProblem(loaded.locator, [{ path: ['store', 'tls', 'servername'], message: 'is not taken by the database driver (mysql2): it checks the server\'s '
+      + 'certificate against the host of store.url. Remove servername and write the name the certificate carries as that host '
+      + '(an IP address there is checked against the certificate\'s IP entries)' }]);
+  }
   return new TypeOrmTransactionLog({
     url: store.url, tablePrefix: store.tablePrefix, poolSize: store.poolSize, logger,
     protection: storeProtection(security.masker, security.cipher), ...(storeTls ? { tls: storeTls } : {}),
@@ -109,12 +115,13 @@ export interface StoreMaintenance {
 
 /**
  * The transaction log and payload keys of a configuration, as a start would build them (the same
- * secrets, TLS and table prefix), for maintenance run next to (or without) a running Junction.
- * Throws the security setup's JCT_CONFIG_* errors.
+ * payload keys, TLS and table prefix), for maintenance run next to (or without) a running Junction.
+ * Reads no secret but the payload keys: a client's or the JWKS's unset secret does not stop it.
+ * Throws JCT_CONFIG_INVALID for the payload keys or the masking rules.
  */
 export function buildStoreMaintenance(loaded: LoadedConfig, logger: Logger): StoreMaintenance {
-  const security = compileSecurity(loaded, logger, process.env);
-  return { log: createTransactionLog(loaded, logger, security), cipher: security.cipher };
+  const cipher = compilePayloadCipher(loaded, process.env);
+  return { log: createTransactionLog(loaded, logger, { masker: compileMasker(loaded), ...(cipher ? { cipher } : {}) }), cipher };
 }
 
 /**
@@ -152,6 +159,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   });
   // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
   const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger, security });
+  // The console's single sign-on (admin.console.oidc), checked in every role.
+  const consoleSignIn = createConsoleSignIn(loaded, security.idpFetch, logger);
 
   const soapLimits = Object.fromEntries(Object.entries(config.soap.services)
     .filter(([, s]) => s.bodyLimitBytes !== undefined).map(([name, s]) => [name, s.bodyLimitBytes!]));
@@ -185,7 +194,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   }
   if (operators) {
     http.use(ADMIN_BASE, operators.api);
-    http.use(CONSOLE_BASE, createConsoleRouter());
+    http.use(CONSOLE_BASE, createConsoleRouter(consoleSignIn ? { signIn: consoleSignIn } : {}));
   }
   http.use(notFound);
   http.use(errorHandler(logger, security.masker));
@@ -199,7 +208,10 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     // Steps that compile asynchronously (XSDs in libxml2) report boot errors here, before any I/O.
     await Promise.all(steps.map((step) => step.ready?.()));
     // The JWKS, fetched in the background so the first caller does not wait; a failure is a warning.
-    if (role !== 'worker') void security.authenticator.prefetch();
+    if (role !== 'worker') {
+      void security.authenticator.prefetch();
+      consoleSignIn?.start();
+    }
     await log.start();
     await broker.start();
     await broker.declare(routes.routes.map((r) => r.id));

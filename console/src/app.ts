@@ -5,27 +5,35 @@ import { groupsView } from './groups-view.js';
 import { jobsView } from './jobs-view.js';
 import { messageView } from './message-view.js';
 import { messagesView } from './messages-view.js';
+import { finishSignIn, signInOffer, startSignIn } from './sign-in.js';
 
 const main = document.getElementById('main') as HTMLElement;
 let generation = 0;
 
-function login(): void {
+/** The sign-in page: the identity provider's button when single sign-on is configured, and the token box; `message` says why the last attempt failed. */
+async function login(message?: string): Promise<void> {
+  const offer = await signInOffer();
+  const oidc = 'oidc' in offer ? offer.oidc : null;
   const form = h('form', { 'data-testid': 'login' },
-    h('h2', {}, 'Sign in'),
-    h('p', {}, 'Paste an admin token or a bearer JWT from your identity provider (the demo prints a token: JUNCTION_TOKEN).'),
+    h('p', {}, oidc ? 'Or paste an admin token or a bearer JWT:' : 'Paste an admin token or a bearer JWT from your identity provider (the demo prints a token: JUNCTION_TOKEN).'),
     h('input', { type: 'password', name: 'token', size: '48', 'data-testid': 'token', autocomplete: 'off' }), ' ',
-    h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
+    h('button', { type: 'submit', class: oidc ? undefined : 'primary' }, 'Sign in'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     setToken(String(new FormData(form as HTMLFormElement).get('token') ?? '').trim());
     void render();
   });
-  main.replaceChildren(form);
+  main.replaceChildren(h('section', {},
+    h('h2', {}, 'Sign in'),
+    message ? h('p', { class: 'error', 'data-testid': 'sign-in-error' }, message) : undefined,
+    oidc ? h('p', {}, h('button', { class: 'primary', 'data-testid': 'sso', onclick: () => void startSignIn(oidc) }, 'Sign in with your identity provider')) : undefined,
+    'unavailable' in offer ? h('p', { class: 'error', 'data-testid': 'sso-unavailable' }, offer.unavailable) : undefined,
+    form));
 }
 
-async function render(): Promise<void> {
+async function render(message?: string): Promise<void> {
   const mine = ++generation;
-  if (!token()) { login(); return; }
+  if (!token()) { await login(message); return; }
   const [path, search = ''] = (location.hash.replace(/^#/, '') || '/groups').split('?');
   const params = new URLSearchParams(search);
   for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', (path ?? '').startsWith(`/${(a as HTMLElement).dataset.nav ?? ''}`));
@@ -38,10 +46,17 @@ async function render(): Promise<void> {
     else if (path === '/audit') await auditView(main, params);
     else await groupsView(main);
   } catch (error) {
-    if (!token()) { login(); return; }
+    if (!token()) { await login((error as Error).message); return; }
     main.replaceChildren(h('p', { class: 'error', 'data-testid': 'error' }, (error as Error).message));
   }
 }
 
+/** First render; after a return from the identity provider, with its token or the reason there is none. */
+async function boot(): Promise<void> {
+  const outcome = await finishSignIn();
+  if (outcome && 'token' in outcome) setToken(outcome.token);
+  await render(outcome && 'error' in outcome ? outcome.error : undefined);
+}
+
 window.addEventListener('hashchange', () => void render());
-void render();
+void boot();

@@ -35,6 +35,28 @@ export const ADMIN_CONFIG_SCHEMA = {
         admin: { type: 'array', default: ['junction:admin'], items: { type: 'string', minLength: 1, maxLength: 200 } },
       },
     },
+    // The console's single sign-on (docs/security.md, "Console sign-in with the identity provider");
+    // checked further at boot by console/console-oidc-config.ts.
+    console: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        oidc: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['clientId'],
+          properties: {
+            clientId: { type: 'string', minLength: 1, maxLength: 256 },
+            scope: { type: 'string', pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*$', maxLength: 1024, default: 'openid' },
+            token: { enum: ['access', 'id'], default: 'access' },
+            issuer: { type: 'string', minLength: 1, maxLength: 2048 },
+            audience: { type: 'string', minLength: 1, maxLength: 1024 },
+            redirectUri: { type: 'string', minLength: 1, maxLength: 2048 },
+          },
+        },
+      },
+    },
     replay: {
       type: 'object',
       additionalProperties: false,

@@ -14,11 +14,29 @@ export interface AdminTokenConfig {
 /** For each admin role, the client or JWT roles that grant it (`admin.roles`). */
 export type AdminRoleMapping = Readonly<Record<AdminRole, readonly string[]>>;
 
+/** `admin.console.oidc`: the console signs operators in at the identity provider (authorization code flow with PKCE). */
+export interface ConsoleOidcConfig {
+  /** The client id the console is registered under at the identity provider (a public client: no secret). */
+  readonly clientId: string;
+  /** Space-separated scopes asked for (default `openid`). */
+  readonly scope: string;
+  /** Which token of the token endpoint's answer the console sends to the admin API. */
+  readonly token: 'access' | 'id';
+  /** The issuer to sign in at; only needed when `security.auth.jwt.issuer` lists several. */
+  readonly issuer?: string;
+  /** An `audience` parameter for the authorization request (Auth0 names the API this way). */
+  readonly audience?: string;
+  /** The console's address as registered at the identity provider; default: the address the browser shows. */
+  readonly redirectUri?: string;
+}
+
 /** The `admin` section. */
 export interface AdminConfig {
   readonly tokens: readonly AdminTokenConfig[];
   /** Which roles of API-key and certificate clients and bearer JWTs grant viewer, operator, admin. */
   readonly roles: AdminRoleMapping;
+  /** The operators' console: `oidc` turns on "Sign in with your identity provider". */
+  readonly console: { readonly oidc?: ConsoleOidcConfig };
   readonly replay: {
     /** Default pace of a bulk replay, messages per second. */
     readonly ratePerSecond: number;

@@ -289,6 +289,7 @@ export const CONFIG_SCHEMA = {
               path: { type: 'string', pattern: '^(/[A-Za-z0-9._~-]+)+$' },
               bodyLimitBytes: { $ref: '#/$defs/bodyLimit' },
               builtins: { type: 'object', default: {}, additionalProperties: { enum: ['message-status'] } },
+              idempotency: { enum: ['key', 'messageId'], default: 'key' },
             },
           },
         },

@@ -234,6 +234,12 @@ export interface SoapServiceConfig {
   readonly bodyLimitBytes?: number;
   /** Operations answered by Junction itself instead of a route, e.g. `GetMessageStatus: message-status`. */
   readonly builtins: Readonly<Record<string, 'message-status'>>;
+  /**
+   * Where idempotency keys come from (docs/idempotency.md): `key` (default) the HTTP
+   * `Idempotency-Key` header or the `IdempotencyKey` SOAP header only; `messageId` those, else
+   * the request's WS-Addressing `wsa:MessageID`.
+   */
+  readonly idempotency: 'key' | 'messageId';
 }
 
 /** The whole configuration. */

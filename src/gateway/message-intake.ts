@@ -41,12 +41,20 @@ export const REPLY_STAGE = 'reply';
 /** Longest idempotency key; visible ASCII only, so it fits the column on every database. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,255}$/;
 
-/** Returns the key if it is usable, undefined when absent; throws JCT_REQUEST_MALFORMED otherwise. */
-export function checkIdempotencyKey(value: string | undefined): string | undefined {
+/** True for a text the transaction log takes as an idempotency key as it is. */
+export function isStorableIdempotencyKey(key: string): boolean {
+  return IDEMPOTENCY_KEY.test(key);
+}
+
+/**
+ * Returns the key if it is usable, undefined when absent; throws JCT_REQUEST_MALFORMED otherwise,
+ * naming the key as `what` (e.g. "The Idempotency-Key HTTP header").
+ */
+export function checkIdempotencyKey(value: string | undefined, what = 'The idempotency key'): string | undefined {
   if (value === undefined) return undefined;
   const key = value.trim();
-  if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new JunctionError('JCT_REQUEST_MALFORMED', 'The idempotency key must be 1 to 255 visible ASCII characters (a UUID is a good choice).');
+  if (!isStorableIdempotencyKey(key)) {
+    throw new JunctionError('JCT_REQUEST_MALFORMED', `${what} must be 1 to 255 visible ASCII characters (a UUID is a good choice).`);
   }
   return key;
 }

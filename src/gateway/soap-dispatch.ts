@@ -7,7 +7,8 @@ import type { TransactionLog } from '../core/transaction-log';
 import type { CompiledRoutes, SoapEntry } from '../routes/compiled-route';
 import type { AccessPolicy } from '../security/auth/access-policy';
 import type { Principal } from '../security/auth/principal';
-import { checkIdempotencyKey, type MessageIntake } from './message-intake';
+import type { MessageIntake } from './message-intake';
+import { soapIdempotencyKey, type SoapIdempotency } from './soap-idempotency';
 import type { SoapCall, SoapDispatch, SoapOutcome } from './soap/soap-gateway';
 import type { WsdlService } from './soap/wsdl-service';
 
@@ -51,8 +52,10 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
     }
   }
   const builtins = new Map<string, string>();
+  const idempotency = new Map<string, SoapIdempotency>();
   for (const service of deps.routes.soapServices) {
     for (const [operation, builtin] of Object.entries(service.builtins)) builtins.set(`${service.name}/${operation}`, builtin);
+    idempotency.set(service.name, service.idempotency);
   }
 
   return async (call: SoapCall): Promise<SoapOutcome> => {
@@ -61,7 +64,7 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
     const binding = bindings.get(key);
     if (!binding) throw new JunctionError('JCT_NOT_FOUND', `Operation ${call.operation} of service ${call.service} is not bound to a route.`);
     const { entry, pattern, replyTimeoutMs, keepPayload } = binding;
-    const idempotencyKey = checkIdempotencyKey(call.soapHeaders.IdempotencyKey);
+    const idempotencyKey = soapIdempotencyKey(call, idempotency.get(call.service) ?? 'key');
     const key2 = entry.businessKey ? getByPointer(JSON.parse(call.payload), entry.businessKey) : undefined;
     const correlation = call.soapHeaders.CorrelationId;
     const message = createEnvelope({
@@ -80,10 +83,10 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
     const options = idempotencyKey === undefined ? { keepPayload } : { keepPayload, idempotencyKey };
     if (pattern === 'one-way') {
       const accepted = await deps.intake.accept(message, options);
-      return { kind: 'accepted', messageId: accepted.messageId };
+      return { kind: 'accepted', messageId: accepted.messageId, replayed: accepted.replayed };
     }
     const answered = await deps.intake.request(message, replyTimeoutMs, options);
-    return { kind: 'reply', messageId: answered.messageId, payload: answered.reply.body };
+    return { kind: 'reply', messageId: answered.messageId, payload: answered.reply.body, replayed: answered.replayed };
   };
 }
 

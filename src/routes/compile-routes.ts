@@ -108,6 +108,7 @@ export function compileRoutes(loaded: LoadedConfig, registries: RouteRegistries)
     path: service.path ?? `/soap/${name}`,
     wsdlFile: path.resolve(baseDir, service.wsdl),
     builtins: { ...service.builtins },
+    idempotency: service.idempotency,
   }));
 
   const routes: CompiledRoute[] = [];

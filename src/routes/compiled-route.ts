@@ -79,6 +79,8 @@ export interface SoapService {
   readonly wsdlFile: string;
   /** Operations Junction answers itself: operation name → builtin. */
   readonly builtins: Readonly<Record<string, 'message-status'>>;
+  /** `messageId`: a request's wsa:MessageID is its idempotency key when it sends none (docs/idempotency.md). */
+  readonly idempotency: 'key' | 'messageId';
 }
 
 /** Everything routes need at run time: the routes, the endpoint instances they share, the SOAP services. */

@@ -71,6 +71,18 @@ export function storedKeyId(stored: string): string | undefined {
   return splitStored(stored)?.id;
 }
 
+/**
+ * Whether a stored value must be rewritten to be the writing key's (key rotation): it is another
+ * key's, or it is in clear and `encryptPlain` is true; never an empty value. The key id is read
+ * from the value's start, so its first 48 characters are enough. The one rule for
+ * {@link PayloadCipher.rewrap} and the store's rekey, which picks rows by their first characters.
+ */
+export function needsRewrite(stored: string, writingKeyId: string, encryptPlain: boolean): boolean {
+  if (stored === '') return false;
+  const keyId = storedKeyId(stored);
+  return keyId === undefined ? encryptPlain : keyId !== writingKeyId;
+}
+
 /** AES-256-GCM with a key ring; see the module comment. */
 export class PayloadCipher {
   private readonly keys: ReadonlyMap<string, Buffer>;
@@ -114,9 +126,7 @@ export class PayloadCipher {
    * false, or it is empty. Throws JCT_PAYLOAD_UNREADABLE like {@link decrypt}.
    */
   rewrap(stored: string, context: string, encryptPlain: boolean): string | undefined {
-    if (!this.encrypting || stored === '') return undefined;
-    const keyId = storedKeyId(stored);
-    if (keyId === this.writer.id || (keyId === undefined && !encryptPlain)) return undefined;
+    if (!this.encrypting || !needsRewrite(stored, this.writer.id, encryptPlain)) return undefined;
     return this.encrypt(this.decrypt(stored, context), context);
   }
 

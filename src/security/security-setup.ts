@@ -8,7 +8,8 @@ import { AccessPolicy } from './auth/access-policy';
 import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import { ClientCertificates, type CertificateMatch } from './auth/client-certificates';
-import { JwksKeySource, proxyFromEnv } from './auth/jwks-key-source';
+import { createIdpFetch, proxyFromEnv, type IdpFetch } from './auth/idp-fetch';
+import { JwksKeySource } from './auth/jwks-key-source';
 import { checkJwtConfig } from './auth/jwt-config-check';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { NonceCache } from './auth/nonce-cache';
@@ -30,6 +31,8 @@ export interface SecurityRuntime {
   readonly cipher?: PayloadCipher;
   /** Deepest JSON nesting accepted in request bodies. */
   readonly jsonMaxDepth: number;
+  /** Fetches the identity provider's documents as the JWKS is fetched (`jwksCa`, proxy variables); present when `security.auth.jwt` is. */
+  readonly idpFetch?: IdpFetch;
 }
 
 /** The masker alone (the logger needs it before anything else is built). */
@@ -40,6 +43,19 @@ export function compileMasker(loaded: LoadedConfig): Masker {
   } catch (error) {
     throw new JunctionError('JCT_CONFIG_INVALID', `security.masking.fields: ${(error as Error).message}.`);
   }
+}
+
+/**
+ * The payload cipher of `security.payloadEncryption` (its keys read from the environment or a
+ * file), or undefined when payload encryption is not configured. Reads no other secret, so the
+ * `junction store` commands need only the payload keys (compileSecurity builds it the same way).
+ * Throws JCT_CONFIG_INVALID naming the setting, never a key.
+ */
+export function compilePayloadCipher(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): PayloadCipher | undefined {
+  const encryption = loaded.config.security.payloadEncryption;
+  if (!encryption) return undefined;
+  const secret = readSecret(encryption.keys, 'security.payloadEncryption.keys', loaded.baseDir, env);
+  return new PayloadCipher(parseKeyRing(secret.value, secret.source), encryption.encrypt);
 }
 
 /**
@@ -90,15 +106,18 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   }
   const { auth } = security;
   let jwt: JwtVerifier | undefined;
+  let idpFetch: IdpFetch | undefined;
   if (auth.jwt) {
     const j = auth.jwt;
     checkJwtConfig(loaded);
     const jwksProxy = proxyFromEnv(env);
+    const jwksCa = j.jwksCa ? readSecret(j.jwksCa, 'security.auth.jwt.jwksCa', baseDir, env).value : undefined;
+    idpFetch = createIdpFetch({ ...(jwksCa ? { ca: jwksCa } : {}), ...(jwksProxy ? { proxy: jwksProxy } : {}) });
     // checkJwtConfig has made sure that with discovery the issuer is one URL.
     const source = j.jwksUrl !== undefined ? { url: j.jwksUrl } : j.discovery && typeof j.issuer === 'string' ? { discoveryIssuer: j.issuer } : undefined;
     const jwks = source === undefined ? undefined : new JwksKeySource({
       ...source, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
-      ...(j.jwksCa ? { ca: readSecret(j.jwksCa, 'security.auth.jwt.jwksCa', baseDir, env).value } : {}),
+      ...(jwksCa ? { ca: jwksCa } : {}),
       ...(jwksProxy ? { proxy: jwksProxy } : {}),
     }, logger);
     jwt = new JwtVerifier({
@@ -138,11 +157,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     ...(certificates.size > 0 ? { certificates } : {}),
     ...(auth.httpBasic && users.length > 0 ? { basic: new HttpBasicVerifier(users) } : {}),
   });
-  let cipher: PayloadCipher | undefined;
-  if (security.payloadEncryption) {
-    const secret = readSecret(security.payloadEncryption.keys, 'security.payloadEncryption.keys', baseDir, env);
-    cipher = new PayloadCipher(parseKeyRing(secret.value, secret.source), security.payloadEncryption.encrypt);
-  }
+  const cipher = compilePayloadCipher(loaded, env);
   if (auth.mode === 'off' && !['127.0.0.1', 'localhost', '::1'].includes(config.server.host)) {
     logger.warn('authentication is off (security.auth.mode) and Junction listens beyond loopback: anyone who reaches it may call every route', { host: config.server.host });
   }
@@ -150,5 +165,6 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     mode: auth.mode, docs: auth.docs, authenticator, policy: new AccessPolicy(auth.mode, security.clients),
     masker, jsonMaxDepth: security.json.maxDepth,
     ...(cipher ? { cipher } : {}),
+    ...(idpFetch ? { idpFetch } : {}),
   };
 }

@@ -89,6 +89,31 @@ ${MINIMAL_CONFIG}`);
     }
   });
 
+  it('need only the payload keys: a client secret unset on this machine stops a start, not the store commands', async () => {
+    const withClients = temp.write('clients.yaml', `
+store: { url: "${url}", tablePrefix: ${prefix} }
+security:
+  payloadEncryption:
+    keys: { env: JUNCTION_PAYLOAD_KEYS }
+  clients:
+    crm:
+      apiKey: { env: JUNCTION_TEST_CRM_KEY }
+      routes: ["*"]
+${MINIMAL_CONFIG}`);
+    const env = { JUNCTION_PAYLOAD_KEYS: `${NEW},${OLD}` };
+    const keys = await runJunction(['store', 'keys', '--config', withClients, '--json'], env);
+    expect(keys.code, keys.stderr).to.equal(0);
+    expect(JSON.parse(keys.stdout)).to.include({ ok: true, writingKey: 'k2' });
+    const rekey = await runJunction(['store', 'rekey', '--config', withClients], env);
+    expect(rekey.code, rekey.stderr).to.equal(0);
+    expect(rekey.stdout).to.match(/^Rewrote \d+ of 4 stored payloads with key k2\.\n$/);
+
+    const start = await runJunction(['start', '--config', withClients], env);
+    expect(start.code).to.equal(2);
+    expect(start.stderr).to.contain('security.clients.crm.apiKey: the environment variable JUNCTION_TEST_CRM_KEY is not set (or empty); set it to the secret.');
+    expect(start.stderr).to.not.match(/\n\s+at /);
+  });
+
   it('rekey without payload keys, or with a bad --batch, exits 2 with a message and no stack', async () => {
     const unset = await runJunction(['store', 'rekey', '--config', config], {});
     expect(unset.code).to.equal(2);

@@ -23,6 +23,14 @@ describe('junction process with a bad configuration', () => {
     expect(result.stderr).to.not.match(/\n\s+at /);
   });
 
+  it('exits 2 when the console\'s single sign-on has no security.auth.jwt to check its tokens', async () => {
+    const file = temp.write('sso.yaml', 'admin:\n  console:\n    oidc: { clientId: junction-console }\nendpoints:\n  oa: { type: http, url: "http://127.0.0.1:9/x" }\nroutes:\n  - id: a\n    entry: { rest: { method: POST, path: /orders } }\n    to: [oa]\n');
+    const result = await runMain(['--config', file]);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain(`${file}:3:11 admin.console.oidc: needs security.auth.jwt`);
+    expect(result.stderr).to.not.match(/\n\s+at /);
+  });
+
   it('exits 2 when a referenced environment variable is missing', async () => {
     const result = await runMain(['--config', 'config/production.example.yaml']);
     expect(result.code).to.equal(2);

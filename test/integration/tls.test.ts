@@ -9,7 +9,9 @@ import { AmqpBroker } from '../../src/bus/amqp/amqp-broker';
 import { loadConfig } from '../../src/config/load-config';
 import { silentLogger } from '../../src/core/logger';
 import { TypeOrmTransactionLog } from '../../src/store/typeorm/typeorm-transaction-log';
+import type { JunctionError } from '../../src/core/errors';
 import { expectJunctionError, rejection } from '../contract/transaction-log.support';
+import { MysqlTlsGreeter } from '../support/mysql-tls-greeter';
 import { requireEnv, uniqueName } from '../support/env';
 import { MINIMAL_CONFIG, TempConfigDir } from '../support/temp-config';
 import { ORDER_ROUTES_CONFIG, serverTlsConfig, SOAP_SUBMIT_ORDER, tlsFixture, TLS_FIXTURES } from '../support/tls-fixtures';
@@ -164,6 +166,72 @@ ${ORDER_ROUTES_CONFIG}`);
       const error = expectJunctionError(await rejection(log.start()), 'JCT_STORE_UNAVAILABLE');
       expect(error.message).to.match(/SSL|TLS|secure/i);
       await log.close();
+    });
+
+    // mysql2 reports every failed handshake as HANDSHAKE_SSL_ERROR; the store reads the certificate
+    // check behind it as the endpoints and the JWKS fetch do, pointing at store.tls.
+    const failedStart = async (identity: { cert: string; key: string }, tlsOptions: { ca?: string; rejectUnauthorized: boolean }, host = '127.0.0.1'): Promise<JunctionError & { handshakes: number }> => {
+      const greeter = new MysqlTlsGreeter(identity);
+      const port = await greeter.start();
+      const log = new TypeOrmTransactionLog({ url: `mysql://junction:secret@${host}:${port}/junction`, tablePrefix: 'tls_', tls: tlsOptions, connectTimeoutMs: 3000 });
+      try {
+        const error = expectJunctionError(await rejection(log.start()), 'JCT_STORE_UNAVAILABLE');
+        return Object.assign(error, { handshakes: greeter.handshakes });
+      } finally {
+        await log.close().catch(() => undefined);
+        await greeter.close();
+      }
+    };
+
+    it('a server certificate no CA vouches for: not trusted, give the CA in store.tls.ca', async () => {
+      const error = await failedStart({ cert: CERT, key: KEY }, { rejectUnauthorized: true });
+      expect(error.message).to.match(/unavailable: TLS: the server's certificate is not trusted; give the CA that signed it in store\.tls\.ca \(DEPTH_ZERO_SELF_SIGNED_CERT\)\.$/);
+      expect(error.details).to.include({ driverCode: 'HANDSHAKE_SSL_ERROR', tls: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    });
+
+    it('an expired server certificate from the trusted CA: not valid now (before: an unmapped driver error)', async () => {
+      const error = await failedStart({ cert: tlsFixture('localhost-expired.crt'), key: tlsFixture('localhost-expired.key') }, { ca: tlsFixture('clients-ca.crt'), rejectUnauthorized: true });
+      expect(error.message).to.match(/unavailable: TLS: the server's certificate is not valid now \(expired, or not yet valid\) \(CERT_HAS_EXPIRED\)\.$/);
+      expect(error.details).to.include({ driverCode: 'HANDSHAKE_SSL_ERROR', tls: 'CERT_HAS_EXPIRED' });
+    });
+
+    // mysql2 checks the host name only when asked (ssl.verifyIdentity); the store always asks.
+    it('a certificate a trusted CA issued for another host is refused, by host name and by IP address', async () => {
+      const erpBatch = { cert: tlsFixture('client-erp-batch.crt'), key: tlsFixture('client-erp-batch.key') };
+      for (const host of ['localhost', '127.0.0.1']) {
+        const error = await failedStart(erpBatch, { ca: tlsFixture('clients-ca.crt'), rejectUnauthorized: true }, host);
+        expect(error.message, host).to.match(/TLS: the server's certificate is not issued for the host/);
+        expect(error.handshakes, host).to.equal(0);
+      }
+    });
+
+    it('a certificate for the host in store.url, from a trusted CA, is taken (by name and by IP address)', async () => {
+      for (const host of ['localhost', '127.0.0.1']) {
+        // The greeter says nothing after the handshake: the start fails on the timeout, after TLS.
+        const error = await failedStart({ cert: CERT, key: KEY }, { ca: CERT, rejectUnauthorized: true }, host);
+        expect(error.handshakes, host).to.equal(1);
+        expect(error.details?.['tls'], host).to.equal(undefined);
+      }
+    });
+
+    it('store.tls.servername is refused at start: the driver would ignore it', () => {
+      const dir = new TempConfigDir();
+      try {
+        const file = dir.write('junction.yaml', `store:
+  url: mysql://junction:secret@10.0.0.5:3306/junction
+  tls: { servername: db.internal }
+${MINIMAL_CONFIG}`);
+        let thrown: unknown;
+        try {
+          buildApp(loadConfig(file, {}), { logger: silentLogger, port: 0 });
+        } catch (error) {
+          thrown = error;
+        }
+        const error = expectJunctionError(thrown, 'JCT_CONFIG_INVALID');
+        expect(error.message).to.contain(`${file}:3:`).and.contain('store.tls.servername').and.contain('checks the server\'s certificate against the host of store.url');
+      } finally {
+        dir.remove();
+      }
     });
   });
 });

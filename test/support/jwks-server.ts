@@ -85,8 +85,15 @@ export class JwksServer {
   discoveryRequests = 0;
   /** Answers the discovery document's address with a redirect here instead. */
   discoveryRedirect: string | undefined;
+  /** More paths this server answers (the sign-in endpoints of oidc-provider.ts), by path without the query. */
+  readonly handlers = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
 
   private answer(req: IncomingMessage, res: ServerResponse): void {
+    const handler = this.handlers.get((req.url ?? '').split('?')[0] ?? '');
+    if (handler) {
+      handler(req, res);
+      return;
+    }
     if (req.url === '/realms/crm/.well-known/openid-configuration') {
       this.discoveryRequests += 1;
       if (this.discoveryRedirect !== undefined) {

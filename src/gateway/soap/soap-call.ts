@@ -21,15 +21,21 @@ export interface SoapCall {
   readonly tracestate?: string;
   /** The authenticated caller (absent when authentication is off and none was sent). */
   readonly principal?: Principal;
+  /** The HTTP `Idempotency-Key` header as sent (unchecked), when there is one. */
+  readonly idempotencyKeyHeader?: string;
+  /** The request's WS-Addressing `wsa:MessageID` (trimmed, unchecked), when it has one. */
+  readonly addressingMessageId?: string;
 }
 
 /**
  * What dispatch answers: `accepted` for a one-way operation (durable, will be processed), or the
  * `reply` of a request-response operation as the JSON text of the response element's content.
+ * `replayed`: the answer is an earlier request's (same idempotency key); the gateway then sends
+ * `Idempotent-Replayed: true`.
  */
 export type SoapOutcome =
-  | { readonly kind: 'accepted'; readonly messageId: string }
-  | { readonly kind: 'reply'; readonly messageId: string; readonly payload: string };
+  | { readonly kind: 'accepted'; readonly messageId: string; readonly replayed?: boolean }
+  | { readonly kind: 'reply'; readonly messageId: string; readonly payload: string; readonly replayed?: boolean };
 
 /**
  * Hands a checked request to the bus and waits for its outcome. Throw a JunctionError to answer

@@ -254,9 +254,13 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       requestId,
       ...headerText(req, 'traceparent', 'traceparent'),
       ...headerText(req, 'tracestate', 'tracestate'),
+      ...headerText(req, 'idempotency-key', 'idempotencyKeyHeader'),
+      ...(addressing?.messageId !== undefined ? { addressingMessageId: addressing.messageId } : {}),
       ...(principal ? { principal } : {}),
     });
     res.setHeader(MESSAGE_ID_HEADER, outcome.messageId);
+    // As the REST gateway says it: this answer is an earlier request's (same idempotency key).
+    if (outcome.replayed === true) res.setHeader('Idempotent-Replayed', 'true');
     if (oneWay) {
       if (outcome.kind !== 'accepted') logger.warn('dispatch replied to a one-way SOAP operation; the reply is dropped', { requestId, operation: operation.name });
       res.status(202).end();

@@ -1,12 +1,12 @@
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseErrors, jwksCache, type ExportedJWKSCache, type FetchImplementation, type FlattenedJWSInput, type JWKSCacheInput, type JWSHeaderParameters, type RemoteJWKSet } from 'jose';
-import { Agent, EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { tlsFailureOf } from '../tls/tls-failure';
+import { createIdpFetch, type IdpConnection, type IdpFetch } from './idp-fetch';
 import { discoverJwksUrl } from './oidc-discovery';
 
 /** Where the identity provider publishes its signing keys, and how Junction fetches them (`security.auth.jwt.jwks*`). */
-export interface JwksOptions {
+export interface JwksOptions extends IdpConnection {
   /** The JWKS URL; exactly one of `url` and `discoveryIssuer`. */
   readonly url?: string;
   /** Find the JWKS URL in this issuer's OpenID Connect discovery document (oidc-discovery.ts), at the first fetch and again when the keys move. */
@@ -19,51 +19,6 @@ export interface JwksOptions {
   readonly timeoutMs: number;
   /** While the URL cannot be reached, keys fetched at most this long ago (or `cacheSeconds`, if longer) stay in use. */
   readonly maxStaleSeconds: number;
-  /** PEM bundle of the CAs that sign the JWKS server's certificate (instead of the public CAs). */
-  readonly ca?: string;
-  /**
-   * Outbound proxy, as curl and most tools read it: `HTTPS_PROXY` / `HTTP_PROXY` (or lower case),
-   * `NO_PROXY` for hosts to reach directly. Node's own fetch ignores these variables.
-   */
-  readonly proxy?: ProxySettings;
-}
-
-/** The proxy variables of an environment. */
-export interface ProxySettings {
-  readonly httpProxy?: string;
-  readonly httpsProxy?: string;
-  readonly noProxy?: string;
-}
-
-/** The proxy settings an environment gives (undefined: no proxy variable set). */
-export function proxyFromEnv(env: NodeJS.ProcessEnv): ProxySettings | undefined {
-  const pick = (name: string): string | undefined => {
-    const value = env[name.toLowerCase()] ?? env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
-  const httpProxy = pick('HTTP_PROXY');
-  const httpsProxy = pick('HTTPS_PROXY');
-  if (httpProxy === undefined && httpsProxy === undefined) return undefined;
-  const noProxy = pick('NO_PROXY');
-  return { ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), ...(noProxy ? { noProxy } : {}) };
-}
-
-/** The dispatcher for the JWKS fetch: through the proxy, with the private CA, both, or none (Node's fetch). */
-function dispatcherFor(options: JwksOptions): Dispatcher | undefined {
-  const tls = options.ca === undefined ? {} : { connect: { ca: options.ca }, requestTls: { ca: options.ca } };
-  if (options.proxy) {
-    // Each setting passed explicitly (empty when unset), so undici never reads process.env behind our back.
-    return new EnvHttpProxyAgent({ httpProxy: options.proxy.httpProxy ?? '', httpsProxy: options.proxy.httpsProxy ?? '', noProxy: options.proxy.noProxy ?? '', ...tls });
-  }
-  return options.ca === undefined ? undefined : new Agent({ connect: { ca: options.ca } });
-}
-
-/** What a fetch of the key set or the discovery document passes (GET, no body). */
-interface SendInit {
-  readonly headers: Headers | Record<string, string>;
-  readonly signal: AbortSignal;
-  readonly method?: string;
-  readonly redirect?: 'manual' | 'follow' | 'error';
 }
 
 /** A verification key as jose resolves it. */
@@ -106,7 +61,7 @@ export class JwksKeySource {
   private stale: { uat: number; resolve: KeyResolver } | undefined;
   /** Status of the last HTTP answer, for the outage warning. */
   private lastStatus: number | undefined;
-  private readonly send: (url: string, init: SendInit) => Promise<Response>;
+  private readonly send: IdpFetch;
 
   constructor(private readonly options: JwksOptions, private readonly logger: Logger) {
     const source = options.url ?? options.discoveryIssuer;
@@ -114,11 +69,7 @@ export class JwksKeySource {
       throw new JunctionError('JCT_CONFIG_INVALID', 'security.auth.jwt: give jwksUrl or discovery, one of them.');
     }
     this.host = hostOf(source);
-    const agent = dispatcherFor(options);
-    // undici's fetch with its own CA or the proxy when given; Node's fetch (which honours NODE_EXTRA_CA_CERTS) otherwise.
-    this.send = async (url, { headers, ...init }) => (agent
-      ? await undiciFetch(url, { ...init, headers: Object.fromEntries(new Headers(headers)), dispatcher: agent }) as unknown as Response
-      : await fetch(url, { ...init, headers }));
+    this.send = createIdpFetch(options);
     if (options.url !== undefined) {
       this.remote = this.remoteSetAt(options.url);
       this.remoteUrl = options.url;

@@ -12,25 +12,58 @@ export function isLoopbackHost(hostname: string): boolean {
   return host === '::1';
 }
 
+/** What a URL of the identity provider risks when it is fetched or visited over plain HTTP, and how its problems are worded. */
+interface UrlRules {
+  /** Said when the text is not a URL. */
+  readonly notUrl: string;
+  /** Why plain http:// to another host is refused, for a host. */
+  readonly onTheWay: (host: string) => string;
+  /** Said when the URL carries a user name or password. */
+  readonly credentials: string;
+}
+
+/** What is wrong with a URL of the identity provider, or undefined: `https://` unless loopback, no credentials. */
+function secureUrlProblem(text: string, rules: UrlRules): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return rules.notUrl;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return url.protocol === 'http:'
+      ? `must use https:// (plain http:// only to a loopback host): ${rules.onTheWay(url.host)}`
+      : `must be an https:// URL (got ${url.protocol})`;
+  }
+  if (url.username !== '' || url.password !== '') return rules.credentials;
+  return undefined;
+}
+
 /**
  * What is wrong with a JWKS URL (configured, or found by discovery), or undefined: it must be
  * `https://` unless it stays on this machine (a key set fetched over plain HTTP could be replaced on
  * the way, and whoever replaces it can sign any token), and carry no credentials.
  */
 export function jwksUrlProblem(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'is not a URL; write the identity provider\'s JWKS address, e.g. https://idp.example.com/realms/crm/protocol/openid-connect/certs';
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    return url.protocol === 'http:'
-      ? `must use https:// (plain http:// only to a loopback host): whoever can change the key set on the way to ${url.host} can sign tokens Junction accepts`
-      : `must be an https:// URL (got ${url.protocol})`;
-  }
-  if (url.username !== '' || url.password !== '') return 'must not carry a user name or password; a JWKS is public';
-  return undefined;
+  return secureUrlProblem(text, {
+    notUrl: 'is not a URL; write the identity provider\'s JWKS address, e.g. https://idp.example.com/realms/crm/protocol/openid-connect/certs',
+    onTheWay: (host) => `whoever can change the key set on the way to ${host} can sign tokens Junction accepts`,
+    credentials: 'must not carry a user name or password; a JWKS is public',
+  });
+}
+
+/**
+ * What is wrong with an address operators' browsers visit or post to while signing in (the
+ * identity provider's authorization and token endpoints, the console's redirect URI), or
+ * undefined: the same rules as {@link jwksUrlProblem}, since whoever reads that traffic on the way
+ * gets the sign-in codes and tokens.
+ */
+export function signInUrlProblem(text: string): string | undefined {
+  return secureUrlProblem(text, {
+    notUrl: 'is not a URL',
+    onTheWay: (host) => `whoever sits on the way to ${host} can read the operators' sign-in codes and tokens`,
+    credentials: 'must not carry a user name or password',
+  });
 }
 
 /**

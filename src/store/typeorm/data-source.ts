@@ -34,13 +34,29 @@ export interface DataSourceSettings {
   readonly tls?: StoreTls | undefined;
 }
 
-/** TLS to MySQL/MariaDB, as mysql2 takes it (PEM texts, already read). */
+/** TLS to MySQL/MariaDB (PEM texts, already read). */
 export interface StoreTls {
   readonly ca?: string;
   readonly cert?: string;
   readonly key?: string;
-  readonly servername?: string;
   readonly rejectUnauthorized: boolean;
+}
+
+/** mysql2's `ssl` options of {@link mysqlSsl}. */
+interface MysqlSsl extends StoreTls {
+  readonly verifyIdentity: boolean;
+}
+
+/**
+ * mysql2's `ssl` options for store.tls, for both of the log's pools. mysql2 checks that the
+ * certificate names the server only when asked (`verifyIdentity`, off by default: any certificate
+ * a trusted CA issued, for any host, would do), so it is asked whenever certificates are checked.
+ * The name checked is the host of store.url (an IP address against the certificate's IP
+ * entries): mysql2 takes no other server name.
+ */
+export function mysqlSsl(tls: StoreTls): MysqlSsl {
+  const { ca, cert, key, rejectUnauthorized } = tls;
+  return { ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}), rejectUnauthorized, verifyIdentity: rejectUnauthorized };
 }
 
 function invalid(message: string): JunctionError {
@@ -156,6 +172,6 @@ export function createDataSource(target: StoreTarget, settings: DataSourceSettin
     connectTimeout: settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     extra: { ...MYSQL_POOL },
     // TLS to the server (store.tls): mysql2's `ssl` options, certificates read at boot.
-    ...(settings.tls ? { ssl: { ...settings.tls } } : {}),
+    ...(settings.tls ? { ssl: mysqlSsl(settings.tls) } : {}),
   }) };
 }

@@ -4,7 +4,7 @@ import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { LATENCY_BUCKETS_SECONDS, noMetricsFactory, secondsSince, type Histogram, type MetricsFactory } from '../../core/metrics';
 import type { TransitionResult } from '../../core/transaction-log';
-import { MYSQL_POOL, MYSQL_SESSION, type StoreTarget, type StoreTls } from './data-source';
+import { MYSQL_POOL, MYSQL_SESSION, mysqlSsl, type StoreTarget, type StoreTls } from './data-source';
 import type { StoreEntities } from './entities';
 import { GroupCommitSql, type BatchWrite, type Statement } from './group-commit-sql';
 import { withQuotedLongText } from './sql-literal';
@@ -144,7 +144,7 @@ export class GroupCommitWriter {
       ...MYSQL_SESSION, flags: [...MYSQL_SESSION.flags], ...MYSQL_POOL, connectionLimit: settings.connections, connectTimeout: connectTimeoutMs,
       // Several statements per round trip: values are escaped client-side, never concatenated.
       multipleStatements: true, supportBigNumbers: true, queryFormat: preformatted as (query: string, values: unknown) => void,
-      ...(this.options.tls ? { ssl: { ...this.options.tls } } : {}),
+      ...(this.options.tls ? { ssl: mysqlSsl(this.options.tls) } : {}),
     });
   }
 

@@ -1,6 +1,6 @@
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, EntityTarget, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { JunctionError } from '../../core/errors';
-import { storedKeyId } from '../../security/payload-cipher';
+import { needsRewrite, storedKeyId } from '../../security/payload-cipher';
 import type { StoreEntities } from './entities';
 import { messageContext, stageContext } from './row-mapping';
 
@@ -71,28 +71,54 @@ interface HeadRow {
   readonly head: string | null;
 }
 
-type Table = 'message' | 'stage';
+/** A table whose rows hold a payload, as the key scan walks it. */
+interface PayloadTable {
+  /** Where its counts go in {@link PayloadKeyUsage}. */
+  readonly usage: keyof PayloadKeyUsage;
+  readonly entity: (entities: StoreEntities) => EntityTarget<ObjectLiteral>;
+  /** Primary key property: the walk's order, and the row an update rewrites. */
+  readonly key: 'id' | 'seq';
+  /** A row's key as its column compares (a stage's seq is a number). */
+  readonly keyValue: (key: string) => string | number;
+  /** Property holding the message id. */
+  readonly messageId: 'id' | 'messageId';
+  /** Only rows with a payload: a stage repeating an earlier one's (payload_of) holds none. */
+  readonly storedOnly: boolean;
+  /** The payload's additional authenticated data (row-mapping.ts). */
+  readonly context: (messageId: string) => string;
+  /** How an unreadable row is named: `<message id>` or `<message id>:<stage seq>`. */
+  readonly ref: (row: { readonly key: string; readonly messageId: string }) => string;
+}
+
+const TABLES: readonly PayloadTable[] = [
+  {
+    usage: 'messages', entity: (e) => e.message, key: 'id', keyValue: String, messageId: 'id', storedOnly: false,
+    context: messageContext, ref: (row) => row.messageId,
+  },
+  {
+    usage: 'stages', entity: (e) => e.stage, key: 'seq', keyValue: Number, messageId: 'messageId', storedOnly: true,
+    context: stageContext, ref: (row) => `${row.messageId}:${row.key}`,
+  },
+];
+
+/** A query over `table` selecting each row's key, message id and `payload` (an SQL expression of t.payload). */
+function selectRows(manager: EntityManager, entities: StoreEntities, table: PayloadTable, payload: string, as: string): SelectQueryBuilder<ObjectLiteral> {
+  return manager.createQueryBuilder(table.entity(entities), 't')
+    .select(`t.${table.key}`, 'key').addSelect(`t.${table.messageId}`, 'messageId').addSelect(payload, as);
+}
 
 /** One batch of one table after `after`, in key order: each row's key, message and payload head. */
-async function headsAfter(manager: EntityManager, entities: StoreEntities, table: Table, after: string | undefined, limit: number): Promise<HeadRow[]> {
-  if (table === 'message') {
-    const query = manager.createQueryBuilder(entities.message, 'm')
-      .select('m.id', 'key').addSelect('m.id', 'messageId').addSelect(`SUBSTR(m.payload, 1, ${HEAD_LENGTH})`, 'head');
-    if (after !== undefined) query.where('m.id > :after', { after });
-    const rows = await query.orderBy('m.id', 'ASC').limit(limit).getRawMany<HeadRow>();
-    return rows.map((r) => ({ key: String(r.key), messageId: String(r.messageId), head: r.head }));
-  }
-  const query = manager.createQueryBuilder(entities.stage, 's')
-    .select('s.seq', 'key').addSelect('s.messageId', 'messageId').addSelect(`SUBSTR(s.payload, 1, ${HEAD_LENGTH})`, 'head')
-    .where('s.payload IS NOT NULL');
-  if (after !== undefined) query.andWhere('s.seq > :after', { after: Number(after) });
-  const rows = await query.orderBy('s.seq', 'ASC').limit(limit).getRawMany<HeadRow>();
+async function headsAfter(manager: EntityManager, entities: StoreEntities, table: PayloadTable, after: string | undefined, limit: number): Promise<HeadRow[]> {
+  const query = selectRows(manager, entities, table, `SUBSTR(t.payload, 1, ${HEAD_LENGTH})`, 'head');
+  if (table.storedOnly) query.andWhere('t.payload IS NOT NULL');
+  if (after !== undefined) query.andWhere(`t.${table.key} > :after`, { after: table.keyValue(after) });
+  const rows = await query.orderBy(`t.${table.key}`, 'ASC').limit(limit).getRawMany<HeadRow>();
   return rows.map((r) => ({ key: String(r.key), messageId: String(r.messageId), head: r.head }));
 }
 
 /** Visits every row of both tables, a batch at a time (each batch its own unit of work). */
-async function eachBatch(run: RunWork, batchSize: number, visit: (table: Table, rows: readonly HeadRow[]) => Promise<void>): Promise<void> {
-  for (const table of ['message', 'stage'] as const) {
+async function eachBatch(run: RunWork, batchSize: number, visit: (table: PayloadTable, rows: readonly HeadRow[]) => Promise<void>): Promise<void> {
+  for (const table of TABLES) {
     let after: string | undefined;
     for (;;) {
       const rows = await run(false, (manager, entities) => headsAfter(manager, entities, table, after, batchSize));
@@ -106,16 +132,17 @@ async function eachBatch(run: RunWork, batchSize: number, visit: (table: Table, 
 
 /** Counts the stored payloads of each key (and in clear), over both tables. */
 export async function payloadKeyUsage(run: RunWork, batchSize = KEY_SCAN_BATCH): Promise<PayloadKeyUsage> {
-  const counts: Record<Table, { plain: number; byKey: Record<string, number> }> = { message: { plain: 0, byKey: {} }, stage: { plain: 0, byKey: {} } };
+  const counts: Record<keyof PayloadKeyUsage, { plain: number; byKey: Record<string, number> }> = { messages: { plain: 0, byKey: {} }, stages: { plain: 0, byKey: {} } };
   await eachBatch(run, batchSize, async (table, rows) => {
+    const count = counts[table.usage];
     for (const row of rows) {
       if (row.head === null || row.head === '') continue;
       const keyId = storedKeyId(row.head);
-      if (keyId === undefined) counts[table].plain += 1;
-      else counts[table].byKey[keyId] = (counts[table].byKey[keyId] ?? 0) + 1;
+      if (keyId === undefined) count.plain += 1;
+      else count.byKey[keyId] = (count.byKey[keyId] ?? 0) + 1;
     }
   });
-  return { messages: counts.message, stages: counts.stage };
+  return counts;
 }
 
 const MAX_LISTED = 20;
@@ -133,36 +160,28 @@ export async function rekeyPayloads(run: RunWork, cipher: PayloadRewrap, options
   let rewritten = 0;
   let unreadable = 0;
   const unreadableRows: string[] = [];
-  const needsRewrap = (head: string | null): boolean => {
-    if (head === null || head === '') return false;
-    const keyId = storedKeyId(head);
-    return keyId === undefined ? encryptPlain : keyId !== cipher.writingKeyId;
-  };
   await eachBatch(run, options.batchSize ?? KEY_SCAN_BATCH, async (table, rows) => {
     scanned += rows.length;
-    const chosen = rows.filter((r) => needsRewrap(r.head));
+    const chosen = rows.filter((r) => r.head !== null && needsRewrite(r.head, cipher.writingKeyId, encryptPlain));
     if (chosen.length > 0) {
-      await run(true, async (manager, { message, stage }) => {
-        const full = table === 'message'
-          ? await manager.createQueryBuilder(message, 'm').select('m.id', 'key').addSelect('m.id', 'messageId').addSelect('m.payload', 'payload')
-            .where('m.id IN (:...keys)', { keys: chosen.map((r) => r.key) }).getRawMany<{ key: string; messageId: string; payload: string }>()
-          : await manager.createQueryBuilder(stage, 's').select('s.seq', 'key').addSelect('s.messageId', 'messageId').addSelect('s.payload', 'payload')
-            .where('s.seq IN (:...keys)', { keys: chosen.map((r) => Number(r.key)) }).getRawMany<{ key: string; messageId: string; payload: string }>();
+      await run(true, async (manager, entities) => {
+        const full = await selectRows(manager, entities, table, 't.payload', 'payload')
+          .where(`t.${table.key} IN (:...keys)`, { keys: chosen.map((r) => table.keyValue(r.key)) })
+          .getRawMany<{ key: string; messageId: string; payload: string }>();
         for (const row of full) {
-          const ref = table === 'message' ? row.messageId : `${row.messageId}:${row.key}`;
+          const key = String(row.key);
           let next: string | undefined;
           try {
-            next = cipher.rewrap(row.payload, table === 'message' ? messageContext(row.messageId) : stageContext(row.messageId), encryptPlain);
+            next = cipher.rewrap(row.payload, table.context(row.messageId), encryptPlain);
           } catch (error) {
             if (!(error instanceof JunctionError && error.code === 'JCT_PAYLOAD_UNREADABLE')) throw error;
             unreadable += 1;
-            if (unreadableRows.length < MAX_LISTED) unreadableRows.push(ref);
+            if (unreadableRows.length < MAX_LISTED) unreadableRows.push(table.ref({ key, messageId: row.messageId }));
             continue;
           }
           if (next === undefined) continue;
-          const update = table === 'message'
-            ? manager.createQueryBuilder().update(message).set({ payload: next }).where('id = :id', { id: row.key })
-            : manager.createQueryBuilder().update(stage).set({ payload: next }).where('seq = :seq', { seq: Number(row.key) });
+          const update = manager.createQueryBuilder().update(table.entity(entities)).set({ payload: next })
+            .where(`${table.key} = :key`, { key: table.keyValue(key) });
           // A row deleted meanwhile (retention) was not rewritten: not counted.
           rewritten += (await update.execute()).affected ?? 0;
         }

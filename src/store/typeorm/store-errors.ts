@@ -1,4 +1,5 @@
 import { JunctionError } from '../../core/errors';
+import { tlsFailureOf, type TlsFailure } from '../../security/tls/tls-failure';
 
 /** Driver error codes meaning "the database cannot be reached or is overloaded right now". */
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
@@ -13,9 +14,8 @@ const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   'ER_CLIENT_INTERACTION_TIMEOUT', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT',
   // unit-of-work.ts: an operation past its deadline
   'OPERATION_TIMEOUT',
-  // TLS (store.tls): the server offers none, or its certificate is not trusted
-  'HANDSHAKE_NO_SSL_SUPPORT', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+  // TLS (store.tls): the server offers none (mysql2); a failed handshake counts too (tlsFailureOfDriver)
+  'HANDSHAKE_NO_SSL_SUPPORT',
 ]);
 
 /** SQLite primary codes (better-sqlite3 reports extended ones, e.g. SQLITE_BUSY_SNAPSHOT). */
@@ -31,28 +31,65 @@ const PLAIN_REASONS: Readonly<Record<string, string>> = {
   ER_LOCK_WAIT_TIMEOUT: 'lock wait timed out',
   ER_LOCK_DEADLOCK: 'deadlock persisted after retries',
   HANDSHAKE_NO_SSL_SUPPORT: 'the server does not offer TLS, and store.tls asks for it',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS: the server\'s certificate is self-signed and not in store.tls.ca',
-  SELF_SIGNED_CERT_IN_CHAIN: 'TLS: the server\'s certificate chain is not trusted (store.tls.ca)',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS: the server\'s certificate cannot be verified (store.tls.ca)',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: the server\'s certificate does not name this host (store.tls.servername)',
 };
 
-/** The driver's error code, looking through TypeORM's QueryFailedError and `cause` chains. */
-export function driverErrorCode(error: unknown): string | undefined {
+/** A failed TLS handshake, read as the endpoints and the JWKS fetch read it (tls-failure.ts), with the store's options to set. */
+const TLS_REASONS: Readonly<Record<TlsFailure, string>> = {
+  untrusted: 'TLS: the server\'s certificate is not trusted; give the CA that signed it in store.tls.ca',
+  hostname: 'TLS: the server\'s certificate is not issued for the host in store.url; connect by a name it has',
+  expired: 'TLS: the server\'s certificate is not valid now (expired, or not yet valid)',
+  handshake: 'TLS: the handshake failed; if the server asks for a client certificate, give it in store.tls.cert and store.tls.key',
+};
+
+/** The driver's error (its code and message), looking through TypeORM's QueryFailedError and `cause` chains. */
+function driverError(error: unknown): { readonly code: string; readonly message: string } | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
-    const record = current as { code?: unknown; driverError?: unknown; cause?: unknown };
-    if (typeof record.code === 'string' && record.code !== '') return record.code;
+    const record = current as { code?: unknown; message?: unknown; driverError?: unknown; cause?: unknown };
+    if (typeof record.code === 'string' && record.code !== '') return { code: record.code, message: typeof record.message === 'string' ? record.message : '' };
     current = record.driverError ?? record.cause;
   }
   return undefined;
 }
 
+/** The driver's error code, looking through TypeORM's QueryFailedError and `cause` chains. */
+export function driverErrorCode(error: unknown): string | undefined {
+  return driverError(error)?.code;
+}
+
+/**
+ * mysql2 reports every failed TLS handshake as HANDSHAKE_SSL_ERROR, keeping only the message of
+ * Node's error (OpenSSL's text for a failed certificate check): the codes those texts stand for.
+ */
+const HANDSHAKE_TEXTS: readonly (readonly [RegExp, string])[] = [
+  [/^self[- ]signed certificate in certificate chain/i, 'SELF_SIGNED_CERT_IN_CHAIN'],
+  [/^self[- ]signed certificate/i, 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+  [/^unable to verify the first certificate/i, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'],
+  [/^unable to get local issuer certificate/i, 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'],
+  [/^unable to get issuer certificate/i, 'UNABLE_TO_GET_ISSUER_CERT'],
+  [/^certificate has expired/i, 'CERT_HAS_EXPIRED'],
+  [/^certificate is not yet valid/i, 'CERT_NOT_YET_VALID'],
+  [/^certificate revoked/i, 'CERT_REVOKED'],
+  [/^Hostname\/IP does not match certificate's altnames/i, 'ERR_TLS_CERT_ALTNAME_INVALID'],
+];
+
+/**
+ * A failed TLS handshake as every client of Junction reads it (tls-failure.ts), and the code that
+ * says so: the driver's, or the one mysql2's HANDSHAKE_SSL_ERROR stands for (a handshake failure
+ * when its text is not one of a certificate check). Undefined for anything that is not TLS.
+ */
+function tlsFailureOfDriver(failure: { readonly code: string; readonly message: string }): { readonly kind: TlsFailure; readonly code: string } | undefined {
+  const code = failure.code === 'HANDSHAKE_SSL_ERROR' ? HANDSHAKE_TEXTS.find(([text]) => text.test(failure.message))?.[1] ?? failure.code : failure.code;
+  const kind = tlsFailureOf(code) ?? (code === 'HANDSHAKE_SSL_ERROR' ? 'handshake' : undefined);
+  return kind === undefined ? undefined : { kind, code };
+}
+
 /** True when the error means the database is unreachable, overloaded or timed out (worth retrying later). */
 export function isUnavailable(error: unknown): boolean {
-  const code = driverErrorCode(error);
-  if (code === undefined) return false;
-  return UNAVAILABLE_CODES.has(code) || SQLITE_UNAVAILABLE.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
+  const failure = driverError(error);
+  if (failure === undefined) return false;
+  const { code } = failure;
+  return UNAVAILABLE_CODES.has(code) || tlsFailureOfDriver(failure) !== undefined || SQLITE_UNAVAILABLE.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
 }
 
 /** True for a transaction the server rolled back to break a deadlock; the whole transaction may be retried. */
@@ -102,7 +139,13 @@ export function isIdempotencyConflict(error: unknown): boolean {
  */
 export function toStoreError(error: unknown, targetLabel: string): unknown {
   if (error instanceof JunctionError || !isUnavailable(error)) return error;
-  const code = driverErrorCode(error) ?? 'unknown';
+  const failure = driverError(error) ?? { code: 'unknown', message: '' };
+  const { code } = failure;
+  const tls = tlsFailureOfDriver(failure);
+  if (tls !== undefined) {
+    return new JunctionError('JCT_STORE_UNAVAILABLE',
+      `The transaction log (${targetLabel}) is unavailable: ${TLS_REASONS[tls.kind]} (${tls.code}).`, { cause: error, details: { driverCode: code, tls: tls.code } });
+  }
   const reason = PLAIN_REASONS[code] ?? (code.startsWith('SQLITE_') ? 'database busy or unreadable' : 'database unreachable');
   return new JunctionError('JCT_STORE_UNAVAILABLE',
     `The transaction log (${targetLabel}) is unavailable: ${reason} (${code}).`, { cause: error, details: { driverCode: code } });

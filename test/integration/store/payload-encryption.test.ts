@@ -226,6 +226,34 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
       });
     });
 
+    it('key rotation skips empty payloads and stages that repeat an earlier one (payload_of): neither counted as in clear nor rewritten', async () => {
+      const empty = testMessage('r-enc', { body: '' });
+      const repeated = testMessage('r-enc', { body: BODY });
+      await withLog(undefined, async (log) => {
+        await log.recordReceived(empty);
+        await log.recordReceived(repeated);
+        await log.transition(repeated.id, { stage: 'deliver:erp', status: 'PROCESSING', attempt: 1, payload: '<o/>' }, undefined, {
+          preceding: [{ stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: '<o/>' }],
+        });
+      });
+      expect((await rawRows(repeated.id)).payloadOf).to.deep.equal([null, null, 'step:map']);
+      const ring = `k2:${NEW_KEY}`;
+      await withLog(ring, async (log) => {
+        expect(await log.payloadKeyUsage()).to.deep.equal({ messages: { plain: 1, byKey: {} }, stages: { plain: 1, byKey: {} } });
+        // Scanned: both messages, and the one stage that holds a payload.
+        expect(await log.rekeyPayloads(new PayloadCipher(parseKeyRing(ring, 'test')), { encryptPlain: true }))
+          .to.deep.equal({ scanned: 3, rewritten: 2, unreadable: 0, unreadableRows: [] });
+        expect(await log.payloadKeyUsage()).to.deep.equal({ messages: { plain: 0, byKey: { k2: 1 } }, stages: { plain: 0, byKey: { k2: 1 } } });
+        expect((await rawRows(empty.id)).payload).to.equal('');
+        const raw = await rawRows(repeated.id);
+        expect(raw.payloadOf).to.deep.equal([null, null, 'step:map']);
+        expect(raw.stagePayloads).to.have.length(1);
+        expect((await log.load(empty.id))!.payload).to.equal('');
+        expect((await log.load(repeated.id))!.stages.filter((s) => s.payload !== undefined).map((s) => [s.stage, s.payload]))
+          .to.deep.equal([['step:map', '<o/>'], ['deliver:erp', '<o/>']]);
+      });
+    });
+
     it('key rotation leaves a payload it cannot decrypt as it is, counts it and names it; the others are rewritten', async () => {
       const lost = randomBytes(32).toString('base64');
       const orphan = testMessage('r-enc', { body: BODY });

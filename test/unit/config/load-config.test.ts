@@ -113,4 +113,13 @@ describe('loadConfig', () => {
     const error = loadError(() => loadConfig('config/production.example.yaml', {}));
     expect(error.violations.map((v) => v.message).join('\n')).to.contain('${JUNCTION_DB_URL}').and.contain('${JUNCTION_AMQP_URL}').and.contain('${OA_REST_URL}').and.contain('${ERP_SOAP_URL}');
   });
+
+  it('soap.services.<name>.idempotency: key by default, messageId to opt in, anything else refused with its path', () => {
+    const soap = (option: string): string => `soap:\n  services:\n    crm:\n      wsdl: crm.wsdl\n${option}${MINIMAL_CONFIG}`;
+    expect(loadConfig(temp.write('a.yaml', soap('')), {}).config.soap.services.crm?.idempotency).to.equal('key');
+    expect(loadConfig(temp.write('b.yaml', soap('      idempotency: messageId\n')), {}).config.soap.services.crm?.idempotency).to.equal('messageId');
+    const error = loadError(() => loadConfig(temp.write('c.yaml', soap('      idempotency: MessageID\n')), {}));
+    expect(error.code).to.equal('JCT_CONFIG_INVALID');
+    expect(error.message).to.contain('soap.services.crm.idempotency');
+  });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { JunctionError } from '../../../src/core/errors';
-import { decryptStored, ENCRYPTED_PREFIX, parseKeyRing, PayloadCipher } from '../../../src/security/payload-cipher';
+import { decryptStored, ENCRYPTED_PREFIX, needsRewrite, parseKeyRing, PayloadCipher } from '../../../src/security/payload-cipher';
 
 const key = (): string => randomBytes(32).toString('base64');
 
@@ -50,6 +50,25 @@ describe('payload cipher (AES-256-GCM with key ids)', () => {
     expect(code(() => cipher.decrypt(flipped, 'm1:payload'))).to.equal('JCT_PAYLOAD_UNREADABLE');
     expect(code(() => cipher.decrypt(stored, 'm2:payload'))).to.equal('JCT_PAYLOAD_UNREADABLE');
     expect(code(() => decryptStored(stored, 'm1:payload'))).to.equal('JCT_PAYLOAD_UNREADABLE');
+  });
+
+  it('rewrap (key rotation) rewrites values of another key, and values in clear only when asked; never those of the writing key or empty ones', () => {
+    const old = new PayloadCipher(parseKeyRing(`2026-01:${k1}`, 'test'));
+    const rotated = new PayloadCipher(parseKeyRing(`2026-11:${k2},2026-01:${k1}`, 'test'));
+    const oldValue = old.encrypt('old secret', 'm:payload');
+    const rewrapped = rotated.rewrap(oldValue, 'm:payload', false)!;
+    expect(rewrapped.startsWith(`${ENCRYPTED_PREFIX}2026-11:`)).to.equal(true);
+    expect(rotated.decrypt(rewrapped, 'm:payload')).to.equal('old secret');
+    expect(rotated.rewrap(rewrapped, 'm:payload', true)).to.equal(undefined);
+    expect(rotated.rewrap('in clear', 'm:payload', false)).to.equal(undefined);
+    expect(rotated.decrypt(rotated.rewrap('in clear', 'm:payload', true)!, 'm:payload')).to.equal('in clear');
+    expect(rotated.rewrap('', 'm:payload', true)).to.equal(undefined);
+    expect(new PayloadCipher(parseKeyRing(`2026-11:${k2},2026-01:${k1}`, 'test'), false).rewrap(oldValue, 'm:payload', true)).to.equal(undefined);
+    // The store decides from a value's first 48 characters, with the same rule.
+    for (const [stored, encryptPlain] of [[oldValue, false], [rewrapped, true], ['in clear', false], ['in clear', true], ['', true]] as const) {
+      expect(needsRewrite(stored.slice(0, 48), '2026-11', encryptPlain), `${stored.slice(0, 20)} ${encryptPlain}`)
+        .to.equal(rotated.rewrap(stored, 'm:payload', encryptPlain) !== undefined);
+    }
   });
 
   it('key rings: ids required, 32-byte keys (base64 or hex), no duplicates; errors never quote a key', () => {

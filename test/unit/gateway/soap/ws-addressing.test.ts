@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { expectFault11, expectFault12 } from './fault-assertions';
 import {
-  CRM_NS, elements, envelope11, envelope12, post11, post12, startSoapServer, STATUS_BODY, text, UPSERT_BODY, type SoapTestServer,
+  CRM_NS, elements, envelope11, envelope12, orderBody, post, post11, post12, startSoapServer, STATUS_BODY, text, UPSERT_BODY, type SoapTestServer,
 } from './soap-test-server';
 
 const WSA = 'http://www.w3.org/2005/08/addressing';
@@ -65,5 +65,32 @@ describe('SOAP gateway: WS-Addressing', () => {
     const callback = await post12(server.url, envelope12(UPSERT_BODY, addressing(`${CRM_NS}/UpsertCustomer`, { env: 'env', replyTo: 'http://crm.example/callback' })));
     expect(expectFault12(callback, 'Sender', 'JCT_REQUEST_MALFORMED').reason).to.contain('Junction answers on the same connection only');
     expect(server.calls).to.have.length(0);
+  });
+
+  it('hands dispatch the MessageID and the HTTP Idempotency-Key header as sent; a replayed answer carries Idempotent-Replayed: true', async () => {
+    server.handler = async (call) => ({ kind: 'reply', messageId: 'first-1', payload: '{"customerId":"C-42","erpCustomerNo":"ERP-1","syncedAt":"2026-11-05T10:15:00Z"}', replayed: call.idempotencyKeyHeader === 'K-9' });
+    const body = envelope11(UPSERT_BODY, addressing(`${CRM_NS}/UpsertCustomer`, { messageId: '  urn:uuid:0000000a-0000-4000-8000-000000000001 ' }));
+    const first = await post(server.url, body, { 'content-type': 'text/xml; charset=utf-8', 'idempotency-key': 'K-1' });
+    expect(first.status, first.text).to.equal(200);
+    expect(first.headers.get('idempotent-replayed')).to.equal(null);
+    expect(server.calls[0]).to.deep.include({ addressingMessageId: 'urn:uuid:0000000a-0000-4000-8000-000000000001', idempotencyKeyHeader: 'K-1' });
+    const repeat = await post(server.url, body, { 'content-type': 'text/xml; charset=utf-8', 'idempotency-key': 'K-9' });
+    expect(repeat.status, repeat.text).to.equal(200);
+    expect(repeat.headers.get('idempotent-replayed')).to.equal('true');
+    expect(repeat.headers.get('x-junction-message-id')).to.equal('first-1');
+    // WS-Addressing answers this request: RelatesTo its MessageID, whichever request the reply came from.
+    expect(text(repeat.text, WSA, 'RelatesTo')).to.equal('urn:uuid:0000000a-0000-4000-8000-000000000001');
+    const plain = await post11(server.url, envelope11(UPSERT_BODY), '""');
+    expect(plain.status).to.equal(200);
+    expect(server.calls[2]).to.not.have.any.keys('addressingMessageId', 'idempotencyKeyHeader');
+  });
+
+  it('a one-way repeat answers 202 with the first message id and Idempotent-Replayed: true', async () => {
+    server.handler = async () => ({ kind: 'accepted', messageId: 'first-2', replayed: true });
+    const res = await post(server.url, envelope11(orderBody()), { 'content-type': 'text/xml; charset=utf-8', 'idempotency-key': 'K-2' });
+    expect(res.status, res.text).to.equal(202);
+    expect(res.text).to.equal('');
+    expect(res.headers.get('idempotent-replayed')).to.equal('true');
+    expect(res.headers.get('x-junction-message-id')).to.equal('first-2');
   });
 });
