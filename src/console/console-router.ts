@@ -26,6 +26,12 @@ export function consoleCsp(tokenOrigin: string | undefined): string {
   ].join('; ');
 }
 
+/** A request URL's path and its query (`?…`, or '' without one). */
+function splitQuery(url: string): [string, string] {
+  const at = url.indexOf('?');
+  return at < 0 ? [url, ''] : [url.slice(0, at), url.slice(at)];
+}
+
 /**
  * The console's files: `console/public/` (HTML, CSS) and `dist/console/` (its TypeScript from
  * `console/src/`, compiled for the browser by `npm run build`), both found from the package root,
@@ -59,8 +65,13 @@ export function createConsoleRouter(options: ConsoleRouterOptions = {}): Router 
     }
     signIn.document().then((document) => res.json(document), next);
   });
-  // Relative links in the page need the trailing slash.
-  router.get('/', (req, res, next) => { if (!req.originalUrl.split('?')[0]?.endsWith('/')) res.redirect(301, `${req.baseUrl}/`); else next(); });
+  // Relative links in the page need the trailing slash. The query goes along: an identity provider
+  // sends the sign-in code there when the redirect URI is registered without the slash.
+  router.get('/', (req, res, next) => {
+    const [pathname, query] = splitQuery(req.originalUrl);
+    if (!pathname.endsWith('/')) res.redirect(301, `${req.baseUrl}/${query}`);
+    else next();
+  });
   router.use(express.static(path.join(root, 'console', 'public'), files));
   router.use(express.static(path.join(root, 'dist', 'console'), files));
   return router;
