@@ -26,7 +26,7 @@ async function login(message?: string): Promise<void> {
   main.replaceChildren(h('section', {},
     h('h2', {}, 'Sign in'),
     message ? h('p', { class: 'error', 'data-testid': 'sign-in-error' }, message) : undefined,
-    oidc ? h('p', {}, h('button', { class: 'primary', 'data-testid': 'sso', onclick: () => void startSignIn(oidc) }, 'Sign in with your identity provider')) : undefined,
+    oidc ? h('p', {}, h('button', { class: 'primary', 'data-testid': 'sso', onclick: () => void startSignIn(oidc).catch((error: unknown) => login((error as Error).message)) }, 'Sign in with your identity provider')) : undefined,
     'unavailable' in offer ? h('p', { class: 'error', 'data-testid': 'sso-unavailable' }, offer.unavailable) : undefined,
     form));
 }

@@ -31,8 +31,16 @@ export async function signInOffer(): Promise<SignInOffer> {
   }
 }
 
-/** Leaves for the identity provider's sign-in page; it sends the browser back with a code. */
+/**
+ * Leaves for the identity provider's sign-in page; it sends the browser back with a code. Rejects
+ * with the reason (in words) when the page cannot sign in this way.
+ */
 export async function startSignIn(settings: OidcSettings): Promise<void> {
+  // Browsers offer crypto.subtle (the S256 challenge) only to secure contexts: https, or localhost.
+  if (!globalThis.isSecureContext || crypto.subtle === undefined) {
+    throw new Error(`Signing in with the identity provider needs the console on https:// (or on localhost): the browser withholds the cryptography PKCE needs from a page on plain http such as ${location.origin}. `
+      + 'Open the console over https, or paste a token.');
+  }
   const pending: Pending = {
     state: randomValue(), verifier: randomValue(), nonce: randomValue(),
     redirectUri: settings.redirect_uri ?? `${location.origin}${location.pathname.replace(/index\.html$/, '')}`, hash: location.hash,

@@ -136,6 +136,29 @@ describe('operators\' console in headless Chromium: "Sign in with your identity 
     await page.close();
   });
 
+  it('a console opened over plain http on a name other than localhost (no PKCE there: the browser withholds crypto.subtle) says so instead of doing nothing', async () => {
+    // The same Junction under a host name: for the browser a page that is not a secure context.
+    const insecure = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+      args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP console.junction.test 127.0.0.1'] });
+    try {
+      const page = await insecure.newPage();
+      page.setDefaultTimeout(20_000);
+      const url = `http://console.junction.test:${new URL(stack.base).port}/console/`;
+      await page.goto(url);
+      expect(await page.evaluate('window.isSecureContext')).to.equal(false);
+      const before = provider.authorizeRequests;
+      await page.getByTestId('sso').click();
+      await page.getByTestId('sign-in-error').waitFor({ timeout: 5000 });
+      expect(await page.getByTestId('sign-in-error').textContent()).to.contain('needs the console on https://').and.contain('paste a token');
+      expect(page.url()).to.equal(url);
+      expect(await stored(page, 'junction.sign-in')).to.equal(null);
+      expect(provider.authorizeRequests).to.equal(before);
+      await page.getByTestId('token').waitFor();
+    } finally {
+      await insecure.close();
+    }
+  });
+
   it('a token endpoint that does not let the console\'s origin read its answer (CORS) is explained, and pasting a token still works', async () => {
     provider.allowedOrigins = [];
     const page = await tab();
