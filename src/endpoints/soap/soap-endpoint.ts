@@ -222,7 +222,8 @@ export class SoapEndpoint implements Endpoint {
   private wsdlLoadError(location: string, error: unknown): JunctionError {
     const where = describeLocation(location);
     const details = { endpoint: this.name, wsdl: where };
-    if (isUrl(location)) {
+    // A URL, or a file whose import by URL could not be fetched.
+    if (isUrl(location) || error instanceof WsdlFetchError) {
       if (error instanceof JunctionError) return error; // from the token endpoint: already says what failed
       const connection = connectionFailure(this.name, error instanceof WsdlFetchError ? error.cause : error, details, `cannot fetch its WSDL ${where}`);
       if (connection) return connection;

@@ -24,7 +24,8 @@ function isUrl(location: string): boolean {
  *
  * A WSDL URL, and every document it imports, is fetched by {@link WsdlHttpClient} (undici, the
  * endpoint's TLS, proxy and auth, redirects followed with care), and cached per TLS and proxy
- * settings and credentials: an endpoint never uses a WSDL fetched with credentials it lacks.
+ * settings and credentials: an endpoint never uses a WSDL fetched with credentials it lacks. A
+ * WSDL file's imports by URL go through the same client, with the same limits, without auth.
  */
 export class WsdlCache {
   private readonly entries = new Map<string, Promise<WSDL>>();
@@ -42,7 +43,8 @@ export class WsdlCache {
     let entry = this.entries.get(key);
     if (!entry) {
       this.loads += 1;
-      entry = url ? fetchAndParse(location, settings) : createClientAsync(location, wsdlOptions()).then((client) => client.wsdl);
+      // A file's imports may name URLs: the same client fetches them, without the endpoint's auth.
+      entry = fetchAndParse(location, url ? settings : { connection: settings.connection, timeoutMs: settings.timeoutMs });
       this.entries.set(key, entry);
       entry.catch(() => {
         if (this.entries.get(key) === entry) this.entries.delete(key);
@@ -62,9 +64,9 @@ export class WsdlCache {
   }
 }
 
-/** Loads a WSDL URL: node-soap reads it and its imports through one {@link WsdlHttpClient}. */
+/** Loads a WSDL (URL or file): node-soap reads it and every import by URL through one {@link WsdlHttpClient}. */
 async function fetchAndParse(location: string, settings: WsdlFetchSettings): Promise<WSDL> {
-  const http = new WsdlHttpClient(location, settings);
+  const http = new WsdlHttpClient(isUrl(location) ? location : undefined, settings);
   try {
     const options: IOptions = { ...wsdlOptions(), httpClient: http, wsdl_options: { overrideImportLocation: http.overrideImportLocation } };
     return (await createClientAsync(location, options)).wsdl;

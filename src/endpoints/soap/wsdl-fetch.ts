@@ -63,20 +63,24 @@ type Answer = { readonly status: number; readonly location?: string; readonly te
  * document was finally read from, as a browser would, not the one that redirected there.
  */
 export class WsdlHttpClient extends HttpClient {
-  /** The WSDL URL as configured (normalised), and its origin: the only one given the credentials. */
-  private readonly start: string;
-  private readonly origin: string;
+  /** The WSDL URL as configured (normalised), and its origin: the only one given the credentials (none for a WSDL file). */
+  private readonly start: string | undefined;
+  private readonly origin: string | undefined;
   private readonly finalUrls = new Map<string, string>();
   /** To the WSDL URL's origin: the endpoint's TLS, client certificate and servername. */
   private own: Dispatcher | undefined;
   /** To any other origin: the proxy and trusted CAs only. */
   private others: Dispatcher | undefined;
 
-  constructor(location: string, private readonly settings: WsdlFetchSettings) {
+  /**
+   * `location`: the WSDL URL, or undefined for a WSDL file whose imports name URLs: those are then
+   * fetched the same way, but as from another origin (no credentials, no client certificate).
+   */
+  constructor(location: string | undefined, private readonly settings: WsdlFetchSettings) {
     super();
-    const url = new URL(location);
-    this.start = url.href;
-    this.origin = url.origin;
+    const url = location === undefined ? undefined : new URL(location);
+    this.start = url?.href;
+    this.origin = url?.origin;
   }
 
   /** Relative imports against the redirect's target; node-soap's `wsdl_options.overrideImportLocation`. */
@@ -168,6 +172,9 @@ export class WsdlHttpClient extends HttpClient {
   private statusFailure(who: string, url: URL, status: number): WsdlFetchError {
     if (status !== 401 && status !== 403) return new WsdlFetchError(`${who} answered HTTP ${status} instead of the WSDL`, (where) => `check ${where}.wsdl`);
     const refused = `${who} answered HTTP ${status}`;
+    if (this.origin === undefined) {
+      return new WsdlFetchError(`${refused}; what a WSDL file imports by URL is fetched without credentials`, (where) => `keep a local copy of it beside the file ${where}.wsdl names`);
+    }
     if (this.settings.auth === undefined) return new WsdlFetchError(refused, (where) => `if it asks for credentials, give them in ${where}.auth`);
     if (url.origin !== this.origin) {
       return new WsdlFetchError(`${refused}; the endpoint's auth is sent to ${this.origin} (the WSDL URL's origin) only, not to ${url.origin}`,

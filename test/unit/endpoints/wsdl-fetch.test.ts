@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -174,6 +175,41 @@ describe('fetching a WSDL given as a URL (soap endpoints: auth, redirects, limit
     expect(error.code).to.equal('JCT_ENDPOINT_UNREACHABLE');
     expect(error.message).to.equal(`Endpoint "crm" cannot fetch its WSDL ${erp.base}/erp?wsdl: it was redirected more than ${MAX_WSDL_REDIRECTS} times (a redirect loop?); give the final URL in endpoints.crm.wsdl`);
     expect(erp.seen).to.have.length(MAX_WSDL_REDIRECTS + 1);
+  });
+
+  it('a local WSDL importing a schema by URL: the import is fetched the same way, within timeoutMs (it hung for ever), and without the endpoint\'s auth', async () => {
+    const erp = (await server()).serveCrm('/svc');
+    erp.routes.set('/svc/crm.xsd', () => undefined); // never answers
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'junction-wsdl-'));
+    try {
+      const wsdl = path.join(dir, 'crm.wsdl');
+      writeFileSync(wsdl, readFileSync(path.join(CRM_DIR, 'crm.wsdl'), 'utf8').replace(/schemaLocation="crm\.xsd"/, `schemaLocation="${erp.base}/svc/crm.xsd"`));
+      writeFileSync(path.join(dir, 'faults.xsd'), readFileSync(path.join(CRM_DIR, 'faults.xsd')));
+      expect(readFileSync(wsdl, 'utf8')).to.contain(`${erp.base}/svc/crm.xsd`);
+      const began = Date.now();
+      const outcome = await Promise.race([rejection(start(wsdl, { timeoutMs: 500, auth: basicAuth })), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 5000))]);
+      expect(outcome, 'start() still waiting after 5 s').not.to.equal('hung');
+      const error = outcome as Exclude<typeof outcome, 'hung'>;
+      expect(Date.now() - began).to.be.below(5000);
+      expect([error.code, error.retryable]).to.deep.equal(['JCT_ENDPOINT_UNREACHABLE', true]);
+      expect(error.message).to.equal(`Endpoint "crm" cannot fetch its WSDL ${wsdl}: ${erp.base}/svc/crm.xsd did not arrive within 500 ms; `
+        + 'raise endpoints.crm.timeoutMs, or keep a local copy and give its path in endpoints.crm.wsdl');
+      expect(erp.seen).to.deep.equal([{ path: '/svc/crm.xsd', authorization: undefined }]);
+
+      erp.serveCrm('/svc');
+      erp.seen.length = 0;
+      await start(wsdl, { auth: basicAuth });
+      expect(erp.seen).to.deep.equal([{ path: '/svc/crm.xsd', authorization: undefined }]);
+
+      erp.basic = BASIC; // a file of its own: the parsed crm.wsdl is cached
+      const protectedImport = path.join(dir, 'crm-2.wsdl');
+      writeFileSync(protectedImport, readFileSync(wsdl));
+      const refused = await rejection(start(protectedImport, { auth: basicAuth }));
+      expect(refused.message).to.equal(`Endpoint "crm" cannot fetch its WSDL ${protectedImport}: ${erp.base}/svc/crm.xsd answered HTTP 401; `
+        + 'what a WSDL file imports by URL is fetched without credentials; keep a local copy of it beside the file endpoints.crm.wsdl names');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives up on a document that does not arrive within timeoutMs, or is larger than 16 MiB, and says what to change', async () => {
