@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import type { Element } from '@xmldom/xmldom';
 import type { JunctionError } from '../../../src/core/errors';
 import { readEnvelope } from '../../../src/gateway/soap/soap-request';
+import { ApiKeyVerifier } from '../../../src/security/auth/api-keys';
+import { Authenticator } from '../../../src/security/auth/authenticator';
 import { ClientCertificates } from '../../../src/security/auth/client-certificates';
 import { NonceCache } from '../../../src/security/auth/nonce-cache';
 import { SECURITY_HEADER } from '../../../src/security/auth/username-token';
@@ -164,5 +166,33 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
     expect((await refusal(comment)).message).to.match(/comment/);
     const inner = signed.replace('<m:orderId>', '<m:orderId Id="inner">').replace(/URI="#id-[^"]+"/, 'URI="#inner"');
     expect((await refusal(inner)).message).to.match(/references #inner, a orderId that is neither/);
+  });
+});
+
+describe('signatures among the other SOAP credentials (security/auth/authenticator)', function () {
+  this.timeout(30_000);
+  const authenticator = (): Authenticator => new Authenticator({
+    apiKeyHeader: 'X-Api-Key', apiKeys: new ApiKeyVerifier([]), rolesOf: () => [], signature: verifier(),
+  });
+  const api = (name: string) => ({ name, method: 'api-key' as const, roles: [] });
+
+  it('a signature is verified even when HTTP credentials came along: a failing one is refused, one naming another client too', async () => {
+    const good = parts(zeepSign(unsignedEnvelope(BODY), ERP));
+    expect((await authenticator().fromSoapSecurity(api('erp-batch'), good.security, good.body)).name).to.equal('erp-batch');
+    const other = parts(zeepSign(unsignedEnvelope(BODY), ERP));
+    const mismatch = await rejection(authenticator().fromSoapSecurity(api('crm-app'), other.security, other.body));
+    expect(mismatch.message).to.match(/HTTP credentials name client "crm-app" but the signature names "erp-batch"/);
+    const tampered = parts(zeepSign(unsignedEnvelope(BODY), ERP).replace('10.00', '11.00'));
+    expect((await rejection(authenticator().fromSoapSecurity(api('erp-batch'), tampered.security, tampered.body))).code).to.equal('JCT_WSS_SIGNATURE_INVALID');
+  });
+
+  it('no signature and no UsernameToken users: JCT_AUTH_REQUIRED asking for a signature; a signature with a UsernameToken beside it is refused', async () => {
+    const unsigned = parts(unsignedEnvelope(BODY));
+    const required = await rejection(authenticator().fromSoapSecurity(undefined, unsigned.security, unsigned.body));
+    expect(required.code).to.equal('JCT_AUTH_REQUIRED');
+    expect(required.message).to.contain('WS-Security X.509 signature');
+    const both = zeepSign(unsignedEnvelope(BODY), ERP).replace('<wsu:Timestamp', '<wsse:UsernameToken><wsse:Username>erp</wsse:Username></wsse:UsernameToken><wsu:Timestamp');
+    const mixed = parts(both);
+    expect((await rejection(authenticator().fromSoapSecurity(undefined, mixed.security, mixed.body))).message).to.match(/both a signature and a UsernameToken/);
   });
 });
