@@ -26,8 +26,8 @@ function verifier(options: Partial<WsSignatureOptions> = {}, subject = 'CN=erp-b
 }
 
 /** What the gateway hands the verifier: the Security header block and the processed soap:Body. */
-function parts(text: string): { security: Element; body: Element } {
-  const envelope = readEnvelope(text, '1.1', new Set([SECURITY_HEADER]));
+function parts(text: string, version: '1.1' | '1.2' = '1.1'): { security: Element; body: Element } {
+  const envelope = readEnvelope(text, version, new Set([SECURITY_HEADER]));
   const security = envelope.blocks.find((b) => b.localName === 'Security');
   if (!security) throw new Error('no Security header');
   return { security, body: envelope.body.parentNode as Element };
@@ -65,6 +65,19 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
     expect(signed).to.contain('PrefixList="wsse soap"');
     const { security, body } = parts(signed);
     expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+  });
+
+  it('accepts SOAP 1.2 with the wsu prefix declared on the Envelope (ancestor namespaces in exclusive c14n), in both layouts', async () => {
+    const envelope = unsignedEnvelope(BODY)
+      .replace(' xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"', '')
+      .replace('<soap:Envelope ', '<soap:Envelope xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd" ')
+      .replace('http://schemas.xmlsoap.org/soap/envelope/', 'http://www.w3.org/2003/05/soap-envelope');
+    for (const mode of ['sha256', 'wss4j'] as const) {
+      const signed = zeepSign(envelope, ERP, mode);
+      expect(signed).to.match(/<soap:Body wsu:Id="/);
+      const { security, body } = parts(signed, '1.2');
+      expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+    }
   });
 
   it('refuses SHA-1 unless allowSha1 is set (then RSA-SHA1 with SHA-1 digests verifies)', async () => {
