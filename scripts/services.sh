@@ -63,7 +63,8 @@ require_root() {
 }
 
 # Serialise mutating commands on one state dir (parallel test workers may all call `up`).
-# Every server/CLI we launch gets `9>&-`: a daemon inheriting fd 9 would hold the lock forever.
+# Every server/CLI we launch gets `9>&-` (and `8>&-`, the ports lock below): a daemon inheriting
+# the descriptor would hold the lock forever.
 take_lock() {
   # 0755: rabbitmq must traverse it when RabbitMQ's data lives inside. Applied only to a dir
   # we create (never chmod a directory someone passed in); parents get the umask, and
@@ -73,6 +74,16 @@ take_lock() {
   exec 9>"$LOCK_FILE"
   flock -w 300 9 || die "timed out waiting for $LOCK_FILE"
 }
+
+# One lock for every checkout on this machine, held from picking free ports until the servers
+# listen on them: two `up`s at the same moment (parallel worktrees) would otherwise pick the same
+# free ports, and one of them fail to start.
+PORTS_LOCK=/tmp/junction-services-ports.lock
+take_ports_lock() {
+  exec 8>>"$PORTS_LOCK"
+  flock -w 600 8 || die "timed out waiting for $PORTS_LOCK"
+}
+release_ports_lock() { exec 8>&-; }
 
 # ---------------------------------------------------------------------------------------
 # Installation
@@ -311,7 +322,7 @@ ctl_command() {
 ctl() {
   local -a argv
   read -ra argv <<<"$(ctl_command)"
-  (cd / && ERL_EPMD_ADDRESS=127.0.0.1 "${argv[@]}" -q "$@") 9>&-
+  (cd / && ERL_EPMD_ADDRESS=127.0.0.1 "${argv[@]}" -q "$@") 9>&- 8>&-
 }
 
 rabbit_log_tail() {
@@ -388,7 +399,7 @@ start_rabbit() {
     RABBITMQ_PID_FILE="$RABBIT_BASE/beam.pid" \
     RABBITMQ_CONFIG_FILE="$RABBIT_BASE/rabbitmq.conf" \
     RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_BASE/enabled_plugins" \
-    setsid rabbitmq-server) </dev/null >>"$RABBIT_BASE/log/startup.log" 2>&1 9>&- &
+    setsid rabbitmq-server) </dev/null >>"$RABBIT_BASE/log/startup.log" 2>&1 9>&- 8>&- &
   wait_rabbit_ready $!
   find_pid rabbit >/dev/null || die "RabbitMQ is up but its process was not found"
 }
@@ -462,7 +473,7 @@ start_db() { # start_db fixed|pick
     rm -rf "$DB_DATA"
     mariadb-install-db --no-defaults --datadir="$DB_DATA" --user=root \
       --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
-      >"$DB_DIR/install.log" 2>&1 9>&- || { db_log_tail; die "mariadb-install-db failed"; }
+      >"$DB_DIR/install.log" 2>&1 9>&- 8>&- || { db_log_tail; die "mariadb-install-db failed"; }
     touch "$DB_DATA/.junction-initialised"
   fi
   rm -f "$DB_SOCKET"   # left behind by a kill -9; the path is ours alone
@@ -474,7 +485,7 @@ start_db() { # start_db fixed|pick
     --datadir="$DB_DATA" --socket="$DB_SOCKET" --port="$DB_PORT" --bind-address=127.0.0.1 \
     --user=root --pid-file="$DB_DIR/mariadbd.pid" --log-error="$DB_LOG" \
     --skip-name-resolve --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-    </dev/null >>"$DB_DIR/mariadbd.out" 2>&1 9>&- &
+    </dev/null >>"$DB_DIR/mariadbd.out" 2>&1 9>&- 8>&- &
   pid=$!
   echo "$pid" >"$DB_PID_FILE"
   wait_db_ready "$pid"
@@ -532,7 +543,7 @@ stop_db() {
   pid=$(find_pid db) || { rm -f "$DB_PID_FILE"; return 0; }
   log "stopping MariaDB (pid $pid)"
   if [[ -f $DB_CNF ]]; then
-    timeout 60 mariadb-admin --defaults-file="$DB_CNF" shutdown 1>&2 9>&- || true
+    timeout 60 mariadb-admin --defaults-file="$DB_CNF" shutdown 1>&2 9>&- 8>&- || true
   fi
   wait_gone "$pid" 30 || kill_ours "$pid" MariaDB
   rm -f "$DB_PID_FILE"
@@ -563,6 +574,7 @@ cmd_up() {
   init_state
   local started=0
   local pid
+  take_ports_lock
   if pid=$(find_pid rabbit); then
     log "RabbitMQ already running (ours, pid $pid)"
     wait_rabbit_ready
@@ -579,6 +591,7 @@ cmd_up() {
     provision_db
     started=1
   fi
+  release_ports_lock
   write_env
   log "env file: $ENV_FILE"
   if ((started)); then echo started; else echo reused; fi

@@ -22,7 +22,9 @@ export function renderConfigSummary(result: ConfigCheckResult, io: CliIo): strin
   const out: string[] = [`${io.style('green', 'OK')}: configuration ${result.file} is valid.`, ''];
   const width = Math.max(12, ...[...summary.services, ...summary.endpoints, ...summary.routes.map((r) => ({ name: r.id }))].map((x) => x.name.length + 2));
   out.push(io.style('bold', `SOAP services (${summary.services.length})`));
-  for (const s of summary.services) out.push(`  ${column(s.name, width)}${s.path}  (WSDL ${s.wsdl})`);
+  for (const s of summary.services) {
+    out.push(`  ${column(s.name, width)}${s.path}  (WSDL ${s.wsdl}${s.idempotency === 'messageId' ? '; wsa:MessageID is the idempotency key when none is sent' : ''})`);
+  }
   out.push(io.style('bold', `Endpoints (${summary.endpoints.length})`));
   for (const e of summary.endpoints) out.push(`  ${column(e.name, width)}${column(e.type, 6)}${e.target}`);
   out.push(io.style('bold', `Routes (${summary.routes.length})`));

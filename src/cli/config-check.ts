@@ -19,7 +19,7 @@ export interface ConfigCheckProblem {
 
 /** What a valid configuration holds, for the summary. */
 export interface ConfigSummary {
-  readonly services: readonly { name: string; path: string; wsdl: string }[];
+  readonly services: readonly { name: string; path: string; wsdl: string; idempotency: 'key' | 'messageId' }[];
   readonly endpoints: readonly { name: string; type: string; target: string }[];
   readonly routes: readonly {
     id: string;
@@ -58,7 +58,7 @@ function endpointTarget(options: Readonly<Record<string, unknown>>): string {
 function summarize(loaded: LoadedConfig, routes: CompiledRoutes): ConfigSummary {
   const { config } = loaded;
   return {
-    services: routes.soapServices.map((s) => ({ name: s.name, path: s.path, wsdl: path.relative(process.cwd(), s.wsdlFile) || s.wsdlFile })),
+    services: routes.soapServices.map((s) => ({ name: s.name, path: s.path, wsdl: path.relative(process.cwd(), s.wsdlFile) || s.wsdlFile, idempotency: s.idempotency })),
     endpoints: Object.entries(config.endpoints).map(([name, options]) => ({ name, type: options.type, target: endpointTarget(options) })),
     routes: routes.routes.map((route) => {
       const raw = config.routes.find((r) => r.id === route.id);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { Agent, Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { CLIENT_TLS_SCHEMA } from '../config/config-schema';
@@ -46,14 +47,28 @@ export function readOutbound(endpoint: string, options: OutboundOptions, baseDir
   }
   const read = readClientTls(options.tls, `${where}.tls`, baseDir, env);
   // Node's `ca` replaces the trusted roots; an endpoint's CA is trusted besides them (a token
-  // endpoint or WSDL host on a public certificate keeps working). NODE_EXTRA_CA_CERTS is not
-  // among them: Node 20 offers no way to read it back (docs/endpoints.md).
+  // endpoint or WSDL host on a public certificate keeps working), and so are the CAs of
+  // NODE_EXTRA_CA_CERTS, which Node adds to its own roots but not to `rootCertificates`.
   let tls: OutboundConnection['tls'];
   if (read !== undefined) {
     const { ca, ...rest } = read;
-    tls = { ...rest, ...(ca !== undefined ? { ca: [...rootCertificates, ca] } : {}) };
+    tls = { ...rest, ...(ca !== undefined ? { ca: [...rootCertificates, ...extraCaCertificates(env), ca] } : {}) };
   }
   return { ...(tls ? { tls } : {}), ...(options.proxy !== undefined ? { proxy: options.proxy } : {}) };
+}
+
+/**
+ * The PEM text of NODE_EXTRA_CA_CERTS, as Node read it at start (Node 20 cannot give it back);
+ * none when unset or unreadable — Node has then warned at start and trusts none of it either.
+ */
+function extraCaCertificates(env: NodeJS.ProcessEnv): string[] {
+  const file = env['NODE_EXTRA_CA_CERTS'];
+  if (file === undefined || file === '') return [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch {
+    return [];
+  }
 }
 
 /**

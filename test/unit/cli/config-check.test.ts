@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { BufferedIo } from '../../../src/cli/cli-io';
 import { CliLogger } from '../../../src/cli/cli-logger';
@@ -25,6 +26,19 @@ describe('junction config check, in process (src/cli/config-check)', function ()
     const text = renderConfigSummary(result, new BufferedIo());
     expect(text).to.match(/^OK: configuration .*default\.yaml is valid\./);
     expect(text).to.contain('upsert-customer');
+    expect(summary.services[0]?.idempotency).to.equal('key');
+    expect(text).not.to.contain('wsa:MessageID');
+  });
+
+  it('says which SOAP services take wsa:MessageID as the idempotency key (idempotency: messageId)', async function () {
+    // The demo, with its files named from the repository (the copy lives elsewhere) and the opt-in on its service.
+    const demo = readFileSync('config/default.yaml', 'utf8').replaceAll('../wsdl/', `${process.cwd()}/wsdl/`)
+      .replace(/(schema|mapping): (schemas|mappings)\//g, `$1: ${process.cwd()}/config/$2/`);
+    const file = temp.write('default.yaml', demo.replace(/(\n    crm:\n)/, '$1      idempotency: messageId\n'));
+    const result = await checkConfig(file, logger());
+    expect(result.problems).to.deep.equal([]);
+    expect(result.summary?.services[0]?.idempotency).to.equal('messageId');
+    expect(renderConfigSummary(result, new BufferedIo())).to.match(/crm +\/soap\/crm +\(WSDL .*; wsa:MessageID is the idempotency key when none is sent\)/);
   });
 
   it('finds what only a start finds (a SOAP operation the WSDL lacks) and names file:line', async function () {

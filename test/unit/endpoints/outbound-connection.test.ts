@@ -2,13 +2,14 @@ import { createServer, request as httpRequest, type IncomingMessage } from 'node
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import path from 'node:path';
+import { request as undiciRequest } from 'undici';
 import { expect } from 'chai';
 import { createEnvelope, type Envelope } from '../../../src/core/envelope';
 import type { Endpoint, EndpointContext } from '../../../src/core/endpoint';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { httpEndpointFactory } from '../../../src/endpoints/http/http-endpoint-factory';
-import { forOtherHosts, readOutbound } from '../../../src/endpoints/outbound-connection';
+import { createDispatcher, forOtherHosts, readOutbound } from '../../../src/endpoints/outbound-connection';
 import { soapEndpointFactory } from '../../../src/endpoints/soap/soap-endpoint-factory';
 import { ErpSimulator, findErpWsdlPath } from '../../../examples/legacy/erp/erp-simulator.js';
 import { rejection } from '../../support/errors';
@@ -244,12 +245,35 @@ routes:
   });
 
   it('an endpoint\'s CA is trusted besides the system\'s roots, not instead of them', () => {
-    const connection = readOutbound('erp', { tls: { ...trustFront, rejectUnauthorized: true } }, TLS_DIR, 'https://erp.example/api');
+    const connection = readOutbound('erp', { tls: { ...trustFront, rejectUnauthorized: true } }, TLS_DIR, 'https://erp.example/api', {}); // no NODE_EXTRA_CA_CERTS
     expect(connection.tls?.ca).to.have.length(rootCertificates.length + 1);
     expect(connection.tls?.ca?.slice(0, rootCertificates.length)).to.deep.equal([...rootCertificates]);
     expect(connection.tls?.ca?.[rootCertificates.length]).to.equal(pem('localhost.crt').replace(/\r?\n$/, ''));
     // A token endpoint elsewhere gets the proxy and the CAs, not the backend's servername or client certificate.
     expect(forOtherHosts({ ...connection, proxy: 'http://proxy:3128' })).to.deep.equal({ tls: { ca: connection.tls?.ca, rejectUnauthorized: true }, proxy: 'http://proxy:3128' });
+  });
+
+  it('the CAs of NODE_EXTRA_CA_CERTS stay trusted next to an endpoint\'s own CA (Node adds them to its roots, not to rootCertificates)', async () => {
+    // A backend whose certificate comes from the CA in NODE_EXTRA_CA_CERTS (clients-ca issued erp-batch's), while tls.ca names another CA.
+    const backend = createHttpsServer({ cert: pem('client-erp-batch.crt'), key: pem('client-erp-batch.key') }, (_req, res) => res.end('ok'));
+    const url = (await listenOnLoopback(backend)).replace('http:', 'https:');
+    const tls = { ...trustFront, servername: 'erp-batch', rejectUnauthorized: true };
+    const get = async (env: NodeJS.ProcessEnv): Promise<string> => {
+      const dispatcher = createDispatcher(readOutbound('erp', { tls }, TLS_DIR, url, env), { connections: 1 });
+      try {
+        return await (await undiciRequest(url, { dispatcher })).body.text();
+      } finally {
+        await dispatcher.close();
+      }
+    };
+    try {
+      expect(await get({ NODE_EXTRA_CA_CERTS: path.join(TLS_DIR, 'clients-ca.crt') })).to.equal('ok');
+      const refused = await get({}).then(() => undefined, (error: unknown) => error as { code?: string });
+      expect(refused?.code).to.match(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
+      expect(await get({ NODE_EXTRA_CA_CERTS: path.join(TLS_DIR, 'no-such-file.pem') }).then(() => 'ok', () => 'refused')).to.equal('refused');
+    } finally {
+      await closeNow(backend);
+    }
   });
 
   it('through a proxy to a plain http backend the endpoint still opens at most `connections` connections', async () => {
