@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the independent SOAP clients and tools the test suite drives, where missing:
 #   python3-zeep   a Python SOAP client (run with Debian's /usr/bin/python3, which has it)
+#   python3-xmlsec libxmlsec1 for Python: zeep's WS-Security X.509 signer (signed-request tests)
 #   libxml2-utils  xmllint, to validate responses against the published XSDs
 #   chromium       headless Chromium, driven by playwright-core in the console's end-to-end test
 #   systemd        systemd-analyze, to check deploy/systemd's unit (nothing is started with it)
@@ -23,6 +24,7 @@ fi
 
 missing=()
 /usr/bin/python3 -c 'import zeep' >/dev/null 2>&1 || missing+=(python3-zeep)
+/usr/bin/python3 -c 'import xmlsec' >/dev/null 2>&1 || missing+=(python3-xmlsec)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)

@@ -13,7 +13,7 @@ const STRONGEST_FIRST: readonly AdminRole[] = ['admin', 'operator', 'viewer'];
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** How the audit trail names each way a client signs in (a UsernameToken and HTTP Basic never sign in to the admin API). */
-const METHOD: Readonly<Record<Exclude<AuthMethod, 'username-token' | 'http-basic'>, AdminAuthMethod>> = { 'api-key': 'api-key', jwt: 'jwt', 'client-certificate': 'certificate' };
+const METHOD: Readonly<Record<Exclude<AuthMethod, 'username-token' | 'http-basic' | 'ws-signature'>, AdminAuthMethod>> = { 'api-key': 'api-key', jwt: 'jwt', 'client-certificate': 'certificate' };
 
 /** The admin role `roles` (a client's or a JWT's) grant under `mapping`, the highest one; undefined for none. */
 export function adminRoleOf(roles: readonly string[], mapping: AdminRoleMapping): AdminRole | undefined {
@@ -44,7 +44,7 @@ export class ClientAuthenticator implements Authenticator {
       throw error;
     }
     // No credentials at all (a certificate that names no client counts as none).
-    if (!principal || principal.method === 'username-token' || principal.method === 'http-basic') return undefined;
+    if (!principal || principal.method === 'username-token' || principal.method === 'http-basic' || principal.method === 'ws-signature') return undefined;
     const role = adminRoleOf(principal.roles, this.mapping);
     if (!role) {
       const grants = STRONGEST_FIRST.map((r) => `${r}: ${this.mapping[r].join(' | ') || '(nothing)'}`).join('; ');

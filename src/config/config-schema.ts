@@ -175,6 +175,16 @@ export const CONFIG_SCHEMA = {
                 clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 600, default: 60 },
                 digestOnly: { type: 'boolean', default: false },
                 nonceCacheSize: { type: 'integer', minimum: 100, maximum: 10000000, default: 100000 },
+                // WS-Security X.509 signatures (docs/security.md): the CAs that issue the signers' certificates.
+                signature: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['ca'],
+                  properties: {
+                    ca: { $ref: '#/$defs/secret' },
+                    allowSha1: { type: 'boolean', default: false },
+                  },
+                },
               },
             },
           },

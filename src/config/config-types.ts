@@ -72,7 +72,11 @@ export interface AuthConfig {
   readonly jwt?: JwtConfig;
   /** Accept HTTP Basic with the clients' `username`/`password` (default false). */
   readonly httpBasic: boolean;
-  readonly wsSecurity: { readonly maxAgeSeconds: number; readonly clockSkewSeconds: number; readonly digestOnly: boolean; readonly nonceCacheSize: number };
+  readonly wsSecurity: {
+    readonly maxAgeSeconds: number; readonly clockSkewSeconds: number; readonly digestOnly: boolean; readonly nonceCacheSize: number;
+    /** Verify WS-Security X.509 signatures: the CAs (PEM) that issue signers' certificates; SHA-1 accepted only when allowed. */
+    readonly signature?: { readonly ca: SecretRefConfig; readonly allowSha1: boolean };
+  };
 }
 
 /** Bearer JWT verification. */

@@ -14,6 +14,8 @@ import { checkJwtConfig } from './auth/jwt-config-check';
 import { JwtVerifier } from './auth/jwt-verifier';
 import { NonceCache } from './auth/nonce-cache';
 import { UsernameTokenVerifier, type SoapUser } from './auth/username-token';
+import { WsSignatureVerifier } from './auth/ws-signature';
+import { TrustAnchors } from './auth/x509-trust';
 import { Masker } from './masking/masker';
 import { parseKeyRing, PayloadCipher } from './payload-cipher';
 import { HttpBasicVerifier } from './auth/http-basic';
@@ -92,7 +94,19 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   }
   const { certificates, problems: certificateProblems } = ClientCertificates.compile(certificateMatches);
   problems.push(...certificateProblems);
-  if (certificates.size > 0 && (!config.server.tls || config.server.tls.clientCertificates === 'none')) {
+  const signing = security.auth.wsSecurity.signature;
+  let anchors: TrustAnchors | undefined;
+  if (signing) {
+    try {
+      anchors = TrustAnchors.fromPem(readSecret(signing.ca, 'security.auth.wsSecurity.signature.ca', baseDir, env).value);
+    } catch (error) {
+      if (error instanceof JunctionError) throw error;
+      problems.push(`security.auth.wsSecurity.signature.ca: ${(error as Error).message}`);
+    }
+    if (certificates.size === 0) problems.push('security.auth.wsSecurity.signature is set but no client has a certificate (security.clients.<name>.certificate): no signature could name a client');
+  }
+  // Signed SOAP messages name clients by certificate too, without TLS client certificates.
+  if (certificates.size > 0 && !signing && (!config.server.tls || config.server.tls.clientCertificates === 'none')) {
     problems.push(`security.clients: ${certificateMatches.map((m) => m.client).join(', ')} ${certificateMatches.length > 1 ? 'are' : 'is'} known by a client certificate, but server.tls.clientCertificates is not "request" or "require" (and server.tls.ca names the CA): no certificate would ever be asked for`);
   }
   const masker = compileMasker(loaded);
@@ -148,6 +162,8 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   });
   const usernameToken = users.length > 0 ? new UsernameTokenVerifier(users, ws, nonces) : undefined;
   const roles = new Map(Object.entries(security.clients).map(([name, c]) => [name, c.roles]));
+  const signature = anchors && signing ? new WsSignatureVerifier(anchors, certificates, (client) => roles.get(client) ?? [],
+    { maxAgeSeconds: ws.maxAgeSeconds, clockSkewSeconds: ws.clockSkewSeconds, allowSha1: signing.allowSha1 }, nonces) : undefined;
   const authenticator = new Authenticator({
     apiKeyHeader: auth.apiKeyHeader,
     apiKeys: new ApiKeyVerifier(keys),
@@ -155,6 +171,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     ...(jwt ? { jwt } : {}),
     ...(usernameToken ? { usernameToken } : {}),
     ...(certificates.size > 0 ? { certificates } : {}),
+    ...(signature ? { signature } : {}),
     ...(auth.httpBasic && users.length > 0 ? { basic: new HttpBasicVerifier(users) } : {}),
   });
   const cipher = compilePayloadCipher(loaded, env);

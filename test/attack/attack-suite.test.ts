@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { zeepCall } from '../support/crm-clients';
+import { fixture, unsignedEnvelope, zeepSign } from '../support/ws-signers';
 import { AttackTarget, CREDENTIALS, HEAP_MB, send, type Answer } from './attack-target';
 
 /**
@@ -162,6 +163,36 @@ describe('attack suite: hostile input against a running Junction', function () {
         + '<soap:Body><c:UpsertCustomerRequest xmlns:c="urn:junction:crm:v1"><c:broken/></c:UpsertCustomerRequest></soap:Body></soap:Envelope>';
       const answer = await soap(body, { soapaction: '"urn:junction:crm:v1/UpsertCustomer"' });
       expectClientFault(answer, 'JCT_FORBIDDEN');
+    });
+  });
+
+  describe('SOAP authentication: WS-Security X.509 signature', () => {
+    const orderBody = (id: string): string => '<o:SubmitOrderRequest xmlns:o="urn:junction:crm:v1">'
+      + `<o:orderId>${id}</o:orderId><o:customerId>C-42</o:customerId><o:amount>250.00</o:amount><o:currency>EUR</o:currency>`
+      + '<o:lines><o:sku>W-1</o:sku><o:qty>2</o:qty><o:price>125.00</o:price></o:lines></o:SubmitOrderRequest>';
+    const signed = (body: string, signer = 'client-erp-batch-rsa'): string => zeepSign(unsignedEnvelope(body), fixture(signer));
+    function expectSignatureFault(answer: Answer, wsseFault: string, text: string): void {
+      expect(answer.status, answer.body).to.equal(500);
+      expect(answer.body).to.contain(`wsse:${wsseFault}</faultcode>`).and.contain('<jct:code>JCT_WSS_SIGNATURE_INVALID</jct:code>').and.contain(text);
+      expect(answer.body).not.to.match(/ at .*\.js:\d+/); // no stack trace
+    }
+
+    it('a request signed by libxmlsec1 (python3-zeep) with a configured certificate is accepted; an operation its client may not call is refused naming that client', async () => {
+      const accepted = await soap(signed(orderBody(`SO-SIG-${randomBytes(4).toString('hex')}`)));
+      expect(accepted.status, accepted.body).to.equal(202);
+      const upsert = signed('<c:UpsertCustomerRequest xmlns:c="urn:junction:crm:v1"><c:broken/></c:UpsertCustomerRequest>');
+      const forbidden = await soap(upsert, { soapaction: '"urn:junction:crm:v1/UpsertCustomer"' });
+      expectClientFault(forbidden, 'JCT_FORBIDDEN');
+      expect(forbidden.body).to.contain('Client "erp-signer" may not call');
+    });
+
+    it('a tampered Body, a wrapped Body and a self-signed certificate get WS-Security faults (FailedCheck, FailedAuthentication), never a stack trace', async () => {
+      const message = signed(orderBody('SO-SIG-TAMPER'));
+      expectSignatureFault(await soap(message.replace('250.00', '1.00')), 'FailedCheck', 'was changed after it was signed');
+      const body = /<soap:Body[\s\S]*<\/soap:Body>/.exec(message)![0];
+      const wrapped = message.replace(body, `<soap:Body>${orderBody('SO-EVIL')}</soap:Body>`).replace('</soap:Header>', `<x:W xmlns:x="urn:x">${body}</x:W></soap:Header>`);
+      expectSignatureFault(await soap(wrapped), 'FailedCheck', 'signature-wrapping');
+      expectSignatureFault(await soap(signed(orderBody('SO-ROGUE'), 'client-rogue-rsa')), 'FailedAuthentication', 'not issued by a configured CA');
     });
   });
 

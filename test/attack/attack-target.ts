@@ -40,10 +40,13 @@ security:
   auth:
     mode: required
     jwt: { algorithms: [HS256], secret: { env: ATTACK_JWT_SECRET }, issuer: https://idp.example, audience: junction }
+    # Signed SOAP requests (WS-Security X.509): certificates issued by the test clients' CA.
+    wsSecurity: { signature: { ca: { file: ${file('test/fixtures/tls/clients-ca.crt')} } } }
   clients:
     crm-app: { apiKey: { env: ATTACK_CRM_KEY }, routes: ["*"] }
     shop: { apiKey: { env: ATTACK_SHOP_KEY }, routes: [submit-order] }
     erp-batch: { username: erp, password: { env: ATTACK_ERP_PASSWORD }, routes: [submit-order] }
+    erp-signer: { certificate: { subject: "CN=erp-batch, O=ACME Corp, C=DE" }, routes: [submit-order] }
   masking:
     # currency stands in for a pattern-checked sensitive field (a national id, say): the XSD error quotes it.
     fields: ["**/password", "**/email", "**/phone", "**/name", "**/currency"]

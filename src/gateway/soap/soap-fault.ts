@@ -31,7 +31,11 @@ export interface SoapFault {
   readonly requestId?: string;
   readonly violations: readonly XmlViolation[];
   readonly notUnderstood: readonly QName[];
+  /** A WS-Security 1.1 fault code (`wsse:FailedCheck`, …) for a refused signature: the faultcode (1.1) or first Subcode (1.2). */
+  readonly wsseFault?: string;
 }
+
+const WSSE_FAULTS = new Set(['InvalidSecurity', 'UnsupportedAlgorithm', 'FailedCheck', 'FailedAuthentication', 'MessageExpired', 'SecurityTokenUnavailable']);
 
 /**
  * The fault for anything thrown while serving a request. A JunctionError under HTTP 500 is the
@@ -54,6 +58,7 @@ export function toSoapFault(error: unknown, requestId: string): SoapFault {
     requestId,
     violations: failure?.violations ?? [],
     notUnderstood: error instanceof SoapProtocolError ? error.notUnderstood : [],
+    ...(typeof failure?.details.wsseFault === 'string' && WSSE_FAULTS.has(failure.details.wsseFault) ? { wsseFault: failure.details.wsseFault } : {}),
   };
 }
 
@@ -88,10 +93,18 @@ function qnameAttribute(name: QName, prefix: string): string {
 function write11(fault: SoapFault, extraHeader: string): string {
   const withDetail = fault.kind === 'Client' || fault.kind === 'Server';
   return writeEnvelope('1.1', '<soap:Fault>'
-    + `<faultcode>soap:${fault.kind}</faultcode>`
+    + (fault.wsseFault !== undefined && fault.kind === 'Client'
+      ? `<faultcode xmlns:wsse="${NS.wsse}">wsse:${fault.wsseFault}</faultcode>`
+      : `<faultcode>soap:${fault.kind}</faultcode>`)
     + `<faultstring>${escapeText(fault.reason)}</faultstring>`
     + (withDetail ? `<detail>${writeJunctionFault(fault)}</detail>` : '')
     + '</soap:Fault>', extraHeader || undefined);
+}
+
+/** SOAP 1.2 Subcode: the JCT code, under the WS-Security fault code when there is one. */
+function subcode12(fault: SoapFault, p: string): string {
+  const jct = `<${p}:Subcode><${p}:Value xmlns:jct="${NS.junctionFaults}">jct:${fault.code}</${p}:Value></${p}:Subcode>`;
+  return fault.wsseFault === undefined ? jct : `<${p}:Subcode><${p}:Value xmlns:wsse="${NS.wsse}">wsse:${fault.wsseFault}</${p}:Value>${jct}</${p}:Subcode>`;
 }
 
 function write12(fault: SoapFault, extraHeader: string): string {
@@ -108,7 +121,7 @@ function write12(fault: SoapFault, extraHeader: string): string {
   }
   const body = `<${p}:Fault>`
     + `<${p}:Code><${p}:Value>${p}:${value}</${p}:Value>`
-    + (withDetail ? `<${p}:Subcode><${p}:Value xmlns:jct="${NS.junctionFaults}">jct:${fault.code}</${p}:Value></${p}:Subcode>` : '')
+    + (withDetail ? subcode12(fault, p) : '')
     + `</${p}:Code>`
     + `<${p}:Reason><${p}:Text xml:lang="en">${escapeText(fault.reason)}</${p}:Text></${p}:Reason>`
     + (withDetail ? `<${p}:Detail>${writeJunctionFault(fault)}</${p}:Detail>` : '')

@@ -227,13 +227,14 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     if (!service.versions.includes(version)) {
       throw new JunctionError('JCT_REQUEST_MEDIA_TYPE', `Service ${service.serviceName} has no SOAP ${version} port; use SOAP ${service.versions.join(' or ')}.`);
     }
-    // HTTP credentials are checked before the body is read; a UsernameToken once the envelope is parsed.
+    // HTTP credentials are checked before the body is read; a UsernameToken or signature once the envelope is parsed.
     let principal = security?.mode === 'required' ? await security.authenticator.fromHeaders(req.headers, tlsPeerOf(req)) : undefined;
-    if (security?.mode === 'required' && !principal && !security.authenticator.acceptsUsernameToken) throw authRequired();
+    if (security?.mode === 'required' && !principal && !security.authenticator.acceptsUsernameToken && !security.authenticator.acceptsWsSignature) throw authRequired();
     text = decodeBody(await readBody(req, options.serviceBodyLimits?.[service.spec.name] ?? options.bodyLimitBytes), contentType.charset);
     const envelope = readEnvelope(text, version, understood);
     addressing = readAddressing(envelope.blocks);
-    if (security?.mode === 'required' && !principal) principal = await security.authenticator.fromUsernameToken(securityBlock(envelope.blocks));
+    // The body element's parent is the very soap:Body processed below: a signature must cover that one.
+    if (security?.mode === 'required') principal = await security.authenticator.fromSoapSecurity(principal, securityBlock(envelope.blocks), envelope.body.parentNode as Element);
     const action = soapActionOf(contentType, req.headers);
     operation = resolveOperation(service, envelope.body, action);
     if (addressing) checkAddressingAction(addressing, action, operation);

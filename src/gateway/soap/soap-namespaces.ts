@@ -12,6 +12,8 @@ export const NS = Object.freeze({
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
   xml: 'http://www.w3.org/XML/1998/namespace',
   xmlns: 'http://www.w3.org/2000/xmlns/',
+  /** WS-Security 1.0 secext: its fault codes (wsse:FailedCheck, …). */
+  wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
   /** Where Junction's fault detail (`JunctionFault`) lives; see wsdl/crm/faults.xsd. */
   junctionFaults: 'urn:junction:faults:v1',
 });

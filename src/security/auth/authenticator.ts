@@ -4,8 +4,9 @@ import type { ApiKeyVerifier } from './api-keys';
 import type { ClientCertificates, TlsPeer } from './client-certificates';
 import type { HttpBasicVerifier } from './http-basic';
 import type { JwtVerifier } from './jwt-verifier';
-import { authFailed, type Principal } from './principal';
-import type { UsernameTokenVerifier } from './username-token';
+import { authFailed, authRequired, type Principal } from './principal';
+import { WSSE_NS, type UsernameTokenVerifier } from './username-token';
+import { hasSignature, type WsSignatureVerifier } from './ws-signature';
 
 /** What the {@link Authenticator} is built from (security-setup.ts reads it from the configuration). */
 export interface AuthenticatorParts {
@@ -19,6 +20,8 @@ export interface AuthenticatorParts {
   readonly certificates?: ClientCertificates;
   /** HTTP Basic with the clients' usernames and passwords (`security.auth.httpBasic`). */
   readonly basic?: HttpBasicVerifier;
+  /** WS-Security X.509 signatures (`security.auth.wsSecurity.signature`). */
+  readonly signature?: WsSignatureVerifier;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -38,6 +41,11 @@ export class Authenticator {
   /** True when UsernameTokens can be checked (some client has a username). */
   get acceptsUsernameToken(): boolean {
     return this.parts.usernameToken !== undefined;
+  }
+
+  /** True when WS-Security X.509 signatures can be checked (`security.auth.wsSecurity.signature`). */
+  get acceptsWsSignature(): boolean {
+    return this.parts.signature !== undefined;
   }
 
   /** True when API keys can be checked (some client has an API key). */
@@ -102,6 +110,31 @@ export class Authenticator {
     const client = peer === undefined ? undefined : this.parts.certificates?.clientOf(peer);
     if (client !== undefined) return { name: client, method: 'client-certificate', roles: this.parts.rolesOf(client) };
     return undefined;
+  }
+
+  /**
+   * The caller of a SOAP request, given the one its HTTP credentials named (if any), its
+   * `wsse:Security` header and the soap:Body element the gateway processes. With signatures on, a
+   * header holding a ds:Signature is verified whatever else the request carries (a signature that
+   * fails is never ignored), and must name the same client as HTTP credentials sent with it.
+   * Without a signature: the HTTP caller, else the UsernameToken.
+   */
+  async fromSoapSecurity(httpCaller: Principal | undefined, security: Element | undefined, body: Element): Promise<Principal> {
+    if (this.parts.signature && security && hasSignature(security)) {
+      if (security.getElementsByTagNameNS(WSSE_NS, 'UsernameToken').length > 0) {
+        throw authFailed('The wsse:Security header holds both a signature and a UsernameToken; send one of them.');
+      }
+      const signer = await this.parts.signature.verify(security, body);
+      if (httpCaller && httpCaller.name !== signer.name) {
+        throw authFailed(`The HTTP credentials name client "${httpCaller.name}" but the signature names "${signer.name}"; send one client's credentials.`);
+      }
+      return httpCaller ?? signer;
+    }
+    if (httpCaller) return httpCaller;
+    if (!this.parts.usernameToken && this.parts.signature) {
+      throw authRequired('This service requires a WS-Security X.509 signature in the SOAP header (or an API key, a bearer JWT or a TLS client certificate).');
+    }
+    return this.fromUsernameToken(security);
   }
 
   /** The caller a `wsse:Security` header proves; JCT_AUTH_REQUIRED / JCT_AUTH_FAILED otherwise. */

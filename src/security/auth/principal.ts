@@ -1,7 +1,7 @@
 import { JunctionError } from '../../core/errors';
 
 /** How a caller proved who it is. */
-export type AuthMethod = 'api-key' | 'jwt' | 'username-token' | 'client-certificate' | 'http-basic';
+export type AuthMethod = 'api-key' | 'jwt' | 'username-token' | 'client-certificate' | 'http-basic' | 'ws-signature';
 
 /**
  * An authenticated caller. `name` is the client's name (a key of `security.clients`, or the JWT

@@ -42,6 +42,22 @@ ${MINIMAL_CONFIG}`);
     expect(message).not.to.contain('nobody could call Junction');
   });
 
+  it('security.auth.wsSecurity.signature: clients known by a certificate need no TLS; a CA file without certificates and no certificate client are refused', () => {
+    const ca = `${process.cwd()}/test/fixtures/tls/clients-ca.crt`;
+    const signed = (clients: string, caFile = ca): string => `security:
+  auth: { mode: required, wsSecurity: { signature: { ca: { file: ${JSON.stringify(caFile)} } } } }
+  clients:
+${clients}
+${MINIMAL_CONFIG}`;
+    const runtime = compileSecurity(loadConfig(dir.write('signed.yaml', signed('    erp-batch: { certificate: { subject: "CN=erp-batch, O=ACME Corp, C=DE" }, routes: [submit-order] }')), {}), silentLogger, {});
+    expect(runtime.authenticator.acceptsWsSignature).to.equal(true);
+    expect(runtime.authenticator.acceptsUsernameToken).to.equal(false);
+    const notPem = problems(signed('    erp-batch: { certificate: { subject: "CN=erp-batch" }, routes: [submit-order] }', dir.write('not-a-ca.pem', 'hello')));
+    expect(notPem).to.contain('security.auth.wsSecurity.signature.ca: it holds no PEM certificate');
+    const nobody = problems(signed('    crm: { apiKey: { env: K }, routes: ["*"] }'), { K: randomBytes(16).toString('hex') });
+    expect(nobody).to.contain('security.auth.wsSecurity.signature is set but no client has a certificate');
+  });
+
   it('reads a business key pointer as RFC 6901 (~0 is ~) before checking it against masked fields', () => {
     const message = problems(`security:
   masking: { fields: ["**/pass~word"] }

@@ -1,0 +1,77 @@
+import { X509Certificate } from 'node:crypto';
+import type { TlsPeer } from './client-certificates';
+
+/**
+ * Trust anchors for certificates that arrive inside messages (a WS-Security
+ * BinarySecurityToken), where no TLS stack has checked them: every certificate of the configured
+ * PEM bundle is an anchor, and a certificate is trusted when one of them issued it (issuer name,
+ * authority key id and signature checked), or when it is one of them (a pinned certificate).
+ * Chains sent along in the message are not followed: put intermediate CAs into the bundle.
+ */
+export class TrustAnchors {
+  private constructor(private readonly anchors: readonly X509Certificate[]) {}
+
+  /** Parses a PEM bundle; throws an Error saying what is wrong (no certificate, one unreadable). */
+  static fromPem(pem: string): TrustAnchors {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new Error('it holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+    const anchors = blocks.map((block, i) => {
+      try {
+        return new X509Certificate(block);
+      } catch (error) {
+        throw new Error(`certificate ${i + 1} cannot be read (${(error as Error).message})`);
+      }
+    });
+    return new TrustAnchors(anchors);
+  }
+
+  get size(): number {
+    return this.anchors.length;
+  }
+
+  /**
+   * Undefined when `certificate` is trusted at `now`; otherwise why not, in words. Both the
+   * certificate and the anchor that vouches for it must be within their validity.
+   */
+  problemWith(certificate: X509Certificate, now: Date): string | undefined {
+    const expired = validityProblem(certificate, now);
+    if (expired) return `the certificate ${expired}`;
+    for (const anchor of this.anchors) {
+      const pinned = anchor.raw.equals(certificate.raw);
+      const issued = !pinned && anchor.ca && certificate.checkIssued(anchor) && certificate.verify(anchor.publicKey);
+      if (!pinned && !issued) continue;
+      const anchorExpired = validityProblem(anchor, now);
+      if (anchorExpired) return `the CA certificate that issued it (${oneLine(anchor.subject)}) ${anchorExpired}`;
+      return undefined;
+    }
+    return `it was not issued by a configured CA (issuer: ${oneLine(certificate.issuer)})`;
+  }
+}
+
+function validityProblem(certificate: X509Certificate, now: Date): string | undefined {
+  const from = new Date(certificate.validFrom);
+  const to = new Date(certificate.validTo);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return 'has an unreadable validity period';
+  if (now < from) return `is not valid before ${from.toISOString()}`;
+  if (now > to) return `expired on ${to.toISOString()}`;
+  return undefined;
+}
+
+/** `CN=a, O=b` from Node's line-per-attribute form. */
+export function oneLine(name: string): string {
+  return name.split('\n').join(', ');
+}
+
+/** A certificate in the shape client-certificates.ts matches: its subject attributes and SHA-256 fingerprint. */
+export function peerOf(certificate: X509Certificate): TlsPeer {
+  const subject: Record<string, string | string[]> = {};
+  for (const line of certificate.subject.split('\n')) {
+    const at = line.indexOf('=');
+    if (at <= 0) continue;
+    const name = line.slice(0, at);
+    const value = line.slice(at + 1);
+    const seen = subject[name];
+    subject[name] = seen === undefined ? value : [...(typeof seen === 'string' ? [seen] : seen), value];
+  }
+  return { subject, fingerprint256: certificate.fingerprint256 };
+}
