@@ -2,7 +2,10 @@
  * Micro-benchmark of the exact-number JSON parse (docs/performance.md, "Exact-number JSON"):
  * lossless-json 4.3.3's `parse` against `parseExactJson` (src/core/exact-json.ts) on the bodies the
  * benchmark sends (1 KB and 100 KB orders, bench/lib/payloads.ts) and a few others: orders whose
- * amounts are JSON numbers, text with escapes and non-ASCII characters, a small customer.
+ * amounts are JSON numbers, text with escapes and non-ASCII characters, a small customer, and the
+ * shapes that cost the JSON.parse shortcut (src/core/json-without-numbers.ts) something: a string
+ * order with one number at its very end (a whole scan for nothing) and one whose lines have arrays
+ * with a number after a string (the scan cannot tell: JSON.parse is paid for, then thrown away).
  *
  *   npm run build && node dist/bench/json-parse.js [rounds]
  *
@@ -28,6 +31,11 @@ function textHeavy(items: number): string {
   return `[\n${Array.from({ length: items }, (_, n) => item(n)).join(',\n')}\n]`;
 }
 
+/** The 100 KB order with something added to each line or at the end. */
+function orderWith(lineExtra: string, end: string): string {
+  return orderBody('SO-1', 100 * 1024).replace(/"price":"125\.00"\}/g, `"price":"125.00"${lineExtra}}`).replace(/\]\}$/, `]${end}}`);
+}
+
 const bodies: ReadonlyArray<readonly [string, string]> = [
   ['customer', customerBody()],
   ['order 1 KB', orderBody('SO-1', 1024)],
@@ -35,6 +43,8 @@ const bodies: ReadonlyArray<readonly [string, string]> = [
   ['numeric order 10 lines', numericOrder(10)],
   ['numeric order 1,000 lines', numericOrder(1000)],
   ['escapes + unicode, 500 items', textHeavy(500)],
+  ['order 100 KB + one number at the end', orderWith('', ',"version":1')],
+  ['order ~120 KB, lines with ["x",1]', orderWith(',"tags":["x",1]', '')],
 ];
 
 /** ms per parse over about `budgetMs` of repeated parses. */

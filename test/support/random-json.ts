@@ -5,7 +5,9 @@
  * non-ASCII and lone surrogates, numbers with signs, fractions, exponents, trailing zeros and -0,
  * integer-like keys, `__proto__` and other names of Object.prototype, keys repeated with the same
  * text, with a different value, or with a value lossless-json counts as equal (`[]` and `{}`),
- * arrays of like objects whose keys differ in a letter or only in how they are escaped.
+ * arrays of like objects whose keys differ in a letter or only in how they are escaped. With
+ * `numbers` false it writes no number at all (a number's text becomes a string: `"-0"`, `"1e5"`),
+ * for the texts parseExactJson hands to JSON.parse.
  */
 
 /** mulberry32: a small seeded pseudo-random generator (same seed, same sequence on every machine). */
@@ -108,8 +110,9 @@ function keyLiteral(r: Random, pool: readonly string[]): string {
 
 /** Values lossless-json's duplicate-key check counts as equal though they differ (its isDeepEqual). */
 const LOOSELY_EQUAL: ReadonlyArray<readonly [string, string]> = [['[]', '{}'], ['["a"]', '{"0":"a"}'], ['1', '{"value":"1","isLosslessNumber":true}'], ['[1]', '[1.0]']];
+const LOOSELY_EQUAL_WITHOUT_NUMBERS = LOOSELY_EQUAL.filter((pair) => !/[0-9]/.test(pair.join('').replace(/"[^"]*"/g, '')));
 
-function objectLiteral(r: Random, depth: number, pool: readonly string[]): string {
+function objectLiteral(r: Random, depth: number, pool: readonly string[], numbers: boolean): string {
   const members: string[] = [];
   const keys: string[] = [];
   const values: string[] = [];
@@ -122,11 +125,11 @@ function objectLiteral(r: Random, depth: number, pool: readonly string[]): strin
   for (let i = 0; i < count; i += 1) {
     const repeat = keys.length > 0 && r.chance(0.1) ? r.int(keys.length) : -1;
     if (repeat < 0) {
-      add(keyLiteral(r, pool), valueLiteral(r, depth + 1));
+      add(keyLiteral(r, pool), valueLiteral(r, depth + 1, numbers));
     } else if (r.chance(0.5)) {
-      add(keys[repeat]!, r.chance(0.6) ? values[repeat]! : valueLiteral(r, depth + 1)); // the same text, or most likely another value
+      add(keys[repeat]!, r.chance(0.6) ? values[repeat]! : valueLiteral(r, depth + 1, numbers)); // the same text, or most likely another value
     } else {
-      const [first, second] = r.pick(LOOSELY_EQUAL);
+      const [first, second] = r.pick(numbers ? LOOSELY_EQUAL : LOOSELY_EQUAL_WITHOUT_NUMBERS);
       const key = keyLiteral(r, pool);
       add(key, first);
       add(key, second);
@@ -136,26 +139,26 @@ function objectLiteral(r: Random, depth: number, pool: readonly string[]): strin
 }
 
 /** An array of objects alike in their keys (an order's lines), keys at times one letter apart. */
-function recordsLiteral(r: Random, depth: number): string {
+function recordsLiteral(r: Random, depth: number, numbers: boolean): string {
   const keys = Array.from({ length: 1 + r.int(5) }, () => r.pick(RECORD_KEYS));
   const records = Array.from({ length: 1 + r.int(6) }, () => {
     const own = keys.map((k) => (r.chance(0.1) ? r.pick(RECORD_KEYS) : k));
-    return `{${own.map((k) => `${ws(r)}${keyLiteral(r, [k])}:${valueLiteral(r, depth + 2)}`).join(',')}}`;
+    return `{${own.map((k) => `${ws(r)}${keyLiteral(r, [k])}:${valueLiteral(r, depth + 2, numbers)}`).join(',')}}`;
   });
   return `[${records.join(',')}]`;
 }
 
 /** Any JSON value as text, with whitespace around it at times; deeper values are smaller. */
-export function valueLiteral(r: Random, depth = 0): string {
+export function valueLiteral(r: Random, depth = 0, numbers = true): string {
   const scalarOnly = depth >= 5;
   const kind = r.int(scalarOnly ? 6 : 10);
   let text: string;
   if (kind < 2) text = stringLiteral(r);
-  else if (kind < 4) text = numberLiteral(r);
+  else if (kind < 4) text = numbers ? numberLiteral(r) : `"${numberLiteral(r)}"`;
   else if (kind < 6) text = r.pick(LITERALS);
-  else if (kind < 8) text = objectLiteral(r, depth, KEYS);
-  else if (kind < 9) text = `[${Array.from({ length: r.int(5) }, () => valueLiteral(r, depth + 1)).join(',')}${ws(r)}]`;
-  else text = recordsLiteral(r, depth);
+  else if (kind < 8) text = objectLiteral(r, depth, KEYS, numbers);
+  else if (kind < 9) text = `[${Array.from({ length: r.int(5) }, () => valueLiteral(r, depth + 1, numbers)).join(',')}${ws(r)}]`;
+  else text = recordsLiteral(r, depth, numbers);
   return `${ws(r)}${text}${ws(r)}`;
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
 import { parseExactJson } from '../../../src/core/exact-json';
+import { NOT_PLAIN, parseJsonWithoutNumbers } from '../../../src/core/json-without-numbers';
 import { ParseRecorder } from '../../support/parse-recorder';
 import { mutate, Random, valueLiteral } from '../../support/random-json';
 
@@ -38,9 +39,21 @@ function disagreements(texts: readonly string[]): string[] {
     .map((text) => JSON.stringify(text));
 }
 
-function generated(seed: number, count: number): string[] {
+function generated(seed: number, count: number, numbers = true): string[] {
   const random = new Random(seed);
-  return Array.from({ length: count }, () => valueLiteral(random));
+  return Array.from({ length: count }, () => valueLiteral(random, 0, numbers));
+}
+
+/** The texts JSON.parse's shortcut answers (not NOT_PLAIN) with anything but lossless-json's document. */
+function shortcutDisagreements(texts: readonly string[]): string[] {
+  return texts.filter((text) => {
+    const plain = parseJsonWithoutNumbers(text);
+    return plain !== NOT_PLAIN && JSON.stringify({ ok: true, shape: shape(plain) }) !== JSON.stringify(outcome((t) => parseLossless(t), text));
+  }).map((text) => JSON.stringify(text));
+}
+
+function answered(texts: readonly string[]): string[] {
+  return texts.filter((text) => parseJsonWithoutNumbers(text) !== NOT_PLAIN);
 }
 
 describe('parseExactJson: lossless-json\'s parse, faster', () => {
@@ -117,5 +130,63 @@ describe('parseExactJson: lossless-json\'s parse, faster', () => {
     const fine = `${'{"a":['.repeat(200)}0${']}'.repeat(200)}`;
     expect(disagreements([fine])).to.deep.equal([]);
     expect(parseExactJson('[1]'), 'a parse after an overflow starts afresh').to.deep.equal([new LosslessNumber('1')]);
+  });
+});
+
+describe('parseJsonWithoutNumbers: JSON.parse, only where it gives what lossless-json gives', () => {
+  it('answers most of 4,000 generated documents without numbers, each as lossless-json does; parseExactJson agrees on all', () => {
+    const texts = generated(20_261_203, 4000, false);
+    expect(disagreements(texts)).to.deep.equal([]);
+    expect(shortcutDisagreements(texts)).to.deep.equal([]);
+    const accepted = texts.filter((text) => outcome((t) => parseLossless(t), text).ok);
+    const plain = answered(texts);
+    expect(plain.length, 'answered by JSON.parse').to.be.greaterThan(accepted.length / 2);
+    // The generator repeats keys in about one object in ten: those texts (equal values or not) go the usual way.
+    expect(accepted.length - plain.length, 'accepted but left to the usual way').to.be.greaterThan(100);
+  });
+
+  it('never answers where lossless-json gives a number or refuses: 4,000 generated documents, and 4,000 broken ones', () => {
+    const texts = generated(20_261_204, 4000);
+    expect(shortcutDisagreements(texts)).to.deep.equal([]);
+    const random = new Random(11);
+    const broken = [...generated(20_261_205, 2000), ...generated(20_261_206, 2000, false)].map((text) => mutate(random, text));
+    expect(shortcutDisagreements(broken)).to.deep.equal([]);
+    expect(disagreements(broken)).to.deep.equal([]);
+    expect(answered(texts).length, 'number-free ones among them still answered').to.be.greaterThan(100);
+  });
+
+  it('leaves repeated keys (at any depth, behind __proto__, hiding a number), numbers anywhere and deep nesting to the usual way', () => {
+    const nested = (levels: number): string => `${'['.repeat(levels)}"x"${']'.repeat(levels)}`;
+    const declined = ['{"a":"x","a":"x"}', '{"a":{"b":"1","b":"1"}}', '[{"a":"x"},{"a":{"c":[{"d":"y","d":"y"}]}}]', '{"__proto__":"x","__proto__":"x"}',
+      '{"__proto__":{},"__proto__":[]}', '{"a":"x","a":"y"}', '[[{"k":{"k":"1","k":"2"}}]]', '{"a":["x",1],"a":"x"}', '{"a":{"b":["x",-1]},"a":"y"}',
+      '{"a":["x",{"n":"1"}],"a":["x",{"n":"1"}]}', '["a", 1]', '["a",-0]', '1', '-0', '0.5', '{"a" :\n -1}', '{"a":\t0}', '[\n 2]', '{"a":"x", "b" : [ true, 1e5 ]}',
+      nested(129), `{"a":${nested(128)}}`,
+      // declined though plain: a colon or a bracket in a string can look like a key or an array (the scan errs towards the usual way)
+      '{"a":["[1]","[ -1 ]"]}', '{"a\\":":"x"}', '{"a":":"}', '[', '{"a":"x",}', '"\\x"', '\ufeff{}', '{"a":"x"} {}'];
+    expect(declined.filter((text) => parseJsonWithoutNumbers(text) !== NOT_PLAIN)).to.deep.equal([]);
+    expect(disagreements(declined)).to.deep.equal([]);
+    expect(() => parseExactJson('{"a":["x",1],"a":"x"}')).to.throw(SyntaxError, "Duplicate key 'a' encountered at position 14");
+  });
+
+  it('answers text without numbers or repeats as lossless-json does: __proto__, integer-like keys, escapes, lone surrogates, whitespace, colons in strings', () => {
+    const nested = (levels: number): string => `${'['.repeat(levels)}"x"${']'.repeat(levels)}`;
+    const plain = ['{"__proto__":{"polluted":"yes"}}', '{"constructor":"c","toString":{},"hasOwnProperty":[]}', '"-0"', '"1e400"', '{"b":"1","2":"2","1":"3","a":"4","4294967295":"5","01":"6"}',
+      '"\ud800"', '"\\ud800"', '"\udc00\ud800"', '"\u2028\u2029\u007f"', '"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0000\\uFFFF"', 'true', 'false', 'null', '""', '[]', '{}',
+      ' \t\n\r{ "a" : [ "x" , true , null , { } ] }\r\n', '{"at":"2026-12-03T15:52:59Z","url":"https://example.org:8443/a"}', '[{"sku":"1"},{"sku":"2"},{"skus":"3"}]',
+      nested(128), `{"a":${nested(127)}}`, '{"k":"x","K":"x","k ":"x"}'];
+    expect(shortcutDisagreements(plain)).to.deep.equal([]);
+    expect(plain.filter((text) => parseJsonWithoutNumbers(text) === NOT_PLAIN), 'declined').to.deep.equal([]);
+    expect(disagreements(plain)).to.deep.equal([]);
+    const proto = parseExactJson('{"__proto__":{"polluted":"yes"}}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(proto)).to.equal(Object.prototype);
+    expect(Object.keys(proto)).to.deep.equal(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
+
+  it('answers an order whose amounts are strings (the 100 KB order of the benchmark) without lossless-json', () => {
+    const line = (n: number): string => `{"sku":"${`SKU-${String(n).padStart(6, '0')}-`.padEnd(64, 'X')}","qty":"2","price":"125.00"}`;
+    const order = `{"orderId":"SO-1","customerId":"C-42","amount":"250.00","currency":"EUR","lines":[${Array.from({ length: 1000 }, (_, n) => line(n)).join(',')}]}`;
+    expect(parseJsonWithoutNumbers(order)).to.not.equal(NOT_PLAIN);
+    expect(shortcutDisagreements([order])).to.deep.equal([]);
   });
 });
