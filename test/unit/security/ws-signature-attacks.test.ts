@@ -1,0 +1,251 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Element } from '@xmldom/xmldom';
+import type { JunctionError } from '../../../src/core/errors';
+import { readEnvelope } from '../../../src/gateway/soap/soap-request';
+import { ApiKeyVerifier } from '../../../src/security/auth/api-keys';
+import { Authenticator } from '../../../src/security/auth/authenticator';
+import { ClientCertificates } from '../../../src/security/auth/client-certificates';
+import { NonceCache } from '../../../src/security/auth/nonce-cache';
+import { SECURITY_HEADER } from '../../../src/security/auth/username-token';
+import { WsSignatureVerifier } from '../../../src/security/auth/ws-signature';
+import { TrustAnchors } from '../../../src/security/auth/x509-trust';
+import { rejection } from '../../support/errors';
+import { fixture, nodeSoapSign, unsignedEnvelope, WSU, zeepSign } from '../../support/ws-signers';
+
+/**
+ * Attacks on the WS-Security X.509 signature verifier (ws-signature.ts): signature wrapping,
+ * namespace and c14n tricks, key and certificate tricks, algorithm confusion, DoS and replay. Every
+ * message is signed for real (libxmlsec1 or node-soap) and then tampered with.
+ */
+
+const ERP = fixture('client-erp-batch-rsa');
+const BODY = '<m:SubmitOrder xmlns:m="urn:test:orders"><m:orderId>A-1</m:orderId><m:amount>10.00</m:amount></m:SubmitOrder>';
+
+function verifier(anchorsPem = readFileSync('test/fixtures/tls/clients-ca.crt', 'utf8')): WsSignatureVerifier {
+  const { certificates } = ClientCertificates.compile([{ client: 'erp-batch', match: { subject: 'CN=erp-batch, O=ACME Corp, C=DE' }, where: 'test' }]);
+  return new WsSignatureVerifier(TrustAnchors.fromPem(anchorsPem), certificates, () => ['batch'],
+    { maxAgeSeconds: 300, clockSkewSeconds: 60, allowSha1: false }, new NonceCache(1000));
+}
+
+function parts(text: string, version: '1.1' | '1.2' = '1.1'): { security: Element; body: Element } {
+  const envelope = readEnvelope(text, version, new Set([SECURITY_HEADER]));
+  const security = envelope.blocks.find((b) => b.localName === 'Security');
+  if (!security) throw new Error('no Security header');
+  return { security, body: envelope.body.parentNode as Element };
+}
+
+async function refusal(text: string, v = verifier()): Promise<JunctionError> {
+  const { security, body } = parts(text);
+  const error = await rejection(v.verify(security, body));
+  expect(error.code, error.message).to.equal('JCT_WSS_SIGNATURE_INVALID');
+  return error;
+}
+
+async function accepted(text: string, v = verifier()): Promise<string> {
+  const { security, body } = parts(text);
+  return (await v.verify(security, body)).name;
+}
+
+function signedBody(text: string): string {
+  return /<soap:Body[\s\S]*<\/soap:Body>/.exec(text)![0];
+}
+
+function bodyId(text: string): string {
+  return /<soap:Body[^>]*:Id="([^"]+)"/.exec(text)![1]!;
+}
+
+describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)', function () {
+  this.timeout(60_000);
+
+  describe('signature wrapping', () => {
+    it('refuses a second element with the signed Body\'s id in another attribute namespace (plain Id, xml:id, another prefix)', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const id = bodyId(signed);
+      for (const attribute of [`Id="${id}"`, `xml:id="${id}"`, `ID="${id}"`, `y:Id="${id}" xmlns:y="urn:attacker"`, `w:Id="${id}" xmlns:w="${WSU}"`]) {
+        const evil = signed.replace('</soap:Header>', `<x:Evil xmlns:x="urn:attacker" ${attribute}/></soap:Header>`);
+        expect((await refusal(evil)).message, attribute).to.match(/Two elements of the message carry the id/);
+      }
+    });
+
+    it('refuses the signed Body duplicated under another prefix of the same namespace, or a Body of the other SOAP version', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const original = signedBody(signed);
+      const twin = original.replace(/soap:Body/g, 's2:Body').replace('<s2:Body', '<s2:Body xmlns:s2="http://schemas.xmlsoap.org/soap/envelope/"');
+      expect(() => parts(signed.replace('</soap:Envelope>', `${twin}</soap:Envelope>`))).to.throw(/Nothing may follow the Body/);
+      const soap12 = signed.replace(original, original.replace(/soap:Body/g, 's2:Body').replace('<s2:Body', '<s2:Body xmlns:s2="http://www.w3.org/2003/05/soap-envelope"'));
+      expect(() => parts(soap12)).to.throw(/must hold a Body/);
+    });
+
+    it('refuses a whole signed Envelope inside a header with an evil Body outside', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const evil = signed.replace(signedBody(signed), '<soap:Body><m:SubmitOrder xmlns:m="urn:test:orders"><m:orderId>EVIL</m:orderId><m:amount>1.00</m:amount></m:SubmitOrder></soap:Body>')
+        .replace('</soap:Header>', `<x:Copy xmlns:x="urn:attacker">${signed.replace(/^<\?xml[^>]*>/, '')}</x:Copy></soap:Header>`);
+      expect((await refusal(evil)).message).to.match(/Two elements of the message carry the id/);
+    });
+
+    it('a second Security header: the first one is verified; an unsigned first one leaves the request unauthenticated', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const security = /<wsse:Security[\s\S]*<\/wsse:Security>/.exec(signed)![0];
+      const forged = security.replace(/<SignatureValue>[^<]+</, '<SignatureValue>AAAA<');
+      const doubled = signed.replace('<soap:Header>', `<soap:Header>${forged}`);
+      expect((await refusal(doubled)).message).to.match(/not of the form|does not verify|Two elements/);
+      const empty = signed.replace('<soap:Header>', `<soap:Header><wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"/>`);
+      const envelope = readEnvelope(empty, '1.1', new Set([SECURITY_HEADER]));
+      const first = envelope.blocks.find((b) => b.localName === 'Security')!;
+      const authenticator = new Authenticator({ apiKeyHeader: 'X-Api-Key', apiKeys: new ApiKeyVerifier([]), rolesOf: () => [], signature: verifier() });
+      expect((await rejection(authenticator.fromSoapSecurity(undefined, first, envelope.body.parentNode as Element))).code).to.equal('JCT_AUTH_REQUIRED');
+    });
+
+    it('refuses the Timestamp moved out of the Security header, or a second Timestamp beside it', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const timestamp = /<wsu:Timestamp[\s\S]*<\/wsu:Timestamp>/.exec(signed)![0];
+      const moved = signed.replace(timestamp, '').replace('</soap:Header>', `${timestamp.replace('<wsu:Timestamp', `<wsu:Timestamp xmlns:wsu="${WSU}"`)}</soap:Header>`);
+      expect((await refusal(moved)).message).to.match(/exactly one wsu:Timestamp/);
+      const two = signed.replace(timestamp, `${timestamp}<wsu:Timestamp><wsu:Created>${new Date().toISOString()}</wsu:Created></wsu:Timestamp>`);
+      expect((await refusal(two)).message).to.match(/exactly one wsu:Timestamp/);
+    });
+  });
+
+  describe('namespaces and canonicalization', () => {
+    it('refuses a changed binding of a prefix the signed Body uses but declares on the Envelope', async () => {
+      const body = '<m:SubmitOrder><m:orderId>A-1</m:orderId><m:amount>10.00</m:amount></m:SubmitOrder>';
+      const envelope = unsignedEnvelope(body).replace('<soap:Envelope ', '<soap:Envelope xmlns:m="urn:test:orders" ');
+      const signed = zeepSign(envelope, ERP);
+      expect(await accepted(signed)).to.equal('erp-batch');
+      const rebound = zeepSign(envelope, ERP).replace('xmlns:m="urn:test:orders"', 'xmlns:m="urn:evil:orders"');
+      expect((await refusal(rebound)).message).to.match(/digest of #.* does not match/);
+    });
+
+    it('refuses a default namespace redeclared on the Envelope for an unprefixed Body', async () => {
+      const body = '<SubmitOrder><orderId>A-1</orderId><amount>10.00</amount></SubmitOrder>';
+      const envelope = unsignedEnvelope(body).replace('<soap:Envelope ', '<soap:Envelope xmlns="urn:test:orders" ');
+      expect(await accepted(zeepSign(envelope, ERP))).to.equal('erp-batch');
+      const redeclared = zeepSign(envelope, ERP).replace('xmlns="urn:test:orders"', 'xmlns="urn:evil:orders"');
+      expect((await refusal(redeclared)).message).to.match(/digest of #.* does not match/);
+      const dropped = zeepSign(envelope, ERP).replace(' xmlns="urn:test:orders"', '');
+      expect((await refusal(dropped)).message).to.match(/digest of #.* does not match/);
+    });
+
+    it('a comment in the signed Body changes neither the digest nor the processed text', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const commented = signed.replace('>10.00<', '>1<!-- x -->0.00<');
+      const { security, body } = parts(commented);
+      expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+      const amount = body.getElementsByTagNameNS('urn:test:orders', 'amount')[0]!;
+      expect(amount.textContent).to.equal('10.00');
+    });
+
+    it('refuses odd InclusiveNamespaces PrefixLists cleanly (signature no longer verifies), and whitespace added in SignedInfo', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP, 'wss4j');
+      for (const list of ['#default', 'xmlns', 'xml', 'soap soap wsse', '']) {
+        const odd = signed.replace('PrefixList="soap"', `PrefixList="${list}"`);
+        expect((await refusal(odd)).message, list).to.match(/signature value does not verify/);
+      }
+      const spaced = signed.replace('<ds:SignatureMethod', '\n  <ds:SignatureMethod');
+      expect((await refusal(spaced)).message).to.match(/signature value does not verify/);
+    });
+  });
+
+  describe('keys and certificates', () => {
+    it('refuses a SecurityTokenReference to a token in another header block or inside the Body', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const token = /<wsse:BinarySecurityToken[\s\S]*?<\/wsse:BinarySecurityToken>/.exec(signed)![0];
+      const tokenId = /:Id="([^"]+)"/.exec(token)![1]!;
+      const elsewhere = signed.replace(token, '').replace('</soap:Header>', `<x:Other xmlns:x="urn:attacker" xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" xmlns:wsu="${WSU}">${token}</x:Other></soap:Header>`);
+      expect((await refusal(elsewhere)).details.wsseFault).to.equal('SecurityTokenUnavailable');
+      const inBody = signed.replace(token, '').replace('<m:orderId>', `${token.replace('<wsse:BinarySecurityToken', `<wsse:BinarySecurityToken xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" xmlns:wsu="${WSU}"`)}<m:orderId>`);
+      expect((await refusal(inBody)).details.wsseFault).to.equal('SecurityTokenUnavailable');
+      expect(tokenId).to.be.a('string');
+    });
+
+    describe('certificates made for the test', () => {
+      let dir: string;
+      const openssl = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' }); };
+      const CA = join(process.cwd(), 'test/fixtures/tls/clients-ca');
+      before(() => {
+        dir = mkdtempSync(join(tmpdir(), 'wss-attack-'));
+        // An intermediate CA issued by the configured CA, and an erp-batch certificate it issued.
+        openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'inter.key', '-out', 'inter.csr', '-subj', '/CN=Intermediate/O=Junction Tests');
+        execFileSync('bash', ['-c', 'printf "basicConstraints=critical,CA:TRUE\\nkeyUsage=keyCertSign,digitalSignature\\n" > ca.ext'], { cwd: dir });
+        openssl('x509', '-req', '-in', 'inter.csr', '-CA', `${CA}.crt`, '-CAkey', `${CA}.key`, '-set_serial', '7001', '-out', 'inter.crt', '-days', '30', '-extfile', 'ca.ext');
+        openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=erp-batch/O=ACME Corp/C=DE');
+        openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'inter.crt', '-CAkey', 'inter.key', '-set_serial', '7002', '-out', 'leaf.crt', '-days', '30');
+        // A CA with the configured CA's very subject (another key), and an erp-batch certificate from it.
+        openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'twin.key', '-out', 'twin.crt', '-days', '30', '-subj', '/CN=Junction Test Clients CA/O=Junction Tests');
+        openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'twin.crt', '-CAkey', 'twin.key', '-set_serial', '7003', '-out', 'twin-leaf.crt', '-days', '30');
+        // A CA-flagged erp-batch certificate issued by the configured CA.
+        openssl('x509', '-req', '-in', 'leaf.csr', '-CA', `${CA}.crt`, '-CAkey', `${CA}.key`, '-set_serial', '7004', '-out', 'ca-leaf.crt', '-days', '30', '-extfile', 'ca.ext');
+      });
+      after(() => rmSync(dir, { recursive: true, force: true }));
+
+      it('refuses a certificate issued by an intermediate CA that the configured CA issued (chains are not followed)', async () => {
+        const error = await refusal(zeepSign(unsignedEnvelope(BODY), { key: join(dir, 'leaf.key'), cert: join(dir, 'leaf.crt') }));
+        expect(error.message).to.match(/not issued by a configured CA/);
+      });
+
+      it('refuses a certificate from a different CA that shares the configured CA\'s subject', async () => {
+        const error = await refusal(zeepSign(unsignedEnvelope(BODY), { key: join(dir, 'leaf.key'), cert: join(dir, 'twin-leaf.crt') }));
+        expect(error.message).to.match(/not issued by a configured CA/);
+      });
+
+      it('a CA-flagged certificate that the configured CA issued names its subject (it is the CA that vouches), and vouches for nothing further', async () => {
+        expect(await accepted(zeepSign(unsignedEnvelope(BODY), { key: join(dir, 'leaf.key'), cert: join(dir, 'ca-leaf.crt') }))).to.equal('erp-batch');
+      });
+    });
+  });
+
+  describe('algorithm confusion', () => {
+    it('refuses RSA-PSS, ECDSA and HMAC signature methods before any cryptography', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      for (const uri of ['http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1', 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+        'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha384']) {
+        const error = await refusal(signed.replace('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', uri));
+        expect(error.details.wsseFault, uri).to.equal('UnsupportedAlgorithm');
+      }
+      const withLength = signed.replace(/<SignatureMethod Algorithm="([^"]+)"\/>/, '<SignatureMethod Algorithm="$1"><HMACOutputLength>8</HMACOutputLength></SignatureMethod>');
+      expect((await refusal(withLength)).details.wsseFault).to.equal('UnsupportedAlgorithm');
+    });
+  });
+
+  describe('denial of service', () => {
+    it('refuses thousands of References at the coverage check, before any digest or RSA operation', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const reference = /<Reference URI="#[^"]+">[\s\S]*?<\/Reference>/.exec(signed)![0];
+      const many = signed.replace(reference, reference.repeat(5000));
+      expect((await refusal(many)).message).to.match(/references #.* twice/);
+    });
+
+    it('the gateway\'s XML limits refuse deep nesting before verification, and a huge token is refused as unreadable', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const deep = signed.replace('</soap:Header>', `${'<x:a xmlns:x="urn:x">'.repeat(5000)}${'</x:a>'.repeat(5000)}</soap:Header>`);
+      expect(() => parts(deep)).to.throw(/nested deeper/);
+      const huge = signed.replace(/(<wsse:BinarySecurityToken[^>]*>)[^<]+</, `$1${'QUJD'.repeat(500_000)}<`);
+      expect((await refusal(huge)).message).to.match(/not a readable X.509 certificate/);
+    });
+  });
+
+  describe('replay', () => {
+    it('refuses the same signature again with a changed unsigned header, or with its SignatureValue re-encoded', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      const v = verifier();
+      expect(await accepted(signed, v)).to.equal('erp-batch');
+      const changed = signed.replace('</soap:Header>', '<x:Priority xmlns:x="urn:x">high</x:Priority></soap:Header>');
+      expect((await refusal(changed, v)).message).to.match(/already received/);
+      const wrapped = signed.replace(/<SignatureValue>([^<]+)</, (_, value: string) => `<SignatureValue>\n${value.replace(/(.{64})/g, '$1\n')}\n<`);
+      expect((await refusal(wrapped, v)).message).to.match(/already received/);
+      const padded = signed.replace(/<SignatureValue>([^<]+)</, (_, value: string) => `<SignatureValue>${Buffer.concat([Buffer.alloc(1), Buffer.from(value, 'base64')]).toString('base64')}<`);
+      expect((await refusal(padded, v)).message).to.match(/does not verify|already received/);
+    });
+
+    it('node-soap\'s signature replayed with another wsa header is refused', async () => {
+      const signed = nodeSoapSign(BODY, ERP);
+      const v = verifier();
+      expect(await accepted(signed, v)).to.equal('erp-batch');
+      expect((await refusal(signed.replace('<soap:Header>', '<soap:Header><wsa:To xmlns:wsa="http://www.w3.org/2005/08/addressing">http://evil</wsa:To>'), v)).message).to.match(/already received/);
+    });
+  });
+});
