@@ -79,6 +79,24 @@ function canonical(element: Element, inclusivePrefixes: readonly string[]): stri
   });
 }
 
+const PROCESSING_INSTRUCTION = 7;
+
+/**
+ * Refuses processing instructions under a signed element. xml-crypto's exclusive c14n writes a
+ * processing instruction's data as if it were text (and throws on one without data), so
+ * `<amount>1<?x 0.00?></amount>` would digest as the signed `<amount>10.00</amount>` while the
+ * gateway reads the amount as "1". Comments are fine: c14n drops them and the gateway's text
+ * reading joins the text around them.
+ */
+function assertNoProcessingInstruction(node: Node): void {
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    if (child.nodeType === PROCESSING_INSTRUCTION) {
+      throw signatureRefused('InvalidSecurity', 'A signed part of the message holds a processing instruction; signed elements must not hold any (refused: it would not be covered by the signature as it is read).');
+    }
+    if (child.firstChild) assertNoProcessingInstruction(child);
+  }
+}
+
 function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
@@ -208,6 +226,7 @@ export class WsSignatureVerifier {
       if (covered.has(element)) throw signatureRefused('FailedCheck', `The signature references #${reference.id} twice.`);
       covered.add(element);
     }
+    for (const element of covered) assertNoProcessingInstruction(element);
     if (!covered.has(parts.body)) throw signatureRefused('FailedCheck', 'The signature does not cover the soap:Body of this envelope: sign the Body (by its wsu:Id), not a copy of it.');
     if (!covered.has(parts.timestamp)) throw signatureRefused('FailedCheck', 'The signature does not cover the wsu:Timestamp of the wsse:Security header: sign it too.');
   }

@@ -130,6 +130,18 @@ describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)
       expect((await refusal(dropped)).message).to.match(/digest of #.* does not match/);
     });
 
+    it('refuses a processing instruction in the signed Body (xml-crypto would digest its data as if it were text)', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      // The processed amount becomes "1"; xml-crypto's c14n would still have read "10.00".
+      const tampered = signed.replace('>10.00<', '>1<?x 0.00?><');
+      expect(parts(tampered).body.textContent).to.contain('A-11');
+      const error = await refusal(tampered);
+      expect(error.details.wsseFault).to.equal('InvalidSecurity');
+      expect(error.message).to.match(/processing instruction/);
+      // An empty one would make xml-crypto throw a plain Error (no SOAP fault).
+      expect((await refusal(signed.replace('>10.00<', '>10.00<?x?><'))).message).to.match(/processing instruction/);
+    });
+
     it('a comment in the signed Body changes neither the digest nor the processed text', async () => {
       const signed = zeepSign(unsignedEnvelope(BODY), ERP);
       const commented = signed.replace('>10.00<', '>1<!-- x -->0.00<');
