@@ -80,20 +80,30 @@ function canonical(element: Element, inclusivePrefixes: readonly string[]): stri
 }
 
 const PROCESSING_INSTRUCTION = 7;
+const ELEMENT = 1;
 
 /**
- * Refuses processing instructions under a signed element. xml-crypto's exclusive c14n writes a
- * processing instruction's data as if it were text (and throws on one without data), so
- * `<amount>1<?x 0.00?></amount>` would digest as the signed `<amount>10.00</amount>` while the
- * gateway reads the amount as "1". Comments are fine: c14n drops them and the gateway's text
- * reading joins the text around them.
+ * Refuses what xml-crypto's exclusive c14n would not digest as the gateway reads it, under a
+ * signed element:
+ * - processing instructions: their data is written as if it were text (and one without data
+ *   throws), so `<amount>1<?x 0.00?></amount>` would digest as the signed `<amount>10.00</amount>`
+ *   while the gateway reads "1";
+ * - attributes whose name starts with `xmlns` but that declare no namespace (`xmlnsfoo="…"`):
+ *   they are left out of the canonical form, so they could be added unsigned.
+ * Comments are fine: c14n drops them and the gateway's text reading joins the text around them.
  */
-function assertNoProcessingInstruction(node: Node): void {
-  for (let child = node.firstChild; child; child = child.nextSibling) {
+function assertCanonicalizable(element: Element): void {
+  for (let i = 0; i < element.attributes.length; i += 1) {
+    const attribute = element.attributes.item(i)!;
+    if (attribute.name.startsWith('xmlns') && attribute.namespaceURI !== XMLNS_NS) {
+      throw signatureRefused('InvalidSecurity', `A signed ${element.localName} has an attribute named xmlns… that declares no namespace (${attribute.name.slice(0, 80)}); signed elements must not have one.`);
+    }
+  }
+  for (let child = element.firstChild; child; child = child.nextSibling) {
     if (child.nodeType === PROCESSING_INSTRUCTION) {
       throw signatureRefused('InvalidSecurity', 'A signed part of the message holds a processing instruction; signed elements must not hold any (refused: it would not be covered by the signature as it is read).');
     }
-    if (child.firstChild) assertNoProcessingInstruction(child);
+    if (child.nodeType === ELEMENT) assertCanonicalizable(child as Element);
   }
 }
 
@@ -226,7 +236,7 @@ export class WsSignatureVerifier {
       if (covered.has(element)) throw signatureRefused('FailedCheck', `The signature references #${reference.id} twice.`);
       covered.add(element);
     }
-    for (const element of covered) assertNoProcessingInstruction(element);
+    for (const element of covered) assertCanonicalizable(element);
     if (!covered.has(parts.body)) throw signatureRefused('FailedCheck', 'The signature does not cover the soap:Body of this envelope: sign the Body (by its wsu:Id), not a copy of it.');
     if (!covered.has(parts.timestamp)) throw signatureRefused('FailedCheck', 'The signature does not cover the wsu:Timestamp of the wsse:Security header: sign it too.');
   }

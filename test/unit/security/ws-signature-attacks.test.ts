@@ -142,6 +142,17 @@ describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)
       expect((await refusal(signed.replace('>10.00<', '>10.00<?x?><'))).message).to.match(/processing instruction/);
     });
 
+    it('refuses an attribute named xmlns… (not a namespace declaration) on a signed element (xml-crypto\'s c14n leaves it out)', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY), ERP);
+      for (const attribute of ['xmlnsamount="99999.00"', 'xmlns-x="1"']) {
+        const tampered = signed.replace('<m:amount>', `<m:amount ${attribute}>`);
+        expect(parts(tampered).body.getElementsByTagNameNS('urn:test:orders', 'amount')[0]!.attributes.length).to.equal(1);
+        const error = await refusal(tampered);
+        expect(error.details.wsseFault, attribute).to.equal('InvalidSecurity');
+        expect(error.message).to.match(/attribute named xmlns/);
+      }
+    });
+
     it('a comment in the signed Body changes neither the digest nor the processed text', async () => {
       const signed = zeepSign(unsignedEnvelope(BODY), ERP);
       const commented = signed.replace('>10.00<', '>1<!-- x -->0.00<');
