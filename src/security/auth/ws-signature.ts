@@ -154,14 +154,16 @@ export class WsSignatureVerifier {
     const byId = elementsById(envelope);
     const token = this.tokenOf(keyInfo, security, byId);
     this.checkCoverage(signedInfo, byId, { body, timestamp, token, header, security });
-    this.checkCryptography(signedInfo, signatureValue, byId, token.certificate);
-
+    // The certificate first: a key that no CA vouches for (an attacker's, with a huge public
+    // exponent that makes RSA verification slow) never gets to cost digests or an RSA operation.
     const problem = this.anchors.problemWith(token.certificate, new Date(now));
     if (problem) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is not trusted: ${problem}.`);
     const client = this.certificates.clientOf(peerOf(token.certificate));
     if (client === undefined) {
       throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}, SHA-256 ${token.certificate.fingerprint256}) is trusted but names no client: set security.clients.<name>.certificate.`);
     }
+    this.checkCryptography(signedInfo, signatureValue, byId, token.certificate);
+
     const key = createHash('sha256').update('ws-signature\u0000').update(signatureValue).digest('hex');
     const expiresAt = new Date(createdAt + (this.options.maxAgeSeconds + this.options.clockSkewSeconds) * 1000);
     if (!await this.nonces.rememberNonce(key, expiresAt, new Date(now))) {

@@ -235,6 +235,17 @@ describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)
   });
 
   describe('denial of service', () => {
+    it('checks the certificate against the CAs before any digest or RSA operation (an attacker\'s own key, e.g. with a huge exponent, costs nothing)', async () => {
+      // A rogue (self-signed) certificate with a Body changed after signing: refused for the certificate, not the digest.
+      const tampered = zeepSign(unsignedEnvelope(BODY), fixture('client-rogue-rsa')).replace('10.00', '99999.00');
+      const error = await refusal(tampered);
+      expect(error.details.wsseFault).to.equal('FailedAuthentication');
+      expect(error.message).to.match(/not trusted: it was not issued by a configured CA/);
+      // And a SignatureValue that is no RSA signature at all.
+      const garbage = zeepSign(unsignedEnvelope(BODY), fixture('client-rogue-rsa')).replace(/<SignatureValue>[^<]+</, '<SignatureValue>AAAA<');
+      expect((await refusal(garbage)).details.wsseFault).to.equal('FailedAuthentication');
+    });
+
     it('refuses thousands of References at the coverage check, before any digest or RSA operation', async () => {
       const signed = zeepSign(unsignedEnvelope(BODY), ERP);
       const reference = /<Reference URI="#[^"]+">[\s\S]*?<\/Reference>/.exec(signed)![0];
