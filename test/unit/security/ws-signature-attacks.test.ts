@@ -118,6 +118,9 @@ describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)
       expect(await accepted(signed)).to.equal('erp-batch');
       const rebound = zeepSign(envelope, ERP).replace('xmlns:m="urn:test:orders"', 'xmlns:m="urn:evil:orders"');
       expect((await refusal(rebound)).message).to.match(/digest of #.* does not match/);
+      // Rebinding the prefix inside the signed Body, where the signer had none.
+      const inner = zeepSign(unsignedEnvelope(BODY), ERP).replace('<m:orderId>', '<m:orderId xmlns:m="urn:evil:orders">');
+      expect((await refusal(inner)).message).to.match(/digest of #.* does not match/);
     });
 
     it('refuses a default namespace redeclared on the Envelope for an unprefixed Body', async () => {
