@@ -194,6 +194,11 @@ describe('attack suite: hostile input against a running Junction', function () {
       expectSignatureFault(await soap(wrapped), 'FailedCheck', 'signature-wrapping');
       expectSignatureFault(await soap(signed(orderBody('SO-ROGUE'), 'client-rogue-rsa')), 'FailedAuthentication', 'not issued by a configured CA');
     });
+
+    it('a signed amount split by a processing instruction (digested as 250.00 by c14n, read as 2) is refused (InvalidSecurity)', async () => {
+      const message = signed(orderBody(`SO-SIG-PI-${randomBytes(4).toString('hex')}`)).replace('>250.00<', '>2<?x 50.00?><');
+      expectSignatureFault(await soap(message), 'InvalidSecurity', 'processing instruction');
+    });
   });
 
   describe('REST authentication and authorization', () => {
