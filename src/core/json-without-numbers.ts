@@ -76,31 +76,16 @@ function keysAtMost(text: string): number {
 function countKeys(value: unknown, depth: number): number {
   if (typeof value !== 'object' || value === null) return typeof value === 'number' ? -1 : 0;
   if (depth === MAX_DEPTH) return -1;
-  let count = 0;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const item: unknown = value[i];
-      if (typeof item === 'object' && item !== null) {
-        const inner = countKeys(item, depth + 1);
-        if (inner < 0) return -1;
-        count += inner;
-      } else if (typeof item === 'number') {
-        return -1;
-      }
-    }
-    return count;
-  }
-  const object = value as Record<string, unknown>;
-  const keys = Object.keys(object);
-  count = keys.length;
-  for (let i = 0; i < keys.length; i += 1) {
-    const item = object[keys[i]!];
+  const isArray = Array.isArray(value);
+  const items: readonly unknown[] = isArray ? value : Object.values(value as Record<string, unknown>);
+  let count = isArray ? 0 : items.length;
+  for (let i = 0; i < items.length; i += 1) {
+    const item = items[i];
+    if (typeof item === 'number') return -1;
     if (typeof item === 'object' && item !== null) {
       const inner = countKeys(item, depth + 1);
       if (inner < 0) return -1;
       count += inner;
-    } else if (typeof item === 'number') {
-      return -1;
     }
   }
   return count;
