@@ -144,7 +144,8 @@ export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOpti
 
 /**
  * The stage row an event becomes (`seq` is assigned by the database); `payloadOf` names the earlier
- * stage whose payload it repeats, when the event's own is left out (shared-payloads.ts).
+ * stage whose payload it repeats, or `@received` for the message's own, when the event's own is
+ * left out (shared-payloads.ts).
  */
 export function stageRowOf(messageId: string, event: StageEvent, now: Date, payloadOf?: string): Omit<StageRow, 'seq'> {
   return {
