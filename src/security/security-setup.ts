@@ -171,7 +171,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     ...(jwt ? { jwt } : {}),
     ...(usernameToken ? { usernameToken } : {}),
     ...(certificates.size > 0 ? { certificates } : {}),
-    ...(signature ? { signature } : {}),
+    ...(signature && signing ? { signature, requireSignedHeaders: signing.requireSignedHeaders } : {}),
     ...(auth.httpBasic && users.length > 0 ? { basic: new HttpBasicVerifier(users) } : {}),
   });
   const cipher = compilePayloadCipher(loaded, env);

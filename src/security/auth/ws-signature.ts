@@ -23,6 +23,17 @@ export interface WsSignatureOptions {
   readonly allowSha1: boolean;
 }
 
+/** A verified signature: the client its certificate names and the elements its references cover. */
+export interface VerifiedSignature {
+  readonly principal: Principal;
+  /**
+   * The elements the signature covers (digests checked): the envelope's Body, the Timestamp and
+   * whatever else it references (the BinarySecurityToken, header blocks such as wsa:MessageID).
+   * The gateway refuses header blocks it acts on that are not among them (signed-headers.ts).
+   */
+  readonly signed: ReadonlySet<Element>;
+}
+
 /** True when a `wsse:Security` header holds a `ds:Signature` (which then must verify). */
 export function hasSignature(security: Element): boolean {
   return elementChildren(security).some((e) => e.namespaceURI === DS_NS && e.localName === 'Signature');
@@ -134,8 +145,8 @@ export class WsSignatureVerifier {
     private readonly nonces: NonceStore,
   ) {}
 
-  /** The client a signed `security` header proves; `body` is the soap:Body element the gateway processes. */
-  async verify(security: Element, body: Element, now: number = Date.now()): Promise<Principal> {
+  /** The client a signed `security` header proves, and what it signs; `body` is the soap:Body element the gateway processes. */
+  async verify(security: Element, body: Element, now: number = Date.now()): Promise<VerifiedSignature> {
     const header = security.parentNode as Element | null;
     const envelope = body.parentNode as Element | null;
     if (!header || !envelope || header.parentNode !== envelope || envelope.ownerDocument?.documentElement !== envelope) {
@@ -153,7 +164,7 @@ export class WsSignatureVerifier {
     const createdAt = this.checkTimestamp(timestamp, now);
     const byId = elementsById(envelope);
     const token = this.tokenOf(keyInfo, security, byId);
-    this.checkCoverage(signedInfo, byId, { body, timestamp, token, header, security });
+    const signed = this.checkCoverage(signedInfo, byId, { body, timestamp, token, header, security });
     // The certificate first: a key that no CA vouches for (an attacker's, with a huge public
     // exponent that makes RSA verification slow) never gets to cost digests or an RSA operation.
     const problem = this.anchors.problemWith(token.certificate, new Date(now));
@@ -169,7 +180,7 @@ export class WsSignatureVerifier {
     if (!await this.nonces.rememberNonce(key, expiresAt, new Date(now))) {
       throw signatureRefused('FailedCheck', 'This signed message was already received: a signature is good for one request only (replay refused).');
     }
-    return { name: client, method: 'ws-signature', roles: this.rolesOf(client) };
+    return { principal: { name: client, method: 'ws-signature', roles: this.rolesOf(client) }, signed };
   }
 
   /** Created (and Expires, if given) against the clock; returns Created in ms. */
@@ -225,7 +236,7 @@ export class WsSignatureVerifier {
 
   /** Every reference resolves here, to one distinct allowed element; the Body and the Timestamp must be among them. */
   private checkCoverage(signedInfo: SignedInfo, byId: ReadonlyMap<string, Element>,
-    parts: { body: Element; timestamp: Element; token: { element: Element }; header: Element; security: Element }): void {
+    parts: { body: Element; timestamp: Element; token: { element: Element }; header: Element; security: Element }): ReadonlySet<Element> {
     const covered = new Set<Element>();
     for (const reference of signedInfo.references) {
       const element = byId.get(reference.id);
@@ -241,6 +252,7 @@ export class WsSignatureVerifier {
     for (const element of covered) assertCanonicalizable(element);
     if (!covered.has(parts.body)) throw signatureRefused('FailedCheck', 'The signature does not cover the soap:Body of this envelope: sign the Body (by its wsu:Id), not a copy of it.');
     if (!covered.has(parts.timestamp)) throw signatureRefused('FailedCheck', 'The signature does not cover the wsu:Timestamp of the wsse:Security header: sign it too.');
+    return covered;
   }
 
   private checkCryptography(signedInfo: SignedInfo, signatureValue: Buffer, byId: ReadonlyMap<string, Element>, certificate: X509Certificate): void {

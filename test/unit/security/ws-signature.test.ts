@@ -52,19 +52,19 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
 
   it('accepts a zeep/libxmlsec1-signed message (RSA-SHA256) from a configured certificate and names its client', async () => {
     const { security, body } = parts(zeepSign(unsignedEnvelope(BODY), ERP));
-    expect(await verifier().verify(security, body)).to.deep.equal({ name: 'erp-batch', method: 'ws-signature', roles: ['batch'] });
+    expect((await verifier().verify(security, body)).principal).to.deep.equal({ name: 'erp-batch', method: 'ws-signature', roles: ['batch'] });
   });
 
   it('accepts node-soap\'s WSSecurityCert (enveloped-signature + exclusive c14n transforms) as a second signer', async () => {
     const { security, body } = parts(nodeSoapSign(BODY, ERP));
-    expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+    expect((await verifier().verify(security, body)).principal.name).to.equal('erp-batch');
   });
 
   it('accepts the layout of Apache WSS4J/CXF (ds: prefix, ec:InclusiveNamespaces PrefixList on SignedInfo and the Timestamp)', async () => {
     const signed = zeepSign(unsignedEnvelope(BODY), ERP, 'wss4j');
     expect(signed).to.contain('PrefixList="wsse soap"');
     const { security, body } = parts(signed);
-    expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+    expect((await verifier().verify(security, body)).principal.name).to.equal('erp-batch');
   });
 
   it('accepts SOAP 1.2 with the wsu prefix declared on the Envelope (ancestor namespaces in exclusive c14n), in both layouts', async () => {
@@ -76,7 +76,7 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
       const signed = zeepSign(envelope, ERP, mode);
       expect(signed).to.match(/<soap:Body wsu:Id="/);
       const { security, body } = parts(signed, '1.2');
-      expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+      expect((await verifier().verify(security, body)).principal.name).to.equal('erp-batch');
     }
   });
 
@@ -86,7 +86,7 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
     expect(error.details.wsseFault).to.equal('UnsupportedAlgorithm');
     expect(error.message).to.match(/SHA-1.*allowSha1/);
     const { security, body } = parts(signed);
-    expect((await verifier({ allowSha1: true }).verify(security, body)).name).to.equal('erp-batch');
+    expect((await verifier({ allowSha1: true }).verify(security, body)).principal.name).to.equal('erp-batch');
   });
 
   it('refuses a Body changed after signing (FailedCheck)', async () => {
@@ -157,7 +157,7 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
     const signed = zeepSign(unsignedEnvelope(BODY), ERP);
     const v = verifier();
     const first = parts(signed);
-    expect((await v.verify(first.security, first.body)).name).to.equal('erp-batch');
+    expect((await v.verify(first.security, first.body)).principal.name).to.equal('erp-batch');
     expect((await refusal(signed, v)).message).to.match(/already received/);
   });
 
@@ -191,7 +191,7 @@ describe('signatures among the other SOAP credentials (security/auth/authenticat
 
   it('a signature is verified even when HTTP credentials came along: a failing one is refused, one naming another client too', async () => {
     const good = parts(zeepSign(unsignedEnvelope(BODY), ERP));
-    expect((await authenticator().fromSoapSecurity(api('erp-batch'), good.security, good.body)).name).to.equal('erp-batch');
+    expect((await authenticator().fromSoapSecurity(api('erp-batch'), good.security, good.body)).principal.name).to.equal('erp-batch');
     const other = parts(zeepSign(unsignedEnvelope(BODY), ERP));
     const mismatch = await rejection(authenticator().fromSoapSecurity(api('crm-app'), other.security, other.body));
     expect(mismatch.message).to.match(/HTTP credentials name client "crm-app" but the signature names "erp-batch"/);
