@@ -4,6 +4,7 @@ import { ExclusiveCanonicalization } from 'xml-crypto';
 import type { NonceStore } from '../../core/nonce-store';
 import type { ClientCertificates } from './client-certificates';
 import type { Principal } from './principal';
+import type { SigningCrls } from './signing-crl';
 import { WSSE_NS, WSU_NS } from './username-token';
 import { oneLine, peerOf, type TrustAnchors } from './x509-trust';
 import { assertPlain, base64Of, DS_NS, elementChildren, readSignature, signatureRefused, type SignedInfo } from './xml-signed-info';
@@ -143,6 +144,8 @@ export class WsSignatureVerifier {
     private readonly rolesOf: (client: string) => readonly string[],
     private readonly options: WsSignatureOptions,
     private readonly nonces: NonceStore,
+    /** `signature.crl`: when set, a certificate a configured CA issued must not be revoked (pinned certificates are not looked up). */
+    private readonly crls?: SigningCrls,
   ) {}
 
   /** The client a signed `security` header proves, and what it signs; `body` is the soap:Body element the gateway processes. */
@@ -169,6 +172,9 @@ export class WsSignatureVerifier {
     // exponent that makes RSA verification slow) never gets to cost digests or an RSA operation.
     const problem = this.anchors.problemWith(token.certificate, new Date(now));
     if (problem) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is not trusted: ${problem}.`);
+    const issuer = this.crls ? this.anchors.issuerOf(token.certificate) : undefined;
+    const revoked = issuer ? this.crls!.problemWith(token.certificate, issuer, new Date(now)) : undefined;
+    if (revoked) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is refused: ${revoked}.`);
     const client = this.certificates.clientOf(peerOf(token.certificate));
     if (client === undefined) {
       throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}, SHA-256 ${token.certificate.fingerprint256}) is trusted but names no client: set security.clients.<name>.certificate.`);
