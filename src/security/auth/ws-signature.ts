@@ -133,9 +133,11 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
  *   also cover the BinarySecurityToken and other header blocks, nothing else);
  * - the Timestamp is fresh; digests (exclusive c14n by xml-crypto) and the RSA signature check out;
  * - the key is the X.509 certificate of a wsse:BinarySecurityToken of this header, which a
- *   configured CA issued and which is valid now; it names the client as a TLS client certificate
- *   would (`security.clients.<name>.certificate`);
+ *   configured CA issued, which is valid now and (with `signature.crl`, signing-crl.ts) not
+ *   revoked; it names the client as a TLS client certificate would (`security.clients.<name>.certificate`);
  * - a signature is good for one request (its value is remembered until the Timestamp expires).
+ * It returns what the references cover, so that the gateway can refuse unsigned header blocks it
+ * would act on (gateway/soap/signed-headers.ts).
  */
 export class WsSignatureVerifier {
   constructor(
