@@ -1,6 +1,7 @@
 import type { Element } from '@xmldom/xmldom';
 import { JunctionError } from '../../core/errors';
 import { WSSE_NS } from '../../security/auth/username-token';
+import { isNil } from './xml-dom';
 
 /**
  * Signed requests and the header blocks Junction acts on (docs/security.md, "Header blocks of
@@ -15,12 +16,13 @@ import { WSSE_NS } from '../../security/auth/username-token';
 
 /**
  * The local names of the header blocks of a signed request that its signature does not cover
- * (the `wsse:Security` block itself aside: it holds the signature). Local names, because the
- * gateway reads simple headers by local name in any namespace (`SoapCall.soapHeaders`).
+ * (the `wsse:Security` block itself aside: it holds the signature; and nil blocks, which count as
+ * absent). Local names, because the gateway reads simple headers by local name in any namespace
+ * (`SoapCall.soapHeaders`).
  */
 export function unsignedHeaderNames(blocks: readonly Element[], signed: ReadonlySet<Element>): string[] {
   return blocks
-    .filter((b) => !signed.has(b) && !(b.namespaceURI === WSSE_NS && b.localName === 'Security'))
+    .filter((b) => !signed.has(b) && !isNil(b) && !(b.namespaceURI === WSSE_NS && b.localName === 'Security'))
     .map((b) => b.localName ?? '');
 }
 

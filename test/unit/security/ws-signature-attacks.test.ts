@@ -317,6 +317,9 @@ describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)
       const call = await signedCall(inserted);
       expect(call.soapHeaders.IdempotencyKey).to.equal('ORDER-EARLIER');
       unsignedHeaderRefusal(() => soapIdempotencyKey(call, 'key'));
+      // A nil one (what generated clients send for an unset declared header) counts as absent: the signed one is the key.
+      const nil = await signedCall(signed.replace('<soap:Header>', '<soap:Header><k:IdempotencyKey xmlns:k="urn:junction:crm:v1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>'));
+      expect(soapIdempotencyKey(nil, 'key')).to.equal('ORDER-A-1');
       const changed = zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER), ERP, 'sha256', ['IdempotencyKey']).replace('>ORDER-A-1<', '>ORDER-EARLIER<');
       expect((await refusal(changed)).message).to.match(/digest of #.* does not match: the IdempotencyKey was changed/);
     });
