@@ -1,6 +1,6 @@
 import { verify, type X509Certificate } from 'node:crypto';
 import type { Crl } from '../tls/crl';
-import { caSubjectOf } from '../tls/crl';
+import { caSubjectOf, type CaSubject } from '../tls/crl';
 import type { CrlSet, CrlSetting } from '../tls/crl-files';
 
 /** Whose CRLs these are, for log lines and messages. */
@@ -28,6 +28,8 @@ export class SigningCrls {
   private set: CrlSet;
   /** Whether a CRL's signature verifies with a CA's key, by CRL and CA fingerprint (computed once per CRL version). */
   private verified = new WeakMap<Crl, Map<string, boolean>>();
+  /** The CAs' subjects as CRLs name them, by CA certificate (the anchors live as long as the verifier). */
+  private subjects = new WeakMap<X509Certificate, CaSubject>();
 
   constructor(initial: CrlSet) {
     this.set = initial;
@@ -43,7 +45,8 @@ export class SigningCrls {
    * revocation status is known at `now`; otherwise why it is refused, in words.
    */
   problemWith(certificate: X509Certificate, issuer: X509Certificate, now: Date): string | undefined {
-    const ca = caSubjectOf(issuer.raw);
+    let ca = this.subjects.get(issuer);
+    if (!ca) this.subjects.set(issuer, ca = caSubjectOf(issuer.raw));
     const ofCa = this.set.crls.filter((crl) => crl.issuer.equals(ca.der));
     if (ofCa.length === 0) {
       return `${SIGNING_CRL.crl} holds no CRL of its CA "${ca.text}", so its revocation status is unknown (UNABLE_TO_GET_CRL); add that CA's CRL`;
