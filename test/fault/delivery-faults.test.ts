@@ -155,6 +155,13 @@ routes:
     expect(parked.messageCount).to.be.at.least(poisoned.length);
   });
 
+  /** Waits until RabbitMQ counts `count` consumers on the route's queue: a worker process has started, or its death was noticed. */
+  async function untilConsumers(count: number): Promise<void> {
+    const consumers = (): Promise<number> => withAdminChannel(requireEnv('JUNCTION_TEST_AMQP_URL'),
+      async (channel) => (await channel.checkQueue(`${busPrefix}.route.${ROUTE}`)).consumerCount);
+    await eventually(async () => ((await consumers()) === count ? true : undefined), 60_000, 100);
+  }
+
   it('kill -9 of a worker process mid-delivery, then a new worker: every order delivered once', async () => {
     const { app: gateway, base } = await startJunction('gateway');
     const since = new Date();
@@ -164,7 +171,8 @@ routes:
     const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
     try {
       const sending = stream(base, 'KILL', 2000);
-      // The worker's start-up counts as a stall too: STALL_MS is far longer than it takes.
+      // Start-up is not a stall: it is waited for first (a loaded machine can take seconds).
+      await untilConsumers(1);
       await untilDone(async () => {
         if (!alive(worker)) throw new Error(`the first worker exited before the kill (code ${worker.exitCode}, signal ${worker.signalCode})`);
         return oa.stats().received >= 400 ? true : undefined;
@@ -173,7 +181,9 @@ routes:
       worker.kill('SIGKILL');
       await exited;
       const appliedAtKill = oa.stats().received;
+      await untilConsumers(0);
       worker = spawnWorker();
+      await untilConsumers(1);
       const accepted = await sending;
       expect(appliedAtKill, 'the kill came mid-stream').to.be.below(accepted.length);
       const check = await settle(gateway, accepted, since);
