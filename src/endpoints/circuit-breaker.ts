@@ -35,6 +35,9 @@ export function breakerSettings(option: unknown): BreakerSettings | undefined {
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** The shortest wait a call refused while a half-open trial is in flight is given. */
+export const TRIAL_WAIT_MIN_MS = 1000;
+
 /** What {@link CircuitBreaker.admit} decided: go ahead (`trial` in half-open), or wait `retryAfterMs`. */
 export type Admission = { readonly allowed: true; readonly trial: boolean } | { readonly allowed: false; readonly retryAfterMs: number };
 
@@ -42,13 +45,17 @@ export type Admission = { readonly allowed: true; readonly trial: boolean } | { 
  * The state machine, with an injectable clock. closed → open after `failures` consecutive
  * failures; open → half-open once `openMs` has passed, letting ONE trial through; the trial's
  * success closes it, its failure re-opens it for another `openMs`. While the trial is in flight
- * other calls are refused (retry after at most a second). State is per process.
+ * other calls are refused, told to come back after as long as the trial has been running (at
+ * least {@link TRIAL_WAIT_MIN_MS}, at most `openMs`): a quick trial keeps the wait short, a hanging
+ * one (a backend that takes connections and never answers) spaces the returns out, so a backlog of
+ * held messages is held again a handful of times per trial rather than once a second. State is per process.
  */
 export class CircuitBreaker {
   private current: BreakerState = 'closed';
   private consecutive = 0;
   private openedAt = 0;
   private trialInFlight = false;
+  private trialStartedAt = 0;
 
   constructor(
     readonly settings: BreakerSettings,
@@ -68,10 +75,16 @@ export class CircuitBreaker {
     if (state === 'closed') return { allowed: true, trial: false };
     if (state === 'half-open' && !this.trialInFlight) {
       this.trialInFlight = true;
+      this.trialStartedAt = this.now();
       return { allowed: true, trial: true };
     }
-    const remaining = state === 'open' ? this.settings.openMs - (this.now() - this.openedAt) : Math.min(this.settings.openMs, 1000);
-    return { allowed: false, retryAfterMs: Math.max(1, remaining) };
+    return { allowed: false, retryAfterMs: Math.max(1, state === 'open' ? this.settings.openMs - (this.now() - this.openedAt) : this.trialWait()) };
+  }
+
+  /** How long a call refused during the trial waits: the trial's age so far, within [TRIAL_WAIT_MIN_MS, openMs]. */
+  private trialWait(): number {
+    const { openMs } = this.settings;
+    return Math.min(openMs, Math.max(TRIAL_WAIT_MIN_MS, this.now() - this.trialStartedAt));
   }
 
   /** The call succeeded: closes a half-open breaker, resets the count. */

@@ -40,6 +40,38 @@ describe('CircuitBreaker (state machine, fake clock)', () => {
     expect(changes).to.deep.equal(['closed->open', 'open->half-open']);
   });
 
+  it('while a trial hangs, refused calls wait as long as it has been running (1 s at least, openMs at most): a backlog returns a few times, not every second', () => {
+    const breaker = make(1, 30_000);
+    breaker.failure();
+    clock = 30_000;
+    expect(breaker.admit()).to.deep.equal({ allowed: true, trial: true });
+    clock = 30_200;
+    expect(breaker.admit()).to.deep.equal({ allowed: false, retryAfterMs: 1000 });
+    clock = 34_000;
+    expect(breaker.admit()).to.deep.equal({ allowed: false, retryAfterMs: 4000 });
+    clock = 100_000;
+    expect(breaker.admit()).to.deep.equal({ allowed: false, retryAfterMs: 30_000 });
+    // One message arriving at the trial's start and coming back when told: held 6 times in a 30 s hang (1, 1, 2, 4, 8, 16 s), not 30.
+    clock = 30_000;
+    const fresh = make(1, 30_000);
+    fresh.failure();
+    clock = 60_000;
+    fresh.admit();
+    let holds = 0;
+    for (let at = 60_000; at < 90_000; holds += 1) {
+      clock = at;
+      const admission = fresh.admit();
+      if (admission.allowed) break;
+      at += admission.retryAfterMs;
+    }
+    expect(holds).to.equal(6);
+    // A new trial starts its own count.
+    fresh.failure();
+    clock = 120_000;
+    expect(fresh.admit()).to.deep.include({ allowed: true, trial: true });
+    expect(fresh.admit()).to.deep.equal({ allowed: false, retryAfterMs: 1000 });
+  });
+
   it('a successful trial closes it', () => {
     const breaker = make(1, 1000);
     breaker.failure();
