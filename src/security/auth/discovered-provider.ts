@@ -20,7 +20,7 @@ export interface DiscoveredProviderOptions {
  * console's single sign-on (authorization and token endpoints) — so that one read serves both:
  * one cache, one read in flight for all concurrent callers, and one cooldown after a failure.
  * Callers choose how fresh the document must be: by age ({@link current}) or read after a moment
- * ({@link readSince}: "the keys failed at that time, look again"). No I/O until asked.
+ * ({@link readSince}: "the keys failed at that moment, look again"). No I/O until asked.
  */
 export class DiscoveredProvider {
   private document: DiscoveryDocument | undefined;
@@ -39,18 +39,18 @@ export class DiscoveredProvider {
     return this.document;
   }
 
-  /** The document, read again when it is older than `cacheSeconds`. Rejects with the read's Error. */
+  /** The document, read again once it is `cacheSeconds` old. Rejects with the read's Error. */
   current(): Promise<DiscoveryDocument> {
     return this.readSince(Date.now() - this.options.cacheSeconds * 1000);
   }
 
   /**
-   * A document that arrived at or after `since` (ms since the epoch): the one held when it is
-   * young enough, else the read in flight, else a new read — unless the last read failed less than
+   * A document that arrived after `since` (ms since the epoch): the one held when it is young
+   * enough, else the read in flight, else a new read — unless the last read failed less than
    * `cooldownSeconds` ago, in which case that failure is the answer and nothing is fetched.
    */
   readSince(since: number): Promise<DiscoveryDocument> {
-    if (this.document && this.document.readAt >= since) return Promise.resolve(this.document);
+    if (this.document && this.document.readAt > since) return Promise.resolve(this.document);
     if (this.reading) return this.reading;
     if (this.failure && Date.now() - this.failure.at < this.options.cooldownSeconds * 1000) return Promise.reject(this.failure.error);
     this.reading = this.read().finally(() => { this.reading = undefined; });
