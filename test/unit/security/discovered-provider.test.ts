@@ -1,19 +1,10 @@
 import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscoveredProvider, DiscoveredProviders, type DiscoveredProviderOptions } from '../../../src/security/auth/discovered-provider';
 import { createIdpFetch } from '../../../src/security/auth/idp-fetch';
+import { rejection } from '../../support/errors';
 import { JwksServer } from '../../support/jwks-server';
 
-/** The Error a promise rejects with (fails the test when it resolves). */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the discovered provider: one reader of an issuer\'s discovery document for everything that needs it (real HTTP)', function () {
   this.timeout(20_000);
@@ -44,13 +35,13 @@ describe('the discovered provider: one reader of an issuer\'s discovery document
     const provider = providerOf({ cacheSeconds: 0.3 });
     const first = await provider.current();
     const failedAt = Date.now();
-    await pause(5);
+    await sleep(5);
     const second = await provider.readSince(failedAt);
     expect(second).to.not.equal(first);
     expect(await provider.readSince(failedAt)).to.equal(second); // read after that moment already
     expect(await provider.current()).to.equal(second);
     expect(server.discoveryRequests).to.equal(2);
-    await pause(350);
+    await sleep(350);
     expect(await provider.current()).to.not.equal(second);
     expect(server.discoveryRequests).to.equal(3);
   });
@@ -58,16 +49,16 @@ describe('the discovered provider: one reader of an issuer\'s discovery document
   it('a failed read is every caller\'s answer for cooldownSeconds, without a request; then it is tried again; the last good document stays known', async () => {
     const provider = providerOf({ cacheSeconds: 0.1, cooldownSeconds: 0.4 });
     const good = await provider.current();
-    await pause(150);
+    await sleep(150);
     server.discovery = null;
-    const first = await failure(provider.current());
+    const first = await rejection(provider.current());
     expect(first.message).to.contain('answered HTTP 404 instead of 200');
-    expect(await failure(provider.current())).to.equal(first);
-    expect(await failure(provider.readSince(Date.now()))).to.equal(first);
+    expect(await rejection(provider.current())).to.equal(first);
+    expect(await rejection(provider.readSince(Date.now()))).to.equal(first);
     expect(server.discoveryRequests).to.equal(2);
     expect(provider.lastKnown).to.equal(good);
     server.discovery = {};
-    await pause(450);
+    await sleep(450);
     expect((await provider.current()).endpoint('jwks_uri')).to.equal(server.url);
     expect(server.discoveryRequests).to.equal(3);
   });
@@ -75,7 +66,7 @@ describe('the discovered provider: one reader of an issuer\'s discovery document
   it('a document naming another issuer is refused and never becomes the known one', async () => {
     server.discovery = { issuer: 'https://evil.example.test/realms/crm' };
     const provider = providerOf();
-    expect((await failure(provider.current())).message).to.contain('names the issuer "https://evil.example.test/realms/crm"');
+    expect((await rejection(provider.current())).message).to.contain('names the issuer "https://evil.example.test/realms/crm"');
     expect(provider.lastKnown).to.equal(undefined);
   });
 
