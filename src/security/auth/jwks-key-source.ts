@@ -102,8 +102,10 @@ export class JwksKeySource {
     const discovery = this.options.discovery;
     if (!discovery || (this.remote && since === undefined)) return Promise.resolve(this.remote as RemoteJWKSet);
     this.discovering ??= (async () => {
-      const url = (await (since === undefined ? discovery.current() : discovery.readSince(since))).endpoint('jwks_uri');
-      this.rediscoverSince = undefined;
+      const document = await (since === undefined ? discovery.current() : discovery.readSince(since));
+      // Only a document younger than the keys' failure answers it (a young one for an unknown kid may not be).
+      if (this.rediscoverSince !== undefined && document.readAt > this.rediscoverSince) this.rediscoverSince = undefined;
+      const url = document.endpoint('jwks_uri');
       if (this.remote && url === this.remoteUrl) return this.remote;
       const moved = this.remote !== undefined;
       const remote = this.remoteSetAt(url);
@@ -125,7 +127,7 @@ export class JwksKeySource {
       return await remote(header, token);
     } catch (error) {
       if (!isKeySelectionError(error) || !this.options.discovery) throw error;
-      // A document younger than cacheSeconds (whoever read it) has the same jwks_uri: nothing is fetched.
+      // A document younger than cacheSeconds (whoever read it) is taken as it is: unknown kids cause no reads.
       const current = await this.remoteSet(Date.now() - this.options.cacheSeconds * 1000);
       if (current === remote) throw error;
       return current(header, token);
