@@ -66,9 +66,8 @@ function usableEndpointsIn(document: DiscoveryDocument | undefined): Endpoints |
  * {@link start} or the first question.
  */
 export class ConsoleSignIn {
-  /** Whether the endpoints have been found once, and whether the last attempt failed (one warning per outage, one info line when it ends). */
-  private found = false;
-  private unavailable = false;
+  /** How the last attempt went: one info line when sign-in becomes available, one warning when it stops being. */
+  private state: 'new' | 'available' | 'unavailable' = 'new';
 
   constructor(private readonly options: ConsoleSignInOptions, private readonly logger: Logger) {}
 
@@ -112,8 +111,8 @@ export class ConsoleSignIn {
     } catch (error) {
       return this.fallback(reasonOf(error));
     }
-    if (this.unavailable || !this.found) this.logger.info('the console signs operators in at the identity provider', { issuerHost: new URL(provider.issuer).host, tokenHost: new URL(endpoints.token).host });
-    [this.found, this.unavailable] = [true, false];
+    if (this.state !== 'available') this.logger.info('the console signs operators in at the identity provider', { issuerHost: new URL(provider.issuer).host, tokenHost: new URL(endpoints.token).host });
+    this.state = 'available';
     return endpoints;
   }
 
@@ -121,11 +120,11 @@ export class ConsoleSignIn {
   private fallback(reason: string): Endpoints {
     const { provider } = this.options;
     const earlier = usableEndpointsIn(provider.lastKnown);
-    if (!this.unavailable) {
+    if (this.state !== 'unavailable') {
       this.logger.warn('cannot read the identity provider\'s discovery document: the console\'s "Sign in with your identity provider" is unavailable until it can (operators can still paste a token)', {
         issuerHost: new URL(provider.issuer).host, reason, retryEverySeconds: provider.cooldownSeconds, usingEarlierEndpoints: earlier !== undefined,
       });
-      this.unavailable = true;
+      this.state = 'unavailable';
     }
     if (earlier) return earlier;
     throw new JunctionError('JCT_AUTH_UNAVAILABLE',
