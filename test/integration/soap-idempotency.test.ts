@@ -163,6 +163,32 @@ describe('SOAP idempotency end to end on RabbitMQ and MariaDB: Idempotency-Key h
     expect((await optIn.app.log.load(String(first.headers.get('x-junction-message-id'))))?.idempotencyKey).to.equal(key);
   });
 
+  it('the WSDL declares IdempotencyKey and CorrelationId headers: python3-zeep fills them by name (_soapheaders); the repeat is answered from the first call', async () => {
+    const wsdl = `${plain.base}/soap/crm?wsdl`;
+    const key = `zeep-${randomUUID()}`;
+    const headers = { IdempotencyKey: key, CorrelationId: 'CRM-CONV-77' };
+    const args = { customerId: 'C-ZEEP-KEY', name: 'Zeep', status: 'ACTIVE' };
+    const first = await zeepCall(wsdl, 'CrmSoap12Port', 'UpsertCustomer', args, undefined, false, undefined, headers);
+    const again = await zeepCall(wsdl, 'CrmSoap12Port', 'UpsertCustomer', args, undefined, false, undefined, headers);
+    expect(first.ok, JSON.stringify(first)).to.equal(true);
+    expect(again.ok, JSON.stringify(again)).to.equal(true);
+    if (first.ok && again.ok) expect(again.result).to.deep.equal(first.result);
+    expect(first.http?.replayed).to.equal(null);
+    expect(again.http).to.deep.equal({ messageId: first.http?.messageId, replayed: 'true' });
+    const stored = await plain.app.log.load(String(first.http?.messageId));
+    expect(stored).to.deep.include({ idempotencyKey: key, correlationId: 'CRM-CONV-77' });
+    expect(plain.erp.stats().attempts).to.equal(1);
+  });
+
+  it('a declared header sent xsi:nil, as generated .NET and Java clients send one left unset, is no key: two calls, two messages', async () => {
+    const nil = `<c:IdempotencyKey xmlns:c="${CRM_NS}" xmlns:i="http://www.w3.org/2001/XMLSchema-instance" i:nil="true"/>`;
+    const first = await soapPost(plain, order('SO-NIL-1'), { header: nil });
+    const second = await soapPost(plain, order('SO-NIL-1'), { header: nil });
+    expect([first.status, second.status], second.text).to.deep.equal([202, 202]);
+    expect(second.headers.get('x-junction-message-id')).to.not.equal(first.headers.get('x-junction-message-id'));
+    expect(second.headers.get('idempotent-replayed')).to.equal(null);
+  });
+
   it('python3-zeep resending the same MessageID (WS-Addressing plugin) with the opt-in: the same reply, marked replayed; the ERP is called once', async () => {
     const wsdl = `${optIn.base}/soap/crm?wsdl`;
     const messageId = `urn:uuid:${randomUUID()}`;

@@ -30,21 +30,27 @@ export function callPort(client: soap.Client, port: CrmPort, operation: string, 
 export type ZeepAnswer = (
   | { ok: true; result: Record<string, unknown> | null }
   | { ok: false; code: string; message: string; detail: string | null }
-) & { addressing?: { messageId: string | null; action: string | null; relatesTo: string | null; replayed: string | null } };
+) & {
+  addressing?: { messageId: string | null; action: string | null; relatesTo: string | null; replayed: string | null };
+  /** With `soapHeaders`: Junction's HTTP headers on the answer. */
+  http?: { messageId: string | null; replayed: string | null };
+};
 
 /**
  * Calls the CRM service with python3-zeep (test/fixtures/zeep/crm_client.py), an independent SOAP
  * stack; with `wsAddressing`, through zeep's WS-Addressing plugin (`{ messageId }`: with that MessageID
- * instead of a new one); with `httpBasic`, with HTTP Basic on every request.
+ * instead of a new one); with `httpBasic`, with HTTP Basic on every request; with `soapHeaders`, the
+ * header blocks the WSDL declares (zeep's `_soapheaders`, by name).
  */
 export async function zeepCall(wsdlUrl: string, port: CrmPort, operation: string, args: Record<string, unknown>,
   usernameToken?: { username: string; password: string }, wsAddressing: boolean | { messageId: string } = false,
-  httpBasic?: { username: string; password: string }): Promise<ZeepAnswer> {
+  httpBasic?: { username: string; password: string }, soapHeaders?: Readonly<Record<string, string>>): Promise<ZeepAnswer> {
   const env = {
     ...process.env,
     ...(usernameToken ? { ZEEP_USERNAME: usernameToken.username, ZEEP_PASSWORD: usernameToken.password } : {}),
     ...(wsAddressing ? { ZEEP_WSA: '1' } : {}),
     ...(typeof wsAddressing === 'object' ? { ZEEP_WSA_MESSAGE_ID: wsAddressing.messageId } : {}),
+    ...(soapHeaders ? { ZEEP_SOAP_HEADERS: JSON.stringify(soapHeaders) } : {}),
     ...(httpBasic ? { ZEEP_BASIC_USER: httpBasic.username, ZEEP_BASIC_PASSWORD: httpBasic.password } : {}),
   };
   const { stdout } = await run('/usr/bin/python3', ['test/fixtures/zeep/crm_client.py', wsdlUrl, port, operation, JSON.stringify(args)], { timeout: 30_000, env });

@@ -4,7 +4,7 @@ import { JunctionError } from '../../core/errors';
 import { SoapProtocolError } from './soap-fault';
 import { envelopeNamespace, versionOfNamespace, type SoapVersion } from './soap-namespaces';
 import type { SoapOperation, WsdlService } from './wsdl-service';
-import { childElements, clark, hasDoctype, hasOwnText, ownText, parseXml, XmlSyntaxError } from './xml-dom';
+import { childElements, clark, hasDoctype, hasOwnText, isNil, ownText, parseXml, XmlSyntaxError } from './xml-dom';
 import type { QName } from './xsd-model';
 
 /** What the Content-Type says: the SOAP version, the charset, and (SOAP 1.2) the action. */
@@ -138,6 +138,8 @@ export function readEnvelope(text: string, version: SoapVersion, understood: Rea
       continue;
     }
     const name = block.localName ?? '';
+    // A nil header is an absent one: generated clients (svcutil, wsimport) send declared headers left unset that way.
+    if (isNil(block)) continue;
     if (childElements(block).length === 0 && !Object.prototype.hasOwnProperty.call(headers, name)) {
       Object.defineProperty(headers, name, { value: ownText(block).trim(), enumerable: true });
     }

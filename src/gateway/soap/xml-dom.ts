@@ -1,4 +1,5 @@
 import { XMLSerializer, type Element, type Node } from '@xmldom/xmldom';
+import { NS } from './soap-namespaces';
 
 export { escapeAttribute, escapeText, hasDoctype, parseXml, XmlSyntaxError } from '../../core/xml';
 
@@ -22,6 +23,12 @@ export function ownText(element: Element): string {
     if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) text += child.nodeValue ?? '';
   }
   return text;
+}
+
+/** True when `element` is marked `xsi:nil="true"` (or `"1"`). */
+export function isNil(element: Element): boolean {
+  const nil = element.getAttributeNS(NS.xsi, 'nil')?.trim();
+  return nil === 'true' || nil === '1';
 }
 
 /** True when `element` holds non-whitespace text directly. */

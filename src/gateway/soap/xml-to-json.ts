@@ -1,7 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { JunctionError } from '../../core/errors';
-import { NS } from './soap-namespaces';
-import { childElements, clark, ownText } from './xml-dom';
+import { childElements, clark, isNil, ownText } from './xml-dom';
 import type { WhiteSpace, XsdComplexType, XsdElement, XsdSimpleType } from './xsd-model';
 
 type Json = string | null | Json[] | { [key: string]: Json };
@@ -11,11 +10,6 @@ export function normalizeWhiteSpace(text: string, rule: WhiteSpace): string {
   if (rule === 'preserve') return text;
   const replaced = text.replace(/[\t\n\r]/g, ' ');
   return rule === 'replace' ? replaced : replaced.replace(/ {2,}/g, ' ').trim();
-}
-
-function isNil(element: Element): boolean {
-  const nil = element.getAttributeNS(NS.xsi, 'nil')?.trim();
-  return nil === 'true' || nil === '1';
 }
 
 function simpleValue(element: Element, type: XsdSimpleType): string {

@@ -150,6 +150,16 @@ describe('SOAP gateway: calls (raw HTTP, fake dispatch)', () => {
       expect(server.calls[0]?.soapHeaders).to.deep.equal({ MessageId: 'M-7', IdempotencyKey: 'K-1' });
     });
 
+    it('takes a header sent xsi:nil (a declared header a generated client left unset) as absent, not as an empty value', async () => {
+      const xsi = 'xmlns:i="http://www.w3.org/2001/XMLSchema-instance"';
+      const header = `<h:IdempotencyKey xmlns:h="urn:junction:crm:v1" ${xsi} i:nil="true"/>`
+        + `<h:CorrelationId xmlns:h="urn:junction:crm:v1" ${xsi} i:nil="1"></h:CorrelationId>`
+        + `<h:MessageId xmlns:h="urn:x" ${xsi} i:nil="false">M-8</h:MessageId>`;
+      const res = await post11(server.url, envelope11(UPSERT_BODY, header), '""');
+      expect(res.status, res.text).to.equal(200);
+      expect(server.calls[0]?.soapHeaders).to.deep.equal({ MessageId: 'M-8' });
+    });
+
     it('answers a mustUnderstand header it does not process with a MustUnderstand fault (1.1 and 1.2)', async () => {
       const header11 = '<w:Security xmlns:w="urn:wsse" soap:mustUnderstand="1"><w:Token>t</w:Token></w:Security>';
       const fault11 = expectFault11(await post11(server.url, envelope11(UPSERT_BODY, header11), '""'), 'MustUnderstand', undefined);
