@@ -44,6 +44,15 @@ export interface TransitionOptions {
    * a transaction of its own. The promise still settles only once it is committed (or has failed).
    */
   readonly deferrable?: boolean;
+  /**
+   * The message's body exactly as the log recorded it (recordReceived, recordReplay): the body the
+   * bus delivered. A stage whose payload equals it may be stored as a reference to the message's
+   * own payload instead of a second copy (the worker has the body at hand; the log need not read
+   * it back). Readers get the stage's payload back as usual. Only a caller that knows the recorded
+   * body gives it: for a message recorded with an empty body (capture: none) such stages may come
+   * back without a payload, never with a wrong one.
+   */
+  readonly received?: string;
 }
 
 /** Outcome of {@link TransactionLog.transition}. */

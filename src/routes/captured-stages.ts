@@ -23,7 +23,11 @@ export function capturable(body: string): string {
 export class CapturedStages {
   private stages: StageEvent[] = [];
 
-  constructor(private readonly attempt: number) {}
+  /**
+   * `received` is the message's body as the bus delivered it — the body the log recorded — handed
+   * to the log with every write so a stage repeating it is stored as a reference (TransitionOptions.received).
+   */
+  constructor(private readonly attempt: number, private readonly received: string) {}
 
   /** Keeps a stage the route runner reports. */
   add(stage: TraceStage): void {
@@ -35,12 +39,17 @@ export class CapturedStages {
     });
   }
 
-  /** The options of the next write: the stages kept so far (then forgotten here), if any. */
+  /** The options of the next write: the stages kept so far (then forgotten here), if any, and the received body. */
   take(): TransitionOptions {
-    if (this.stages.length === 0) return {};
+    if (this.stages.length === 0) return this.shared();
     const preceding = this.stages;
     this.stages = [];
-    return { preceding };
+    return { preceding, received: this.received };
+  }
+
+  /** The options of a write that takes no kept stages (a delivery among several): the received body only. */
+  shared(): TransitionOptions {
+    return { received: this.received };
   }
 
   /**
@@ -52,6 +61,6 @@ export class CapturedStages {
     const { preceding } = this.take();
     const last = preceding?.at(-1);
     if (preceding === undefined || last === undefined) return;
-    await log.transition(messageId, last, undefined, { preceding: preceding.slice(0, -1) });
+    await log.transition(messageId, last, undefined, { preceding: preceding.slice(0, -1), received: this.received });
   }
 }

@@ -165,7 +165,7 @@ export class RouteWorker {
 
     const startedAt = Date.now();
     // Captured steps wait for this handling's next write (its outcome, usually) and go with it.
-    const captured = new CapturedStages(message.attempt);
+    const captured = new CapturedStages(message.attempt, message.body);
     let reply: Envelope;
     try {
       reply = await this.process(route, message, delivery, logger, route.capture === 'steps' ? captured : undefined);
@@ -373,7 +373,7 @@ export class RouteWorker {
       };
       try {
         if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take());
-        else await log.transition(message.id, { ...stage, status: 'PROCESSING' });
+        else await log.transition(message.id, { ...stage, status: 'PROCESSING' }, undefined, captured?.shared());
       } catch (error) {
         // The backend has it; the log does not say so. If the message comes back here, record instead of resending.
         if (message.pattern === 'one-way') this.unrecorded.remember(message.id, planned.endpoint);

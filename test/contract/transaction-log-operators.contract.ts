@@ -294,5 +294,26 @@ export function operatorContract(getLog: () => TransactionLog): void {
       for (const m of [oldFailed, oldRetrying, fresh, replay]) expect(await log.load(m.id), m.id).not.to.equal(undefined);
       expect((await log.findAudit({ messageId: oldReplayed.id })).items, 'the audit trail is never purged').to.have.length(1);
     });
+
+    it('purge takes stages that refer to their message\'s received body with it; the replay of one keeps its own body and references', async () => {
+      const log = getLog();
+      const old = new Date(Date.UTC(2001, 0, 1));
+      const original = testMessage(route(), { body: '{"orderId":"o-9"}' }, old);
+      await log.recordReceived(original);
+      await log.transition(original.id, stage('deliver:erp-orders', 'FAILED', { error: rejected('no'), payload: original.body }), undefined, {
+        received: original.body, preceding: [stage('step:check', 'PROCESSING', { payload: original.body })],
+      });
+      const replay = replayOf(original);
+      await log.recordReplay(replay, { originalId: original.id, force: false, audit: who });
+      await log.transition(replay.id, stage('deliver:erp-orders', 'DELIVERED', { payload: replay.body }), undefined, {
+        received: replay.body, preceding: [stage('step:check', 'PROCESSING', { payload: replay.body })],
+      });
+      const cutoff = new Date(Date.UTC(2002, 0, 1));
+      for (let i = 0; i < 50 && await log.load(original.id) !== undefined; i += 1) await log.purge({ deliveredBefore: cutoff, resolvedBefore: cutoff, limit: 100 });
+      expect(await log.load(original.id)).to.equal(undefined);
+      expect((await log.load(replay.id))?.stages.map((s) => [s.stage, s.payload])).to.deep.equal([
+        ['received', undefined], ['step:check', original.body], ['deliver:erp-orders', original.body],
+      ]);
+    });
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { SerializedError } from '../../src/core/errors';
+import type { AuditInput } from '../../src/core/operator-records';
 import type { StageEvent, TransactionLog } from '../../src/core/transaction-log';
 import { uniqueName } from '../support/env';
 import { operatorContract } from './transaction-log-operators.contract';
@@ -174,6 +175,58 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
         ['step:empty', 1, ''], ['step:xml', 1, xml], ['deliver:erp', 1, xml],
         ['step:xml', 2, other], ['step:check', 2, xml], ['deliver:erp', 2, other], ['note', 1, xml],
       ]);
+    });
+
+    it('a stage repeating the received body (options.received) is given back with it: steps, deliveries, chains, attempts, writes without preceding', async () => {
+      const body = '{"name":"Zoë Ångström 北京 🚀","amount":250.00}';
+      const message = testMessage(route(), { body });
+      await log.recordReceived(message);
+      const mapped = '<order><name>Zoë</name></order>';
+      expect(await log.transition(message.id, stage('deliver:erp', 'RETRYING', { endpoint: 'erp', payload: body }), ['RECEIVED'], {
+        received: body,
+        preceding: [
+          stage('step:check', 'PROCESSING', { payload: body }), stage('step:branch', 'PROCESSING', { payload: body }),
+          stage('step:map', 'PROCESSING', { payload: mapped }), stage('route', 'PROCESSING', { detail: 'to erp' }), stage('step:empty', 'PROCESSING', { payload: '' }),
+        ],
+      })).to.equal('applied');
+      expect(await log.transition(message.id, stage('deliver:oa', 'PROCESSING', { attempt: 2, endpoint: 'oa', payload: body }), ['RETRYING'], { received: body }))
+        .to.equal('applied');
+      expect(await log.transition(message.id, stage('deliver:erp', 'DELIVERED', { attempt: 2, endpoint: 'erp', payload: mapped }), ['PROCESSING'], {
+        received: body, preceding: [stage('step:check', 'PROCESSING', { attempt: 2, payload: body }), stage('step:map', 'PROCESSING', { attempt: 2, payload: mapped })],
+      })).to.equal('applied');
+      const loaded = await log.load(message.id);
+      expect(loaded?.payload).to.equal(body);
+      expect(loaded?.stages.map((s) => [s.stage, s.attempt, s.payload])).to.deep.equal([
+        ['received', 1, undefined], ['step:check', 1, body], ['step:branch', 1, body], ['step:map', 1, mapped], ['route', 1, undefined],
+        ['step:empty', 1, ''], ['deliver:erp', 1, body], ['deliver:oa', 2, body], ['step:check', 2, body], ['step:map', 2, mapped], ['deliver:erp', 2, mapped],
+      ]);
+    });
+
+    it('a replay of a message whose stages refer to its received body, from a stage or with an edited body, has its own body and references', async () => {
+      const body = '{"orderId":"o-7","amount":"12.50"}';
+      const original = testMessage(route(), { body });
+      await log.recordReceived(original);
+      expect(await log.transition(original.id, stage('step:map', 'FAILED', { error: VALIDATION_ERROR }), ['RECEIVED'], {
+        received: body, preceding: [stage('step:check', 'PROCESSING', { payload: body })],
+      })).to.equal('applied');
+      const failed = await log.load(original.id);
+      const input = failed?.stages.find((s) => s.stage === 'step:check')?.payload;
+      expect(input).to.equal(body);
+      const who: AuditInput = { actor: 'alice', role: 'operator', action: 'replay', reason: 'fixed' };
+      const fromStep = testMessage(original.routeId, { body: input ?? '', replayOf: original.id, correlationId: original.correlationId });
+      expect((await log.recordReplay(fromStep, { originalId: original.id, force: false, audit: who })).outcome).to.equal('recorded');
+      const edited = '{"orderId":"o-7","amount":"13.00"}';
+      const editedReplay = testMessage(original.routeId, { body: edited, replayOf: original.id, correlationId: original.correlationId });
+      expect((await log.recordReplay(editedReplay, { originalId: original.id, force: true, audit: who })).outcome).to.equal('recorded');
+      for (const [replay, replayBody] of [[fromStep, body], [editedReplay, edited]] as const) {
+        expect(await log.transition(replay.id, stage('deliver:erp', 'DELIVERED', { endpoint: 'erp', payload: replayBody }), ['RECEIVED'], {
+          received: replayBody, preceding: [stage('step:check', 'PROCESSING', { payload: replayBody })],
+        })).to.equal('applied');
+        const loaded = await log.load(replay.id);
+        expect(loaded?.payload).to.equal(replayBody);
+        expect(loaded?.stages.map((s) => [s.stage, s.payload])).to.deep.equal([['received', undefined], ['step:check', replayBody], ['deliver:erp', replayBody]]);
+      }
+      expect((await log.load(original.id))?.stages.map((s) => s.payload)).to.deep.equal([undefined, body, undefined]);
     });
 
     it('a deferrable transition is applied like any other once its promise resolves (the log may only delay it)', async () => {

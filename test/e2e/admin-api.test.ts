@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { ADMIN_TEST_TOKENS, withAdminTokens } from '../support/admin-tokens';
 import { startDemoStack, type DemoStack } from '../support/demo-stack';
 import { eventually, postJson, request, sampleOrder, type TestResponse } from '../support/http';
-import { uniqueName } from '../support/env';
+import { requireEnv, uniqueName } from '../support/env';
+import { storeNames } from '../../src/store/typeorm/entities';
+import { RECEIVED_PAYLOAD } from '../../src/store/typeorm/shared-payloads';
+import { openMysql } from '../contract/transaction-log.support';
 
 const TOKENS = ADMIN_TEST_TOKENS;
 
@@ -132,10 +135,21 @@ describe('admin API on the demo (real RabbitMQ and MariaDB): find, inspect, fix,
     expect(replayed.json).to.deep.include({ from: 'failed-step', resumeAt: 'deliver:erp-orders' });
     const replayId = String(replayed.json.replayId);
     await eventually(async () => ((await statusOf(replayId)) === 'DELIVERED' ? true : undefined), 20_000);
-    const stages = ((await api(`/messages/${replayId}`, 'viewer')).json.stages as { stage: string }[]).map((s) => s.stage);
-    expect(stages).not.to.include('step:erp-orders:order-to-erp');
+    const detail = (await api(`/messages/${replayId}`, 'viewer')).json;
+    const stages = detail.stages as { stage: string; payload?: string }[];
+    expect(stages.map((s) => s.stage)).not.to.include('step:erp-orders:order-to-erp');
     const receipt = stack.erp.receipts().find((r) => r.messageId === replayId);
     expect(JSON.stringify(receipt)).to.contain(`${tag}-1`);
+    // The replay's body is the mapped request, and so is what its delivery sent: stored once, shown twice.
+    expect(stages.find((s) => s.stage === 'deliver:erp-orders')?.payload).to.equal(detail.payload);
+    const db = await openMysql(requireEnv('JUNCTION_TEST_DB_URL'));
+    try {
+      const [rows] = await db.query(`SELECT payload, payload_of AS payloadOf FROM \`${storeNames(stack.tablePrefix).stage}\` WHERE message_id = ? AND stage = ?`,
+        [replayId, 'deliver:erp-orders']) as unknown as [{ payload: string | null; payloadOf: string | null }[]];
+      expect(rows).to.deep.equal([{ payload: null, payloadOf: RECEIVED_PAYLOAD }]);
+    } finally {
+      await db.end();
+    }
   });
 
   it('a replay skips the recipients its original reached: ERP took the order, OA refused it; the replay goes to OA only', async () => {

@@ -121,7 +121,8 @@ export interface StageRow {
   payload: string | null;
   /**
    * Instead of `payload`: the name of the nearest earlier stage of the same message and attempt
-   * whose payload this stage repeats (shared-payloads.ts; migration 1799000000000).
+   * whose payload this stage repeats (shared-payloads.ts; migration 1799000000000), or `@received`:
+   * the message's own payload as received.
    */
   payloadOf: string | null;
 }

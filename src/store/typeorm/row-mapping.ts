@@ -144,7 +144,8 @@ export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOpti
 
 /**
  * The stage row an event becomes (`seq` is assigned by the database); `payloadOf` names the earlier
- * stage whose payload it repeats, when the event's own is left out (shared-payloads.ts).
+ * stage whose payload it repeats, or `@received` for the message's own, when the event's own is
+ * left out (shared-payloads.ts).
  */
 export function stageRowOf(messageId: string, event: StageEvent, now: Date, payloadOf?: string): Omit<StageRow, 'seq'> {
   return {
@@ -194,8 +195,11 @@ function operatorFields(row: MessageRow): Partial<MessageSummary> {
   };
 }
 
-/** A stage row as the contract shows it; `stored` is its payload's stored form (references resolved). */
-function toStage(row: StageRow, protection: StoreProtection, stored: string | null): StageRecord {
+/**
+ * A stage row as the contract shows it; `payload` is its payload, references resolved and
+ * decrypted (absent when not kept).
+ */
+function toStage(row: StageRow, payload: string | undefined): StageRecord {
   const error = parseStoredError(row.error);
   return {
     seq: Number(row.seq),
@@ -207,24 +211,35 @@ function toStage(row: StageRow, protection: StoreProtection, stored: string | nu
     ...(row.endpoint !== null ? { endpoint: row.endpoint } : {}),
     ...(row.detail !== null ? { detail: row.detail } : {}),
     ...(error !== undefined ? { error } : {}),
-    ...(stored !== null ? { payload: protection.decrypt(stored, stageContext(row.messageId)) } : {}),
+    ...(payload !== undefined ? { payload } : {}),
   };
 }
 
-/** A message's stage rows (in seq order) as the contract shows them, repeated payloads given back. */
-function stagesOf(rows: readonly StageRow[], protection: StoreProtection): StageRecord[] {
+/**
+ * A message's stage rows (in seq order) as the contract shows them, repeated payloads given back;
+ * `received` is the message's own payload, decrypted. A stage repeating it reads as having no
+ * payload when that was not kept (an empty one: recorded with capture: none).
+ */
+function stagesOf(rows: readonly StageRow[], protection: StoreProtection, received: string): StageRecord[] {
   const payloads = storedPayloads(rows);
-  return rows.map((row, i) => toStage(row, protection, payloads[i] ?? null));
+  return rows.map((row, i) => {
+    const stored = payloads[i] ?? null;
+    const payload = stored === null ? undefined
+      : stored === 'received' ? (received === '' ? undefined : received)
+        : protection.decrypt(stored.stage, stageContext(row.messageId));
+    return toStage(row, payload);
+  });
 }
 
 /** A full message: summary, payload, headers and its stages (already ordered by seq). */
 export function toRecord(row: MessageRow, stages: readonly StageRow[], protection: StoreProtection = NO_PROTECTION): MessageRecord {
+  const payload = protection.decrypt(row.payload, messageContext(row.id));
   return {
     ...toSummary(row),
     contentType: row.contentType,
     headers: JSON.parse(row.headers) as Record<string, string>,
-    payload: protection.decrypt(row.payload, messageContext(row.id)),
-    stages: stagesOf(stages, protection),
+    payload,
+    stages: stagesOf(stages, protection, payload),
     ...(row.idempotencyKey !== null ? { idempotencyKey: row.idempotencyKey } : {}),
     ...(row.bodyHash !== null ? { bodyHash: row.bodyHash } : {}),
   };

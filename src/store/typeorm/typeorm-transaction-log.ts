@@ -164,9 +164,9 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
 
   async transition(messageId: string, given: StageEvent, from?: readonly MessageStatus[], options: TransitionOptions = {}): Promise<TransitionResult> {
     const now = new Date();
-    // A payload repeating the one before is written once; encrypted payloads and masked errors, the
-    // same whether the write is batched or not.
-    const shared = sharePayloads([...(options.preceding ?? []), given]).map(({ event: e, payloadOf }) => ({ event: protectEvent(messageId, e, this.protection), payloadOf }));
+    // A payload repeating the one before, or the message's as received, is written once; encrypted
+    // payloads and masked errors, the same whether the write is batched or not.
+    const shared = sharePayloads([...(options.preceding ?? []), given], options.received).map(({ event: e, payloadOf }) => ({ event: protectEvent(messageId, e, this.protection), payloadOf }));
     const stages = shared.map(({ event: e, payloadOf }) => stageRowOf(messageId, e, now, payloadOf));
     const event = shared[shared.length - 1]?.event ?? protectEvent(messageId, given, this.protection);
     const writer = this.batching();

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { Masker } from '../../../src/security/masking/masker';
 import { parseKeyRing, PayloadCipher } from '../../../src/security/payload-cipher';
 import { storeNames } from '../../../src/store/typeorm/entities';
+import { RECEIVED_PAYLOAD } from '../../../src/store/typeorm/shared-payloads';
 import { NO_PROTECTION, type StoreProtection } from '../../../src/store/typeorm/row-mapping';
 import { TypeOrmTransactionLog } from '../../../src/store/typeorm/typeorm-transaction-log';
 import { dropStoreTables, expectJunctionError, openMysql, rejection, testMessage } from '../../contract/transaction-log.support';
@@ -37,6 +38,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
     let url: string;
     let prefix: string;
     let dir: string | undefined;
+    /** A message's raw rows: its stored payload ('' once deleted) and its stages' columns. */
     let rawRows: (messageId: string) => Promise<{ payload: string; stagePayloads: string[]; errors: string[]; payloadOf: (string | null)[] }>;
 
     beforeEach(async () => {
@@ -48,9 +50,9 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
           const db = new Database(path.join(dir!, 'log.db'), { readonly: true });
           try {
             const names = storeNames(prefix);
-            const message = db.prepare(`SELECT payload FROM "${names.message}" WHERE id = ?`).get(id) as { payload: string };
+            const message = db.prepare(`SELECT payload FROM "${names.message}" WHERE id = ?`).get(id) as { payload: string } | undefined;
             const stages = db.prepare(`SELECT payload, error, payload_of AS payloadOf FROM "${names.stage}" WHERE message_id = ? ORDER BY seq`).all(id) as StageColumns[];
-            return { payload: message.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null), payloadOf: stages.map((s) => s.payloadOf) };
+            return { payload: message?.payload ?? '', stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null), payloadOf: stages.map((s) => s.payloadOf) };
           } finally {
             db.close();
           }
@@ -63,7 +65,7 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
             const names = storeNames(prefix);
             const [messages] = await connection.query(`SELECT payload FROM \`${names.message}\` WHERE id = ?`, [id]) as unknown as [{ payload: string }[]];
             const [stages] = await connection.query(`SELECT payload, error, payload_of AS payloadOf FROM \`${names.stage}\` WHERE message_id = ? ORDER BY seq`, [id]) as unknown as [StageColumns[]];
-            return { payload: messages[0]!.payload, stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null), payloadOf: stages.map((s) => s.payloadOf) };
+            return { payload: messages[0]?.payload ?? '', stagePayloads: stages.map((s) => s.payload).filter((p): p is string => p !== null), errors: stages.map((s) => s.error).filter((e): e is string => e !== null), payloadOf: stages.map((s) => s.payloadOf) };
           } finally {
             await connection.end();
           }
@@ -251,6 +253,59 @@ for (const dialect of ['sqlite', 'mysql'] as const) {
         expect((await log.load(empty.id))!.payload).to.equal('');
         expect((await log.load(repeated.id))!.stages.filter((s) => s.payload !== undefined).map((s) => [s.stage, s.payload]))
           .to.deep.equal([['step:map', '<o/>'], ['deliver:erp', '<o/>']]);
+      });
+    });
+
+    it('a stage repeating the received body refers to the message\'s encrypted payload (payload_of @received), reads back, and survives key rotation with the old key gone', async () => {
+      const message = testMessage('r-enc', { body: BODY });
+      const xml = '<o><cardNumber>4111111111111111</cardNumber></o>';
+      await withLog(`k1:${OLD_KEY}`, async (log) => {
+        await log.recordReceived(message);
+        expect(await log.transition(message.id, { stage: 'deliver:erp', status: 'DELIVERED', attempt: 1, payload: xml }, ['RECEIVED'], {
+          received: BODY,
+          preceding: [{ stage: 'step:check', status: 'PROCESSING', attempt: 1, payload: BODY }, { stage: 'step:map', status: 'PROCESSING', attempt: 1, payload: xml }],
+        })).to.equal('applied');
+        // Only the step that changed the body holds one; the check names the message's own, the delivery the map's.
+        const raw = await rawRows(message.id);
+        expect(raw.payloadOf).to.deep.equal([null, RECEIVED_PAYLOAD, null, 'step:map']);
+        expect(raw.stagePayloads).to.have.length(1);
+        expect(raw.stagePayloads[0]!.startsWith('jct:enc:v1:k1:')).to.equal(true);
+        expect(JSON.stringify(raw)).not.to.contain('4111111111111111');
+      });
+      const ring = `k2:${NEW_KEY},k1:${OLD_KEY}`;
+      await withLog(ring, async (log) => {
+        expect(await log.rekeyPayloads(new PayloadCipher(parseKeyRing(ring, 'test')))).to.deep.include({ rewritten: 2, unreadable: 0 });
+        expect((await rawRows(message.id)).payloadOf).to.deep.equal([null, RECEIVED_PAYLOAD, null, 'step:map']);
+      });
+      await withLog(`k2:${NEW_KEY}`, async (newOnly) => {
+        const record = (await newOnly.load(message.id))!;
+        expect(record.payload).to.equal(BODY);
+        expect(record.stages.map((s) => [s.stage, s.payload])).to.deep.equal([['received', undefined], ['step:check', BODY], ['step:map', xml], ['deliver:erp', xml]]);
+      });
+    });
+
+    it('a message recorded without its body (capture: none): a stage said to repeat the received body comes back without a payload, never an empty one', async () => {
+      await withLog(`k1:${OLD_KEY}`, async (log) => {
+        const bodiless = testMessage('r-enc', { body: '' });
+        await log.recordReceived(bodiless);
+        await log.transition(bodiless.id, { stage: 'step:check', status: 'PROCESSING', attempt: 1, payload: BODY }, undefined, { received: BODY });
+        expect((await rawRows(bodiless.id)).payloadOf).to.deep.equal([null, RECEIVED_PAYLOAD]);
+        expect((await log.load(bodiless.id))!.stages[1]).not.to.have.property('payload');
+      });
+    });
+
+    it('purge deletes the stages that refer to a received body with their message: no row is left behind', async () => {
+      await withLog(undefined, async (log) => {
+        const old = testMessage('r-enc', { body: BODY }, new Date(Date.UTC(2001, 0, 1)));
+        await log.recordReceived(old);
+        await log.transition(old.id, { stage: 'deliver:erp', status: 'DELIVERED', attempt: 1, payload: BODY }, undefined, {
+          received: BODY, preceding: [{ stage: 'step:check', status: 'PROCESSING', attempt: 1, payload: BODY }],
+        });
+        expect((await rawRows(old.id)).payloadOf).to.deep.equal([null, RECEIVED_PAYLOAD, RECEIVED_PAYLOAD]);
+        const cutoff = new Date(Date.UTC(2002, 0, 1));
+        expect(await log.purge({ deliveredBefore: cutoff, resolvedBefore: cutoff, limit: 10 })).to.equal(1);
+        expect(await log.load(old.id)).to.equal(undefined);
+        expect((await rawRows(old.id)).payloadOf).to.deep.equal([]);
       });
     });
 

@@ -14,10 +14,13 @@ import { FakeTransactionLog } from '../../support/fake-transaction-log';
 /** Counts the log's writes (each one transaction, one commit) and can fail the next write to a status. */
 class CountingLog extends FakeTransactionLog {
   writes: string[] = [];
+  /** The received body each write handed over (TransitionOptions.received), by write. */
+  received: (string | undefined)[] = [];
   failStatus: MessageStatus | undefined;
 
   override async transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[], options?: TransitionOptions): Promise<TransitionResult> {
     this.writes.push([...(options?.preceding ?? []).map((s) => s.stage), event.stage].join('+'));
+    this.received.push(options?.received);
     if (event.status === this.failStatus) {
       this.failStatus = undefined;
       throw new JunctionError('JCT_STORE_UNAVAILABLE', 'The transaction log (test) is unavailable: connection lost.');
@@ -138,5 +141,26 @@ describe('RouteWorker: captured steps written with the outcome', () => {
     expect(record?.stages.map((s) => s.stage)).to.deep.equal(['received', 'processing', 'processing', 'step:one', 'step:two', 'route', 'deliver:a']);
     expect(record?.stages.at(-1)?.detail).to.match(/recorded late/);
     expect(sent).to.deep.equal(['a x12']);
+  });
+
+  it('every write with captured payloads hands the log the received body, so a stage repeating it can refer to it', async () => {
+    const unchanged: Step = { name: 'check', run: async (message) => message };
+    const one = route({ steps: [unchanged, step('two', (b) => `${b}2`)] });
+    const message = await received();
+    await worker(one).handle(one, message, { redelivered: false });
+    expect(log.writes).to.deep.equal(['processing', 'step:check+step:two+route+deliver:a']);
+    expect(log.received).to.deep.equal([undefined, 'x']);
+    expect((await log.load(message.id))?.stages.map((s) => [s.stage, s.payload]).slice(2)).to.deep.equal([
+      ['step:check', 'x'], ['step:two', 'x2'], ['route', undefined], ['deliver:a', 'x2'],
+    ]);
+    // Several recipients: the flushed steps and each delivery (here the body as received) hand it over too.
+    log.writes = [];
+    log.received = [];
+    const two = route({ steps: [unchanged], deliveries: [{ endpoint: 'a', steps: [] }, { endpoint: 'b', steps: [] }] });
+    const other = await received();
+    await worker(two).handle(two, other, { redelivered: false });
+    expect(log.writes.slice(1, 4)).to.have.members(['step:check+route', 'deliver:a', 'deliver:b']);
+    expect(log.received.slice(1, 5)).to.deep.equal(['x', 'x', 'x', 'x']);
+    expect(sent.slice(-2)).to.have.members(['a x', 'b x']);
   });
 });
