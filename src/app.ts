@@ -211,6 +211,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     if (role !== 'worker') {
       void security.authenticator.prefetch();
       consoleSignIn?.start();
+      // Signing certificates' CRLs: findings logged now, files re-read when they change (docs/security.md).
+      security.signingCrlReloader?.start();
     }
     await log.start();
     await broker.start();
@@ -241,6 +243,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     closing ??= (async () => {
       stopping = true;
       tlsWatch?.close();
+      security.signingCrlReloader?.close();
       if (server) {
         // No new connections; requests in flight finish (a worker in this process may be answering them).
         const s = server;

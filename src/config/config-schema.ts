@@ -36,6 +36,12 @@ export const CLIENT_TLS_SCHEMA = {
   },
 } as const;
 
+/** CRL files (`server.tls.crl`, `security.auth.wsSecurity.signature.crl`): one or several, and how often they are re-read. */
+const CRL_PROPERTIES = {
+  crl: { oneOf: [{ $ref: '#/$defs/fileRef' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/fileRef' } }] },
+  crlReloadSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
+} as const;
+
 export const CONFIG_SCHEMA = {
   $defs: {
     secret: SECRET_REF_SCHEMA,
@@ -95,8 +101,7 @@ export const CONFIG_SCHEMA = {
             clientCertificates: { enum: ['none', 'request', 'require'], default: 'none' },
             minVersion: { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' },
             // Certificate revocation lists (PEM files, re-read when they change): docs/security.md.
-            crl: { oneOf: [{ $ref: '#/$defs/fileRef' }, { type: 'array', minItems: 1, items: { $ref: '#/$defs/fileRef' } }] },
-            crlReloadSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
+            ...CRL_PROPERTIES,
           },
         },
       },
@@ -183,6 +188,8 @@ export const CONFIG_SCHEMA = {
                   properties: {
                     ca: { $ref: '#/$defs/secret' },
                     allowSha1: { type: 'boolean', default: false },
+                    requireSignedHeaders: { type: 'boolean', default: true },
+                    ...CRL_PROPERTIES,
                   },
                 },
               },

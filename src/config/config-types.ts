@@ -75,7 +75,15 @@ export interface AuthConfig {
   readonly wsSecurity: {
     readonly maxAgeSeconds: number; readonly clockSkewSeconds: number; readonly digestOnly: boolean; readonly nonceCacheSize: number;
     /** Verify WS-Security X.509 signatures: the CAs (PEM) that issue signers' certificates; SHA-1 accepted only when allowed. */
-    readonly signature?: { readonly ca: SecretRefConfig; readonly allowSha1: boolean };
+    readonly signature?: {
+      readonly ca: SecretRefConfig; readonly allowSha1: boolean;
+      /** Refuse signed requests whose header blocks Junction acts on (IdempotencyKey, CorrelationId, wsa:MessageID as a key) are unsigned (default true). */
+      readonly requireSignedHeaders: boolean;
+      /** CRLs (PEM) of the CAs in `ca`, checked against every signing certificate: one file or several. */
+      readonly crl?: FileRefConfig | readonly FileRefConfig[];
+      /** How often the CRL files are checked for a change, in seconds (default 300). */
+      readonly crlReloadSeconds: number;
+    };
   };
 }
 

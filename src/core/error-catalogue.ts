@@ -42,6 +42,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_AUTH_REQUIRED: spec(401, false, 'Authentication required'),
   JCT_AUTH_FAILED: spec(401, false, 'Authentication failed'),
   JCT_WSS_SIGNATURE_INVALID: spec(401, false, 'WS-Security signature refused'),
+  JCT_WSS_HEADER_UNSIGNED: spec(400, false, 'Signed SOAP request carries a header Junction acts on unsigned'),
   JCT_AUTH_UNAVAILABLE: spec(503, true, 'Credentials cannot be checked right now'),
   JCT_FORBIDDEN: spec(403, false, 'Not allowed'),
   JCT_PAYLOAD_UNREADABLE: spec(500, false, 'Stored payload cannot be decrypted'),

@@ -10,6 +10,7 @@ import type { Principal } from '../security/auth/principal';
 import type { MessageIntake } from './message-intake';
 import { soapIdempotencyKey, type SoapIdempotency } from './soap-idempotency';
 import type { SoapCall, SoapDispatch, SoapOutcome } from './soap/soap-gateway';
+import { requireSignedHeader } from './soap/signed-headers';
 import type { WsdlService } from './soap/wsdl-service';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -67,6 +68,7 @@ export function createSoapDispatch(deps: SoapDispatchDeps): SoapDispatch {
     const idempotencyKey = soapIdempotencyKey(call, idempotency.get(call.service) ?? 'key');
     const key2 = entry.businessKey ? getByPointer(JSON.parse(call.payload), entry.businessKey) : undefined;
     const correlation = call.soapHeaders.CorrelationId;
+    if (correlation !== undefined) requireSignedHeader(call, 'CorrelationId', 'would make it the message\'s correlation id');
     const message = createEnvelope({
       routeId: entry.routeId,
       pattern,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { JunctionError } from '../core/errors';
 import { checkIdempotencyKey, isStorableIdempotencyKey } from './message-intake';
 import type { SoapCall } from './soap/soap-gateway';
+import { refuseUnsignedHttpKey, requireSignedHeader } from './soap/signed-headers';
 
 /**
  * Where a SOAP service takes idempotency keys from (`soap.services.<name>.idempotency`):
@@ -34,9 +35,13 @@ export function messageIdKey(messageId: string): string {
  * wins: the HTTP `Idempotency-Key` header, or the `IdempotencyKey` SOAP header (both may be sent
  * only if they are equal). Without one, and with `mode` `messageId`, the request's wsa:MessageID
  * (see {@link messageIdKey}; the "unspecified" id counts as none). Throws JCT_REQUEST_MALFORMED for
- * a key that is not 1 to 255 visible ASCII characters, or two keys that differ.
+ * a key that is not 1 to 255 visible ASCII characters, or two keys that differ; and
+ * JCT_WSS_HEADER_UNSIGNED when, on a signed request, the key would come from a header its
+ * signature does not cover (signed-headers.ts).
  */
 export function soapIdempotencyKey(call: SoapCall, mode: SoapIdempotency): string | undefined {
+  if (call.soapHeaders.IdempotencyKey !== undefined) requireSignedHeader(call, 'IdempotencyKey', 'would take it as the idempotency key');
+  refuseUnsignedHttpKey(call);
   const header = checkIdempotencyKey(call.idempotencyKeyHeader, 'The Idempotency-Key HTTP header');
   const element = checkIdempotencyKey(call.soapHeaders.IdempotencyKey, 'The IdempotencyKey SOAP header');
   if (header !== undefined && element !== undefined && header !== element) {
@@ -46,5 +51,7 @@ export function soapIdempotencyKey(call: SoapCall, mode: SoapIdempotency): strin
   const explicit = header ?? element;
   if (explicit !== undefined || mode !== 'messageId') return explicit;
   const messageId = call.addressingMessageId;
-  return messageId === undefined || UNSPECIFIED.has(messageId) ? undefined : messageIdKey(messageId);
+  if (messageId === undefined || UNSPECIFIED.has(messageId)) return undefined;
+  requireSignedHeader(call, 'MessageID', 'would take it as the idempotency key (soap.services.<name>.idempotency: messageId)');
+  return messageIdKey(messageId);
 }

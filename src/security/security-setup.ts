@@ -3,6 +3,7 @@ import type { NonceStore } from '../core/nonce-store';
 import type { Logger } from '../core/logger';
 import { compilePointer } from '../core/json-pointer';
 import { configureXmlLimits } from '../core/xml';
+import type { FileRefConfig } from '../config/config-types';
 import type { LoadedConfig } from '../config/load-config';
 import { AccessPolicy } from './auth/access-policy';
 import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
@@ -17,6 +18,10 @@ import { NonceCache } from './auth/nonce-cache';
 import { UsernameTokenVerifier, type SoapUser } from './auth/username-token';
 import { WsSignatureVerifier } from './auth/ws-signature';
 import { TrustAnchors } from './auth/x509-trust';
+import { SIGNING_CRL, SigningCrls } from './auth/signing-crl';
+import { caSubjects } from './tls/crl';
+import { crlSources, readCrlSet } from './tls/crl-files';
+import { CrlReloader } from './tls/crl-reloader';
 import { Masker } from './masking/masker';
 import { parseKeyRing, PayloadCipher } from './payload-cipher';
 import { HttpBasicVerifier } from './auth/http-basic';
@@ -36,6 +41,8 @@ export interface SecurityRuntime {
   readonly jsonMaxDepth: number;
   /** The identity providers' discovery documents, one shared reader per issuer (for the JWKS and the console's sign-in); present when `security.auth.jwt` is. */
   readonly providers?: DiscoveredProviders;
+  /** Keeps `security.auth.wsSecurity.signature.crl` current: start() once serving, close() at shutdown. */
+  readonly signingCrlReloader?: CrlReloader;
 }
 
 /** The masker alone (the logger needs it before anything else is built). */
@@ -97,9 +104,11 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   problems.push(...certificateProblems);
   const signing = security.auth.wsSecurity.signature;
   let anchors: TrustAnchors | undefined;
+  let anchorsPem = '';
   if (signing) {
     try {
-      anchors = TrustAnchors.fromPem(readSecret(signing.ca, 'security.auth.wsSecurity.signature.ca', baseDir, env).value);
+      anchorsPem = readSecret(signing.ca, 'security.auth.wsSecurity.signature.ca', baseDir, env).value;
+      anchors = TrustAnchors.fromPem(anchorsPem);
     } catch (error) {
       if (error instanceof JunctionError) throw error;
       problems.push(`security.auth.wsSecurity.signature.ca: ${(error as Error).message}`);
@@ -166,8 +175,9 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   });
   const usernameToken = users.length > 0 ? new UsernameTokenVerifier(users, ws, nonces) : undefined;
   const roles = new Map(Object.entries(security.clients).map(([name, c]) => [name, c.roles]));
+  const signingCrl = anchors && signing?.crl ? readSigningCrl(signing.crl, signing.crlReloadSeconds, anchorsPem, baseDir, logger) : undefined;
   const signature = anchors && signing ? new WsSignatureVerifier(anchors, certificates, (client) => roles.get(client) ?? [],
-    { maxAgeSeconds: ws.maxAgeSeconds, clockSkewSeconds: ws.clockSkewSeconds, allowSha1: signing.allowSha1 }, nonces) : undefined;
+    { maxAgeSeconds: ws.maxAgeSeconds, clockSkewSeconds: ws.clockSkewSeconds, allowSha1: signing.allowSha1 }, nonces, signingCrl?.crls) : undefined;
   const authenticator = new Authenticator({
     apiKeyHeader: auth.apiKeyHeader,
     apiKeys: new ApiKeyVerifier(keys),
@@ -175,7 +185,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     ...(jwt ? { jwt } : {}),
     ...(usernameToken ? { usernameToken } : {}),
     ...(certificates.size > 0 ? { certificates } : {}),
-    ...(signature ? { signature } : {}),
+    ...(signature && signing ? { signature, requireSignedHeaders: signing.requireSignedHeaders } : {}),
     ...(auth.httpBasic && users.length > 0 ? { basic: new HttpBasicVerifier(users) } : {}),
   });
   const cipher = compilePayloadCipher(loaded, env);
@@ -187,5 +197,21 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     masker, jsonMaxDepth: security.json.maxDepth,
     ...(cipher ? { cipher } : {}),
     ...(providers ? { providers } : {}),
+    ...(signingCrl ? { signingCrlReloader: signingCrl.reloader } : {}),
   };
+}
+
+/**
+ * `security.auth.wsSecurity.signature.crl`: the CRLs read now (JCT_CONFIG_REFERENCE naming the
+ * file for one that cannot be read or is not a PEM CRL) and the reloader that keeps them current,
+ * with the same rules as `server.tls.crl` (crl-reloader.ts).
+ */
+function readSigningCrl(refs: FileRefConfig | readonly FileRefConfig[], reloadSeconds: number, anchorsPem: string, baseDir: string, logger: Logger): { crls: SigningCrls; reloader: CrlReloader } {
+  const sources = crlSources(refs, SIGNING_CRL.crl, baseDir);
+  const initial = readCrlSet(sources);
+  const crls = new SigningCrls(initial);
+  const reloader = new CrlReloader({
+    sources, initial, cas: caSubjects(anchorsPem), intervalMs: reloadSeconds * 1000, logger, setting: SIGNING_CRL, apply: (set) => crls.update(set),
+  });
+  return { crls, reloader };
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -198,6 +199,72 @@ describe('attack suite: hostile input against a running Junction', function () {
     it('a signed amount split by a processing instruction (digested as 250.00 by c14n, read as 2) is refused (InvalidSecurity)', async () => {
       const message = signed(orderBody(`SO-SIG-PI-${randomBytes(4).toString('hex')}`)).replace('>250.00<', '>2<?x 50.00?><');
       expectSignatureFault(await soap(message), 'InvalidSecurity', 'processing instruction');
+    });
+
+    describe('header blocks Junction acts on must be signed too (requireSignedHeaders, the default)', () => {
+      const key = (value: string): string => `<k:IdempotencyKey xmlns:k="urn:junction:crm:v1">${value}</k:IdempotencyKey>`;
+      const messageId = (value: string): string => `<wsa:MessageID xmlns:wsa="http://www.w3.org/2005/08/addressing">${value}</wsa:MessageID>`;
+      const withHeaders = (body: string, headers: string, sign: string[], signer = 'client-erp-batch-rsa'): string =>
+        zeepSign(unsignedEnvelope(body, new Date(), 300, headers), fixture(signer), 'sha256', sign);
+      function expectUnsignedFault(answer: Answer, header: string): void {
+        expect(answer.status, answer.body).to.equal(500);
+        expect(answer.body).to.contain('wsse:InvalidSecurity</faultcode>').and.contain('<jct:code>JCT_WSS_HEADER_UNSIGNED</jct:code>')
+          .and.contain(`The ${header} `).and.contain('not covered by the request');
+        expect(answer.body).not.to.match(/ at .*\.js:\d+/);
+      }
+
+      it('signed IdempotencyKey and wsa:MessageID headers (libxmlsec1) are acted on: the same signed key again is answered as a replay', async () => {
+        const id = `SO-SIGKEY-${randomBytes(4).toString('hex')}`;
+        const first = await soap(withHeaders(orderBody(id), key(`K-${id}`), ['IdempotencyKey']));
+        expect(first.status, first.body).to.equal(202);
+        expect(first.headers['idempotent-replayed']).to.equal(undefined);
+        const again = await soap(withHeaders(orderBody(id), key(`K-${id}`), ['IdempotencyKey']));
+        expect(again.status, again.body).to.equal(202);
+        expect(again.headers['idempotent-replayed']).to.equal('true');
+        expect(again.headers['x-junction-message-id']).to.equal(first.headers['x-junction-message-id']);
+        // The service takes wsa:MessageID as the key (idempotency: messageId): signed, it is one.
+        const uuid = `urn:uuid:${randomBytes(16).toString('hex')}`;
+        const byId = await soap(withHeaders(orderBody(`${id}-M`), messageId(uuid), ['MessageID']));
+        expect(byId.status, byId.body).to.equal(202);
+        const byIdAgain = await soap(withHeaders(orderBody(`${id}-M`), messageId(uuid), ['MessageID']));
+        expect(byIdAgain.headers['idempotent-replayed'], byIdAgain.body).to.equal('true');
+      });
+
+      it('an unsigned IdempotencyKey, wsa:MessageID or CorrelationId on a signed request, or a bare HTTP Idempotency-Key, get a Client fault naming the header; nothing is recorded', async () => {
+        const id = `SO-UNSIGNED-${randomBytes(4).toString('hex')}`;
+        expectUnsignedFault(await soap(withHeaders(orderBody(id), key(`K-${id}`), [])), 'IdempotencyKey');
+        expectUnsignedFault(await soap(withHeaders(orderBody(id), messageId(`urn:uuid:${randomBytes(16).toString('hex')}`), [])), 'MessageID');
+        expectUnsignedFault(await soap(withHeaders(orderBody(id), '<k:CorrelationId xmlns:k="urn:junction:crm:v1">corr-1</k:CorrelationId>', [])), 'CorrelationId');
+        expectUnsignedFault(await soap(signed(orderBody(id)), { 'idempotency-key': `K-${id}` }), 'Idempotency-Key');
+        // An attacker's unsigned key put before the partner's signed one.
+        const genuine = withHeaders(orderBody(id), key(`K-${id}`), ['IdempotencyKey']);
+        expectUnsignedFault(await soap(genuine.replace('<soap:Header>', `<soap:Header>${key('K-EARLIER')}`)), 'IdempotencyKey');
+        const db = new Database(target.dbFile, { readonly: true, fileMustExist: true });
+        try {
+          expect((db.prepare('SELECT COUNT(*) AS n FROM jct_message WHERE business_key = ?').get(id) as { n: number }).n).to.equal(0);
+        } finally {
+          db.close();
+        }
+      });
+    });
+
+    it('a signing certificate revoked while Junction runs is refused once its CA\'s new CRL is published, without a restart', async () => {
+      const leaver = (id: string): string => signed(orderBody(id), 'client-leaver-rsa');
+      const before = await soap(leaver(`SO-LEAVER-${randomBytes(4).toString('hex')}`));
+      expect(before.status, before.body).to.equal(202);
+      const temp = `${target.signingCrl}.tmp`;
+      writeFileSync(temp, readFileSync('test/fixtures/tls/clients-ca-leaver-rsa.crl.pem'));
+      renameSync(temp, target.signingCrl);
+      const deadline = Date.now() + 15_000;
+      let answer = await soap(leaver(`SO-LEAVER-${randomBytes(4).toString('hex')}`));
+      while (answer.status === 202 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        answer = await soap(leaver(`SO-LEAVER-${randomBytes(4).toString('hex')}`));
+      }
+      expectSignatureFault(answer, 'FailedAuthentication', 'it is revoked (serial 75B8CADA6175458F881AADDD417988AFDB299274');
+      expect(target.output.some((l) => l.includes('security.auth.wsSecurity.signature.crl: new CRLs in force'))).to.equal(true);
+      const others = await soap(signed(orderBody(`SO-SIG-${randomBytes(4).toString('hex')}`)));
+      expect(others.status, others.body).to.equal(202);
     });
   });
 

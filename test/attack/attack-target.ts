@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,7 @@ store: { url: "sqlite:${path.join(dir, 'junction.db')}" }
 bus: { url: "memory:" }
 soap:
   services:
-    crm: { wsdl: ${file('wsdl/crm/crm.wsdl')}, builtins: { GetMessageStatus: message-status } }
+    crm: { wsdl: ${file('wsdl/crm/crm.wsdl')}, builtins: { GetMessageStatus: message-status }, idempotency: messageId }
 endpoints:
   erp-customers: { type: http, url: "http://127.0.0.1:9/erp", timeoutMs: 2000, breaker: false }
   erp-orders: { type: http, url: "http://127.0.0.1:9/erp", timeoutMs: 2000, breaker: false }
@@ -40,13 +40,16 @@ security:
   auth:
     mode: required
     jwt: { algorithms: [HS256], secret: { env: ATTACK_JWT_SECRET }, issuer: https://idp.example, audience: junction }
-    # Signed SOAP requests (WS-Security X.509): certificates issued by the test clients' CA.
-    wsSecurity: { signature: { ca: { file: ${file('test/fixtures/tls/clients-ca.crt')} } } }
+    # Signed SOAP requests (WS-Security X.509): certificates issued by the test clients' CA, checked
+    # against the CRL in signing.crl.pem (re-read every second); acted-on headers must be signed.
+    wsSecurity:
+      signature: { ca: { file: ${file('test/fixtures/tls/clients-ca.crt')} }, crl: { file: signing.crl.pem }, crlReloadSeconds: 1 }
   clients:
     crm-app: { apiKey: { env: ATTACK_CRM_KEY }, routes: ["*"] }
     shop: { apiKey: { env: ATTACK_SHOP_KEY }, routes: [submit-order] }
     erp-batch: { username: erp, password: { env: ATTACK_ERP_PASSWORD }, routes: [submit-order] }
     erp-signer: { certificate: { subject: "CN=erp-batch, O=ACME Corp, C=DE" }, routes: [submit-order] }
+    leaver-signer: { certificate: { subject: "CN=leaver, O=ACME Corp, C=DE" }, routes: [submit-order] }
   masking:
     # currency stands in for a pattern-checked sensitive field (a national id, say): the XSD error quotes it.
     fields: ["**/password", "**/email", "**/phone", "**/name", "**/currency"]
@@ -88,10 +91,16 @@ export class AttackTarget {
     return path.join(this.dir, 'junction.db');
   }
 
+  /** `security.auth.wsSecurity.signature.crl`: at start a CRL of the clients' CA that revokes nothing. */
+  get signingCrl(): string {
+    return path.join(this.dir, 'signing.crl.pem');
+  }
+
   async start(): Promise<void> {
     const port = await freePort();
     const config = path.join(this.dir, 'junction.yaml');
     writeFileSync(config, configText(port, this.dir));
+    copyFileSync(path.join(repo, 'test/fixtures/tls/clients-ca-none.crl.pem'), this.signingCrl);
     const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, path.join(repo, 'dist/src/main.js'), '--config', config], {
       env: {
         PATH: process.env.PATH,

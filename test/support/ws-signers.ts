@@ -17,10 +17,13 @@ export function fixture(name: string): { key: string; cert: string } {
   return { key: `test/fixtures/tls/${name}.key`, cert: `test/fixtures/tls/${name}.crt` };
 }
 
-/** A SOAP 1.1 envelope with `body` (one element) and a wsse:Security header holding a Timestamp. */
-export function unsignedEnvelope(body: string, created: Date = new Date(), lifetimeSeconds = 300): string {
+/**
+ * A SOAP 1.1 envelope with `body` (one element) and a wsse:Security header holding a Timestamp;
+ * `headers`: further header blocks (XML) after the Security header.
+ */
+export function unsignedEnvelope(body: string, created: Date = new Date(), lifetimeSeconds = 300, headers = ''): string {
   const expires = new Date(created.getTime() + lifetimeSeconds * 1000);
-  return `<soap:Envelope xmlns:soap="${SOAP11}"><soap:Header>`
+  return `<soap:Envelope xmlns:soap="${SOAP11}"><soap:Header>${headers}`
     + `<wsse:Security xmlns:wsse="${WSSE}" xmlns:wsu="${WSU}" soap:mustUnderstand="1">`
     + `<wsu:Timestamp><wsu:Created>${created.toISOString()}</wsu:Created><wsu:Expires>${expires.toISOString()}</wsu:Expires></wsu:Timestamp>`
     + `</wsse:Security></soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`;
@@ -29,10 +32,11 @@ export function unsignedEnvelope(body: string, created: Date = new Date(), lifet
 /**
  * Signs with libxmlsec1 (test/fixtures/wss/sign_envelope.py): zeep's BinarySignature with
  * RSA-SHA256/SHA-256 (`sha256`) or RSA-SHA1/SHA-1 (`sha1`), or laid out as WSS4J/CXF does (`wss4j`:
- * ds: prefix, ec:InclusiveNamespaces prefix lists).
+ * ds: prefix, ec:InclusiveNamespaces prefix lists). `headers`: local names of header blocks to sign
+ * besides the Body and the Timestamp (as WSS4J's signatureParts or WCF's WS-Addressing headers).
  */
-export function zeepSign(envelope: string, signer: { key: string; cert: string }, mode: 'sha256' | 'sha1' | 'wss4j' = 'sha256'): string {
-  return execFileSync('/usr/bin/python3', ['test/fixtures/wss/sign_envelope.py', signer.key, signer.cert, mode],
+export function zeepSign(envelope: string, signer: { key: string; cert: string }, mode: 'sha256' | 'sha1' | 'wss4j' = 'sha256', headers: readonly string[] = []): string {
+  return execFileSync('/usr/bin/python3', ['test/fixtures/wss/sign_envelope.py', signer.key, signer.cert, mode, ...(headers.length > 0 ? [headers.join(',')] : [])],
     { input: envelope, timeout: 30_000 }).toString('utf8');
 }
 

@@ -25,6 +25,11 @@ export interface SoapCall {
   readonly idempotencyKeyHeader?: string;
   /** The request's WS-Addressing `wsa:MessageID` (trimmed, unchecked), when it has one. */
   readonly addressingMessageId?: string;
+  /**
+   * On a signed request whose acted-on headers must be signed (`signature.requireSignedHeaders`):
+   * the local names of the header blocks its signature does not cover (signed-headers.ts).
+   */
+  readonly unsignedHeaders?: readonly string[];
 }
 
 /**

@@ -14,6 +14,7 @@ import type { SoapDispatch, SoapOutcome } from './soap-call';
 import { readBody, decodeBody } from './soap-body-reader';
 import { writeEnvelope } from './soap-envelope';
 import { renderFault, toSoapFault } from './soap-fault';
+import { unsignedHeaderNames } from './signed-headers';
 import { ADDRESSING_HEADERS, answerHeaders, readAddressing, type Addressing } from './ws-addressing';
 import { soapContentType, type SoapVersion } from './soap-namespaces';
 import { parseSoapContentType, readEnvelope, resolveOperation, soapActionOf } from './soap-request';
@@ -219,6 +220,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
   let outcome: SoapOutcome | undefined;
   let text: string | undefined;
   let addressing: Addressing | undefined;
+  let unsignedHeaders: readonly string[] | undefined;
   const { security } = options;
   try {
     const contentType = parseSoapContentType(req.headers['content-type']);
@@ -234,7 +236,11 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
     const envelope = readEnvelope(text, version, understood);
     addressing = readAddressing(envelope.blocks);
     // The body element's parent is the very soap:Body processed below: a signature must cover that one.
-    if (security?.mode === 'required') principal = await security.authenticator.fromSoapSecurity(principal, securityBlock(envelope.blocks), envelope.body.parentNode as Element);
+    if (security?.mode === 'required') {
+      const caller = await security.authenticator.fromSoapSecurity(principal, securityBlock(envelope.blocks), envelope.body.parentNode as Element);
+      principal = caller.principal;
+      if (caller.signed) unsignedHeaders = unsignedHeaderNames(envelope.blocks, caller.signed);
+    }
     const action = soapActionOf(contentType, req.headers);
     operation = resolveOperation(service, envelope.body, action);
     if (addressing) checkAddressingAction(addressing, action, operation);
@@ -258,6 +264,7 @@ async function handleCall(entry: Published, options: SoapGatewayOptions, underst
       ...headerText(req, 'idempotency-key', 'idempotencyKeyHeader'),
       ...(addressing?.messageId !== undefined ? { addressingMessageId: addressing.messageId } : {}),
       ...(principal ? { principal } : {}),
+      ...(unsignedHeaders ? { unsignedHeaders } : {}),
     });
     res.setHeader(MESSAGE_ID_HEADER, outcome.messageId);
     // As the REST gateway says it: this answer is an earlier request's (same idempotency key).

@@ -22,6 +22,15 @@ export interface AuthenticatorParts {
   readonly basic?: HttpBasicVerifier;
   /** WS-Security X.509 signatures (`security.auth.wsSecurity.signature`). */
   readonly signature?: WsSignatureVerifier;
+  /** `signature.requireSignedHeaders`: the SOAP gateway refuses a signed request whose header blocks it acts on are unsigned. */
+  readonly requireSignedHeaders?: boolean;
+}
+
+/** The caller of a SOAP request and, for a signed one whose acted-on headers must be signed, what the signature covers. */
+export interface SoapCaller {
+  readonly principal: Principal;
+  /** Set when the request was signed and `requireSignedHeaders` is on: the elements the signature covers. */
+  readonly signed?: ReadonlySet<Element>;
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -119,22 +128,22 @@ export class Authenticator {
    * fails is never ignored), and must name the same client as HTTP credentials sent with it.
    * Without a signature: the HTTP caller, else the UsernameToken.
    */
-  async fromSoapSecurity(httpCaller: Principal | undefined, security: Element | undefined, body: Element): Promise<Principal> {
+  async fromSoapSecurity(httpCaller: Principal | undefined, security: Element | undefined, body: Element): Promise<SoapCaller> {
     if (this.parts.signature && security && hasSignature(security)) {
       if (security.getElementsByTagNameNS(WSSE_NS, 'UsernameToken').length > 0) {
         throw authFailed('The wsse:Security header holds both a signature and a UsernameToken; send one of them.');
       }
-      const signer = await this.parts.signature.verify(security, body);
+      const { principal: signer, signed } = await this.parts.signature.verify(security, body);
       if (httpCaller && httpCaller.name !== signer.name) {
         throw authFailed(`The HTTP credentials name client "${httpCaller.name}" but the signature names "${signer.name}"; send one client's credentials.`);
       }
-      return httpCaller ?? signer;
+      return { principal: httpCaller ?? signer, ...(this.parts.requireSignedHeaders === true ? { signed } : {}) };
     }
-    if (httpCaller) return httpCaller;
+    if (httpCaller) return { principal: httpCaller };
     if (!this.parts.usernameToken && this.parts.signature) {
       throw authRequired('This service requires a WS-Security X.509 signature in the SOAP header (or an API key, a bearer JWT or a TLS client certificate).');
     }
-    return this.fromUsernameToken(security);
+    return { principal: await this.fromUsernameToken(security) };
   }
 
   /** The caller a `wsse:Security` header proves; JCT_AUTH_REQUIRED / JCT_AUTH_FAILED otherwise. */

@@ -4,6 +4,7 @@ import { ExclusiveCanonicalization } from 'xml-crypto';
 import type { NonceStore } from '../../core/nonce-store';
 import type { ClientCertificates } from './client-certificates';
 import type { Principal } from './principal';
+import type { SigningCrls } from './signing-crl';
 import { WSSE_NS, WSU_NS } from './username-token';
 import { oneLine, peerOf, type TrustAnchors } from './x509-trust';
 import { assertPlain, base64Of, DS_NS, elementChildren, readSignature, signatureRefused, type SignedInfo } from './xml-signed-info';
@@ -21,6 +22,17 @@ export interface WsSignatureOptions {
   readonly clockSkewSeconds: number;
   /** Accept RSA-SHA1 signatures and SHA-1 digests (WCF's Basic256 and older WSS4J defaults). */
   readonly allowSha1: boolean;
+}
+
+/** A verified signature: the client its certificate names and the elements its references cover. */
+export interface VerifiedSignature {
+  readonly principal: Principal;
+  /**
+   * The elements the signature covers (digests checked): the envelope's Body, the Timestamp and
+   * whatever else it references (the BinarySecurityToken, header blocks such as wsa:MessageID).
+   * The gateway refuses header blocks it acts on that are not among them (signed-headers.ts).
+   */
+  readonly signed: ReadonlySet<Element>;
 }
 
 /** True when a `wsse:Security` header holds a `ds:Signature` (which then must verify). */
@@ -121,9 +133,11 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
  *   also cover the BinarySecurityToken and other header blocks, nothing else);
  * - the Timestamp is fresh; digests (exclusive c14n by xml-crypto) and the RSA signature check out;
  * - the key is the X.509 certificate of a wsse:BinarySecurityToken of this header, which a
- *   configured CA issued and which is valid now; it names the client as a TLS client certificate
- *   would (`security.clients.<name>.certificate`);
+ *   configured CA issued, which is valid now and (with `signature.crl`, signing-crl.ts) not
+ *   revoked; it names the client as a TLS client certificate would (`security.clients.<name>.certificate`);
  * - a signature is good for one request (its value is remembered until the Timestamp expires).
+ * It returns what the references cover, so that the gateway can refuse unsigned header blocks it
+ * would act on (gateway/soap/signed-headers.ts).
  */
 export class WsSignatureVerifier {
   constructor(
@@ -132,10 +146,12 @@ export class WsSignatureVerifier {
     private readonly rolesOf: (client: string) => readonly string[],
     private readonly options: WsSignatureOptions,
     private readonly nonces: NonceStore,
+    /** `signature.crl`: when set, a certificate a configured CA issued must not be revoked (pinned certificates are not looked up). */
+    private readonly crls?: SigningCrls,
   ) {}
 
-  /** The client a signed `security` header proves; `body` is the soap:Body element the gateway processes. */
-  async verify(security: Element, body: Element, now: number = Date.now()): Promise<Principal> {
+  /** The client a signed `security` header proves, and what it signs; `body` is the soap:Body element the gateway processes. */
+  async verify(security: Element, body: Element, now: number = Date.now()): Promise<VerifiedSignature> {
     const header = security.parentNode as Element | null;
     const envelope = body.parentNode as Element | null;
     if (!header || !envelope || header.parentNode !== envelope || envelope.ownerDocument?.documentElement !== envelope) {
@@ -153,11 +169,14 @@ export class WsSignatureVerifier {
     const createdAt = this.checkTimestamp(timestamp, now);
     const byId = elementsById(envelope);
     const token = this.tokenOf(keyInfo, security, byId);
-    this.checkCoverage(signedInfo, byId, { body, timestamp, token, header, security });
+    const signed = this.checkCoverage(signedInfo, byId, { body, timestamp, token, header, security });
     // The certificate first: a key that no CA vouches for (an attacker's, with a huge public
     // exponent that makes RSA verification slow) never gets to cost digests or an RSA operation.
     const problem = this.anchors.problemWith(token.certificate, new Date(now));
     if (problem) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is not trusted: ${problem}.`);
+    const issuer = this.crls ? this.anchors.issuerOf(token.certificate) : undefined;
+    const revoked = issuer ? this.crls!.problemWith(token.certificate, issuer, new Date(now)) : undefined;
+    if (revoked) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is refused: ${revoked}.`);
     const client = this.certificates.clientOf(peerOf(token.certificate));
     if (client === undefined) {
       throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}, SHA-256 ${token.certificate.fingerprint256}) is trusted but names no client: set security.clients.<name>.certificate.`);
@@ -169,7 +188,7 @@ export class WsSignatureVerifier {
     if (!await this.nonces.rememberNonce(key, expiresAt, new Date(now))) {
       throw signatureRefused('FailedCheck', 'This signed message was already received: a signature is good for one request only (replay refused).');
     }
-    return { name: client, method: 'ws-signature', roles: this.rolesOf(client) };
+    return { principal: { name: client, method: 'ws-signature', roles: this.rolesOf(client) }, signed };
   }
 
   /** Created (and Expires, if given) against the clock; returns Created in ms. */
@@ -225,7 +244,7 @@ export class WsSignatureVerifier {
 
   /** Every reference resolves here, to one distinct allowed element; the Body and the Timestamp must be among them. */
   private checkCoverage(signedInfo: SignedInfo, byId: ReadonlyMap<string, Element>,
-    parts: { body: Element; timestamp: Element; token: { element: Element }; header: Element; security: Element }): void {
+    parts: { body: Element; timestamp: Element; token: { element: Element }; header: Element; security: Element }): ReadonlySet<Element> {
     const covered = new Set<Element>();
     for (const reference of signedInfo.references) {
       const element = byId.get(reference.id);
@@ -241,6 +260,7 @@ export class WsSignatureVerifier {
     for (const element of covered) assertCanonicalizable(element);
     if (!covered.has(parts.body)) throw signatureRefused('FailedCheck', 'The signature does not cover the soap:Body of this envelope: sign the Body (by its wsu:Id), not a copy of it.');
     if (!covered.has(parts.timestamp)) throw signatureRefused('FailedCheck', 'The signature does not cover the wsu:Timestamp of the wsse:Security header: sign it too.');
+    return covered;
   }
 
   private checkCryptography(signedInfo: SignedInfo, signatureValue: Buffer, byId: ReadonlyMap<string, Element>, certificate: X509Certificate): void {

@@ -29,6 +29,11 @@ export class TrustAnchors {
     return this.anchors.length;
   }
 
+  /** The configured CA that issued `certificate` (issuer name, authority key id and signature checked), if one did. */
+  issuerOf(certificate: X509Certificate): X509Certificate | undefined {
+    return this.anchors.find((anchor) => issued(certificate, anchor));
+  }
+
   /**
    * Undefined when `certificate` is trusted at `now`; otherwise why not, in words. Both the
    * certificate and the anchor that vouches for it must be within their validity.
@@ -38,14 +43,17 @@ export class TrustAnchors {
     if (expired) return `the certificate ${expired}`;
     for (const anchor of this.anchors) {
       const pinned = anchor.raw.equals(certificate.raw);
-      const issued = !pinned && anchor.ca && certificate.checkIssued(anchor) && certificate.verify(anchor.publicKey);
-      if (!pinned && !issued) continue;
+      if (!pinned && !issued(certificate, anchor)) continue;
       const anchorExpired = validityProblem(anchor, now);
       if (anchorExpired) return `the CA certificate that issued it (${oneLine(anchor.subject)}) ${anchorExpired}`;
       return undefined;
     }
     return `it was not issued by a configured CA (issuer: ${oneLine(certificate.issuer)})`;
   }
+}
+
+function issued(certificate: X509Certificate, anchor: X509Certificate): boolean {
+  return !anchor.raw.equals(certificate.raw) && anchor.ca && certificate.checkIssued(anchor) && certificate.verify(anchor.publicKey);
 }
 
 function validityProblem(certificate: X509Certificate, now: Date): string | undefined {

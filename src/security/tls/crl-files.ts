@@ -1,9 +1,11 @@
 /**
- * The CRL files of `server.tls.crl`: read and checked together, at boot and whenever one changes
- * (crl-reloader.ts), and what is worth warning about (an expired CRL, a CA without one).
+ * The CRL files of `server.tls.crl` (and of `security.auth.wsSecurity.signature.crl`): read and
+ * checked together, at boot and whenever one changes (crl-reloader.ts), and what is worth warning
+ * about (an expired CRL, a CA without one).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { JunctionError } from '../../core/errors';
 import { parseCrlPem, type CaSubject, type Crl } from './crl';
 
@@ -13,6 +15,25 @@ export interface CrlSource {
   readonly file: string;
   /** Where the configuration names it, e.g. `server.tls.crl[1]`. */
   readonly where: string;
+}
+
+/** Which setting a set of CRLs belongs to, for log lines: its configuration paths and whose certificates it checks. */
+export interface CrlSetting {
+  /** `server.tls.crl` */
+  readonly crl: string;
+  /** `server.tls.ca`: the CAs whose CRLs belong here. */
+  readonly ca: string;
+  /** `client certificate`: what the CAs issue. */
+  readonly certificates: string;
+}
+
+/** The CRLs of `server.tls.crl`, checked by OpenSSL against TLS client certificates. */
+export const SERVER_TLS_CRL: CrlSetting = Object.freeze({ crl: 'server.tls.crl', ca: 'server.tls.ca', certificates: 'client certificate' });
+
+/** The configured CRL files of a setting (`crl: { file }` or a list), paths resolved against `baseDir`. */
+export function crlSources(refs: { readonly file: string } | readonly { readonly file: string }[], setting: string, baseDir: string): CrlSource[] {
+  const list: readonly { readonly file: string }[] = Array.isArray(refs) ? refs : [refs as { readonly file: string }];
+  return list.map((ref, i) => ({ file: path.resolve(baseDir, ref.file), where: Array.isArray(refs) ? `${setting}[${i}]` : setting }));
 }
 
 /** The CRLs of every file, read at one moment. */
@@ -68,32 +89,32 @@ export interface CrlFinding {
  * What is wrong or about to go wrong with the CRLs at `now`: a CRL past its nextUpdate (OpenSSL
  * then refuses every certificate of that CA), one with less than a quarter of its validity left,
  * a CA of `server.tls.ca` without a CRL (its certificates are refused: UNABLE_TO_GET_CRL), a CRL
- * of no configured CA (it protects nothing).
+ * of no configured CA (it protects nothing). `setting` names the settings in the messages.
  */
-export function crlFindings(set: CrlSet, cas: readonly CaSubject[], now: Date): CrlFinding[] {
+export function crlFindings(set: CrlSet, cas: readonly CaSubject[], now: Date, setting: CrlSetting = SERVER_TLS_CRL): CrlFinding[] {
   const findings: CrlFinding[] = [];
   for (const crl of set.crls) {
     const fields = { file: crl.source.file, nextUpdate: crl.nextUpdate?.toISOString() ?? 'none' };
     const ca = cas.find((c) => c.der.equals(crl.issuer));
     if (!ca) {
       findings.push({ key: `stranger:${crl.source.file}:${crl.issuer.toString('hex')}`, level: 'warn', fields,
-        message: `${crl.source.where}: a CRL in ${crl.source.file} was issued by no CA of server.tls.ca; it protects nothing (check that the file belongs to the CA that issues the client certificates)` });
+        message: `${crl.source.where}: a CRL in ${crl.source.file} was issued by no CA of ${setting.ca}; it protects nothing (check that the file belongs to the CA that issues the ${setting.certificates}s)` });
     }
     if (!crl.nextUpdate) continue;
     const left = crl.nextUpdate.getTime() - now.getTime();
     const issuer = ca ? `of "${ca.text}" ` : '';
     if (left <= 0) {
       findings.push({ key: `expired:${crl.source.file}:${crl.nextUpdate.getTime()}`, level: 'error', fields,
-        message: `${crl.source.where}: the CRL ${issuer}in ${crl.source.file} expired at ${crl.nextUpdate.toISOString()}: every client certificate of its CA is refused (CRL_HAS_EXPIRED) until a current CRL replaces the file` });
+        message: `${crl.source.where}: the CRL ${issuer}in ${crl.source.file} expired at ${crl.nextUpdate.toISOString()}: every ${setting.certificates} of its CA is refused (CRL_HAS_EXPIRED) until a current CRL replaces the file` });
     } else if (left < (crl.nextUpdate.getTime() - crl.thisUpdate.getTime()) / 4) {
       findings.push({ key: `expiring:${crl.source.file}:${crl.nextUpdate.getTime()}`, level: 'warn', fields,
-        message: `${crl.source.where}: the CRL ${issuer}in ${crl.source.file} expires at ${crl.nextUpdate.toISOString()}; replace the file with a newer CRL before then, or every client certificate of its CA will be refused` });
+        message: `${crl.source.where}: the CRL ${issuer}in ${crl.source.file} expires at ${crl.nextUpdate.toISOString()}; replace the file with a newer CRL before then, or every ${setting.certificates} of its CA will be refused` });
     }
   }
   for (const ca of cas) {
     if (!set.crls.some((crl) => ca.der.equals(crl.issuer))) {
       findings.push({ key: `no-crl:${ca.der.toString('hex')}`, level: 'warn', fields: { ca: ca.text },
-        message: `server.tls.crl: no CRL of the CA "${ca.text}" (server.tls.ca): once CRLs are checked, OpenSSL refuses every certificate that CA issued (UNABLE_TO_GET_CRL); add its CRL` });
+        message: `${setting.crl}: no CRL of the CA "${ca.text}" (${setting.ca}): once CRLs are checked, every certificate that CA issued is refused (UNABLE_TO_GET_CRL); add its CRL` });
     }
   }
   return findings;

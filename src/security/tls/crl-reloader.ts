@@ -1,5 +1,6 @@
 /**
- * Keeps the HTTPS server's CRLs current without a restart (docs/security.md, "Certificate
+ * Keeps a set of CRLs current without a restart — the HTTPS server's (`server.tls.crl`) and the
+ * WS-Security signing certificates' (`security.auth.wsSecurity.signature.crl`) (docs/security.md, "Certificate
  * revocation"). Every `intervalMs` it stats the files (a rename or a write changes inode, size or
  * mtime); when one changed it reads them all again and, if they are sound, hands them to `apply`.
  * A file that cannot be read or is not a CRL keeps the CRLs in force and is logged as an error,
@@ -8,7 +9,7 @@
  */
 import type { Logger } from '../../core/logger';
 import type { CaSubject } from './crl';
-import { crlFindings, readCrlSet, stampOf, type CrlSet, type CrlSource } from './crl-files';
+import { crlFindings, readCrlSet, SERVER_TLS_CRL, stampOf, type CrlSet, type CrlSetting, type CrlSource } from './crl-files';
 
 export interface CrlReloaderOptions {
   readonly sources: readonly CrlSource[];
@@ -21,6 +22,8 @@ export interface CrlReloaderOptions {
   readonly apply: (set: CrlSet) => void;
   readonly logger: Logger;
   readonly now?: () => Date;
+  /** Whose CRLs these are, for the log (default `server.tls.crl`). */
+  readonly setting?: CrlSetting;
 }
 
 export class CrlReloader {
@@ -60,10 +63,14 @@ export class CrlReloader {
       applied = this.reloadIfChanged();
     } catch (error) {
       // Never let a surprise stop the timer or the process; the CRLs in force stay.
-      this.options.logger.error('server.tls.crl: checking the CRL files failed; the CRLs in force stay', { reason: (error as Error).message });
+      this.options.logger.error(`${this.setting.crl}: checking the CRL files failed; the CRLs in force stay`, { reason: (error as Error).message });
     }
     this.report();
     return applied;
+  }
+
+  private get setting(): CrlSetting {
+    return this.options.setting ?? SERVER_TLS_CRL;
   }
 
   private readStamps(): string {
@@ -88,11 +95,11 @@ export class CrlReloader {
       this.options.apply(next);
     } catch (error) {
       this.refusedStamps = stamps;
-      this.options.logger.error('server.tls.crl: the new CRLs were refused by TLS; the CRLs read before stay in force', { reason: (error as Error).message });
+      this.options.logger.error(`${this.setting.crl}: the new CRLs were refused; the CRLs read before stay in force`, { reason: (error as Error).message });
       return false;
     }
     this.current = next;
-    this.options.logger.info('server.tls.crl: new CRLs in force', {
+    this.options.logger.info(`${this.setting.crl}: new CRLs in force`, {
       files: this.options.sources.map((s) => s.file).join(', '), crls: next.crls.length, revoked: this.revokedCount(next),
     });
     return true;
@@ -104,7 +111,7 @@ export class CrlReloader {
 
   /** Logs findings that were not reported before; forgets those that went away (so they are reported if they return). */
   private report(): void {
-    const findings = crlFindings(this.current, this.options.cas, (this.options.now ?? (() => new Date()))());
+    const findings = crlFindings(this.current, this.options.cas, (this.options.now ?? (() => new Date()))(), this.setting);
     const keys = new Set(findings.map((f) => f.key));
     for (const finding of findings) {
       if (this.reported.has(finding.key)) continue;

@@ -1,10 +1,12 @@
 /**
  * What Junction reads from a PEM certificate revocation list (RFC 5280 §5.1): enough to refuse a
- * file that is not one, to say whose it is and to warn before it expires. The signature is not
- * checked here: OpenSSL checks it in every handshake (docs/security.md, "Certificate revocation").
+ * file that is not one, to say whose it is and to warn before it expires, and — for certificates
+ * no TLS stack checks (WS-Security signing certificates, signing-crl.ts) — the revoked serial
+ * numbers and what the signature covers. For TLS client certificates OpenSSL checks the CRL's
+ * signature and entries in every handshake (docs/security.md, "Certificate revocation").
  */
 import { X509Certificate } from 'node:crypto';
-import { children, DER_TAG, encodingOf, readElement, readTime, type DerElement } from './der';
+import { children, DER_TAG, encodingOf, readElement, readIntegerHex, readOid, readTime, type DerElement } from './der';
 
 /** One CRL of a file. */
 export interface Crl {
@@ -17,6 +19,10 @@ export interface Crl {
   readonly nextUpdate?: Date;
   /** How many certificates it revokes. */
   readonly revoked: number;
+  /** The serial numbers it revokes (upper-case hex, no leading zeros). */
+  readonly revokedSerials: ReadonlySet<string>;
+  /** What the issuer signed (tbsCertList, DER), with which algorithm (OID) and the signature (BIT STRING content). */
+  readonly signed: { readonly tbs: Buffer; readonly algorithm: string; readonly signature: Buffer };
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\s]*?)-----END \1-----/g;
@@ -37,7 +43,7 @@ function parseCrlDer(der: Buffer, pem: string): Crl {
   if (outer.tag !== DER_TAG.SEQUENCE || outer.end !== der.length) throw new Error('not a DER SEQUENCE');
   const [tbs, algorithm, signature, extra] = children(der, outer);
   need(tbs, DER_TAG.SEQUENCE, 'tbsCertList');
-  need(algorithm, DER_TAG.SEQUENCE, 'signatureAlgorithm');
+  const algorithmOid = readOid(der, need(children(der, need(algorithm, DER_TAG.SEQUENCE, 'signatureAlgorithm'))[0], DER_TAG.OBJECT_IDENTIFIER, 'signature algorithm OID'));
   need(signature, DER_TAG.BIT_STRING, 'signature');
   if (extra) throw new Error('unexpected data after the signature');
   const fields = children(der, tbs!);
@@ -50,12 +56,20 @@ function parseCrlDer(der: Buffer, pem: string): Crl {
   const next = isTime(fields[i]) ? fields[i++] : undefined;
   const list = fields[i]?.tag === DER_TAG.SEQUENCE ? fields[i++] : undefined;
   if (fields[i] !== undefined && fields[i]!.tag !== DER_TAG.CONTEXT_0) throw new Error('unexpected field in tbsCertList');
+  const entries = list ? children(der, list) : [];
   return {
     pem,
     issuer: Buffer.from(encodingOf(der, issuer)),
     thisUpdate: readTime(der, thisUpdate),
     ...(next ? { nextUpdate: readTime(der, next) } : {}),
-    revoked: list ? children(der, list).length : 0,
+    revoked: entries.length,
+    revokedSerials: new Set(entries.map((entry) => readIntegerHex(der, need(children(der, entry)[0], DER_TAG.INTEGER, 'revoked serial number')))),
+    signed: {
+      tbs: Buffer.from(encodingOf(der, tbs!)),
+      algorithm: algorithmOid,
+      // A BIT STRING's first content byte counts the unused bits (0 for a signature).
+      signature: Buffer.from(der.subarray(signature!.contentStart + 1, signature!.end)),
+    },
   };
 }
 
@@ -82,15 +96,18 @@ export interface CaSubject {
   readonly text: string;
 }
 
+/** A certificate's subject (DER certificate in), as a CRL's issuer names it. */
+export function caSubjectOf(certificate: Buffer): CaSubject {
+  const outer = readElement(certificate, 0);
+  const tbs = children(certificate, outer)[0]!;
+  const fields = children(certificate, tbs);
+  const i = fields[0]?.tag === DER_TAG.CONTEXT_0 ? 1 : 0; // explicit version
+  // serialNumber, signature, issuer, validity, subject
+  const subject = need(fields[i + 4], DER_TAG.SEQUENCE, 'subject');
+  return { der: Buffer.from(encodingOf(certificate, subject)), text: new X509Certificate(certificate).subject.replace(/\n/g, ', ') };
+}
+
 /** The subjects of the certificates in a PEM text (`server.tls.ca`); blocks that are not certificates are skipped. */
 export function caSubjects(pem: string): CaSubject[] {
-  return pemBlocks(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => {
-    const outer = readElement(b.der, 0);
-    const tbs = children(b.der, outer)[0]!;
-    const fields = children(b.der, tbs);
-    const i = fields[0]?.tag === DER_TAG.CONTEXT_0 ? 1 : 0; // explicit version
-    // serialNumber, signature, issuer, validity, subject
-    const subject = need(fields[i + 4], DER_TAG.SEQUENCE, 'subject');
-    return { der: Buffer.from(encodingOf(b.der, subject)), text: new X509Certificate(b.der).subject.replace(/\n/g, ', ') };
-  });
+  return pemBlocks(pem).filter((b) => b.label === 'CERTIFICATE').map((b) => caSubjectOf(b.der));
 }

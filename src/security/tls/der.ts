@@ -19,6 +19,7 @@ export interface DerElement {
 export const DER_TAG = Object.freeze({
   INTEGER: 0x02,
   BIT_STRING: 0x03,
+  OBJECT_IDENTIFIER: 0x06,
   UTC_TIME: 0x17,
   GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
@@ -78,4 +79,26 @@ export function readTime(buffer: Buffer, element: DerElement): Date {
   }
   const [, , month, day, hour, minute, second] = match.map(Number) as number[];
   return new Date(Date.UTC(year, month! - 1, day!, hour!, minute!, second!));
+}
+
+/** An OBJECT IDENTIFIER in dotted form (`1.2.840.113549.1.1.11`). */
+export function readOid(buffer: Buffer, element: DerElement): string {
+  if (element.tag !== DER_TAG.OBJECT_IDENTIFIER || element.contentStart === element.end) throw new Error(`no OBJECT IDENTIFIER at byte ${element.start}`);
+  const first = buffer[element.contentStart]!;
+  const arcs = [Math.min(2, Math.floor(first / 40)), first - Math.min(2, Math.floor(first / 40)) * 40];
+  let value = 0;
+  for (let i = element.contentStart + 1; i < element.end; i += 1) {
+    value = value * 128 + (buffer[i]! & 0x7f);
+    if ((buffer[i]! & 0x80) === 0) {
+      arcs.push(value);
+      value = 0;
+    }
+  }
+  return arcs.join('.');
+}
+
+/** An INTEGER's value in upper-case hex without leading zeros (a serial number, as compared with Node's `X509Certificate.serialNumber`). */
+export function readIntegerHex(buffer: Buffer, element: DerElement): string {
+  if (element.tag !== DER_TAG.INTEGER) throw new Error(`no INTEGER at byte ${element.start}`);
+  return buffer.toString('hex', element.contentStart, element.end).toUpperCase().replace(/^0+(?=.)/, '');
 }

@@ -3,14 +3,13 @@
  * checked at boot, then kept current while Junction runs (docs/security.md, "Certificate
  * revocation").
  */
-import path from 'node:path';
 import type { Server } from 'node:https';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import type { ServerTlsConfig } from '../../config/config-types';
 import { caSubjects, type CaSubject } from './crl';
-import { readCrlSet, type CrlSet, type CrlSource } from './crl-files';
+import { crlSources, readCrlSet, type CrlSet, type CrlSource } from './crl-files';
 import { CrlReloader } from './crl-reloader';
 import { ClientCertificateConnections } from './client-connections';
 
@@ -33,11 +32,7 @@ export function readServerCrl(tls: ServerTlsConfig, ca: string | undefined, base
   if (ca === undefined || tls.clientCertificates === 'none') {
     throw new JunctionError('JCT_CONFIG_INVALID', 'server.tls.crl: CRLs are checked only against client certificates; set server.tls.ca (the CA that issues them) and server.tls.clientCertificates to "request" or "require", or remove server.tls.crl.');
   }
-  const refs = Array.isArray(tls.crl) ? tls.crl : [tls.crl];
-  const sources = refs.map((ref, i) => ({
-    file: path.resolve(baseDir, ref.file),
-    where: Array.isArray(tls.crl) ? `server.tls.crl[${i}]` : 'server.tls.crl',
-  }));
+  const sources = crlSources(tls.crl, 'server.tls.crl', baseDir);
   let cas: CaSubject[];
   try {
     cas = caSubjects(ca);

@@ -5,6 +5,7 @@ import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { compileSecurity } from '../../../src/security/security-setup';
 import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
+import { tlsFixture } from '../../support/tls-fixtures';
 
 describe('security settings at boot (security-setup)', () => {
   const dir = new TempConfigDir();
@@ -56,6 +57,31 @@ ${MINIMAL_CONFIG}`;
     expect(notPem).to.contain('security.auth.wsSecurity.signature.ca: it holds no PEM certificate');
     const nobody = problems(signed('    crm: { apiKey: { env: K }, routes: ["*"] }'), { K: randomBytes(16).toString('hex') });
     expect(nobody).to.contain('security.auth.wsSecurity.signature is set but no client has a certificate');
+  });
+
+  it('security.auth.wsSecurity.signature.crl: read at boot with a reloader (relative to the file\'s folder); a missing file names the setting; requireSignedHeaders defaults to true', () => {
+    const ca = `${process.cwd()}/test/fixtures/tls/clients-ca.crt`;
+    dir.write('signing.crl.pem', tlsFixture('clients-ca-none.crl.pem'));
+    const yaml = (signature: string): string => `security:
+  auth: { mode: required, wsSecurity: { signature: { ca: { file: ${JSON.stringify(ca)} }${signature} } } }
+  clients:
+    erp-batch: { certificate: { subject: "CN=erp-batch, O=ACME Corp, C=DE" }, routes: [submit-order] }
+${MINIMAL_CONFIG}`;
+    const loaded = loadConfig(dir.write('crl.yaml', yaml(', crl: { file: signing.crl.pem }, crlReloadSeconds: 5')), {});
+    expect(loaded.config.security.auth.wsSecurity.signature?.requireSignedHeaders).to.equal(true);
+    const runtime = compileSecurity(loaded, silentLogger, {});
+    expect(runtime.signingCrlReloader?.crls.crls.map((c) => c.source.where)).to.deep.equal(['security.auth.wsSecurity.signature.crl']);
+    expect(compileSecurity(loadConfig(dir.write('no-crl.yaml', yaml('')), {}), silentLogger, {}).signingCrlReloader).to.equal(undefined);
+    const missing = (() => {
+      try {
+        compileSecurity(loadConfig(dir.write('missing.yaml', yaml(', crl: [{ file: signing.crl.pem }, { file: nowhere.crl.pem }]')), {}), silentLogger, {});
+      } catch (error) {
+        return error as JunctionError;
+      }
+      throw new Error('not refused');
+    })();
+    expect(missing.code).to.equal('JCT_CONFIG_REFERENCE');
+    expect(missing.message).to.contain('security.auth.wsSecurity.signature.crl[1]').and.contain('nowhere.crl.pem');
   });
 
   it('reads a business key pointer as RFC 6901 (~0 is ~) before checking it against masked fields', () => {

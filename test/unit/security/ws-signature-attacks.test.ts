@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Element } from '@xmldom/xmldom';
 import type { JunctionError } from '../../../src/core/errors';
+import { requireSignedHeader, unsignedHeaderNames } from '../../../src/gateway/soap/signed-headers';
+import type { SoapCall } from '../../../src/gateway/soap/soap-call';
 import { readEnvelope } from '../../../src/gateway/soap/soap-request';
+import { readAddressing } from '../../../src/gateway/soap/ws-addressing';
+import { soapIdempotencyKey } from '../../../src/gateway/soap-idempotency';
 import { ApiKeyVerifier } from '../../../src/security/auth/api-keys';
 import { Authenticator } from '../../../src/security/auth/authenticator';
 import { ClientCertificates } from '../../../src/security/auth/client-certificates';
@@ -47,8 +51,37 @@ async function refusal(text: string, v = verifier()): Promise<JunctionError> {
 
 async function accepted(text: string, v = verifier()): Promise<string> {
   const { security, body } = parts(text);
-  return (await v.verify(security, body)).name;
+  return (await v.verify(security, body)).principal.name;
 }
+
+/**
+ * The SoapCall the gateway would hand on for a signed request (authenticator with
+ * requireSignedHeaders as given): its headers, wsa:MessageID and the unsigned header names.
+ */
+async function signedCall(text: string, requireSignedHeaders = true, extra: Partial<SoapCall> = {}): Promise<SoapCall> {
+  const envelope = readEnvelope(text, '1.1', new Set([SECURITY_HEADER]));
+  const authenticator = new Authenticator({ apiKeyHeader: 'X-Api-Key', apiKeys: new ApiKeyVerifier([]), rolesOf: () => [], signature: verifier(), requireSignedHeaders });
+  const security = envelope.blocks.find((b) => b.localName === 'Security');
+  const caller = await authenticator.fromSoapSecurity(undefined, security, envelope.body.parentNode as Element);
+  const messageId = readAddressing(envelope.blocks)?.messageId;
+  return {
+    service: 'crm', operation: 'SubmitOrder', oneWay: true, version: '1.1', payload: '{}', requestId: 'r-1', soapHeaders: envelope.headers, principal: caller.principal,
+    ...(messageId !== undefined ? { addressingMessageId: messageId } : {}),
+    ...(caller.signed ? { unsignedHeaders: unsignedHeaderNames(envelope.blocks, caller.signed) } : {}),
+    ...extra,
+  };
+}
+
+function unsignedHeaderRefusal(action: () => unknown): JunctionError {
+  const error = (() => { try { action(); } catch (e) { return e as JunctionError; } throw new Error('not refused'); })();
+  expect(error.code, error.message).to.equal('JCT_WSS_HEADER_UNSIGNED');
+  expect(error.details.wsseFault).to.equal('InvalidSecurity');
+  return error;
+}
+
+const KEY_HEADER = '<k:IdempotencyKey xmlns:k="urn:junction:crm:v1">ORDER-A-1</k:IdempotencyKey>';
+const MESSAGE_ID = '<wsa:MessageID xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:uuid:6b29fc40-ca47-1067-b31d-00dd010662da</wsa:MessageID>';
+const CORRELATION = '<k:CorrelationId xmlns:k="urn:junction:crm:v1">corr-1</k:CorrelationId>';
 
 function signedBody(text: string): string {
   return /<soap:Body[\s\S]*<\/soap:Body>/.exec(text)![0];
@@ -160,7 +193,7 @@ describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)
       const signed = zeepSign(unsignedEnvelope(BODY), ERP);
       const commented = signed.replace('>10.00<', '>1<!-- x -->0.00<');
       const { security, body } = parts(commented);
-      expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+      expect((await verifier().verify(security, body)).principal.name).to.equal('erp-batch');
       const amount = body.getElementsByTagNameNS('urn:test:orders', 'amount')[0]!;
       expect(amount.textContent).to.equal('10.00');
     });
@@ -262,6 +295,67 @@ describe('WS-Security X.509 signatures under attack (security/auth/ws-signature)
       expect(() => parts(deep)).to.throw(/nested deeper/);
       const huge = signed.replace(/(<wsse:BinarySecurityToken[^>]*>)[^<]+</, `$1${'QUJD'.repeat(500_000)}<`);
       expect((await refusal(huge)).message).to.match(/not a readable X.509 certificate/);
+    });
+  });
+
+  describe('header blocks Junction acts on (requireSignedHeaders)', () => {
+    it('refuses an IdempotencyKey header the signature does not cover; signed (zeep and WSS4J layouts) it is the key', async () => {
+      const unsigned = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER), ERP));
+      expect(unsigned.unsignedHeaders).to.deep.equal(['IdempotencyKey']);
+      const error = unsignedHeaderRefusal(() => soapIdempotencyKey(unsigned, 'key'));
+      expect(error.message).to.match(/IdempotencyKey SOAP header is not covered by the request's signature.*idempotency key/);
+      for (const mode of ['sha256', 'wss4j'] as const) {
+        const signed = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER), ERP, mode, ['IdempotencyKey']));
+        expect(signed.unsignedHeaders, mode).to.deep.equal([]);
+        expect(soapIdempotencyKey(signed, 'key'), mode).to.equal('ORDER-A-1');
+      }
+    });
+
+    it('an attacker\'s unsigned IdempotencyKey put before the signed one is refused; the signed one changed fails its digest', async () => {
+      const signed = zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER), ERP, 'sha256', ['IdempotencyKey']);
+      const inserted = signed.replace('<soap:Header>', '<soap:Header><k:IdempotencyKey xmlns:k="urn:junction:crm:v1">ORDER-EARLIER</k:IdempotencyKey>');
+      const call = await signedCall(inserted);
+      expect(call.soapHeaders.IdempotencyKey).to.equal('ORDER-EARLIER');
+      unsignedHeaderRefusal(() => soapIdempotencyKey(call, 'key'));
+      // A nil one (what generated clients send for an unset declared header) counts as absent: the signed one is the key.
+      const nil = await signedCall(signed.replace('<soap:Header>', '<soap:Header><k:IdempotencyKey xmlns:k="urn:junction:crm:v1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/>'));
+      expect(soapIdempotencyKey(nil, 'key')).to.equal('ORDER-A-1');
+      const changed = zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER), ERP, 'sha256', ['IdempotencyKey']).replace('>ORDER-A-1<', '>ORDER-EARLIER<');
+      expect((await refusal(changed)).message).to.match(/digest of #.* does not match: the IdempotencyKey was changed/);
+    });
+
+    it('refuses an unsigned wsa:MessageID where it becomes the key (idempotency: messageId); ignored otherwise; signed it is the key', async () => {
+      const unsigned = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, MESSAGE_ID), ERP));
+      expect(unsignedHeaderRefusal(() => soapIdempotencyKey(unsigned, 'messageId')).message).to.match(/MessageID SOAP header .*idempotency: messageId/);
+      expect(soapIdempotencyKey(unsigned, 'key')).to.equal(undefined);
+      // A signed IdempotencyKey wins: the unsigned MessageID is then not acted on.
+      const keyed = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER + MESSAGE_ID), ERP, 'sha256', ['IdempotencyKey']));
+      expect(soapIdempotencyKey(keyed, 'messageId')).to.equal('ORDER-A-1');
+      const signed = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, MESSAGE_ID), ERP, 'wss4j', ['MessageID']));
+      expect(soapIdempotencyKey(signed, 'messageId')).to.equal('urn:uuid:6b29fc40-ca47-1067-b31d-00dd010662da');
+    });
+
+    it('refuses the HTTP Idempotency-Key on a signed request unless a signed IdempotencyKey header carries the same key', async () => {
+      const bare = await signedCall(zeepSign(unsignedEnvelope(BODY), ERP), true, { idempotencyKeyHeader: 'ORDER-A-1' });
+      expect(unsignedHeaderRefusal(() => soapIdempotencyKey(bare, 'key')).message).to.match(/Idempotency-Key HTTP header is not covered by the request's XML signature/);
+      const both = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER), ERP, 'sha256', ['IdempotencyKey']), true, { idempotencyKeyHeader: 'ORDER-A-1' });
+      expect(soapIdempotencyKey(both, 'key')).to.equal('ORDER-A-1');
+    });
+
+    it('refuses an unsigned CorrelationId; headers Junction does not act on (wsa:To, an unknown block) need no signature', async () => {
+      const headers = `${CORRELATION}<wsa:To xmlns:wsa="http://www.w3.org/2005/08/addressing">http://junction/soap/crm</wsa:To><x:Priority xmlns:x="urn:x">high</x:Priority>`;
+      const unsigned = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, headers), ERP));
+      expect(unsigned.unsignedHeaders).to.have.members(['CorrelationId', 'To', 'Priority']);
+      unsignedHeaderRefusal(() => requireSignedHeader(unsigned, 'CorrelationId', 'would make it the correlation id'));
+      expect(soapIdempotencyKey(unsigned, 'messageId')).to.equal(undefined);
+      const signed = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, headers), ERP, 'sha256', ['CorrelationId']));
+      expect(() => requireSignedHeader(signed, 'CorrelationId', 'would make it the correlation id')).not.to.throw();
+    });
+
+    it('with requireSignedHeaders false, unsigned headers are acted on as before (the request carries no coverage)', async () => {
+      const call = await signedCall(zeepSign(unsignedEnvelope(BODY, new Date(), 300, KEY_HEADER + MESSAGE_ID), ERP), false, { idempotencyKeyHeader: 'ORDER-A-1' });
+      expect(call.unsignedHeaders).to.equal(undefined);
+      expect(soapIdempotencyKey(call, 'messageId')).to.equal('ORDER-A-1');
     });
   });
 

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import type { Element } from '@xmldom/xmldom';
 import type { JunctionError } from '../../../src/core/errors';
@@ -10,6 +11,13 @@ import { NonceCache } from '../../../src/security/auth/nonce-cache';
 import { SECURITY_HEADER } from '../../../src/security/auth/username-token';
 import { WsSignatureVerifier, type WsSignatureOptions } from '../../../src/security/auth/ws-signature';
 import { TrustAnchors } from '../../../src/security/auth/x509-trust';
+import { SIGNING_CRL, SigningCrls } from '../../../src/security/auth/signing-crl';
+import { caSubjects } from '../../../src/security/tls/crl';
+import { readCrlSet, type CrlSource } from '../../../src/security/tls/crl-files';
+import { CrlReloader } from '../../../src/security/tls/crl-reloader';
+import { RecordingLogger } from '../../integration/bus/recording-logger';
+import { TempConfigDir } from '../../support/temp-config';
+import { TLS_FIXTURES, tlsFixture } from '../../support/tls-fixtures';
 import { rejection } from '../../support/errors';
 import { fixture, nodeSoapSign, unsignedEnvelope, zeepSign } from '../../support/ws-signers';
 
@@ -52,19 +60,19 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
 
   it('accepts a zeep/libxmlsec1-signed message (RSA-SHA256) from a configured certificate and names its client', async () => {
     const { security, body } = parts(zeepSign(unsignedEnvelope(BODY), ERP));
-    expect(await verifier().verify(security, body)).to.deep.equal({ name: 'erp-batch', method: 'ws-signature', roles: ['batch'] });
+    expect((await verifier().verify(security, body)).principal).to.deep.equal({ name: 'erp-batch', method: 'ws-signature', roles: ['batch'] });
   });
 
   it('accepts node-soap\'s WSSecurityCert (enveloped-signature + exclusive c14n transforms) as a second signer', async () => {
     const { security, body } = parts(nodeSoapSign(BODY, ERP));
-    expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+    expect((await verifier().verify(security, body)).principal.name).to.equal('erp-batch');
   });
 
   it('accepts the layout of Apache WSS4J/CXF (ds: prefix, ec:InclusiveNamespaces PrefixList on SignedInfo and the Timestamp)', async () => {
     const signed = zeepSign(unsignedEnvelope(BODY), ERP, 'wss4j');
     expect(signed).to.contain('PrefixList="wsse soap"');
     const { security, body } = parts(signed);
-    expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+    expect((await verifier().verify(security, body)).principal.name).to.equal('erp-batch');
   });
 
   it('accepts SOAP 1.2 with the wsu prefix declared on the Envelope (ancestor namespaces in exclusive c14n), in both layouts', async () => {
@@ -76,7 +84,7 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
       const signed = zeepSign(envelope, ERP, mode);
       expect(signed).to.match(/<soap:Body wsu:Id="/);
       const { security, body } = parts(signed, '1.2');
-      expect((await verifier().verify(security, body)).name).to.equal('erp-batch');
+      expect((await verifier().verify(security, body)).principal.name).to.equal('erp-batch');
     }
   });
 
@@ -86,7 +94,7 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
     expect(error.details.wsseFault).to.equal('UnsupportedAlgorithm');
     expect(error.message).to.match(/SHA-1.*allowSha1/);
     const { security, body } = parts(signed);
-    expect((await verifier({ allowSha1: true }).verify(security, body)).name).to.equal('erp-batch');
+    expect((await verifier({ allowSha1: true }).verify(security, body)).principal.name).to.equal('erp-batch');
   });
 
   it('refuses a Body changed after signing (FailedCheck)', async () => {
@@ -157,7 +165,7 @@ describe('WS-Security X.509 signatures (security/auth/ws-signature)', function (
     const signed = zeepSign(unsignedEnvelope(BODY), ERP);
     const v = verifier();
     const first = parts(signed);
-    expect((await v.verify(first.security, first.body)).name).to.equal('erp-batch');
+    expect((await v.verify(first.security, first.body)).principal.name).to.equal('erp-batch');
     expect((await refusal(signed, v)).message).to.match(/already received/);
   });
 
@@ -191,7 +199,7 @@ describe('signatures among the other SOAP credentials (security/auth/authenticat
 
   it('a signature is verified even when HTTP credentials came along: a failing one is refused, one naming another client too', async () => {
     const good = parts(zeepSign(unsignedEnvelope(BODY), ERP));
-    expect((await authenticator().fromSoapSecurity(api('erp-batch'), good.security, good.body)).name).to.equal('erp-batch');
+    expect((await authenticator().fromSoapSecurity(api('erp-batch'), good.security, good.body)).principal.name).to.equal('erp-batch');
     const other = parts(zeepSign(unsignedEnvelope(BODY), ERP));
     const mismatch = await rejection(authenticator().fromSoapSecurity(api('crm-app'), other.security, other.body));
     expect(mismatch.message).to.match(/HTTP credentials name client "crm-app" but the signature names "erp-batch"/);
@@ -207,5 +215,74 @@ describe('signatures among the other SOAP credentials (security/auth/authenticat
     const both = zeepSign(unsignedEnvelope(BODY), ERP).replace('<wsu:Timestamp', '<wsse:UsernameToken><wsse:Username>erp</wsse:Username></wsse:UsernameToken><wsu:Timestamp');
     const mixed = parts(both);
     expect((await rejection(authenticator().fromSoapSecurity(undefined, mixed.security, mixed.body))).message).to.match(/both a signature and a UsernameToken/);
+  });
+});
+
+describe('signing certificates against CRLs (security.auth.wsSecurity.signature.crl)', function () {
+  this.timeout(30_000);
+  const LEAVER = fixture('client-leaver-rsa');
+  const sources = (...names: string[]): CrlSource[] => names.map((name, i) => ({ file: path.join(TLS_FIXTURES, name), where: `${SIGNING_CRL.crl}[${i}]` }));
+  function crlVerifier(crls: SigningCrls): WsSignatureVerifier {
+    const { certificates } = ClientCertificates.compile([
+      { client: 'erp-batch', match: { subject: 'CN=erp-batch, O=ACME Corp, C=DE' }, where: 'test' },
+      { client: 'leaver', match: { subject: 'CN=leaver, O=ACME Corp, C=DE' }, where: 'test' },
+    ]);
+    return new WsSignatureVerifier(TrustAnchors.fromPem(tlsFixture('clients-ca.crt')), certificates, () => [], OPTIONS, new NonceCache(1000), crls);
+  }
+  const signer = async (v: WsSignatureVerifier, who: { key: string; cert: string }): Promise<string> => {
+    const { security, body } = parts(zeepSign(unsignedEnvelope(BODY), who));
+    return (await v.verify(security, body)).principal.name;
+  };
+
+  it('refuses a revoked signing certificate (FailedAuthentication, naming the serial and the CRL); others of the CA pass', async () => {
+    const v = crlVerifier(new SigningCrls(readCrlSet(sources('clients-ca-leaver-rsa.crl.pem'))));
+    expect(await signer(v, ERP)).to.equal('erp-batch');
+    const error = await refusal(zeepSign(unsignedEnvelope(BODY), LEAVER), v);
+    expect(error.details.wsseFault).to.equal('FailedAuthentication');
+    expect(error.message).to.match(/signing certificate \(CN=leaver, O=ACME Corp, C=DE\) is refused: it is revoked \(serial 75B8CADA6175458F881AADDD417988AFDB299274, listed in the CRL of "CN=Junction Test Clients CA, O=Junction Tests" in .*clients-ca-leaver-rsa\.crl\.pem\)/);
+    // A CRL that revokes nothing lets the same certificate in.
+    expect(await signer(crlVerifier(new SigningCrls(readCrlSet(sources('clients-ca-none.crl.pem')))), LEAVER)).to.equal('leaver');
+  });
+
+  it('as OpenSSL does for TLS: an expired CRL, a CA without a CRL and a CRL that does not verify lock out every certificate of that CA', async () => {
+    const expired = await refusal(zeepSign(unsignedEnvelope(BODY), ERP), crlVerifier(new SigningCrls(readCrlSet(sources('clients-ca-expired.crl.pem')))));
+    expect(expired.message).to.match(/CRL of its CA "CN=Junction Test Clients CA, O=Junction Tests" expired at .*CRL_HAS_EXPIRED/);
+    const none = await refusal(zeepSign(unsignedEnvelope(BODY), ERP), crlVerifier(new SigningCrls(readCrlSet(sources('client-rogue.crl.pem')))));
+    expect(none.message).to.match(/holds no CRL of its CA .*UNABLE_TO_GET_CRL/);
+    // The CA's CRL with its signature's last byte changed: still a readable CRL, but not the CA's.
+    const dir = new TempConfigDir();
+    try {
+      const der = Buffer.from(tlsFixture('clients-ca-none.crl.pem').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+      der[der.length - 1] ^= 0x01;
+      const forged = dir.write('forged.crl.pem', `-----BEGIN X509 CRL-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END X509 CRL-----\n`);
+      const bad = await refusal(zeepSign(unsignedEnvelope(BODY), ERP), crlVerifier(new SigningCrls(readCrlSet([{ file: forged, where: SIGNING_CRL.crl }]))));
+      expect(bad.message).to.match(/does not verify with the CA's key \(CRL_SIGNATURE_FAILURE\)/);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('a CRL published while Junction runs takes effect at the next check, without a restart', async () => {
+    const dir = new TempConfigDir();
+    const source = { file: dir.write('signing.crl.pem', tlsFixture('clients-ca-none.crl.pem')), where: SIGNING_CRL.crl };
+    const initial = readCrlSet([source]);
+    const crls = new SigningCrls(initial);
+    const logger = new RecordingLogger();
+    const reloader = new CrlReloader({
+      sources: [source], initial, cas: caSubjects(tlsFixture('clients-ca.crt')), intervalMs: 60_000, logger, setting: SIGNING_CRL, apply: (set) => crls.update(set),
+    });
+    try {
+      const v = crlVerifier(crls);
+      expect(await signer(v, LEAVER)).to.equal('leaver');
+      writeFileSync(`${source.file}.tmp`, tlsFixture('clients-ca-leaver-rsa.crl.pem'));
+      renameSync(`${source.file}.tmp`, source.file);
+      expect(reloader.check()).to.equal(true);
+      expect(logger.lines.map((l) => l.message)).to.include('security.auth.wsSecurity.signature.crl: new CRLs in force');
+      expect((await refusal(zeepSign(unsignedEnvelope(BODY), LEAVER), v)).message).to.match(/it is revoked/);
+      expect(await signer(v, ERP)).to.equal('erp-batch');
+    } finally {
+      reloader.close();
+      dir.remove();
+    }
   });
 });
