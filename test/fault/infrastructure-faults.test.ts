@@ -91,6 +91,8 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     await signalRabbit('SIGSTOP');
     try {
       await sleep(8000); // longer than two heartbeats (2 s) and the publish timeout (5 s)
+      // ... and frozen until Junction has noticed: a loaded machine may run its heartbeat timer late.
+      await eventually(async () => (proc.lines().some((line) => line.includes('Heartbeat timeout')) ? true : undefined), 30_000, 100);
     } finally {
       await signalRabbit('SIGCONT');
     }

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { MessageStatus } from '../../src/core/message-status';
 import { TypeOrmTransactionLog } from '../../src/store/typeorm/typeorm-transaction-log';
 import { OaSimulator } from '../../examples/legacy/oa/oa-simulator';
 import { dropStoreTables } from '../contract/transaction-log.support';
@@ -9,11 +8,9 @@ import { eventually } from './http';
 import { JunctionProcess } from './junction-process';
 import type { ClientRun, OrderToSend } from './patient-client';
 import { freePort } from './ports';
-import { checkOrders, describeCheck, type OrderCheck } from './queue-checker';
+import { StalledError, untilDone } from './progress';
+import { checkOrders, describeCheck, HALF_WAY, type OrderCheck } from './queue-checker';
 import { TempConfigDir } from './temp-config';
-
-/** Statuses a message may not be left in once a stream has settled. */
-const IN_BETWEEN: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'PROCESSING', 'RETRYING', 'HELD'];
 
 /** What a scenario may change in the Junction it starts. */
 export interface JunctionSettings {
@@ -120,16 +117,22 @@ routes:
    * Waits until nothing in the log of `route` is left half-way (RECEIVED … HELD), then counts what
    * the callers were told against the backend and the log, and prints the count.
    * Every FAILED message must be one the gateway refused to its caller (never an accepted one).
+   * There is no deadline for the whole wait, which a loaded machine would stretch: it fails once
+   * neither the half-way messages nor the backend's requests have changed for `stallMs`.
    */
-  async settle(route: string, run: ClientRun, timeoutMs = 60_000): Promise<OrderCheck> {
+  async settle(route: string, run: ClientRun, stallMs = 30_000): Promise<OrderCheck> {
     const settleStarted = Date.now();
     return this.withLog(async (log) => {
-      const halfWay = async (): Promise<string[]> => (await Promise.all(IN_BETWEEN.map((status) => log.find({ routeId: route, status, limit: 1000 }))))
+      const halfWay = async (): Promise<string[]> => (await Promise.all(HALF_WAY.map((status) => log.find({ routeId: route, status, limit: 1000 }))))
         .flat().map((m) => `${m.id} ${m.status}`);
-      const stuck = await eventually(async () => {
+      const stuck = await untilDone(async () => {
         const found = await halfWay();
         return found.length === 0 ? found : undefined;
-      }, timeoutMs, 500).catch(halfWay);
+      }, async () => `${(await halfWay()).join(', ')}; ${this.oa.stats().attempts} requests at the backend`,
+      { what: `messages of ${route} left half-way`, stallMs, everyMs: 500 }).catch(async (error: unknown) => {
+        if (!(error instanceof StalledError)) throw error;
+        return halfWay();
+      });
       expect(stuck, 'messages left half-way').to.deep.equal([]);
       const accepted = new Set(run.accepted.values());
       for (const failed of await log.find({ routeId: route, status: 'FAILED', limit: 1000 })) {

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
+import type { MessageStatus } from '../../src/core/message-status';
 import type { TransactionLog } from '../../src/core/transaction-log';
+
+/** Statuses a message may not be left in once a stream has settled: neither DELIVERED nor FAILED. */
+export const HALF_WAY: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'PROCESSING', 'RETRYING', 'HELD'];
 
 /** What a run of messages came to, counted like Jepsen's queue checker. */
 export interface QueueCheck {
