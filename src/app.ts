@@ -160,7 +160,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
   const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger, security });
   // The console's single sign-on (admin.console.oidc), checked in every role.
-  const consoleSignIn = createConsoleSignIn(loaded, security.idpFetch, logger);
+  const consoleSignIn = createConsoleSignIn(loaded, security.providers, logger);
 
   const soapLimits = Object.fromEntries(Object.entries(config.soap.services)
     .filter(([, s]) => s.bodyLimitBytes !== undefined).map(([name, s]) => [name, s.bodyLimitBytes!]));

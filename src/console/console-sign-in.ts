@@ -2,8 +2,8 @@ import type { ConsoleOidcConfig } from '../config/admin-config-types';
 import type { LoadedConfig } from '../config/load-config';
 import { JunctionError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { IdpFetch } from '../security/auth/idp-fetch';
-import { discoverProvider } from '../security/auth/oidc-discovery';
+import type { DiscoveredProvider, DiscoveredProviders } from '../security/auth/discovered-provider';
+import type { DiscoveryDocument } from '../security/auth/oidc-discovery';
 import { consoleOidcIssuer } from './console-oidc-config';
 
 /**
@@ -34,27 +34,40 @@ interface Endpoints {
 /** What {@link ConsoleSignIn} needs. */
 export interface ConsoleSignInOptions {
   readonly oidc: ConsoleOidcConfig;
-  readonly issuer: string;
-  /** The fetch the JWKS uses (its CA, its proxy). */
-  readonly fetch: IdpFetch;
-  readonly timeoutMs: number;
-  /** The document is read again after this long. */
-  readonly cacheSeconds: number;
-  /** After a failed read, the next waits this long (callers get the failure meanwhile). */
-  readonly cooldownSeconds: number;
+  /** The issuer's discovery document, read and kept for the JWKS key source too (discovered-provider.ts). */
+  readonly provider: DiscoveredProvider;
+}
+
+/** The console's endpoints in a discovery document; throws an Error when one is missing or unusable, or PKCE with S256 is not offered. */
+function endpointsIn(document: DiscoveryDocument): Endpoints {
+  const endpoints = { authorization: document.endpoint('authorization_endpoint'), token: document.endpoint('token_endpoint') };
+  const methods = document.codeChallengeMethods;
+  if (methods !== undefined && !methods.includes('S256')) {
+    throw new Error(`the identity provider does not offer PKCE with S256 (code_challenge_methods_supported: ${methods.join(', ') || 'none'}), which the console needs`);
+  }
+  return endpoints;
+}
+
+/** The console's endpoints in a document, or undefined when it has none the console can use. */
+function usableEndpointsIn(document: DiscoveryDocument | undefined): Endpoints | undefined {
+  try {
+    return document === undefined ? undefined : endpointsIn(document);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * The console's single sign-on settings: the identity provider's authorization and token
- * endpoints, read from its discovery document (oidc-discovery.ts, the same checks and fetch as for
- * the JWKS), kept `cacheSeconds`. While the document cannot be read, the last endpoints found stay
- * in use; without any, sign-in is unavailable (503 JCT_AUTH_UNAVAILABLE; tokens can still be
- * pasted). No I/O until {@link start} or the first question.
+ * endpoints, from its discovery document as the shared {@link DiscoveredProvider} holds it (read
+ * again after `jwksCacheSeconds`; the same read, checks and fetch as for the JWKS). While the
+ * document cannot be read, the endpoints of the last document read stay in use; without any,
+ * sign-in is unavailable (503 JCT_AUTH_UNAVAILABLE; tokens can still be pasted). No I/O until
+ * {@link start} or the first question.
  */
 export class ConsoleSignIn {
-  private found: { at: number; endpoints: Endpoints } | undefined;
-  private failed: { at: number; reason: string } | undefined;
-  private reading: Promise<Endpoints> | undefined;
+  /** How the last attempt went: one info line when sign-in becomes available, one warning when it stops being. */
+  private state: 'new' | 'available' | 'unavailable' = 'new';
 
   constructor(private readonly options: ConsoleSignInOptions, private readonly logger: Logger) {}
 
@@ -66,10 +79,10 @@ export class ConsoleSignIn {
   /** What the console is told; JCT_AUTH_UNAVAILABLE while the endpoints cannot be found. */
   async document(): Promise<SignInDocument> {
     const endpoints = await this.endpoints();
-    const { oidc, issuer } = this.options;
+    const { oidc, provider } = this.options;
     return {
       oidc: {
-        issuer, authorization_endpoint: endpoints.authorization, token_endpoint: endpoints.token,
+        issuer: provider.issuer, authorization_endpoint: endpoints.authorization, token_endpoint: endpoints.token,
         client_id: oidc.clientId, scope: oidc.scope, token: oidc.token,
         ...(oidc.audience !== undefined ? { audience: oidc.audience } : {}),
         ...(oidc.redirectUri !== undefined ? { redirect_uri: oidc.redirectUri } : {}),
@@ -77,54 +90,46 @@ export class ConsoleSignIn {
     };
   }
 
-  /** The origin the console posts to (its token endpoint), for the page's connect-src; undefined while it is not known. */
+  /**
+   * The origin the console posts to (its token endpoint), for the page's connect-src; undefined
+   * while it is not known. Stale while it revalidates: once a document has been read, its token
+   * endpoint answers at once and a due read runs in the background, so no page waits for an
+   * identity provider that is slow or down; only before the first document does a page wait for it.
+   */
   async tokenOrigin(): Promise<string | undefined> {
-    try {
-      return new URL((await this.endpoints()).token).origin;
-    } catch {
-      return undefined;
-    }
+    const known = this.options.provider.lastKnown;
+    if (known !== undefined) this.start();
+    const endpoints = known !== undefined ? usableEndpointsIn(known) : await this.endpoints().catch(() => undefined);
+    return endpoints === undefined ? undefined : new URL(endpoints.token).origin;
   }
 
   private async endpoints(): Promise<Endpoints> {
-    const now = Date.now();
-    if (this.found && now - this.found.at < this.options.cacheSeconds * 1000) return this.found.endpoints;
-    if (this.failed && now - this.failed.at < this.options.cooldownSeconds * 1000) return this.fallback(this.failed.reason);
-    this.reading ??= this.read().finally(() => { this.reading = undefined; });
-    return this.reading;
-  }
-
-  private async read(): Promise<Endpoints> {
-    const { issuer, fetch, timeoutMs } = this.options;
+    const { provider } = this.options;
+    let endpoints: Endpoints;
     try {
-      const metadata = await discoverProvider(issuer, fetch, timeoutMs, ['authorization_endpoint', 'token_endpoint']);
-      const methods = metadata.codeChallengeMethods;
-      if (methods !== undefined && !methods.includes('S256')) {
-        throw new Error(`the identity provider does not offer PKCE with S256 (code_challenge_methods_supported: ${methods.join(', ') || 'none'}), which the console needs`);
-      }
-      const endpoints = { authorization: metadata.endpoints.authorization_endpoint, token: metadata.endpoints.token_endpoint };
-      if (this.failed || !this.found) this.logger.info('the console signs operators in at the identity provider', { issuerHost: new URL(issuer).host, tokenHost: new URL(endpoints.token).host });
-      this.found = { at: Date.now(), endpoints };
-      this.failed = undefined;
-      return endpoints;
+      endpoints = endpointsIn(await provider.current());
     } catch (error) {
-      const reason = reasonOf(error);
-      if (!this.failed) {
-        this.logger.warn('cannot read the identity provider\'s discovery document: the console\'s "Sign in with your identity provider" is unavailable until it can (operators can still paste a token)', {
-          issuerHost: new URL(issuer).host, reason, retryEverySeconds: this.options.cooldownSeconds, usingEarlierEndpoints: this.found !== undefined,
-        });
-      }
-      this.failed = { at: Date.now(), reason };
-      return this.fallback(reason);
+      return this.fallback(reasonOf(error));
     }
+    if (this.state !== 'available') this.logger.info('the console signs operators in at the identity provider', { issuerHost: new URL(provider.issuer).host, tokenHost: new URL(endpoints.token).host });
+    this.state = 'available';
+    return endpoints;
   }
 
-  /** The endpoints found before, or JCT_AUTH_UNAVAILABLE saying why there are none. */
+  /** The endpoints of the last document read, or JCT_AUTH_UNAVAILABLE saying why there are none. */
   private fallback(reason: string): Endpoints {
-    if (this.found) return this.found.endpoints;
+    const { provider } = this.options;
+    const earlier = usableEndpointsIn(provider.lastKnown);
+    if (this.state !== 'unavailable') {
+      this.logger.warn('cannot read the identity provider\'s discovery document: the console\'s "Sign in with your identity provider" is unavailable until it can (operators can still paste a token)', {
+        issuerHost: new URL(provider.issuer).host, reason, retryEverySeconds: provider.cooldownSeconds, usingEarlierEndpoints: earlier !== undefined,
+      });
+      this.state = 'unavailable';
+    }
+    if (earlier) return earlier;
     throw new JunctionError('JCT_AUTH_UNAVAILABLE',
       `Signing in with the identity provider is not possible right now: ${reason}. Paste a token instead, or retry later.`,
-      { details: { issuerHost: new URL(this.options.issuer).host } });
+      { details: { issuerHost: new URL(provider.issuer).host } });
   }
 }
 
@@ -140,12 +145,9 @@ function reasonOf(error: unknown): string {
  * The console's sign-in as `admin.console.oidc` configures it, checked now (JCT_CONFIG_INVALID
  * naming the path); undefined when it is not configured. No I/O.
  */
-export function createConsoleSignIn(loaded: LoadedConfig, idpFetch: IdpFetch | undefined, logger: Logger): ConsoleSignIn | undefined {
+export function createConsoleSignIn(loaded: LoadedConfig, providers: DiscoveredProviders | undefined, logger: Logger): ConsoleSignIn | undefined {
   const issuer = consoleOidcIssuer(loaded);
   const oidc = loaded.config.admin.console.oidc;
-  const jwt = loaded.config.security.auth.jwt;
-  if (issuer === undefined || !oidc || !jwt || !idpFetch) return undefined;
-  return new ConsoleSignIn({
-    oidc, issuer, fetch: idpFetch, timeoutMs: jwt.jwksTimeoutMs, cacheSeconds: jwt.jwksCacheSeconds, cooldownSeconds: jwt.jwksCooldownSeconds,
-  }, logger.child({ component: 'console' }));
+  if (issuer === undefined || !oidc || !providers) return undefined;
+  return new ConsoleSignIn({ oidc, provider: providers.of(issuer) }, logger.child({ component: 'console' }));
 }

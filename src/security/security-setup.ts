@@ -9,7 +9,8 @@ import { AccessPolicy } from './auth/access-policy';
 import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import { ClientCertificates, type CertificateMatch } from './auth/client-certificates';
-import { createIdpFetch, proxyFromEnv, type IdpFetch } from './auth/idp-fetch';
+import { DiscoveredProviders } from './auth/discovered-provider';
+import { createIdpFetch, proxyFromEnv } from './auth/idp-fetch';
 import { JwksKeySource } from './auth/jwks-key-source';
 import { checkJwtConfig } from './auth/jwt-config-check';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -38,8 +39,8 @@ export interface SecurityRuntime {
   readonly cipher?: PayloadCipher;
   /** Deepest JSON nesting accepted in request bodies. */
   readonly jsonMaxDepth: number;
-  /** Fetches the identity provider's documents as the JWKS is fetched (`jwksCa`, proxy variables); present when `security.auth.jwt` is. */
-  readonly idpFetch?: IdpFetch;
+  /** The identity providers' discovery documents, one shared reader per issuer (for the JWKS and the console's sign-in); present when `security.auth.jwt` is. */
+  readonly providers?: DiscoveredProviders;
   /** Keeps `security.auth.wsSecurity.signature.crl` current: start() once serving, close() at shutdown. */
   readonly signingCrlReloader?: CrlReloader;
 }
@@ -129,15 +130,18 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   }
   const { auth } = security;
   let jwt: JwtVerifier | undefined;
-  let idpFetch: IdpFetch | undefined;
+  let providers: DiscoveredProviders | undefined;
   if (auth.jwt) {
     const j = auth.jwt;
     checkJwtConfig(loaded);
     const jwksProxy = proxyFromEnv(env);
     const jwksCa = j.jwksCa ? readSecret(j.jwksCa, 'security.auth.jwt.jwksCa', baseDir, env).value : undefined;
-    idpFetch = createIdpFetch({ ...(jwksCa ? { ca: jwksCa } : {}), ...(jwksProxy ? { proxy: jwksProxy } : {}) });
+    providers = new DiscoveredProviders({
+      fetch: createIdpFetch({ ...(jwksCa ? { ca: jwksCa } : {}), ...(jwksProxy ? { proxy: jwksProxy } : {}) }),
+      timeoutMs: j.jwksTimeoutMs, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds,
+    });
     // checkJwtConfig has made sure that with discovery the issuer is one URL.
-    const source = j.jwksUrl !== undefined ? { url: j.jwksUrl } : j.discovery && typeof j.issuer === 'string' ? { discoveryIssuer: j.issuer } : undefined;
+    const source = j.jwksUrl !== undefined ? { url: j.jwksUrl } : j.discovery && typeof j.issuer === 'string' ? { discovery: providers.of(j.issuer) } : undefined;
     const jwks = source === undefined ? undefined : new JwksKeySource({
       ...source, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
       ...(jwksCa ? { ca: jwksCa } : {}),
@@ -192,7 +196,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     mode: auth.mode, docs: auth.docs, authenticator, policy: new AccessPolicy(auth.mode, security.clients),
     masker, jsonMaxDepth: security.json.maxDepth,
     ...(cipher ? { cipher } : {}),
-    ...(idpFetch ? { idpFetch } : {}),
+    ...(providers ? { providers } : {}),
     ...(signingCrl ? { signingCrlReloader: signingCrl.reloader } : {}),
   };
 }

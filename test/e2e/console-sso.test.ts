@@ -72,6 +72,8 @@ describe('operators\' console in headless Chromium: "Sign in with your identity 
     const csp = String(page.headers.get('content-security-policy'));
     expect(csp.split('; ')).to.include.members(["default-src 'none'", "script-src 'self'", `connect-src 'self' ${new URL(provider.tokenEndpoint).origin}`, "frame-ancestors 'none'"]);
     expect(page.headers.get('referrer-policy')).to.equal('no-referrer');
+    // The key source (discovery: true) and the console share one read of the discovery document.
+    expect(provider.server.discoveryRequests).to.equal(1);
   });
 
   it('signs the operator in at the provider and back: name and role from the token, the code gone from the address bar, the page they asked for', async () => {

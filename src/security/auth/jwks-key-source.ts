@@ -2,15 +2,15 @@ import { createLocalJWKSet, createRemoteJWKSet, customFetch, errors as joseError
 import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { tlsFailureOf } from '../tls/tls-failure';
+import type { DiscoveredProvider } from './discovered-provider';
 import { createIdpFetch, type IdpConnection, type IdpFetch } from './idp-fetch';
-import { discoverJwksUrl } from './oidc-discovery';
 
 /** Where the identity provider publishes its signing keys, and how Junction fetches them (`security.auth.jwt.jwks*`). */
 export interface JwksOptions extends IdpConnection {
-  /** The JWKS URL; exactly one of `url` and `discoveryIssuer`. */
+  /** The JWKS URL; exactly one of `url` and `discovery`. */
   readonly url?: string;
-  /** Find the JWKS URL in this issuer's OpenID Connect discovery document (oidc-discovery.ts), at the first fetch and again when the keys move. */
-  readonly discoveryIssuer?: string;
+  /** Find the JWKS URL in this issuer's OpenID Connect discovery document (shared with the console's sign-in), at the first fetch and again when the keys move. */
+  readonly discovery?: DiscoveredProvider;
   /** Keys are fetched again after this long even when every token's key is known. */
   readonly cacheSeconds: number;
   /** After a fetch, a token with an unknown `kid` waits this long before it causes another; also the pause between attempts while the URL cannot be reached. */
@@ -53,9 +53,8 @@ export class JwksKeySource {
   private remote: RemoteJWKSet | undefined;
   private remoteUrl: string | undefined;
   private discovering: Promise<RemoteJWKSet> | undefined;
-  /** When the discovery document was last read, and whether it must be read again before the next fetch. */
-  private discoveredAt = 0;
-  private rediscover = false;
+  /** With discovery: the key set failed at this time, so the next attempt first reads a discovery document at least this young. */
+  private rediscoverSince: number | undefined;
   private host: string;
   private outage: { since: number; retryAt: number } | undefined;
   private stale: { uat: number; resolve: KeyResolver } | undefined;
@@ -64,8 +63,8 @@ export class JwksKeySource {
   private readonly send: IdpFetch;
 
   constructor(private readonly options: JwksOptions, private readonly logger: Logger) {
-    const source = options.url ?? options.discoveryIssuer;
-    if (source === undefined || (options.url !== undefined && options.discoveryIssuer !== undefined)) {
+    const source = options.url ?? options.discovery?.issuer;
+    if (source === undefined || (options.url !== undefined && options.discovery !== undefined)) {
       throw new JunctionError('JCT_CONFIG_INVALID', 'security.auth.jwt: give jwksUrl or discovery, one of them.');
     }
     this.host = hostOf(source);
@@ -95,16 +94,18 @@ export class JwksKeySource {
   /**
    * The key set, after finding its URL by discovery first when configured so (one discovery at a
    * time). The document is read again when the key set could not be fetched (the provider may have
-   * moved it) and, at most once per `cacheSeconds`, when a token names a key the set lacks (the
-   * provider may publish new keys at a new address while the old one still answers).
+   * moved it: a document younger than the failure) and, when a token names a key the set lacks
+   * (`since` given), if it is older than `cacheSeconds` (the provider may publish new keys at a
+   * new address while the old one still answers). A document the console's sign-in read serves as well.
    */
-  private remoteSet(): Promise<RemoteJWKSet> {
-    if (this.remote && !this.rediscover) return Promise.resolve(this.remote);
+  private remoteSet(since = this.rediscoverSince): Promise<RemoteJWKSet> {
+    const discovery = this.options.discovery;
+    if (!discovery || (this.remote && since === undefined)) return Promise.resolve(this.remote as RemoteJWKSet);
     this.discovering ??= (async () => {
-      const issuer = this.options.discoveryIssuer as string;
-      const url = await discoverJwksUrl(issuer, (target, init) => this.send(target, init), this.options.timeoutMs);
-      this.discoveredAt = Date.now();
-      this.rediscover = false;
+      const document = await (since === undefined ? discovery.current() : discovery.readSince(since));
+      // Only a document younger than the keys' failure answers it (a young one for an unknown kid may not be).
+      if (this.rediscoverSince !== undefined && document.readAt > this.rediscoverSince) this.rediscoverSince = undefined;
+      const url = document.endpoint('jwks_uri');
       if (this.remote && url === this.remoteUrl) return this.remote;
       const moved = this.remote !== undefined;
       const remote = this.remoteSetAt(url);
@@ -113,7 +114,7 @@ export class JwksKeySource {
       if (moved) await remote.reload();
       [this.remote, this.remoteUrl, this.host] = [remote, url, hostOf(url)];
       this.logger.info(moved ? 'the issuer\'s OpenID Connect discovery document names a new JWKS URL: keys are fetched from there now'
-        : 'found the JWKS URL in the issuer\'s OpenID Connect discovery document', { issuerHost: hostOf(issuer), jwksHost: this.host });
+        : 'found the JWKS URL in the issuer\'s OpenID Connect discovery document', { issuerHost: hostOf(discovery.issuer), jwksHost: this.host });
       return remote;
     })().finally(() => { this.discovering = undefined; });
     return this.discovering;
@@ -125,10 +126,9 @@ export class JwksKeySource {
     try {
       return await remote(header, token);
     } catch (error) {
-      const due = this.options.discoveryIssuer !== undefined && Date.now() - this.discoveredAt >= this.options.cacheSeconds * 1000;
-      if (!isKeySelectionError(error) || !due) throw error;
-      this.rediscover = true;
-      const current = await this.remoteSet();
+      if (!isKeySelectionError(error) || !this.options.discovery) throw error;
+      // A document younger than cacheSeconds (whoever read it) is taken as it is: unknown kids cause no reads.
+      const current = await this.remoteSet(Date.now() - this.options.cacheSeconds * 1000);
       if (current === remote) throw error;
       return current(header, token);
     }
@@ -188,8 +188,8 @@ export class JwksKeySource {
 
   private failed(error: unknown): void {
     // With discovery, the next attempt reads the document first: the provider may have moved its keys.
-    if (this.options.discoveryIssuer !== undefined && this.remote !== undefined) this.rediscover = true;
     const now = Date.now();
+    if (this.options.discovery && this.remote !== undefined) this.rediscoverSince = now;
     const retryAt = now + this.options.cooldownSeconds * 1000;
     if (this.outage) {
       this.outage.retryAt = retryAt;

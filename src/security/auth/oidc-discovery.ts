@@ -1,8 +1,6 @@
 import { BodyTooLarge, readCapped } from '../../core/read-capped';
+import type { IdpFetch } from './idp-fetch';
 import { jwksUrlProblem, signInUrlProblem } from './jwt-config-check';
-
-/** Fetches a URL (the JWKS source's fetch: its CA, its proxy). */
-export type Fetcher = (url: string, init: { readonly signal: AbortSignal; readonly headers: Record<string, string>; readonly redirect: 'manual' }) => Promise<Response>;
 
 /** A discovery document is a few kilobytes; a larger answer is not one. */
 const MAX_DOCUMENT_BYTES = 256 * 1024;
@@ -15,27 +13,55 @@ function discoveryUrlOf(issuer: string): string {
 /** Addresses of a discovery document Junction uses (OpenID Connect Discovery 1.0, section 3). */
 export type ProviderEndpoint = 'jwks_uri' | 'authorization_endpoint' | 'token_endpoint';
 
-/** What {@link discoverProvider} found: the endpoints asked for, and the PKCE methods the provider names (undefined: it does not say). */
-export interface ProviderMetadata<E extends ProviderEndpoint> {
-  readonly endpoints: Readonly<Record<E, string>>;
-  readonly codeChallengeMethods?: readonly string[];
+const ENDPOINTS: readonly ProviderEndpoint[] = ['jwks_uri', 'authorization_endpoint', 'token_endpoint'];
+
+/** An endpoint of the document: its URL, or why it cannot be used. */
+type CheckedEndpoint = { readonly url: string } | { readonly problem: string };
+
+/**
+ * A discovery document that names the expected issuer, with each endpoint Junction uses checked
+ * once, when it was read: the JWKS's by the rules of a configured `jwksUrl`, the sign-in
+ * endpoints by those of a URL a browser visits. Immutable.
+ */
+export class DiscoveryDocument {
+  constructor(
+    readonly issuer: string,
+    /** When it arrived (ms since the epoch). */
+    readonly readAt: number,
+    private readonly endpoints: Readonly<Record<ProviderEndpoint, CheckedEndpoint>>,
+    /** The PKCE methods the provider names (undefined: it does not say). */
+    readonly codeChallengeMethods: readonly string[] | undefined,
+  ) {}
+
+  /** The URL of an endpoint; throws an Error saying why it is missing or cannot be used. */
+  endpoint(name: ProviderEndpoint): string {
+    const checked = this.endpoints[name];
+    if ('problem' in checked) throw new Error(checked.problem);
+    return checked.url;
+  }
+}
+
+/** An endpoint's URL checked by the rules for its kind (`where` names the document in messages). */
+function checkEndpoint(name: ProviderEndpoint, value: unknown, where: string): CheckedEndpoint {
+  if (typeof value !== 'string' || value === '') return { problem: `the discovery document ${where} has no ${name}` };
+  const problem = name === 'jwks_uri' ? jwksUrlProblem(value) : signInUrlProblem(value);
+  return problem === undefined ? { url: value } : { problem: `the ${name} of the discovery document ${where} ${problem}` };
 }
 
 /**
  * Reads an identity provider's OpenID Connect discovery document
- * (`<issuer>/.well-known/openid-configuration`): it must be JSON, name exactly this issuer
+ * (`<issuer>/.well-known/openid-configuration`): it must be JSON and name exactly this issuer
  * (section 4.3: otherwise anyone who can answer at that address could hand over another
- * provider's keys or sign-in pages), and give each endpoint of `needs` as a URL that passes the
- * same checks as a configured `jwksUrl` (https, or http to a loopback host; no credentials).
- * Throws an Error saying what was wrong.
+ * provider's keys or sign-in pages); each endpoint is checked as {@link DiscoveryDocument} says
+ * (https, or http to a loopback host; no credentials). Throws an Error saying what was wrong.
  */
-export async function discoverProvider<E extends ProviderEndpoint>(issuer: string, fetcher: Fetcher, timeoutMs: number, needs: readonly E[]): Promise<ProviderMetadata<E>> {
+export async function readDiscoveryDocument(issuer: string, fetch: IdpFetch, timeoutMs: number): Promise<DiscoveryDocument> {
   const url = discoveryUrlOf(issuer);
   // Named by host only in messages and logs, like the JWKS (an issuer's path may carry a tenant id).
   const where = `of the issuer (at ${new URL(url).host})`;
   // Redirects are not followed, as for the key set: one to plain http would let whoever sits on
   // that hop name their own jwks_uri.
-  const response = await fetcher(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' }, redirect: 'manual' });
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' }, redirect: 'manual' });
   if (response.status !== 200) {
     await response.body?.cancel();
     const redirect = response.status >= 300 && response.status < 400 ? ' (redirects are not followed: write the issuer exactly as the identity provider names itself)' : '';
@@ -53,19 +79,7 @@ export async function discoverProvider<E extends ProviderEndpoint>(issuer: strin
     throw new Error(`the discovery document ${where} names the issuer ${JSON.stringify(fields['issuer'])}, not ${JSON.stringify(issuer)}; `
       + 'security.auth.jwt.issuer must be written exactly as the identity provider names itself');
   }
-  const endpoints = {} as Record<E, string>;
-  for (const name of needs) {
-    const value = fields[name];
-    if (typeof value !== 'string' || value === '') throw new Error(`the discovery document ${where} has no ${name}`);
-    const problem = name === 'jwks_uri' ? jwksUrlProblem(value) : signInUrlProblem(value);
-    if (problem !== undefined) throw new Error(`the ${name} of the discovery document ${where} ${problem}`);
-    endpoints[name] = value;
-  }
+  const endpoints = Object.fromEntries(ENDPOINTS.map((name) => [name, checkEndpoint(name, fields[name], where)])) as Record<ProviderEndpoint, CheckedEndpoint>;
   const methods = fields['code_challenge_methods_supported'];
-  return { endpoints, ...(Array.isArray(methods) ? { codeChallengeMethods: methods.filter((m): m is string => typeof m === 'string') } : {}) };
-}
-
-/** The JWKS URL an identity provider publishes in its discovery document ({@link discoverProvider}). */
-export async function discoverJwksUrl(issuer: string, fetcher: Fetcher, timeoutMs: number): Promise<string> {
-  return (await discoverProvider(issuer, fetcher, timeoutMs, ['jwks_uri'])).endpoints.jwks_uri;
+  return new DiscoveryDocument(issuer, Date.now(), endpoints, Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : undefined);
 }

@@ -8,8 +8,10 @@ import { loadConfig } from '../../../src/config/load-config';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { createConsoleRouter } from '../../../src/console/console-router';
-import { ConsoleSignIn, type ConsoleSignInOptions } from '../../../src/console/console-sign-in';
+import type { ConsoleOidcConfig } from '../../../src/config/admin-config-types';
+import { ConsoleSignIn } from '../../../src/console/console-sign-in';
 import { errorHandler } from '../../../src/gateway/http/error-handler';
+import { DiscoveredProvider } from '../../../src/security/auth/discovered-provider';
 import { createIdpFetch } from '../../../src/security/auth/idp-fetch';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
 import { rejection } from '../../support/errors';
@@ -62,9 +64,9 @@ describe('the console\'s single sign-on settings (admin.console.oidc)', function
   describe('from the discovery document (real HTTP)', () => {
     let provider: OidcProvider;
     let logger: RecordingLogger;
-    const signIn = (options: Partial<ConsoleSignInOptions> = {}): ConsoleSignIn => new ConsoleSignIn({
-      oidc: { clientId: provider.clientId, scope: 'openid', token: 'access' }, issuer: provider.issuer,
-      fetch: createIdpFetch({}), timeoutMs: 2000, cacheSeconds: 600, cooldownSeconds: 30, ...options,
+    const signIn = (options: { oidc?: ConsoleOidcConfig; cacheSeconds?: number; cooldownSeconds?: number } = {}): ConsoleSignIn => new ConsoleSignIn({
+      oidc: options.oidc ?? { clientId: provider.clientId, scope: 'openid', token: 'access' },
+      provider: new DiscoveredProvider(provider.issuer, { fetch: createIdpFetch({}), timeoutMs: 2000, cacheSeconds: options.cacheSeconds ?? 600, cooldownSeconds: options.cooldownSeconds ?? 30 }),
     }, logger);
     const warnings = (): string[] => logger.lines.filter((l) => l.level === 'warn').map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
 

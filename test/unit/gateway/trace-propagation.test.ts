@@ -51,6 +51,8 @@ describe('W3C traceparent from callers to backends (REST and SOAP; in-process bu
       expect(captured?.headers.tracestate).to.equal('crm=7');
     }
     const id = String(res.json.messageId);
+    // The worker logs the delivery after the last backend has answered, which is after the proxies saw the requests.
+    await eventually(async () => (logger.lines.some((l) => l.fields.messageId === id && l.message === 'message delivered') ? true : undefined));
     const lines = logger.lines.filter((l) => l.fields.messageId === id);
     expect(lines.map((l) => l.message)).to.include.members(['message accepted', 'message delivered']);
     for (const line of lines) expect(line.fields).to.include({ traceId: TRACE_ID, correlationId: id, routeId: 'submit-order' });

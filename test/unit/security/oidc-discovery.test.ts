@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { loadConfig } from '../../../src/config/load-config';
 import { compileSecurity } from '../../../src/security/security-setup';
+import { DiscoveredProvider } from '../../../src/security/auth/discovered-provider';
+import { createIdpFetch } from '../../../src/security/auth/idp-fetch';
 import { JwksKeySource, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
@@ -16,10 +18,11 @@ describe('bearer JWTs with keys found by OpenID Connect discovery (security.auth
   let logger: RecordingLogger;
   let key: IdpKey;
 
-  const verifier = (options: Partial<JwksOptions> = {}): JwtVerifier => new JwtVerifier({
-    algorithms: ['RS256'], issuer: server.issuer, audience: 'junction',
-    jwks: new JwksKeySource({ discoveryIssuer: server.issuer, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600, ...options }, logger),
-  });
+  const verifier = (options: Partial<JwksOptions> = {}): JwtVerifier => {
+    const settings = { cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600, ...options };
+    const discovery = new DiscoveredProvider(server.issuer, { fetch: createIdpFetch({}), ...settings });
+    return new JwtVerifier({ algorithms: ['RS256'], issuer: server.issuer, audience: 'junction', jwks: new JwksKeySource({ discovery, ...settings }, logger) });
+  };
   const token = (): Promise<string> => signToken(key, { sub: 'crm-app' }, { issuer: server.issuer });
   const warnings = (): string[] => logger.lines.filter((l) => l.level === 'warn').map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
 
