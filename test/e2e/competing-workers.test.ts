@@ -9,6 +9,7 @@ import { eventually, postJson, request } from '../support/http';
 import { sampleValue } from '../support/prometheus-text';
 import { CliJunctionProcess as JunctionProcess } from '../support/cli-process';
 import { TempConfigDir } from '../support/temp-config';
+import { idDifference, messageTrail, repeatedIds } from '../support/message-trail';
 
 const ROUTE = 'cc-orders';
 const WORKERS = 3;
@@ -82,24 +83,46 @@ routes:
     }
     await eventually(async () => (new Set(sink.requests.map((r) => r.headers['x-junction-message-id'])).size >= ORDERS ? true : undefined), 90_000, 100);
 
+    // On a failed check below: what every process logged about each wrong id, what the backend
+    // saw of it and what the transaction log holds, so a rare failure explains itself.
+    const explain = async (problems: readonly (readonly [string, string])[]): Promise<string> => {
+      const log = new TypeOrmTransactionLog({ url: requireEnv('JUNCTION_TEST_DB_URL'), tablePrefix });
+      await log.start();
+      try {
+        return await messageTrail(problems, {
+          processes: [{ name: 'gateway', json: () => gateway.json() }, ...workers.map((w, i) => ({ name: `worker ${i}`, json: () => w.json() }))],
+          requests: sink.requests, idHeader: 'x-junction-message-id', load: (id) => log.load(id),
+        });
+      } finally {
+        await log.close();
+      }
+    };
+    const checkOnce = async (what: string, ids: readonly string[]): Promise<void> => {
+      const repeated = repeatedIds(ids);
+      const { missing, unexpected } = idDifference(accepted, ids);
+      if (ids.length === ORDERS && repeated.length === 0 && missing.length === 0 && unexpected.length === 0) return;
+      const problems = [...repeated.map((id) => ['twice', id] as const), ...missing.map((id) => ['missing', id] as const), ...unexpected.map((id) => ['unexpected', id] as const)];
+      expect.fail(`${what}: ${ids.length} for ${ORDERS} accepted; ${repeated.length} twice, ${missing.length} missing, ${unexpected.length} unexpected\n${await explain(problems)}`);
+    };
+
     // The backend: each accepted message exactly once, none unexpected, the caller's trace continued.
-    const applied = sink.requests.map((r) => String(r.headers['x-junction-message-id']));
-    expect(applied).to.have.length(ORDERS);
-    expect(new Set(applied)).to.deep.equal(new Set(accepted));
+    const backendIds = (): string[] => sink.requests.map((r) => String(r.headers['x-junction-message-id']));
+    await checkOnce('backend requests', backendIds());
     for (const r of sink.requests) {
       const id = String(r.headers['x-junction-message-id']);
       expect(r.headers.traceparent, 'traceparent at the backend').to.match(new RegExp(`^00-${traceOf.get(id)}-[0-9a-f]{16}-01$`));
     }
 
     // Each worker delivered a share; together exactly the stream, nothing twice — by their logs and by their metrics.
-    // A worker logs "message delivered" once the outcome is recorded, a moment after the backend answered.
+    // A worker logs "message delivered" once the outcome is recorded, a moment after the backend answered:
+    // wait until every accepted id has its line (a repeated line does not end the wait early).
     const deliveredLines = (): string[][] => workers.map((w) => w.json().filter((l) => l.message === 'message delivered').map((l) => String(l.messageId)));
-    await eventually(async () => (deliveredLines().flat().length >= ORDERS ? true : undefined), 30_000, 50).catch(() => undefined);
+    await eventually(async () => (idDifference(accepted, deliveredLines().flat()).missing.length === 0 ? true : undefined), 30_000, 50).catch(() => undefined);
     const deliveredBy = deliveredLines();
+    await checkOnce('"message delivered" log lines', deliveredBy.flat());
     for (const [i, ids] of deliveredBy.entries()) expect(ids.length, `worker ${i} delivered some`).to.be.greaterThan(0);
-    const all = deliveredBy.flat();
-    expect(all).to.have.length(ORDERS);
-    expect(new Set(all)).to.deep.equal(new Set(accepted));
+    // Nothing reached the backend a second time while the workers were finishing.
+    await checkOnce('backend requests, once every worker had logged its deliveries', backendIds());
     const counted = await Promise.all(workerUrls.map(async (url) => sampleValue((await request(`${url}/metrics`)).text, `junction_messages_delivered_total{route="${ROUTE}",endpoint="sink"}`, 0)));
     expect(counted).to.deep.equal(deliveredBy.map((ids) => ids.length));
 
