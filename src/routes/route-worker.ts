@@ -70,6 +70,19 @@ export interface RouteWorkerDeps {
   readonly metrics?: JunctionMetrics;
 }
 
+/** What one handling's processing came to. */
+interface Processed {
+  /** The answer for a request-reply caller (after the reply steps). */
+  readonly reply: Envelope;
+  /**
+   * False when the message's DELIVERED could not be recorded because another handling had settled
+   * it meanwhile (a copy that took over): this handling's outcome is not the message's.
+   */
+  readonly recorded: boolean;
+  /** Recipients this handling called (every one answered). */
+  readonly sent: number;
+}
+
 /** Request-reply: time a try's answer needs to travel back to the caller, kept free before the deadline. */
 const REPLY_SLACK_MS = 100;
 
@@ -166,9 +179,9 @@ export class RouteWorker {
     const startedAt = Date.now();
     // Captured steps wait for this handling's next write (its outcome, usually) and go with it.
     const captured = new CapturedStages(message.attempt, message.body);
-    let reply: Envelope;
+    let processed: Processed;
     try {
-      reply = await this.process(route, message, delivery, logger, route.capture === 'steps' ? captured : undefined);
+      processed = await this.process(route, message, delivery, logger, route.capture === 'steps' ? captured : undefined);
     } catch (error) {
       if (isInfrastructureFailure(error)) {
         logger.warn('could not record the processing of a message; the bus will give it back', { error: describeError(error) });
@@ -196,8 +209,16 @@ export class RouteWorker {
       await this.sendReply(delivery, { requestId: message.id, outcome: 'error', error: failure.toJSON() }, logger);
       return;
     }
-    this.observeEndToEnd(route, message, 'delivered');
-    logger.info('message delivered', { durationMs: Date.now() - startedAt });
+    const { reply, recorded, sent } = processed;
+    if (recorded) {
+      this.observeEndToEnd(route, message, 'delivered');
+      logger.info('message delivered', { durationMs: Date.now() - startedAt });
+    } else if (sent > 0) {
+      // Another handling (a copy that took over, docs/delivery.md "Limits, honestly") recorded the outcome first.
+      logger.warn('message delivered again: another handling had recorded it delivered meanwhile, so its backend received this id twice', { durationMs: Date.now() - startedAt });
+    } else {
+      logger.info('message already settled by another handling; nothing delivered', { durationMs: Date.now() - startedAt });
+    }
     if (route.pattern === 'request-reply') await this.sendReply(delivery, { requestId: message.id, outcome: 'ok', message: reply }, logger);
   }
 
@@ -335,7 +356,7 @@ export class RouteWorker {
    * Endpoints a redelivered message already reached are skipped, so each delivery is retried on
    * its own.
    */
-  private async process(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger, captured: CapturedStages | undefined): Promise<Envelope> {
+  private async process(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger, captured: CapturedStages | undefined): Promise<Processed> {
     const { log } = this.deps;
     const context = { routeId: route.id, logger, original: message };
     const capture = captured !== undefined;
@@ -352,7 +373,7 @@ export class RouteWorker {
     const single = plan.deliveries.length === 1;
     // Several recipients each record their delivery as it happens: the captured steps go first, on their own.
     if (!single) await captured?.flush(log, message.id);
-    await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger, captured);
+    let recorded = await this.recordLate(message, plan.deliveries.map((d) => d.endpoint), done, single, logger, captured);
     const pending = plan.deliveries.filter((d) => !done.has(d.endpoint));
     const outcomes = await Promise.allSettled(pending.map(async (planned) => {
       const endpoint = this.deps.routes.endpoints.get(planned.endpoint);
@@ -372,7 +393,7 @@ export class RouteWorker {
         ...(capture ? { payload: capturable(planned.message.body) } : {}),
       };
       try {
-        if (single) await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take());
+        if (single) recorded = (await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take())) === 'applied';
         else await log.transition(message.id, { ...stage, status: 'PROCESSING' }, undefined, captured?.shared());
       } catch (error) {
         // The backend has it; the log does not say so. If the message comes back here, record instead of resending.
@@ -397,10 +418,10 @@ export class RouteWorker {
       throw reasons.reduce((longest, r) => (waitOf(r) > waitOf(longest) ? r : longest));
     }
     if (!single || pending.length === 0) {
-      await log.transition(message.id, {
+      recorded = (await log.transition(message.id, {
         stage: 'delivered', status: 'DELIVERED', attempt: message.attempt,
         detail: `to ${plan.deliveries.map((d) => d.endpoint).join(', ')}${done.size > 0 ? ` (already reached before: ${[...done].join(', ')})` : ''}`,
-      }, ['PROCESSING'], captured?.take());
+      }, ['PROCESSING'], captured?.take())) === 'applied' || (single && recorded);
     }
     let answer = outcomes[0]?.status === 'fulfilled' ? outcomes[0].value : message;
     for (const step of route.replySteps) {
@@ -410,27 +431,30 @@ export class RouteWorker {
         throw new StageFailure(`reply-step:${step.name}`, toJunctionError(error));
       }
     }
-    return answer;
+    return { reply: answer, recorded, sent: pending.length };
   }
 
   /**
    * Records the deliveries of this message that an earlier handling in this process made but could
    * not record (see {@link UnrecordedDeliveries}), and adds them to `done` so they are not made
-   * again. For a single recipient that is the message's DELIVERED.
+   * again. For a single recipient that is the message's DELIVERED; true when that was recorded here.
    */
   private async recordLate(message: Envelope, endpoints: readonly string[], done: Set<string>, single: boolean, logger: Logger,
-    captured: CapturedStages | undefined): Promise<void> {
+    captured: CapturedStages | undefined): Promise<boolean> {
     const remembered = this.unrecorded.of(message.id);
+    let recorded = false;
     for (const endpoint of endpoints) {
       if (!remembered.has(endpoint) || done.has(endpoint)) continue;
-      await this.deps.log.transition(message.id, {
+      const result = await this.deps.log.transition(message.id, {
         stage: `deliver:${endpoint}`, status: single ? 'DELIVERED' : 'PROCESSING', attempt: message.attempt, endpoint,
         detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)',
       }, single ? ['PROCESSING'] : undefined, single ? captured?.take() : undefined);
+      if (single && result === 'applied') recorded = true;
       logger.info('recorded a delivery the log had failed to record; not sending it again', { endpoint });
       done.add(endpoint);
     }
     this.unrecorded.forget(message.id);
+    return recorded;
   }
 
   /** Endpoints this message already reached (stages of earlier tries), to deliver only to the rest. */

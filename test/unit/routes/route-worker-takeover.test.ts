@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
+import type { Endpoint } from '../../../src/core/endpoint';
+import { createEnvelope, type Envelope } from '../../../src/core/envelope';
+import type { LogFields, Logger } from '../../../src/core/logger';
+import type { MessageRecord } from '../../../src/core/transaction-log';
+import type { CompiledRoute } from '../../../src/routes/compiled-route';
+import { RouteWorker } from '../../../src/routes/route-worker';
+import { FakeTransactionLog } from '../../support/fake-transaction-log';
+
+/** A logger keeping every line (level and message), children included. */
+function recordingLogger(lines: string[]): Logger {
+  const logger: Logger = {
+    debug: () => undefined,
+    info: (message: string, _fields?: LogFields) => { lines.push(`info ${message}`); },
+    warn: (message: string, _fields?: LogFields) => { lines.push(`warn ${message}`); },
+    error: (message: string, _fields?: LogFields) => { lines.push(`error ${message}`); },
+    child: () => logger,
+  };
+  return logger;
+}
+
+/** A log on which "another handling" settles the message at a chosen moment: the next load(). */
+class RacingLog extends FakeTransactionLog {
+  beforeNextLoad: (() => Promise<void>) | undefined;
+
+  override async load(messageId: string): Promise<MessageRecord | undefined> {
+    const race = this.beforeNextLoad;
+    this.beforeNextLoad = undefined;
+    await race?.();
+    return super.load(messageId);
+  }
+}
+
+/**
+ * Two handlings of one message in two worker processes: a redelivered copy takes over a message
+ * the log shows PROCESSING (docs/delivery.md, "Limits, honestly") while the first handling is in
+ * fact still running, and the first records DELIVERED before the second does. The second must not
+ * log "message delivered" as if the outcome were its own: one delivery, one such line.
+ */
+describe('RouteWorker: a copy that took over a message another handling then settles', () => {
+  const route: CompiledRoute = { id: 'orders', pattern: 'one-way', replyTimeoutMs: 1000, steps: [], replySteps: [], deliveries: [{ endpoint: 'backend', steps: [] }], capture: 'original' };
+  let sent: string[];
+  let lines: string[];
+  let log: RacingLog;
+  let onSend: (() => Promise<void>) | undefined;
+  let worker: RouteWorker;
+
+  beforeEach(() => {
+    sent = [];
+    lines = [];
+    onSend = undefined;
+    log = new RacingLog();
+    const endpoint: Endpoint = {
+      name: 'backend', start: async () => undefined, close: async () => undefined,
+      send: async (message) => { sent.push(message.id); await onSend?.(); return { contentType: 'application/json', body: '{}' }; },
+      preview: async (message) => ({ method: 'POST', url: 'http://backend.invalid/', headers: {}, body: message.body }),
+    };
+    worker = new RouteWorker({ broker: new MemoryBroker(), log, logger: recordingLogger(lines), prefetch: 1, routes: { routes: [route], endpoints: new Map([['backend', endpoint]]), soapServices: [] } });
+  });
+
+  async function processing(): Promise<Envelope> {
+    const message = createEnvelope({ routeId: 'orders', pattern: 'one-way', source: 'test', contentType: 'application/json', body: '{}' });
+    await log.recordReceived(message);
+    await log.transition(message.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 });
+    return message;
+  }
+
+  /** What the first handling (elsewhere) records once its backend has answered. */
+  function firstHandlingRecords(id: string): () => Promise<void> {
+    return async () => { await log.transition(id, { stage: 'deliver:backend', status: 'DELIVERED', attempt: 1, endpoint: 'backend' }, ['PROCESSING']); };
+  }
+
+  it('finding the first handling\'s delivery recorded before its own call: sends nothing and logs no "message delivered"', async () => {
+    const message = await processing();
+    log.beforeNextLoad = firstHandlingRecords(message.id); // between its begin and its look at the endpoints reached
+    await worker.handle(route, message, { redelivered: true });
+    expect(sent).to.deep.equal([]);
+    expect(lines).to.include('info message already settled by another handling; nothing delivered');
+    expect(lines).not.to.include('info message delivered');
+    const record = await log.load(message.id);
+    expect(record?.status).to.equal('DELIVERED');
+    expect(record?.stages.filter((s) => s.status === 'DELIVERED')).to.have.length(1);
+  });
+
+  it('settled by the first handling while its own call ran: a warning that the backend got the id twice, no "message delivered"', async () => {
+    const message = await processing();
+    onSend = firstHandlingRecords(message.id);
+    await worker.handle(route, message, { redelivered: true });
+    expect(sent).to.deep.equal([message.id]);
+    expect(lines.filter((l) => l.startsWith('warn message delivered again'))).to.have.length(1);
+    expect(lines).not.to.include('info message delivered');
+  });
+
+  it('a takeover nobody races logs "message delivered" once, as any delivery', async () => {
+    const message = await processing();
+    await worker.handle(route, message, { redelivered: true });
+    expect(sent).to.deep.equal([message.id]);
+    expect(lines.filter((l) => l === 'info message delivered')).to.have.length(1);
+    expect((await log.load(message.id))?.status).to.equal('DELIVERED');
+  });
+});
