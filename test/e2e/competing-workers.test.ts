@@ -121,6 +121,10 @@ routes:
     const deliveredBy = deliveredLines();
     await checkOnce('"message delivered" log lines', deliveredBy.flat());
     for (const [i, ids] of deliveredBy.entries()) expect(ids.length, `worker ${i} delivered some`).to.be.greaterThan(0);
+    // No copy took over a message another worker was still handling: with no fault injected there is
+    // no second copy (docs/delivery.md, "Limits, honestly"), so neither line may appear.
+    const takenOver = workers.flatMap((w) => w.json().filter((l) => /^message (delivered again|already settled by another handling)/.test(l.message)).map((l) => String(l.messageId)));
+    if (takenOver.length > 0) expect.fail(`a second copy took over ${takenOver.length} message(s)\n${await explain(takenOver.map((id) => ['taken over', id] as const))}`);
     // Nothing reached the backend a second time while the workers were finishing.
     await checkOnce('backend requests, once every worker had logged its deliveries', backendIds());
     const counted = await Promise.all(workerUrls.map(async (url) => sampleValue((await request(`${url}/metrics`)).text, `junction_messages_delivered_total{route="${ROUTE}",endpoint="sink"}`, 0)));
