@@ -172,10 +172,10 @@ export class WsSignatureVerifier {
     const signed = this.checkCoverage(signedInfo, byId, { body, timestamp, token, header, security });
     // The certificate first: a key that no CA vouches for (an attacker's, with a huge public
     // exponent that makes RSA verification slow) never gets to cost digests or an RSA operation.
-    const problem = this.anchors.problemWith(token.certificate, new Date(now));
-    if (problem) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is not trusted: ${problem}.`);
-    const issuer = this.crls ? this.anchors.issuerOf(token.certificate) : undefined;
-    const revoked = issuer ? this.crls!.problemWith(token.certificate, issuer, new Date(now)) : undefined;
+    const trust = this.anchors.vouch(token.certificate, new Date(now));
+    if ('problem' in trust) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is not trusted: ${trust.problem}.`);
+    // Pinned certificates (no issuing CA among the anchors) are not looked up in CRLs.
+    const revoked = this.crls && trust.issuer ? this.crls.problemWith(token.certificate, trust.issuer, new Date(now)) : undefined;
     if (revoked) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is refused: ${revoked}.`);
     const client = this.certificates.clientOf(peerOf(token.certificate));
     if (client === undefined) {

@@ -29,26 +29,24 @@ export class TrustAnchors {
     return this.anchors.length;
   }
 
-  /** The configured CA that issued `certificate` (issuer name, authority key id and signature checked), if one did. */
-  issuerOf(certificate: X509Certificate): X509Certificate | undefined {
-    return this.anchors.find((anchor) => issued(certificate, anchor));
-  }
-
   /**
-   * Undefined when `certificate` is trusted at `now`; otherwise why not, in words. Both the
-   * certificate and the anchor that vouches for it must be within their validity.
+   * Who vouches for `certificate` at `now`: the configured CA that issued it (issuer name,
+   * authority key id and signature checked; undefined for a pinned certificate), or why nobody
+   * does, in words. Both the certificate and the anchor that vouches for it must be within their
+   * validity. The certificate's signature is checked once here, so callers that also need the
+   * issuer (the CRL check) ask once.
    */
-  problemWith(certificate: X509Certificate, now: Date): string | undefined {
+  vouch(certificate: X509Certificate, now: Date): { readonly problem: string } | { readonly issuer: X509Certificate | undefined } {
     const expired = validityProblem(certificate, now);
-    if (expired) return `the certificate ${expired}`;
+    if (expired) return { problem: `the certificate ${expired}` };
     for (const anchor of this.anchors) {
       const pinned = anchor.raw.equals(certificate.raw);
       if (!pinned && !issued(certificate, anchor)) continue;
       const anchorExpired = validityProblem(anchor, now);
-      if (anchorExpired) return `the CA certificate that issued it (${oneLine(anchor.subject)}) ${anchorExpired}`;
-      return undefined;
+      if (anchorExpired) return { problem: `the CA certificate that issued it (${oneLine(anchor.subject)}) ${anchorExpired}` };
+      return { issuer: pinned ? undefined : anchor };
     }
-    return `it was not issued by a configured CA (issuer: ${oneLine(certificate.issuer)})`;
+    return { problem: `it was not issued by a configured CA (issuer: ${oneLine(certificate.issuer)})` };
   }
 }
 
