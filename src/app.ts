@@ -260,6 +260,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
       await broker.close();
       await Promise.all([...routes.endpoints.values()].map((e) => e.close()));
       await Promise.all(steps.map((step) => step.close?.()));
+      // The identity provider's connections (key set, discovery document), once no request can need them.
+      await security.idp?.close();
       await log.close();
     })();
     return closing;

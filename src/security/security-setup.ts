@@ -10,7 +10,7 @@ import { ApiKeyVerifier, type ApiKeyEntry } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import { ClientCertificates, type CertificateMatch } from './auth/client-certificates';
 import { DiscoveredProviders } from './auth/discovered-provider';
-import { createIdpFetch, proxyFromEnv } from './auth/idp-fetch';
+import { IdpClient, proxyFromEnv } from './auth/idp-client';
 import { JwksKeySource } from './auth/jwks-key-source';
 import { checkJwtConfig } from './auth/jwt-config-check';
 import { JwtVerifier } from './auth/jwt-verifier';
@@ -41,6 +41,8 @@ export interface SecurityRuntime {
   readonly jsonMaxDepth: number;
   /** The identity providers' discovery documents, one shared reader per issuer (for the JWKS and the console's sign-in); present when `security.auth.jwt` is. */
   readonly providers?: DiscoveredProviders;
+  /** The one HTTP client (connection pool) for the identity provider: every request to it goes through it; close() at shutdown. Present when `security.auth.jwt` is. */
+  readonly idp?: IdpClient;
   /** Keeps `security.auth.wsSecurity.signature.crl` current: start() once serving, close() at shutdown. */
   readonly signingCrlReloader?: CrlReloader;
 }
@@ -131,21 +133,22 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   const { auth } = security;
   let jwt: JwtVerifier | undefined;
   let providers: DiscoveredProviders | undefined;
+  let idp: IdpClient | undefined;
   if (auth.jwt) {
     const j = auth.jwt;
     checkJwtConfig(loaded);
     const jwksProxy = proxyFromEnv(env);
     const jwksCa = j.jwksCa ? readSecret(j.jwksCa, 'security.auth.jwt.jwksCa', baseDir, env).value : undefined;
+    // One client for everything Junction asks the identity provider: the key set, the discovery
+    // document (for the keys and the console's sign-in) — one pool, one CA, one proxy (docs/security.md).
+    idp = new IdpClient({ ...(jwksCa ? { ca: jwksCa } : {}), ...(jwksProxy ? { proxy: jwksProxy } : {}) });
     providers = new DiscoveredProviders({
-      fetch: createIdpFetch({ ...(jwksCa ? { ca: jwksCa } : {}), ...(jwksProxy ? { proxy: jwksProxy } : {}) }),
-      timeoutMs: j.jwksTimeoutMs, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds,
+      fetch: idp.fetch, timeoutMs: j.jwksTimeoutMs, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds,
     });
     // checkJwtConfig has made sure that with discovery the issuer is one URL.
     const source = j.jwksUrl !== undefined ? { url: j.jwksUrl } : j.discovery && typeof j.issuer === 'string' ? { discovery: providers.of(j.issuer) } : undefined;
     const jwks = source === undefined ? undefined : new JwksKeySource({
-      ...source, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
-      ...(jwksCa ? { ca: jwksCa } : {}),
-      ...(jwksProxy ? { proxy: jwksProxy } : {}),
+      ...source, fetch: idp.fetch, cacheSeconds: j.jwksCacheSeconds, cooldownSeconds: j.jwksCooldownSeconds, timeoutMs: j.jwksTimeoutMs, maxStaleSeconds: j.jwksMaxStaleSeconds,
     }, logger);
     jwt = new JwtVerifier({
       ...(jwks ? { jwks } : {}),
@@ -197,6 +200,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
     masker, jsonMaxDepth: security.json.maxDepth,
     ...(cipher ? { cipher } : {}),
     ...(providers ? { providers } : {}),
+    ...(idp ? { idp } : {}),
     ...(signingCrl ? { signingCrlReloader: signingCrl.reloader } : {}),
   };
 }

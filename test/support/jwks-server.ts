@@ -36,6 +36,11 @@ export class JwksServer {
   keys: IdpKey[] = [];
   behaviour: JwksBehaviour = 'keys';
   requests = 0;
+  /** TCP connections accepted, and (over TLS) handshakes completed — full or resumed, one per TLS session a client set up. */
+  connections = 0;
+  tlsHandshakes = 0;
+  /** How long the server keeps an idle keep-alive connection (Node's default when unset: 5 s, which clients are told). */
+  keepAliveTimeoutMs: number | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private port = 0;
@@ -53,7 +58,10 @@ export class JwksServer {
     const server = this.tls
       ? createHttpsServer({ cert: readFileSync(path.join(fixtures, 'localhost.crt')), key: readFileSync(path.join(fixtures, 'localhost.key')) }, handler)
       : createHttpServer(handler);
+    if (this.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = this.keepAliveTimeoutMs;
+    server.on('secureConnection', () => { this.tlsHandshakes += 1; });
     server.on('connection', (socket: Socket) => {
+      this.connections += 1;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -64,6 +72,11 @@ export class JwksServer {
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
     return this.url;
+  }
+
+  /** Connections open now (a client's keep-alive connections included). */
+  get openConnections(): number {
+    return this.sockets.size;
   }
 
   /** Stops listening and drops every connection: the identity provider is down. */

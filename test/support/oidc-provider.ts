@@ -21,7 +21,7 @@ const base64url = (bytes: Buffer): string => bytes.toString('base64url');
  * {@link allowedOrigins} only. Codes are single use.
  */
 export class OidcProvider {
-  readonly server = new JwksServer();
+  readonly server: JwksServer;
   readonly clientId = 'junction-console';
   /** Redirect URIs registered for the client. */
   redirectUris: string[] = [];
@@ -43,6 +43,11 @@ export class OidcProvider {
   readonly refusals: string[] = [];
   private key: IdpKey | undefined;
   private readonly codes = new Map<string, IssuedCode>();
+
+  /** `tls`: over HTTPS (https://localhost, certificate test/fixtures/tls/localhost.crt). */
+  constructor(tls = false) {
+    this.server = new JwksServer(tls);
+  }
 
   get issuer(): string {
     return this.server.issuer;

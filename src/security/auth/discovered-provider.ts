@@ -1,9 +1,9 @@
-import type { IdpFetch } from './idp-fetch';
+import type { IdpFetch } from './idp-client';
 import { readDiscoveryDocument, type DiscoveryDocument } from './oidc-discovery';
 
 /** How an identity provider's discovery document is read and kept (the `security.auth.jwt.jwks*` options). */
 export interface DiscoveredProviderOptions {
-  /** The fetch of the identity provider's documents (`jwksCa`, the proxy variables). */
+  /** The identity provider's client (`IdpClient.fetch`: `jwksCa`, the proxy variables), shared with the key set's fetches. */
   readonly fetch: IdpFetch;
   /** A read that takes longer is abandoned (`jwksTimeoutMs`). */
   readonly timeoutMs: number;

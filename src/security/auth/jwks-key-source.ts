@@ -3,10 +3,12 @@ import { JunctionError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { tlsFailureOf } from '../tls/tls-failure';
 import type { DiscoveredProvider } from './discovered-provider';
-import { createIdpFetch, type IdpConnection, type IdpFetch } from './idp-fetch';
+import type { IdpFetch } from './idp-client';
 
 /** Where the identity provider publishes its signing keys, and how Junction fetches them (`security.auth.jwt.jwks*`). */
-export interface JwksOptions extends IdpConnection {
+export interface JwksOptions {
+  /** The identity provider's client (`IdpClient.fetch`: `jwksCa`, the proxy variables), the one the discovery document is read with too. */
+  readonly fetch: IdpFetch;
   /** The JWKS URL; exactly one of `url` and `discovery`. */
   readonly url?: string;
   /** Find the JWKS URL in this issuer's OpenID Connect discovery document (shared with the console's sign-in), at the first fetch and again when the keys move. */
@@ -60,7 +62,6 @@ export class JwksKeySource {
   private stale: { uat: number; resolve: KeyResolver } | undefined;
   /** Status of the last HTTP answer, for the outage warning. */
   private lastStatus: number | undefined;
-  private readonly send: IdpFetch;
 
   constructor(private readonly options: JwksOptions, private readonly logger: Logger) {
     const source = options.url ?? options.discovery?.issuer;
@@ -68,17 +69,16 @@ export class JwksKeySource {
       throw new JunctionError('JCT_CONFIG_INVALID', 'security.auth.jwt: give jwksUrl or discovery, one of them.');
     }
     this.host = hostOf(source);
-    this.send = createIdpFetch(options);
     if (options.url !== undefined) {
       this.remote = this.remoteSetAt(options.url);
       this.remoteUrl = options.url;
     }
   }
 
-  /** jose's remote key set at `url`, fetching through {@link send}. */
+  /** jose's remote key set at `url`, fetching through the identity provider's client. */
   private remoteSetAt(url: string): RemoteJWKSet {
     const fetchJwks: FetchImplementation = async (target, init) => {
-      const response = await this.send(target, init);
+      const response = await this.options.fetch(target, init);
       this.lastStatus = response.status;
       return response;
     };

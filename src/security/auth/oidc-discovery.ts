@@ -1,5 +1,5 @@
 import { BodyTooLarge, readCapped } from '../../core/read-capped';
-import type { IdpFetch } from './idp-fetch';
+import type { IdpFetch } from './idp-client';
 import { jwksUrlProblem, signInUrlProblem } from './jwt-config-check';
 
 /** A discovery document is a few kilobytes; a larger answer is not one. */

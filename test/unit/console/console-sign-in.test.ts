@@ -12,7 +12,7 @@ import type { ConsoleOidcConfig } from '../../../src/config/admin-config-types';
 import { ConsoleSignIn } from '../../../src/console/console-sign-in';
 import { errorHandler } from '../../../src/gateway/http/error-handler';
 import { DiscoveredProvider } from '../../../src/security/auth/discovered-provider';
-import { createIdpFetch } from '../../../src/security/auth/idp-fetch';
+import { IdpClient } from '../../../src/security/auth/idp-client';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
 import { rejection } from '../../support/errors';
 import { request } from '../../support/http';
@@ -64,18 +64,23 @@ describe('the console\'s single sign-on settings (admin.console.oidc)', function
   describe('from the discovery document (real HTTP)', () => {
     let provider: OidcProvider;
     let logger: RecordingLogger;
+    let client: IdpClient;
     const signIn = (options: { oidc?: ConsoleOidcConfig; cacheSeconds?: number; cooldownSeconds?: number } = {}): ConsoleSignIn => new ConsoleSignIn({
       oidc: options.oidc ?? { clientId: provider.clientId, scope: 'openid', token: 'access' },
-      provider: new DiscoveredProvider(provider.issuer, { fetch: createIdpFetch({}), timeoutMs: 2000, cacheSeconds: options.cacheSeconds ?? 600, cooldownSeconds: options.cooldownSeconds ?? 30 }),
+      provider: new DiscoveredProvider(provider.issuer, { fetch: client.fetch, timeoutMs: 2000, cacheSeconds: options.cacheSeconds ?? 600, cooldownSeconds: options.cooldownSeconds ?? 30 }),
     }, logger);
     const warnings = (): string[] => logger.lines.filter((l) => l.level === 'warn').map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
 
     beforeEach(async () => {
       provider = new OidcProvider();
       logger = new RecordingLogger();
+      client = new IdpClient({});
       await provider.start();
     });
-    afterEach(() => provider.stop());
+    afterEach(async () => {
+      await client.close();
+      await provider.stop();
+    });
 
     it('names the endpoints, the client and the scope — read once, then kept', async () => {
       const source = signIn({ oidc: { clientId: provider.clientId, scope: 'openid api://junction/ops', token: 'access', audience: 'https://junction.example.com', redirectUri: 'https://junction.example.com/console/' } });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DiscoveredProvider, DiscoveredProviders, type DiscoveredProviderOptions } from '../../../src/security/auth/discovered-provider';
-import { createIdpFetch } from '../../../src/security/auth/idp-fetch';
+import { IdpClient } from '../../../src/security/auth/idp-client';
 import { rejection } from '../../support/errors';
 import { JwksServer } from '../../support/jwks-server';
 
@@ -9,15 +9,20 @@ import { JwksServer } from '../../support/jwks-server';
 describe('the discovered provider: one reader of an issuer\'s discovery document for everything that needs it (real HTTP)', function () {
   this.timeout(20_000);
   let server: JwksServer;
+  let client: IdpClient;
 
   const providerOf = (options: Partial<DiscoveredProviderOptions> = {}): DiscoveredProvider =>
-    new DiscoveredProvider(server.issuer, { fetch: createIdpFetch({}), timeoutMs: 2000, cacheSeconds: 600, cooldownSeconds: 30, ...options });
+    new DiscoveredProvider(server.issuer, { fetch: client.fetch, timeoutMs: 2000, cacheSeconds: 600, cooldownSeconds: 30, ...options });
 
   beforeEach(async () => {
     server = new JwksServer();
+    client = new IdpClient({});
     await server.start();
   });
-  afterEach(() => server.stop());
+  afterEach(async () => {
+    await client.close();
+    await server.stop();
+  });
 
   it('concurrent callers share one read, and the document is kept for cacheSeconds', async () => {
     const provider = providerOf();
@@ -80,7 +85,7 @@ describe('the discovered provider: one reader of an issuer\'s discovery document
   });
 
   it('DiscoveredProviders: one object per issuer, whoever asks', () => {
-    const providers = new DiscoveredProviders({ fetch: createIdpFetch({}), timeoutMs: 2000, cacheSeconds: 600, cooldownSeconds: 30 });
+    const providers = new DiscoveredProviders({ fetch: client.fetch, timeoutMs: 2000, cacheSeconds: 600, cooldownSeconds: 30 });
     const a = providers.of('https://idp.example.com/realms/a');
     expect(providers.of('https://idp.example.com/realms/a')).to.equal(a);
     expect(providers.of('https://idp.example.com/realms/b')).to.not.equal(a);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { JunctionError } from '../../../src/core/errors';
-import { proxyFromEnv } from '../../../src/security/auth/idp-fetch';
+import { IdpClient, proxyFromEnv, type IdpConnection, type IdpFetch } from '../../../src/security/auth/idp-client';
 import { JwksKeySource, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
@@ -26,9 +26,16 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
   let first: IdpKey;
   let second: IdpKey;
 
-  const verifier = (options: Partial<JwksOptions> = {}): JwtVerifier => new JwtVerifier({
+  let clients: IdpClient[] = [];
+  /** The fetch of a new identity provider client, closed after the test. */
+  const fetchVia = ({ ca, proxy }: IdpConnection = {}): IdpFetch => {
+    const client = new IdpClient({ ...(ca ? { ca } : {}), ...(proxy ? { proxy } : {}) });
+    clients.push(client);
+    return client.fetch;
+  };
+  const verifier = ({ ca, proxy, ...options }: Partial<JwksOptions> & IdpConnection = {}): JwtVerifier => new JwtVerifier({
     algorithms: ['RS256', 'ES256'], issuer: 'https://idp.example.test/', audience: 'junction',
-    jwks: new JwksKeySource({ url: server.url, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600, ...options }, logger),
+    jwks: new JwksKeySource({ url: server.url, fetch: fetchVia({ ...(ca ? { ca } : {}), ...(proxy ? { proxy } : {}) }), cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600, ...options }, logger),
   });
   const warnings = (): string[] => logger.lines.filter((l) => l.level === 'warn').map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
 
@@ -41,7 +48,11 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
     logger = new RecordingLogger();
     await server.start();
   });
-  afterEach(() => server.stop());
+  afterEach(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    clients = [];
+    await server.stop();
+  });
 
   it('accepts a token signed with a published key; the prefetch at start means no fetch per request', async () => {
     const jwt = verifier();
@@ -156,7 +167,7 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
     afterEach(() => tlsServer.stop());
     const over = (ca?: string): JwtVerifier => new JwtVerifier({
       algorithms: ['RS256'], issuer: 'https://idp.example.test/', audience: 'junction',
-      jwks: new JwksKeySource({ url: tlsServer.url, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600, ...(ca ? { ca } : {}) }, logger),
+      jwks: new JwksKeySource({ url: tlsServer.url, fetch: fetchVia(ca ? { ca } : {}), cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600 }, logger),
     });
 
     it('trusts the server\'s certificate through jwksCa', async () => {
@@ -164,14 +175,16 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
       expect((await jwt.verify(await signToken(first))).name).to.equal('crm');
     });
 
-    it('trusts a CA added process-wide with NODE_EXTRA_CA_CERTS (Node\'s fetch, which jose uses without jwksCa)', async () => {
+    it('trusts a CA added process-wide with NODE_EXTRA_CA_CERTS (without jwksCa the client\'s TLS uses Node\'s default trust store)', async () => {
       // NODE_EXTRA_CA_CERTS is read once at process start: check it in a child process.
       const script = `const { JwksKeySource } = require(${JSON.stringify(path.resolve('dist/src/security/auth/jwks-key-source.js'))});
+        const { IdpClient } = require(${JSON.stringify(path.resolve('dist/src/security/auth/idp-client.js'))});
         const { JwtVerifier } = require(${JSON.stringify(path.resolve('dist/src/security/auth/jwt-verifier.js'))});
         const { silentLogger } = require(${JSON.stringify(path.resolve('dist/src/core/logger.js'))});
-        const jwks = new JwksKeySource({ url: process.env.JWKS_URL, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600 }, silentLogger);
+        const client = new IdpClient({});
+        const jwks = new JwksKeySource({ url: process.env.JWKS_URL, fetch: client.fetch, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600 }, silentLogger);
         new JwtVerifier({ algorithms: ['RS256'], issuer: 'https://idp.example.test/', audience: 'junction', jwks })
-          .verify(process.env.TOKEN).then((p) => console.log('accepted ' + p.name), (e) => console.log('refused ' + e.code));`;
+          .verify(process.env.TOKEN).then((p) => console.log('accepted ' + p.name), (e) => console.log('refused ' + e.code)).then(() => client.close());`;
       const run = (extra: NodeJS.ProcessEnv): Promise<string> => signToken(first).then((token) => new Promise((resolve, reject) => {
         execFile(process.execPath, ['-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '', JWKS_URL: tlsServer.url, TOKEN: token, ...extra } }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
       }));
@@ -234,8 +247,8 @@ describe('bearer JWTs checked against the identity provider\'s JWKS URL (jwks-ke
       try {
         const over = (ca?: string): JwtVerifier => new JwtVerifier({
           algorithms: ['RS256'], issuer: 'https://idp.example.test/', audience: 'junction',
-          jwks: new JwksKeySource({ url: tlsServer.url, cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600,
-            proxy: proxyFromEnv({ HTTPS_PROXY: proxyUrl })!, ...(ca ? { ca } : {}) }, logger),
+          jwks: new JwksKeySource({ url: tlsServer.url, fetch: fetchVia({ proxy: proxyFromEnv({ HTTPS_PROXY: proxyUrl })!, ...(ca ? { ca } : {}) }),
+            cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600 }, logger),
         });
         expect((await over(readFileSync('test/fixtures/tls/localhost.crt', 'utf8')).verify(await signToken(first))).name).to.equal('crm');
         expect(tunnels).to.deep.equal([new URL(tlsServer.url).host]);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { loadConfig } from '../../../src/config/load-config';
 import { compileSecurity } from '../../../src/security/security-setup';
 import { DiscoveredProvider } from '../../../src/security/auth/discovered-provider';
-import { createIdpFetch } from '../../../src/security/auth/idp-fetch';
+import { IdpClient } from '../../../src/security/auth/idp-client';
 import { JwksKeySource, type JwksOptions } from '../../../src/security/auth/jwks-key-source';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
@@ -17,11 +17,12 @@ describe('bearer JWTs with keys found by OpenID Connect discovery (security.auth
   let server: JwksServer;
   let logger: RecordingLogger;
   let key: IdpKey;
+  let client: IdpClient;
 
   const verifier = (options: Partial<JwksOptions> = {}): JwtVerifier => {
     const settings = { cacheSeconds: 600, cooldownSeconds: 30, timeoutMs: 2000, maxStaleSeconds: 3600, ...options };
-    const discovery = new DiscoveredProvider(server.issuer, { fetch: createIdpFetch({}), ...settings });
-    return new JwtVerifier({ algorithms: ['RS256'], issuer: server.issuer, audience: 'junction', jwks: new JwksKeySource({ discovery, ...settings }, logger) });
+    const discovery = new DiscoveredProvider(server.issuer, { fetch: client.fetch, ...settings });
+    return new JwtVerifier({ algorithms: ['RS256'], issuer: server.issuer, audience: 'junction', jwks: new JwksKeySource({ discovery, fetch: client.fetch, ...settings }, logger) });
   };
   const token = (): Promise<string> => signToken(key, { sub: 'crm-app' }, { issuer: server.issuer });
   const warnings = (): string[] => logger.lines.filter((l) => l.level === 'warn').map((l) => `${l.message} ${JSON.stringify(l.fields)}`);
@@ -33,9 +34,13 @@ describe('bearer JWTs with keys found by OpenID Connect discovery (security.auth
     server = new JwksServer();
     server.keys = [key];
     logger = new RecordingLogger();
+    client = new IdpClient({});
     await server.start();
   });
-  afterEach(() => server.stop());
+  afterEach(async () => {
+    await client.close();
+    await server.stop();
+  });
 
   it('reads <issuer>/.well-known/openid-configuration once at start and takes its jwks_uri', async () => {
     const jwt = verifier();
@@ -91,11 +96,12 @@ describe('bearer JWTs with keys found by OpenID Connect discovery (security.auth
       audience: junction
       discovery: true
 ${MINIMAL_CONFIG}`);
-      const { authenticator } = compileSecurity(loadConfig(file, {}), logger, {});
+      const { authenticator, idp } = compileSecurity(loadConfig(file, {}), logger, {});
       await authenticator.prefetch();
       const principal = await authenticator.fromHeaders({ authorization: `Bearer ${await token()}` });
       expect(principal).to.deep.include({ name: 'crm-app', method: 'jwt' });
       expect([server.discoveryRequests, server.requests]).to.deep.equal([1, 1]);
+      await idp?.close();
     } finally {
       dir.remove();
     }

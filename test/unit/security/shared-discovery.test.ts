@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { loadConfig } from '../../../src/config/load-config';
 import { createConsoleSignIn, ConsoleSignIn } from '../../../src/console/console-sign-in';
 import { DiscoveredProvider } from '../../../src/security/auth/discovered-provider';
-import { createIdpFetch } from '../../../src/security/auth/idp-fetch';
+import { IdpClient } from '../../../src/security/auth/idp-client';
 import { JwksKeySource } from '../../../src/security/auth/jwks-key-source';
 import { JwtVerifier } from '../../../src/security/auth/jwt-verifier';
 import { compileSecurity, type SecurityRuntime } from '../../../src/security/security-setup';
@@ -22,6 +22,8 @@ describe('one discovery document for the JWKS key source and the console\'s sign
   let logger: RecordingLogger;
   let key: IdpKey;
   let next: IdpKey;
+  /** Every identity provider client a test made, closed after it. */
+  let clients: IdpClient[] = [];
 
   const tokenOf = (k: IdpKey): Promise<string> => signToken(k, { sub: 'crm-app' }, { issuer: idp.issuer });
   /** The security runtime and the console's sign-in as the configuration builds them (what buildApp does). */
@@ -41,6 +43,7 @@ admin:
 ${MINIMAL_CONFIG}`);
     const loaded = loadConfig(file, {});
     const security = compileSecurity(loaded, logger, {});
+    if (security.idp) clients.push(security.idp);
     const signIn = createConsoleSignIn(loaded, security.providers, logger);
     if (!signIn) throw new Error('no console sign-in was built');
     return { security, signIn };
@@ -57,7 +60,11 @@ ${MINIMAL_CONFIG}`);
     await idp.start();
     idp.server.keys = [key];
   });
-  afterEach(() => idp.stop());
+  afterEach(async () => {
+    await Promise.all(clients.map((client) => client.close()));
+    clients = [];
+    await idp.stop();
+  });
   after(() => dir.remove());
 
   it('one read serves both, also when both ask at once (as at start)', async () => {
@@ -106,8 +113,10 @@ ${MINIMAL_CONFIG}`);
 
   describe('with a short jwksCacheSeconds (built by hand: the schema allows 10 s at least)', () => {
     const shared = (cacheSeconds: number, timeoutMs = 2000): { provider: DiscoveredProvider; jwt: JwtVerifier; signIn: ConsoleSignIn } => {
-      const provider = new DiscoveredProvider(idp.issuer, { fetch: createIdpFetch({}), timeoutMs, cacheSeconds, cooldownSeconds: 30 });
-      const jwks = new JwksKeySource({ discovery: provider, cacheSeconds, cooldownSeconds: 30, timeoutMs, maxStaleSeconds: 3600 }, logger);
+      const client = new IdpClient({});
+      clients.push(client);
+      const provider = new DiscoveredProvider(idp.issuer, { fetch: client.fetch, timeoutMs, cacheSeconds, cooldownSeconds: 30 });
+      const jwks = new JwksKeySource({ discovery: provider, fetch: client.fetch, cacheSeconds, cooldownSeconds: 30, timeoutMs, maxStaleSeconds: 3600 }, logger);
       return {
         provider,
         jwt: new JwtVerifier({ algorithms: ['RS256'], issuer: idp.issuer, audience: 'junction', jwks }),
