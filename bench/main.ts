@@ -145,7 +145,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     let soakResult: SoakResult | undefined;
     if (p.soakMinutes !== undefined) {
       log(`soak: ${p.soakMinutes} min at concurrency ${p.soakConcurrency}`);
-      soakResult = await soak(ctx, p.soakMinutes, p.soakConcurrency, p.mode === 'quick' ? 1000 : 10_000);
+      soakResult = await soak(ctx, p.soakMinutes, p.soakConcurrency, p.mode === 'quick' ? 1000 : 5_000);
     }
     await stack.stop();
     stack = undefined;

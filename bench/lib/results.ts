@@ -45,13 +45,21 @@ export interface SoakResult {
   readonly concurrency: number;
   readonly messages: number;
   readonly msgPerSec: number;
-  /** Every sample: seconds since the start, resident memory and V8 heap used (bytes, summed over Junction's processes). */
-  readonly samples: readonly { readonly atSeconds: number; readonly rssBytes: number; readonly heapUsedBytes: number }[];
+  /**
+   * Every sample: seconds since the start, resident memory, V8 heap in use and V8 heap after each
+   * process's latest full collection (bytes, summed over Junction's processes; NaN, written as null,
+   * before every process had one).
+   */
+  readonly samples: readonly { readonly atSeconds: number; readonly rssBytes: number; readonly heapUsedBytes: number; readonly heapAfterGcBytes: number }[];
   /** Mean RSS over the first and the last fifth of the run (after the first minute's warm-up). */
   readonly rssFirstBytes: number;
   readonly rssLastBytes: number;
+  /** Mean heap after the latest full collection over the first and the last fifth: what the heap target judges. */
   readonly heapFirstBytes: number;
   readonly heapLastBytes: number;
+  /** Mean heap in use (a sawtooth between collections) over the first and the last fifth, for information. */
+  readonly heapUsedFirstBytes: number;
+  readonly heapUsedLastBytes: number;
   /** Growth of the mean RSS from the first to the last fifth, in percent. */
   readonly rssGrowthPercent: number;
   readonly heapGrowthPercent: number;

@@ -4,17 +4,20 @@ import { silentLogger, type Logger } from '../core/logger';
 import type {
   CollectedGaugeDefinition, Counter, Gauge, Histogram, HistogramDefinition, MetricDefinition, MetricLabels, MetricsFactory,
 } from '../core/metrics';
+import { registerHeapAfterGc } from './heap-after-gc';
 
 let processRegistry: client.Registry | undefined;
 
 /**
- * prom-client's process and Node.js metrics (CPU, memory, heap, event loop lag, GC), collected
+ * prom-client's process and Node.js metrics (CPU, memory, heap, event loop lag, GC) and the heap
+ * after the latest full collection (heap-after-gc.ts), collected
  * once per process however many Junction apps it runs (tests run many): they describe the process.
  */
 function sharedProcessRegistry(): client.Registry {
   if (processRegistry === undefined) {
     processRegistry = new client.Registry();
     client.collectDefaultMetrics({ register: processRegistry });
+    registerHeapAfterGc(processRegistry);
   }
   return processRegistry;
 }
