@@ -18,7 +18,7 @@ import { CONSOLE_BASE, createConsoleRouter } from './console/console-router';
 import { createConsoleSignIn } from './console/console-sign-in';
 import { MemoryBroker } from './bus/memory/memory-broker';
 import { createEndpointRegistry } from './endpoints/endpoint-registry';
-import { errorHandler, notFound } from './gateway/http/error-handler';
+import { errorHandler, notFound, servedByGateways } from './gateway/http/error-handler';
 import { requestId } from './gateway/http/request-id';
 import { responseCompression } from './gateway/http/response-compression';
 import { MessageIntake } from './gateway/message-intake';
@@ -196,6 +196,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
     http.use(ADMIN_BASE, operators.api);
     http.use(CONSOLE_BASE, createConsoleRouter(consoleSignIn ? { signIn: consoleSignIn } : {}));
   }
+  if (role === 'worker') http.use([REST_BASE, ADMIN_BASE, CONSOLE_BASE, '/soap'], servedByGateways);
   http.use(notFound);
   http.use(errorHandler(logger, security.masker));
   const serverTls = readServerTls(loaded);

@@ -7,6 +7,9 @@ import { loadConfig } from './config/load-config';
 /** Exit codes of the `junction` process. */
 export const EXIT = { OK: 0, FAILED: 1, CONFIG: 2 } as const;
 
+/** A started Junction and the base URL it listens on (the real port when `server.port` is 0). */
+export type RunningJunction = JunctionApp & { readonly url: string };
+
 /** Command-line options of the process entry. */
 export interface MainOptions {
   readonly config: string;
@@ -34,7 +37,7 @@ export function parseMainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
  * RabbitMQ). A second signal exits at once. A configuration error prints what is wrong and where,
  * and exits with code 2.
  */
-export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<JunctionApp | undefined> {
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<RunningJunction | undefined> {
   let app: JunctionApp;
   let shutdownTimeoutMs: number;
   try {
@@ -47,10 +50,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.exitCode = EXIT.CONFIG;
     return undefined;
   }
+  let url: string;
   try {
-    await app.start();
+    url = await app.start();
   } catch (error) {
-    const text = error instanceof JunctionError ? `${error.code}: ${error.message}` : String(error);
+    const text = error instanceof JunctionError ? `${error.code}: ${error.message}` : describeStartFailure(error);
     process.stderr.write(`junction: could not start: ${text}\n`);
     await app.close().catch(() => undefined);
     process.exitCode = EXIT.FAILED;
@@ -81,7 +85,17 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  return app;
+  return { ...app, url };
+}
+
+/** A start failure in words; a port in use says what to change rather than only what happened. */
+export function describeStartFailure(error: unknown): string {
+  const listen = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (listen?.code === 'EADDRINUSE' && listen.syscall === 'listen') {
+    return `${String(listen.address)}:${String(listen.port)} is in use by another process. Stop that process, or give Junction `
+      + 'another port: server.port in the configuration (the shipped configurations read it from PORT, e.g. PORT=8081).';
+  }
+  return String(error);
 }
 
 if (require.main === module) {

@@ -11,17 +11,40 @@ const SAMPLE_ORDER = '{"orderId":"SO-1001","customerId":"C-42","amount":"250.00"
 
 const SAMPLE_CUSTOMER = '{"name":"Ada Lovelace","email":"ada@example.org","status":"ACTIVE"}';
 
+/**
+ * Starts a simulator; when its port is taken, says which variable moves it (no stack trace), sets
+ * exit code 1 and resolves undefined.
+ */
+async function startSimulator(name: string, portVariable: string, start: () => Promise<string>): Promise<string | undefined> {
+  try {
+    return await start();
+  } catch (error) {
+    const listen = error as NodeJS.ErrnoException & { address?: string; port?: number };
+    const text = listen?.code === 'EADDRINUSE'
+      ? `${String(listen.address)}:${String(listen.port)} is in use by another process. Stop it, or start the demo with another port, `
+        + `e.g. ${portVariable}=${Number(listen.port) + 100} npm start`
+      : String(error);
+    process.stderr.write(`junction demo: the ${name} simulator could not start: ${text}\n`);
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
 async function run(): Promise<void> {
   const simulators: { close(): Promise<void> }[] = [];
   if (!process.env.OA_REST_URL) {
     const oa = new OaSimulator({ port: Number(process.env.OA_PORT ?? 8091), host: '127.0.0.1' });
-    const url = await oa.start();
+    const url = await startSimulator('OA', 'OA_PORT', () => oa.start());
+    if (url === undefined) return;
     process.env.OA_REST_URL = `${url}/oa/approvals`;
     simulators.push(oa);
   }
   if (!process.env.ERP_SOAP_URL) {
     const erp = new ErpSimulator({ port: Number(process.env.ERP_PORT ?? 8092), host: '127.0.0.1' });
-    await erp.start();
+    if (await startSimulator('ERP', 'ERP_PORT', () => erp.start()) === undefined) {
+      await Promise.all(simulators.map((s) => s.close()));
+      return;
+    }
     process.env.ERP_SOAP_URL = erp.soapUrl;
     simulators.push(erp);
   }
@@ -32,7 +55,8 @@ async function run(): Promise<void> {
     await Promise.all(simulators.map((s) => s.close()));
     return;
   }
-  const base = `http://127.0.0.1:${process.env.PORT ?? 8080}`;
+  // The address Junction really listens on: PORT=0 (any free port) prints the port it got.
+  const base = app.url;
   process.stdout.write([
     '',
     'Junction is running on the embedded default (SQLite in .junction/, in-process bus).',

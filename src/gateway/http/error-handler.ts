@@ -54,6 +54,17 @@ export function errorHandler(logger: Logger, masker?: Masker) {
   };
 }
 
+/**
+ * Answers 404 problem+json on a `--role worker` process for the paths only gateways serve (REST
+ * API, admin API, console), saying where they are: a worker's port serves only the probes.
+ */
+export function servedByGateways(req: Request, res: Response): void {
+  const path = req.originalUrl.split('?')[0];
+  sendProblem(res, new JunctionError('JCT_NOT_FOUND', `Nothing is served at ${req.method} ${path} here: this process runs with --role worker, `
+    + 'which serves only /healthz, /readyz and /metrics. The REST and SOAP gateways, the admin API and the console are on the processes '
+    + 'with role gateway or all.'), requestIdOf(res));
+}
+
 /** Answers 404 problem+json for anything no router took. */
 export function notFound(req: Request, res: Response): void {
   sendProblem(res, new JunctionError('JCT_NOT_FOUND', `Nothing is served at ${req.method} ${req.path}.`), requestIdOf(res));
