@@ -78,7 +78,7 @@ async function run(): Promise<void> {
     '',
     'Operators (console, admin API, `junction` CLI) sign in with the demo admin token:',
     `  export JUNCTION_URL=${base} JUNCTION_TOKEN=${process.env.JUNCTION_ADMIN_TOKEN}`,
-    '  node dist/src/cli/main.js messages list --status FAILED',
+    '  node dist/src/cli/main.js messages list --status FAILED --unresolved',
     '',
     'Ctrl-C stops everything.',
     '',
