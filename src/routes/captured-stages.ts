@@ -55,12 +55,14 @@ export class CapturedStages {
   /**
    * Writes the stages kept so far on their own (one transaction), for when the next write would
    * come too late to keep the history in order (a message to several recipients records each
-   * delivery as it happens). Nothing to write: resolves at once.
+   * delivery as it happens). Written only while the message is PROCESSING: a handling that another
+   * one overtook (it settled the message meanwhile) must not move its status back. Nothing to
+   * write: resolves at once.
    */
   async flush(log: TransactionLog, messageId: string): Promise<void> {
     const { preceding } = this.take();
     const last = preceding?.at(-1);
     if (preceding === undefined || last === undefined) return;
-    await log.transition(messageId, last, undefined, { preceding: preceding.slice(0, -1), received: this.received });
+    await log.transition(messageId, last, ['PROCESSING'], { preceding: preceding.slice(0, -1), received: this.received });
   }
 }

@@ -215,7 +215,12 @@ export class RouteWorker {
       logger.info('message delivered', { durationMs: Date.now() - startedAt });
     } else if (sent > 0) {
       // Another handling (a copy that took over, docs/delivery.md "Limits, honestly") recorded the outcome first.
-      logger.warn('message delivered again: another handling had recorded it delivered meanwhile, so its backend received this id twice', { durationMs: Date.now() - startedAt });
+      const status = (await this.deps.log.load(message.id).catch(() => undefined))?.status;
+      if (status === 'DELIVERED') {
+        logger.warn('message delivered again: another handling had settled it DELIVERED meanwhile, so a backend received this id twice', { durationMs: Date.now() - startedAt });
+      } else {
+        logger.warn(`message delivered, but another handling had settled it ${status ?? 'elsewhere'} meanwhile; that outcome stands`, { durationMs: Date.now() - startedAt });
+      }
     } else {
       logger.info('message already settled by another handling; nothing delivered', { durationMs: Date.now() - startedAt });
     }
@@ -394,7 +399,11 @@ export class RouteWorker {
       };
       try {
         if (single) recorded = (await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take())) === 'applied';
-        else await log.transition(message.id, { ...stage, status: 'PROCESSING' }, undefined, captured?.shared());
+        // Only while PROCESSING: had another handling settled the message meanwhile, an unguarded write
+        // would move its status back and this handling's closing DELIVERED would overwrite that outcome.
+        else if ((await log.transition(message.id, { ...stage, status: 'PROCESSING' }, ['PROCESSING'], captured?.shared())) === 'skipped') {
+          logger.warn('delivered to a recipient, but another handling had settled the message meanwhile; this delivery is not in the log', { endpoint: planned.endpoint });
+        }
       } catch (error) {
         // The backend has it; the log does not say so. If the message comes back here, record instead of resending.
         if (message.pattern === 'one-way') this.unrecorded.remember(message.id, planned.endpoint);
@@ -448,7 +457,7 @@ export class RouteWorker {
       const result = await this.deps.log.transition(message.id, {
         stage: `deliver:${endpoint}`, status: single ? 'DELIVERED' : 'PROCESSING', attempt: message.attempt, endpoint,
         detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)',
-      }, single ? ['PROCESSING'] : undefined, single ? captured?.take() : undefined);
+      }, ['PROCESSING'], single ? captured?.take() : undefined);
       if (single && result === 'applied') recorded = true;
       logger.info('recorded a delivery the log had failed to record; not sending it again', { endpoint });
       done.add(endpoint);

@@ -88,7 +88,7 @@ describe('RouteWorker: a copy that took over a message another handling then set
     onSend = firstHandlingRecords(message.id);
     await worker.handle(route, message, { redelivered: true });
     expect(sent).to.deep.equal([message.id]);
-    expect(lines.filter((l) => l.startsWith('warn message delivered again'))).to.have.length(1);
+    expect(lines.filter((l) => l.startsWith('warn message delivered again: another handling had settled it DELIVERED'))).to.have.length(1);
     expect(lines).not.to.include('info message delivered');
   });
 
@@ -98,5 +98,72 @@ describe('RouteWorker: a copy that took over a message another handling then set
     expect(sent).to.deep.equal([message.id]);
     expect(lines.filter((l) => l === 'info message delivered')).to.have.length(1);
     expect((await log.load(message.id))?.status).to.equal('DELIVERED');
+  });
+});
+
+/**
+ * The same race with several recipients, where each delivery is recorded as it happens (a
+ * PROCESSING stage): the first handling settles the message while this one's calls run. Those
+ * writes must never move the settled status back to PROCESSING — else this handling's closing
+ * DELIVERED would overwrite the other's FAILED (or a RETRYING message would end DELIVERED with a
+ * recipient never reached).
+ */
+describe('RouteWorker: a takeover with several recipients never moves a settled status back', () => {
+  const route: CompiledRoute = {
+    id: 'orders', pattern: 'one-way', replyTimeoutMs: 1000, steps: [], replySteps: [], capture: 'steps',
+    deliveries: [{ endpoint: 'erp', steps: [] }, { endpoint: 'oa', steps: [] }],
+  };
+  let lines: string[];
+  let log: FakeTransactionLog;
+  let onSend: ((endpoint: string) => Promise<void>) | undefined;
+  let worker: RouteWorker;
+
+  beforeEach(() => {
+    lines = [];
+    onSend = undefined;
+    log = new FakeTransactionLog();
+    const endpoint = (name: string): Endpoint => ({
+      name, start: async () => undefined, close: async () => undefined,
+      send: async () => { await onSend?.(name); return { contentType: 'application/json', body: '{}' }; },
+      preview: async (message) => ({ method: 'POST', url: 'http://backend.invalid/', headers: {}, body: message.body }),
+    });
+    worker = new RouteWorker({
+      broker: new MemoryBroker(), log, logger: recordingLogger(lines), prefetch: 1,
+      routes: { routes: [route], endpoints: new Map([['erp', endpoint('erp')], ['oa', endpoint('oa')]]), soapServices: [] },
+    });
+  });
+
+  async function processing(): Promise<Envelope> {
+    const message = createEnvelope({ routeId: 'orders', pattern: 'one-way', source: 'test', contentType: 'application/json', body: '{}' });
+    await log.recordReceived(message);
+    await log.transition(message.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 });
+    return message;
+  }
+
+  for (const settled of ['FAILED', 'RETRYING', 'DELIVERED'] as const) {
+    it(`the other handling ends it ${settled} while this one delivers: it stays ${settled}`, async () => {
+      const message = await processing();
+      let raced = false;
+      onSend = async () => {
+        if (raced) return;
+        raced = true;
+        await log.transition(message.id, { stage: 'elsewhere', status: settled, attempt: 1 }, ['PROCESSING']);
+      };
+      await worker.handle(route, message, { redelivered: true });
+      const record = await log.load(message.id);
+      expect(record?.status).to.equal(settled);
+      expect(record?.stages.at(-1)?.stage).to.equal('elsewhere');
+      expect(lines).not.to.include('info message delivered');
+      expect(lines.filter((l) => l.startsWith('warn ') && l.includes(`settled it ${settled}`))).to.have.length.greaterThan(0);
+    });
+  }
+
+  it('unraced, every delivery and the closing DELIVERED are recorded', async () => {
+    const message = await processing();
+    await worker.handle(route, message, { redelivered: true });
+    const record = await log.load(message.id);
+    expect(record?.status).to.equal('DELIVERED');
+    expect(record?.stages.map((s) => s.stage)).to.include.members(['deliver:erp', 'deliver:oa', 'delivered']);
+    expect(lines).to.include('info message delivered');
   });
 });
