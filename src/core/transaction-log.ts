@@ -126,6 +126,12 @@ export interface MessageQuery {
   readonly businessKey?: string;
   /** Only messages received strictly before this time (the recovery sweep's "stranded" query). */
   readonly receivedBefore?: Date;
+  /**
+   * Only messages last changed strictly before this time; the results then come in the order they
+   * were last changed, longest ago first (the recovery sweep's "overdue" query: see
+   * gateway/overdue-tries.ts).
+   */
+  readonly updatedBefore?: Date;
   /** At most this many (default 50, max 1000). */
   readonly limit?: number;
 }
@@ -165,7 +171,7 @@ export interface TransactionLog {
   transition(messageId: string, event: StageEvent, from?: readonly MessageStatus[], options?: TransitionOptions): Promise<TransitionResult>;
   /** One message with its history, or undefined. */
   load(messageId: string): Promise<MessageRecord | undefined>;
-  /** Messages matching the query, newest first. */
+  /** Messages matching the query, newest first (changed longest ago first with `updatedBefore`). */
   find(query: MessageQuery): Promise<MessageSummary[]>;
   /** The message recorded on `routeId` with this idempotency key, with its history, or undefined. */
   findByIdempotencyKey(routeId: string, idempotencyKey: string): Promise<MessageRecord | undefined>;

@@ -1,8 +1,9 @@
 import type { Broker } from '../core/broker';
-import type { Envelope } from '../core/envelope';
 import { describeError, JunctionError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import type { MessageRecord, TransactionLog } from '../core/transaction-log';
+import type { TransactionLog } from '../core/transaction-log';
+import { OverdueTries } from './overdue-tries';
+import { envelopeOf } from './stored-envelope';
 
 /** Options of {@link RecoverySweep}. */
 export interface RecoverySweepOptions {
@@ -26,7 +27,7 @@ export interface RecoverySweepOptions {
 
 /** What one round did. */
 export interface SweepResult {
-  /** Published and marked QUEUED. */
+  /** Published again: stranded RECEIVED ones (then QUEUED), and RETRYING/HELD ones whose copy on the bus was lost. */
   readonly published: string[];
   /** Marked FAILED (request-reply whose caller has gone, or a body that was not kept). */
   readonly failed: string[];
@@ -37,25 +38,14 @@ export interface SweepResult {
 export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
 export const DEFAULT_SWEEP_GRACE_MS = 30_000;
 
-/** The envelope a stored message was published as. */
-function envelopeOf(record: MessageRecord): Envelope {
-  return Object.freeze({
-    id: record.id, correlationId: record.correlationId, routeId: record.routeId, pattern: record.pattern,
-    source: record.source, headers: Object.freeze({ ...record.headers }), contentType: record.contentType,
-    body: record.payload, attempt: Math.max(1, record.attempts),
-    ...(record.businessKey !== undefined ? { businessKey: record.businessKey } : {}),
-    ...(record.replayOf !== undefined ? { replayOf: record.replayOf } : {}),
-    receivedAt: record.receivedAt.toISOString(),
-  });
-}
-
 /**
  * Finishes what a crash between "log RECEIVED" and "publish" left undone: messages still RECEIVED
  * after the grace period are published and marked QUEUED (from RECEIVED only, so a concurrent
  * normal path wins harmlessly; the worker skips settled messages, so a duplicate is harmless).
  * Request-reply messages found so are marked FAILED with JCT_REPLY_TIMEOUT instead: their caller
- * has gone. Messages the gateway refused are FAILED already and never swept. One round at a time
- * per process; several processes may sweep together.
+ * has gone. Messages the gateway refused are FAILED already and never swept. Then puts back the
+ * messages waiting RETRYING or HELD whose copy on the bus was lost ({@link OverdueTries}). One
+ * round at a time per process; several processes may sweep together.
  */
 export class RecoverySweep {
   private timer: NodeJS.Timeout | undefined;
@@ -65,12 +55,17 @@ export class RecoverySweep {
   private readonly graceMs: number;
   private readonly batchSize: number;
   private readonly logger: Logger;
+  private readonly overdue: OverdueTries;
 
   constructor(private readonly options: RecoverySweepOptions) {
     this.intervalMs = options.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     this.graceMs = options.graceMs ?? DEFAULT_SWEEP_GRACE_MS;
     this.batchSize = options.batchSize ?? 100;
     this.logger = options.logger.child({ component: 'recovery-sweep' });
+    this.overdue = new OverdueTries({
+      log: options.log, broker: options.broker, logger: this.logger, graceMs: this.graceMs, batchSize: this.batchSize,
+      ...(options.keepsPayload ? { keepsPayload: options.keepsPayload } : {}),
+    });
   }
 
   /** Starts sweeping every `intervalMs` (the first round after one interval). */
@@ -118,7 +113,17 @@ export class RecoverySweep {
     if (result.published.length + result.failed.length > 0) {
       this.logger.warn('recovered stranded messages', { published: result.published.length, failed: result.failed.length });
     }
-    return result;
+    if (this.closed) return result;
+    let overdue;
+    try {
+      overdue = await this.overdue.round(now, () => this.closed);
+    } catch (error) {
+      this.logger.warn('could not look for messages whose copy on the bus was lost', { error: describeError(error) });
+      throw error;
+    }
+    return {
+      published: [...result.published, ...overdue.published], failed: [...result.failed, ...overdue.failed], skipped: [...result.skipped, ...overdue.skipped],
+    };
   }
 
   private async recover(id: string, cutoff: Date): Promise<keyof SweepResult> {

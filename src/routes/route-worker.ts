@@ -16,6 +16,7 @@ import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-rout
 import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { CapturedStages, capturable } from './captured-stages';
 import { planRoute, StageFailure } from './route-runner';
+import { holdDetail, retryDetail } from './announced-wait';
 
 /** Statuses from which a worker may (re)start processing; a redelivered PROCESSING message was cut off mid-way. */
 const PROCESSABLE: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'HELD', 'PROCESSING'];
@@ -258,7 +259,7 @@ export class RouteWorker {
     await this.deps.log.transition(message.id, {
       stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
       ...(stage.startsWith('deliver:') ? { endpoint: stage.slice('deliver:'.length) } : {}),
-      detail: `attempt ${next} of ${policy.attempts} in ${delayMs} ms (after ${stage} failed)`,
+      detail: retryDetail(next, policy.attempts, delayMs, stage),
     }, ['PROCESSING'], captured.take());
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { attempt: next }), delayMs,
@@ -292,7 +293,7 @@ export class RouteWorker {
     const held = Number(message.headers[HELD_HEADER] ?? 0) + 1;
     await this.deps.log.transition(message.id, {
       stage: 'held', status: 'HELD', attempt: message.attempt, durationMs, error: failure.toJSON(), endpoint,
-      detail: `endpoint ${endpoint} is down; waiting ${delayMs} ms`,
+      detail: holdDetail(endpoint, delayMs),
     }, ['PROCESSING'], captured.take());
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { headers: { ...message.headers, [HELD_HEADER]: String(held) } }), delayMs,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { SerializedError } from '../../src/core/errors';
 import type { AuditInput } from '../../src/core/operator-records';
@@ -436,6 +437,23 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect(stranded.map((m) => m.id)).to.deep.equal([old.id]);
       expect((await log.find({ routeId: r, receivedBefore: new Date(old.receivedAt) }))).to.have.length(0);
       expect((await log.find({ routeId: r, receivedBefore: new Date(Date.now() + 1000) }))).to.have.length(3);
+    });
+
+    it('finds overdue messages: last changed before a time, changed longest ago first', async () => {
+      const r = route();
+      const [first, second, late] = [testMessage(r), testMessage(r), testMessage(r)];
+      for (const m of [first, second, late]) await log.recordReceived(m);
+      await log.transition(second.id, stage('retry', 'RETRYING'));
+      await sleep(30);
+      await log.transition(first.id, stage('retry', 'RETRYING'));
+      await sleep(30);
+      const cutoff = new Date();
+      await sleep(30);
+      await log.transition(late.id, stage('retry', 'RETRYING'));
+      const overdue = await log.find({ routeId: r, status: 'RETRYING', updatedBefore: cutoff });
+      expect(overdue.map((m) => m.id)).to.deep.equal([second.id, first.id]);
+      expect(await log.find({ routeId: r, status: 'RETRYING', updatedBefore: cutoff, limit: 1 })).to.have.length(1);
+      expect(await log.find({ routeId: r, status: 'HELD', updatedBefore: new Date(Date.now() + 1000) })).to.have.length(0);
     });
 
     operatorContract(() => log);

@@ -144,8 +144,11 @@ export class FakeTransactionLog implements TransactionLog {
         && (query.routeId === undefined || s.routeId === query.routeId)
         && (query.correlationId === undefined || s.correlationId === query.correlationId)
         && (query.businessKey === undefined || s.businessKey === query.businessKey)
-        && (query.receivedBefore === undefined || s.receivedAt.getTime() < query.receivedBefore.getTime()))
-      .sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1))
+        && (query.receivedBefore === undefined || s.receivedAt.getTime() < query.receivedBefore.getTime())
+        && (query.updatedBefore === undefined || s.updatedAt.getTime() < query.updatedBefore.getTime()))
+      .sort(query.updatedBefore === undefined
+        ? (a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1)
+        : (a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || (a.id < b.id ? -1 : 1))
       .slice(0, limit);
   }
 

@@ -89,6 +89,10 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
   if (query.correlationId !== undefined) select.andWhere('m.correlationId = :correlationId', { correlationId: query.correlationId });
   if (query.businessKey !== undefined) select.andWhere('m.businessKey = :businessKey', { businessKey: query.businessKey });
   if (query.receivedBefore !== undefined) select.andWhere('m.receivedAt < :receivedBefore', { receivedBefore: query.receivedBefore });
+  if (query.updatedBefore !== undefined) {
+    select.andWhere('m.updatedAt < :updatedBefore', { updatedBefore: query.updatedBefore });
+    return select.orderBy('m.updatedAt', 'ASC').addOrderBy('m.id', 'ASC').limit(clampLimit(query.limit));
+  }
   return select.orderBy('m.receivedAt', 'DESC').addOrderBy('m.id', 'DESC').limit(clampLimit(query.limit));
 }
 

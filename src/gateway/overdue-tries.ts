@@ -1,0 +1,129 @@
+import type { Broker } from '../core/broker';
+import { describeError, JunctionError } from '../core/errors';
+import { DEADLINE_HEADER } from '../core/headers';
+import type { Logger } from '../core/logger';
+import type { MessageStatus } from '../core/message-status';
+import type { MessageRecord, TransactionLog } from '../core/transaction-log';
+import { announcedWaitMs, recoveredDetail } from '../routes/announced-wait';
+import { HELD_HEADER } from '../routes/route-worker';
+import { envelopeOf } from './stored-envelope';
+
+/** Statuses in which a message waits for its copy on the bus to come back (a later try, or its endpoint). */
+const WAITING: readonly MessageStatus[] = ['RETRYING', 'HELD'];
+
+/** RabbitMQ's delay queues round a wait to the nearest of 2^(k/4) ms: up to 2^(1/8) ≈ 9 % longer. */
+const BUCKET_ROUNDING = 1.1;
+
+/** The longest any copy waits on the bus (amqp-topology's MAX_DELAY_MS): assumed when a stage does not say. */
+const LONGEST_WAIT_MS = 86_400_000;
+
+/** Options of {@link OverdueTries}. */
+export interface OverdueTriesOptions {
+  readonly log: TransactionLog;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** How long after its copy was due a message counts as overdue. */
+  readonly graceMs: number;
+  /** At most this many candidates per status per round. */
+  readonly batchSize: number;
+  /** False for routes with capture `none` (their body was not kept, so it cannot be published again). */
+  readonly keepsPayload?: (routeId: string) => boolean;
+}
+
+/** What happened to one overdue candidate; `waiting` when its copy is not yet overdue. */
+type Outcome = 'published' | 'failed' | 'skipped' | 'waiting';
+
+/**
+ * Finds messages whose copy on the bus was lost while they waited RETRYING or HELD, and puts them
+ * back: published again at the attempt the copy carried (a `recovered` stage; the status stays), or
+ * FAILED when that cannot help (a request-reply caller that has gone, a body that was not kept).
+ *
+ * How a copy gets lost: RabbitMQ moves a copy out of its delay queue by dead-lettering, which for
+ * classic queues is at most once — a broker killed at that moment can drop it (the fault test
+ * "kill -9 of RabbitMQ mid-stream" met it); the in-process bus loses its waiting copies with the
+ * process. A message counts as overdue once `graceMs` has passed since its copy was due (the wait
+ * its `retry`/`held` stage announced, plus RabbitMQ's rounding) — and only while its route's queue
+ * has nothing ready: a copy that is merely late (workers stopped, a backlog after an outage) waits
+ * there, and is left to come.
+ */
+export class OverdueTries {
+  constructor(private readonly options: OverdueTriesOptions) {}
+
+  /** One pass over both statuses; each candidate's id lands in the list of what was done with it. */
+  async round(now: Date, closed: () => boolean): Promise<{ published: string[]; failed: string[]; skipped: string[] }> {
+    const { log, logger, graceMs, batchSize } = this.options;
+    const result = { published: [] as string[], failed: [] as string[], skipped: [] as string[] };
+    const backlogs = new Map<string, Promise<boolean>>();
+    for (const status of WAITING) {
+      const candidates = await log.find({ status, updatedBefore: new Date(now.getTime() - graceMs), limit: batchSize });
+      for (const candidate of candidates) {
+        if (closed()) return result;
+        let outcome: Outcome;
+        try {
+          outcome = await this.recover(candidate.id, now, backlogs);
+        } catch (error) {
+          logger.warn('could not put back a message whose copy on the bus was lost', { messageId: candidate.id, error: describeError(error) });
+          outcome = 'skipped';
+        }
+        if (outcome !== 'waiting') result[outcome].push(candidate.id);
+      }
+    }
+    return result;
+  }
+
+  private async recover(id: string, now: Date, backlogs: Map<string, Promise<boolean>>): Promise<Outcome> {
+    const { log, broker, logger, graceMs } = this.options;
+    const record = await log.load(id);
+    if (!record || !WAITING.includes(record.status)) return 'skipped';
+    const last = record.stages.at(-1);
+    if (!last || last.status !== record.status) return 'skipped';
+    const dueAt = last.at.getTime() + (announcedWaitMs(last.detail) ?? LONGEST_WAIT_MS) * BUCKET_ROUNDING;
+    if (now.getTime() < dueAt + graceMs) return 'waiting';
+    if (await this.hasBacklog(record.routeId, backlogs)) return 'skipped';
+    const context = { messageId: id, routeId: record.routeId, status: record.status, dueAt: new Date(dueAt).toISOString() };
+    if (record.pattern === 'request-reply') {
+      const deadline = Date.parse(record.headers[DEADLINE_HEADER] ?? '');
+      if (deadline > now.getTime()) return 'waiting'; // its caller still waits; after that, FAILED below
+      return this.fail(record, 'expired', new JunctionError('JCT_REPLY_TIMEOUT',
+        `Message ${id} was waiting for its next try, but its copy on the bus was lost and its caller has gone; it is not delivered. Replay it if it is still wanted.`,
+        { details: { messageId: id } }));
+    }
+    if (this.options.keepsPayload?.(record.routeId) === false) {
+      return this.fail(record, 'retry', new JunctionError('JCT_BROKER_UNAVAILABLE',
+        `Message ${id} was waiting for its next try, but its copy on the bus was lost and its body was not kept (capture: none); it cannot be delivered.`,
+        { details: { messageId: id } }));
+    }
+    // The copy a worker published: the next attempt after a failed try; the same one, marked held,
+    // after a hold; the one a `recovered` stage names when an earlier round's publish failed.
+    const held = record.status === 'HELD';
+    const attempt = held || last.stage === 'recovered' ? last.attempt : last.attempt + 1;
+    const headers: Record<string, string> = held ? { [HELD_HEADER]: String(record.stages.filter((s) => s.stage === 'held').length) } : {};
+    // Recorded first, so the history reads in order (the new copy may be taken at once). The status
+    // stays: the message still waits for that try. Should the publish fail, this stage announces no
+    // wait, so the next round after the grace period tries again.
+    const recorded = await log.transition(id, { stage: 'recovered', status: record.status, attempt, detail: recoveredDetail(new Date(dueAt)) }, [record.status]);
+    if (recorded !== 'applied') return 'skipped';
+    await broker.publish(record.routeId, envelopeOf(record, attempt, headers));
+    logger.warn('a message waiting for its next try had lost its copy on the bus; published it again', context);
+    return 'published';
+  }
+
+  private async fail(record: MessageRecord, stage: string, error: JunctionError): Promise<Outcome> {
+    const applied = await this.options.log.transition(record.id, {
+      stage, status: 'FAILED', attempt: Math.max(1, record.attempts), error: error.toJSON(),
+      detail: 'its copy on the bus was lost; failed by the recovery sweep',
+    }, [record.status]);
+    if (applied === 'applied') this.options.logger.warn('a message waiting for its next try had lost its copy on the bus; marked FAILED', { messageId: record.id, code: error.code });
+    return applied === 'applied' ? 'failed' : 'skipped';
+  }
+
+  /** True when the route's queue has messages ready (or cannot be counted): a late copy may be among them. */
+  private hasBacklog(routeId: string, backlogs: Map<string, Promise<boolean>>): Promise<boolean> {
+    let backlog = backlogs.get(routeId);
+    if (backlog === undefined) {
+      backlog = this.options.broker.queueDepth(routeId).then((depth) => depth.ready > 0, () => true);
+      backlogs.set(routeId, backlog);
+    }
+    return backlog;
+  }
+}
