@@ -155,7 +155,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   // Publishes what a crash between "log RECEIVED" and "publish" left behind (docs/store.md, "Recovery sweep").
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
   const sweep = role === 'worker' ? undefined : new RecoverySweep({
-    log, broker, logger, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
+    log, broker, logger, metrics, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
   });
   // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
   const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger, security });

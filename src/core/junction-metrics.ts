@@ -23,6 +23,12 @@ export interface JunctionMetrics {
   readonly retried: Counter;
   /** junction_messages_held_total{route, endpoint}: waiting HELD because the endpoint's circuit is open. */
   readonly held: Counter;
+  /**
+   * junction_messages_recovered_total{route, reason}: put back by the recovery sweep — `stranded`
+   * (recorded, never published), `lost-copy` (its waiting copy vanished from the bus) — or, when that
+   * could not help, `failed` (marked FAILED by the sweep).
+   */
+  readonly recovered: Counter;
   /** junction_messages_in_flight{route, role}: being accepted by a gateway / processed by a worker right now. */
   readonly inFlight: Gauge;
   /** junction_stage_duration_seconds{route, stage}: time spent in each stage of a message's way. */
@@ -69,6 +75,9 @@ export function createJunctionMetrics(factory: MetricsFactory): JunctionMetrics 
     }),
     held: factory.counter({
       name: 'junction_messages_held_total', help: 'Messages held because an endpoint circuit was open.', labelNames: ['route', 'endpoint'],
+    }),
+    recovered: factory.counter({
+      name: 'junction_messages_recovered_total', help: 'Messages the recovery sweep published again (stranded, lost-copy) or marked FAILED (failed).', labelNames: ['route', 'reason'],
     }),
     inFlight: factory.gauge({
       name: 'junction_messages_in_flight', help: 'Messages being accepted (gateway) or processed (worker) now.', labelNames: ['route', 'role'],

@@ -1,6 +1,7 @@
 import type { Broker } from '../core/broker';
 import { describeError, JunctionError } from '../core/errors';
 import { DEADLINE_HEADER } from '../core/headers';
+import type { JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
@@ -28,6 +29,8 @@ export interface OverdueTriesOptions {
   readonly batchSize: number;
   /** False for routes with capture `none` (their body was not kept, so it cannot be published again). */
   readonly keepsPayload?: (routeId: string) => boolean;
+  /** Counts what was put back (`lost-copy`) and what was marked FAILED. */
+  readonly metrics: JunctionMetrics;
 }
 
 /** What happened to one overdue candidate; `waiting` when its copy is not yet overdue. */
@@ -104,6 +107,7 @@ export class OverdueTries {
     const recorded = await log.transition(id, { stage: 'recovered', status: record.status, attempt, detail: recoveredDetail(new Date(dueAt)) }, [record.status]);
     if (recorded !== 'applied') return 'skipped';
     await broker.publish(record.routeId, envelopeOf(record, attempt, headers));
+    this.options.metrics.recovered.inc({ route: record.routeId, reason: 'lost-copy' });
     logger.warn('a message waiting for its next try had lost its copy on the bus; published it again', context);
     return 'published';
   }
@@ -113,8 +117,11 @@ export class OverdueTries {
       stage, status: 'FAILED', attempt: Math.max(1, record.attempts), error: error.toJSON(),
       detail: 'its copy on the bus was lost; failed by the recovery sweep',
     }, [record.status]);
-    if (applied === 'applied') this.options.logger.warn('a message waiting for its next try had lost its copy on the bus; marked FAILED', { messageId: record.id, code: error.code });
-    return applied === 'applied' ? 'failed' : 'skipped';
+    if (applied !== 'applied') return 'skipped';
+    this.options.logger.warn('a message waiting for its next try had lost its copy on the bus; marked FAILED', { messageId: record.id, code: error.code });
+    this.options.metrics.recovered.inc({ route: record.routeId, reason: 'failed' });
+    this.options.metrics.failed.inc({ route: record.routeId, endpoint: '', code: error.code });
+    return 'failed';
   }
 
   /** True when the route's queue has messages ready (or cannot be counted): a late copy may be among them. */

@@ -1,7 +1,8 @@
 import type { Broker } from '../core/broker';
 import { describeError, JunctionError } from '../core/errors';
+import { noJunctionMetrics, type JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
-import type { TransactionLog } from '../core/transaction-log';
+import type { TransactionLog, TransitionResult } from '../core/transaction-log';
 import { OverdueTries } from './overdue-tries';
 import { envelopeOf } from './stored-envelope';
 
@@ -23,6 +24,8 @@ export interface RecoverySweepOptions {
    * (MessageIntake.isRefusalPending): it was never accepted, so it must not be published.
    */
   readonly refused?: (messageId: string) => boolean;
+  /** Where recovered and failed counts go (default: nowhere). */
+  readonly metrics?: JunctionMetrics;
 }
 
 /** What one round did. */
@@ -56,14 +59,16 @@ export class RecoverySweep {
   private readonly batchSize: number;
   private readonly logger: Logger;
   private readonly overdue: OverdueTries;
+  private readonly metrics: JunctionMetrics;
 
   constructor(private readonly options: RecoverySweepOptions) {
     this.intervalMs = options.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     this.graceMs = options.graceMs ?? DEFAULT_SWEEP_GRACE_MS;
     this.batchSize = options.batchSize ?? 100;
     this.logger = options.logger.child({ component: 'recovery-sweep' });
+    this.metrics = options.metrics ?? noJunctionMetrics;
     this.overdue = new OverdueTries({
-      log: options.log, broker: options.broker, logger: this.logger, graceMs: this.graceMs, batchSize: this.batchSize,
+      log: options.log, broker: options.broker, logger: this.logger, graceMs: this.graceMs, batchSize: this.batchSize, metrics: this.metrics,
       ...(options.keepsPayload ? { keepsPayload: options.keepsPayload } : {}),
     });
   }
@@ -140,7 +145,7 @@ export class RecoverySweep {
       const applied = await log.transition(id, {
         stage: 'expired', status: 'FAILED', attempt, error: error.toJSON(), detail: 'stranded before publishing; failed by the recovery sweep',
       }, ['RECEIVED']);
-      return applied === 'applied' ? 'failed' : 'skipped';
+      return this.failedIf(applied, record.routeId, error);
     }
     if (this.options.keepsPayload?.(record.routeId) === false) {
       const error = new JunctionError('JCT_BROKER_UNAVAILABLE',
@@ -149,10 +154,18 @@ export class RecoverySweep {
       const applied = await log.transition(id, {
         stage: 'publish', status: 'FAILED', attempt, error: error.toJSON(), detail: 'stranded before publishing; body not kept',
       }, ['RECEIVED']);
-      return applied === 'applied' ? 'failed' : 'skipped';
+      return this.failedIf(applied, record.routeId, error);
     }
     await broker.publish(record.routeId, envelopeOf(record));
+    this.metrics.recovered.inc({ route: record.routeId, reason: 'stranded' });
     await log.transition(id, { stage: 'recovered', status: 'QUEUED', attempt, detail: 'published by the recovery sweep' }, ['RECEIVED']);
     return 'published';
+  }
+
+  private failedIf(applied: TransitionResult, routeId: string, error: JunctionError): keyof SweepResult {
+    if (applied !== 'applied') return 'skipped';
+    this.metrics.recovered.inc({ route: routeId, reason: 'failed' });
+    this.metrics.failed.inc({ route: routeId, endpoint: '', code: error.code });
+    return 'failed';
   }
 }

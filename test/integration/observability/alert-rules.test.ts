@@ -55,7 +55,7 @@ describe('Prometheus rules and Grafana dashboard in deploy/', function () {
 
   it('the rules pass promtool check rules and their unit tests', async () => {
     const check = await run(promtool(), ['check', 'rules', 'junction-rules.yml'], { cwd: RULES_DIR });
-    expect(check.stdout).to.contain('SUCCESS: 14 rules found');
+    expect(check.stdout).to.contain('SUCCESS: 15 rules found');
     const tests = await run(promtool(), ['test', 'rules', 'junction-rules.test.yml'], { cwd: RULES_DIR });
     expect(tests.stdout).to.contain('SUCCESS');
   });

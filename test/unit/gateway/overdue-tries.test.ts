@@ -10,6 +10,8 @@ import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
 import { holdDetail, retryDetail } from '../../../src/routes/announced-wait';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
 import { HELD_HEADER, RouteWorker } from '../../../src/routes/route-worker';
+import { createJunctionMetrics } from '../../../src/core/junction-metrics';
+import { PrometheusMetrics } from '../../../src/observability/prometheus-metrics';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 
 const GRACE_MS = 30_000;
@@ -108,6 +110,19 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     await broker.publish('backlogged', message('backlogged')); // nobody consumes it: a backlog
     expect((await sweeper().sweep(later(GRACE_MS + 1_000))).skipped).to.deep.equal([waiting.id]);
     expect((await log.load(waiting.id))?.status).to.equal('RETRYING');
+  });
+
+  it('counts what it put back and what it failed in junction_messages_recovered_total (and failures in junction_messages_failed_total)', async () => {
+    const prometheus = new PrometheusMetrics({ processMetrics: false });
+    const lost = message('orders');
+    await retrying(lost, 400);
+    const gone = message('quotes', 'request-reply', { [DEADLINE_HEADER]: later(1_000).toISOString() });
+    await retrying(gone, 400);
+    await sweeper({ metrics: createJunctionMetrics(prometheus) }).sweep(later(GRACE_MS + 1_000));
+    const text = await prometheus.render();
+    expect(text).to.contain('junction_messages_recovered_total{route="orders",reason="lost-copy"} 1');
+    expect(text).to.contain('junction_messages_recovered_total{route="quotes",reason="failed"} 1');
+    expect(text).to.contain('junction_messages_failed_total{route="quotes",endpoint="",code="JCT_REPLY_TIMEOUT"} 1');
   });
 
   it('request-reply: leaves it while its caller waits; FAILED with JCT_REPLY_TIMEOUT once the caller has gone', async () => {

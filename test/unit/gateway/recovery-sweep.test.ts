@@ -3,6 +3,8 @@ import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
 import { createEnvelope, type Envelope } from '../../../src/core/envelope';
 import { silentLogger } from '../../../src/core/logger';
 import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
+import { createJunctionMetrics } from '../../../src/core/junction-metrics';
+import { PrometheusMetrics } from '../../../src/observability/prometheus-metrics';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 
 const message = (routeId: string, ageMs: number, pattern: 'one-way' | 'request-reply' = 'one-way'): Envelope => createEnvelope({
@@ -64,6 +66,18 @@ describe('RecoverySweep (fake log, in-process bus)', () => {
     expect(after?.status).to.equal('FAILED');
     expect(after?.lastError?.code).to.equal('JCT_REPLY_TIMEOUT');
     expect(after?.stages.at(-1)?.stage).to.equal('expired');
+  });
+
+  it('counts stranded messages published and failed in junction_messages_recovered_total', async () => {
+    const prometheus = new PrometheusMetrics({ processMetrics: false });
+    await log.recordReceived(message('orders', 60_000));
+    await log.recordReceived(message('orders', 60_000));
+    await log.recordReceived(message('customers', 60_000, 'request-reply'));
+    await sweeper({ metrics: createJunctionMetrics(prometheus) }).sweep();
+    const text = await prometheus.render();
+    expect(text).to.contain('junction_messages_recovered_total{route="orders",reason="stranded"} 2');
+    expect(text).to.contain('junction_messages_recovered_total{route="customers",reason="failed"} 1');
+    expect(text).to.contain('junction_messages_failed_total{route="customers",endpoint="",code="JCT_REPLY_TIMEOUT"} 1');
   });
 
   it('fails a stranded message whose body was not kept (capture: none) instead of publishing an empty one', async () => {
