@@ -50,33 +50,28 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
     process.exitCode = EXIT.CONFIG;
     return undefined;
   }
-  let url: string;
-  try {
-    url = await app.start();
-  } catch (error) {
-    const text = error instanceof JunctionError ? `${error.code}: ${error.message}` : describeStartFailure(error);
-    process.stderr.write(`junction: could not start: ${text}\n`);
-    await app.close().catch(() => undefined);
-    process.exitCode = EXIT.FAILED;
-    return undefined;
-  }
+  // Signals are taken from before the start: a stop asked for while Junction is still starting (a
+  // database that is slow to answer, say) waits for the start to end, then closes what it opened.
+  let starting = true;
   let stopping = false;
+  let startFailed = false;
+  let started: Promise<unknown> = Promise.resolve();
   const stop = (signal: string): void => {
     if (stopping) {
       app.logger.warn('second signal while stopping: exiting now; RabbitMQ gives unfinished messages to another worker', { signal });
       process.exit(EXIT.FAILED);
     }
     stopping = true;
-    app.logger.info('stopping', { signal, shutdownTimeoutMs });
+    app.logger.info(starting ? 'stopping once the start has ended' : 'stopping', { signal, shutdownTimeoutMs });
     const deadline = setTimeout(() => {
       app.logger.error('could not finish the work in flight within server.shutdownTimeoutMs; exiting anyway. Unacknowledged messages '
         + 'return to their queues and are delivered by another worker (the transaction log shows them redelivered)', { shutdownTimeoutMs });
       process.exit(EXIT.FAILED);
     }, shutdownTimeoutMs);
-    app.close().then(() => {
+    started.then(() => app.close()).then(() => {
       clearTimeout(deadline);
       app.logger.info('stopped');
-      process.exit(EXIT.OK);
+      process.exit(startFailed ? EXIT.FAILED : EXIT.OK);
     }, (error: unknown) => {
       clearTimeout(deadline);
       app.logger.error('stopping failed', { error: error instanceof Error ? error.message : String(error) });
@@ -85,6 +80,22 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  let url: string;
+  try {
+    const startup = app.start();
+    started = startup.catch(() => undefined);
+    url = await startup;
+  } catch (error) {
+    startFailed = true;
+    const text = error instanceof JunctionError ? `${error.code}: ${error.message}` : describeStartFailure(error);
+    process.stderr.write(`junction: could not start: ${text}\n`);
+    await app.close().catch(() => undefined);
+    process.exitCode = EXIT.FAILED;
+    return undefined;
+  } finally {
+    starting = false;
+  }
   return { ...app, url };
 }
 

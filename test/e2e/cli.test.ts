@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { runJunction, type CliRun } from '../support/cli-process';
 import { freePort } from '../support/ports';
@@ -173,6 +174,42 @@ routes:
         child.kill('SIGTERM');
       }
       expect(await exited).to.equal(0);
+    });
+
+    it('a SIGTERM while it is still starting stops it cleanly once the start has ended, instead of killing it mid-way', async function () {
+      // A "database" that takes the connection and drops it a moment later: the start is under way
+      // (connecting to the transaction log) when the signal comes, and then fails.
+      let child: ReturnType<typeof spawn> | undefined;
+      const database = createServer((socket) => {
+        child?.kill('SIGTERM');
+        setTimeout(() => socket.destroy(), 300);
+      });
+      await new Promise<void>((resolve) => database.listen(0, '127.0.0.1', resolve));
+      try {
+        const file = temp.write('starting.yaml', `
+server: { port: 0 }
+store: { url: "mysql://junction:secret@127.0.0.1:${(database.address() as AddressInfo).port}/junction" }
+bus: { url: "memory:" }
+endpoints:
+  oa: { type: http, url: "http://127.0.0.1:9/oa" }
+routes:
+  - id: submit-order
+    entry: { rest: { method: POST, path: /orders } }
+    to: [oa]
+`);
+        child = spawn(process.execPath, [CLI, 'start', '--config', file], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+        child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+        const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child?.once('exit', (code, signal) => resolve([code, signal])));
+        // Before, no handler was installed until the start had ended: the signal killed the process (code null).
+        expect(await exited, output).to.deep.equal([1, null]);
+        expect(output).to.contain('stopping once the start has ended');
+        expect(output).to.contain('could not start: JCT_STORE_UNAVAILABLE');
+        expect(output).to.contain('"message":"stopped"');
+      } finally {
+        database.close();
+      }
     });
   });
 });
