@@ -53,12 +53,11 @@ export class TrustAnchors {
   }
 
   /**
-   * The pinned certificates (anchors that are no CA: trusted themselves, they vouch for nothing)
-   * and the anchor that issued each, if the bundle holds it — without it, a CRL cannot be checked
-   * for them (security-setup.ts warns).
+   * Every anchor with the anchor that issued it, if the bundle holds one: for a pinned
+   * certificate, without it no CRL can be checked (security-setup.ts warns).
    */
-  pinned(): { readonly certificate: X509Certificate; readonly issuer: X509Certificate | undefined }[] {
-    return this.anchors.filter((anchor) => !anchor.ca).map((certificate) => ({ certificate, issuer: this.issuerOf(certificate) }));
+  withIssuers(): { readonly certificate: X509Certificate; readonly issuer: X509Certificate | undefined }[] {
+    return this.anchors.map((certificate) => ({ certificate, issuer: this.issuerOf(certificate) }));
   }
 
   private issuerOf(certificate: X509Certificate): X509Certificate | undefined {
