@@ -1,9 +1,11 @@
 /**
  * What Junction reads from a PEM certificate revocation list (RFC 5280 §5.1): enough to refuse a
- * file that is not one, to say whose it is and to warn before it expires, and — for certificates
- * no TLS stack checks (WS-Security signing certificates, signing-crl.ts) — the revoked serial
- * numbers and what the signature covers. For TLS client certificates OpenSSL checks the CRL's
- * signature and entries in every handshake (docs/security.md, "Certificate revocation").
+ * file that is not one, to say whose it is and to warn before it expires, what the signature
+ * covers (verified against the CA when the file is read, crl-signature.ts), the extensions that
+ * order an issuer's CRLs and set their scope (crl-order.ts), and — for certificates no TLS stack
+ * checks (WS-Security signing certificates, signing-crl.ts) — the revoked serial numbers. For TLS
+ * client certificates OpenSSL checks the CRL's entries in every handshake (docs/security.md,
+ * "Certificate revocation").
  */
 import { X509Certificate } from 'node:crypto';
 import { children, DER_TAG, encodingOf, readBigInt, readElement, readIntegerHex, readOid, readTime, type DerElement } from './der';
