@@ -17,7 +17,7 @@ import { JwtVerifier } from './auth/jwt-verifier';
 import { NonceCache } from './auth/nonce-cache';
 import { UsernameTokenVerifier, type SoapUser } from './auth/username-token';
 import { WsSignatureVerifier } from './auth/ws-signature';
-import { TrustAnchors } from './auth/x509-trust';
+import { oneLine, peerOf, TrustAnchors } from './auth/x509-trust';
 import { SIGNING_CRL, SigningCrls } from './auth/signing-crl';
 import { caSubjects } from './tls/crl';
 import { crlSources, readCrlSet } from './tls/crl-files';
@@ -178,7 +178,7 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
   });
   const usernameToken = users.length > 0 ? new UsernameTokenVerifier(users, ws, nonces) : undefined;
   const roles = new Map(Object.entries(security.clients).map(([name, c]) => [name, c.roles]));
-  const signingCrl = anchors && signing?.crl ? readSigningCrl(signing.crl, signing.crlReloadSeconds, anchorsPem, baseDir, logger) : undefined;
+  const signingCrl = anchors && signing?.crl ? readSigningCrl(signing.crl, signing.crlReloadSeconds, anchors, anchorsPem, certificates, baseDir, logger) : undefined;
   const signature = anchors && signing ? new WsSignatureVerifier(anchors, certificates, (client) => roles.get(client) ?? [],
     { maxAgeSeconds: ws.maxAgeSeconds, clockSkewSeconds: ws.clockSkewSeconds, allowSha1: signing.allowSha1 }, nonces, signingCrl?.crls) : undefined;
   const authenticator = new Authenticator({
@@ -207,15 +207,29 @@ export function compileSecurity(loaded: LoadedConfig, logger: Logger, env: NodeJ
 
 /**
  * `security.auth.wsSecurity.signature.crl`: the CRLs read now (JCT_CONFIG_REFERENCE naming the
- * file for one that cannot be read or is not a PEM CRL) and the reloader that keeps them current,
- * with the same rules as `server.tls.crl` (crl-reloader.ts).
+ * file for one that cannot be read, is not a PEM CRL, is a delta CRL or does not verify with its
+ * CA's key) and the reloader that keeps them current, with the same rules as `server.tls.crl`
+ * (crl-reloader.ts). The CAs are the bundle's CA certificates (a leaf issues nothing, so it needs
+ * no CRL). A pinned certificate — a leaf, or any anchor that names a client — whose issuer is not
+ * in the bundle is warned about: no CRL can be checked for it.
  */
-function readSigningCrl(refs: FileRefConfig | readonly FileRefConfig[], reloadSeconds: number, anchorsPem: string, baseDir: string, logger: Logger): { crls: SigningCrls; reloader: CrlReloader } {
+function readSigningCrl(refs: FileRefConfig | readonly FileRefConfig[], reloadSeconds: number, anchors: TrustAnchors, anchorsPem: string, certificates: ClientCertificates, baseDir: string, logger: Logger): { crls: SigningCrls; reloader: CrlReloader } {
   const sources = crlSources(refs, SIGNING_CRL.crl, baseDir);
-  const initial = readCrlSet(sources);
+  const cas = caSubjects(anchorsPem).filter((ca) => ca.certificate.ca);
+  const initial = readCrlSet(sources, cas);
   const crls = new SigningCrls(initial);
   const reloader = new CrlReloader({
-    sources, initial, cas: caSubjects(anchorsPem), intervalMs: reloadSeconds * 1000, logger, setting: SIGNING_CRL, apply: (set) => crls.update(set),
+    sources, initial, cas, intervalMs: reloadSeconds * 1000, logger, setting: SIGNING_CRL, apply: (set) => crls.update(set),
   });
+  for (const { certificate, issuer } of anchors.withIssuers()) {
+    if (issuer || (certificate.ca && certificates.clientOf(peerOf(certificate)) === undefined)) continue;
+    const why = certificate.checkIssued(certificate)
+      ? 'is self-signed, so no CRL can revoke it'
+      : `was issued by "${oneLine(certificate.issuer)}", which is no CA certificate of the bundle, so its revocation cannot be checked against ${SIGNING_CRL.crl}`;
+    const fix = certificate.checkIssued(certificate) ? '' : `add that CA's certificate to the bundle (and its CRL to ${SIGNING_CRL.crl}), or `;
+    logger.warn(`${SIGNING_CRL.ca}: the pinned certificate "${oneLine(certificate.subject)}" (SHA-256 ${certificate.fingerprint256}) ${why}. To be able to revoke it, ${fix}remove it from the bundle when it must no longer be trusted.`, {
+      subject: oneLine(certificate.subject), fingerprint256: certificate.fingerprint256,
+    });
+  }
   return { crls, reloader };
 }

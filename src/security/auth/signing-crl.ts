@@ -1,19 +1,13 @@
-import { verify, type X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { Crl } from '../tls/crl';
 import { caSubjectOf, type CaSubject } from '../tls/crl';
 import type { CrlSet, CrlSetting } from '../tls/crl-files';
+import { crlAlgorithmKnown, crlSignedBy } from '../tls/crl-signature';
 
 /** Whose CRLs these are, for log lines and messages. */
 export const SIGNING_CRL: CrlSetting = Object.freeze({
   crl: 'security.auth.wsSecurity.signature.crl', ca: 'security.auth.wsSecurity.signature.ca', certificates: 'signing certificate',
 });
-
-/** CRL signature algorithms (OID) → Node's hash name (null: the key type decides, Ed25519/Ed448). RSA-PSS is not taken. */
-const CRL_SIGNATURES: Readonly<Record<string, string | null>> = {
-  '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
-  '1.2.840.10045.4.1': 'sha1', '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
-  '1.3.101.112': null, '1.3.101.113': null,
-};
 
 /**
  * Revocation of WS-Security signing certificates (`security.auth.wsSecurity.signature.crl`): no
@@ -53,7 +47,7 @@ export class SigningCrls {
     }
     const sound = ofCa.filter((crl) => this.verifies(crl, issuer));
     if (sound.length === 0) {
-      const unknown = ofCa.find((crl) => CRL_SIGNATURES[crl.signed.algorithm] === undefined);
+      const unknown = ofCa.find((crl) => !crlAlgorithmKnown(crl));
       if (unknown) return `the CRL of its CA "${ca.text}" in ${unknown.source.file} is signed with an algorithm Junction does not verify (OID ${unknown.signed.algorithm}; RSA PKCS#1 v1.5, ECDSA and EdDSA are verified)`;
       return `the CRL of its CA "${ca.text}" in ${ofCa[0]!.source.file} does not verify with the CA's key (CRL_SIGNATURE_FAILURE); replace the file with the CRL that CA signed`;
     }
@@ -72,12 +66,7 @@ export class SigningCrls {
     if (!byCa) this.verified.set(crl, byCa = new Map());
     let ok = byCa.get(issuer.fingerprint256);
     if (ok === undefined) {
-      const hash = CRL_SIGNATURES[crl.signed.algorithm];
-      try {
-        ok = hash !== undefined && verify(hash, crl.signed.tbs, issuer.publicKey, crl.signed.signature);
-      } catch {
-        ok = false;
-      }
+      ok = crlSignedBy(crl, issuer.publicKey);
       byCa.set(issuer.fingerprint256, ok);
     }
     return ok;

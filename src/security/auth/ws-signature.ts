@@ -146,7 +146,7 @@ export class WsSignatureVerifier {
     private readonly rolesOf: (client: string) => readonly string[],
     private readonly options: WsSignatureOptions,
     private readonly nonces: NonceStore,
-    /** `signature.crl`: when set, a certificate a configured CA issued must not be revoked (pinned certificates are not looked up). */
+    /** `signature.crl`: when set, a certificate a configured CA issued must not be revoked (pinned ones too, when their CA is in the bundle). */
     private readonly crls?: SigningCrls,
   ) {}
 
@@ -174,7 +174,7 @@ export class WsSignatureVerifier {
     // exponent that makes RSA verification slow) never gets to cost digests or an RSA operation.
     const trust = this.anchors.vouch(token.certificate, new Date(now));
     if ('problem' in trust) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is not trusted: ${trust.problem}.`);
-    // Pinned certificates (no issuing CA among the anchors) are not looked up in CRLs.
+    // Pinned certificates whose issuing CA is not among the anchors cannot be looked up in CRLs (warned at boot).
     const revoked = this.crls && trust.issuer ? this.crls.problemWith(token.certificate, trust.issuer, new Date(now)) : undefined;
     if (revoked) throw signatureRefused('FailedAuthentication', `The signing certificate (${oneLine(token.certificate.subject)}) is refused: ${revoked}.`);
     const client = this.certificates.clientOf(peerOf(token.certificate));

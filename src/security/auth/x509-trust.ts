@@ -5,7 +5,8 @@ import type { TlsPeer } from './client-certificates';
  * Trust anchors for certificates that arrive inside messages (a WS-Security
  * BinarySecurityToken), where no TLS stack has checked them: every certificate of the configured
  * PEM bundle is an anchor, and a certificate is trusted when one of them issued it (issuer name,
- * authority key id and signature checked), or when it is one of them (a pinned certificate).
+ * authority key id and signature checked), or when it is one of them (a pinned certificate; its
+ * CA's CRL still applies when its CA is in the bundle, signing-crl.ts).
  * Chains sent along in the message are not followed: put intermediate CAs into the bundle.
  */
 export class TrustAnchors {
@@ -31,22 +32,36 @@ export class TrustAnchors {
 
   /**
    * Who vouches for `certificate` at `now`: the configured CA that issued it (issuer name,
-   * authority key id and signature checked; undefined for a pinned certificate), or why nobody
-   * does, in words. Both the certificate and the anchor that vouches for it must be within their
-   * validity. The certificate's signature is checked once here, so callers that also need the
-   * issuer (the CRL check) ask once.
+   * authority key id and signature checked), or why nobody does, in words. Both the certificate
+   * and the anchor that vouches for it must be within their validity. A pinned certificate (one
+   * of the anchors itself) is trusted for being there; its `issuer` is then the anchor that issued
+   * it, if the bundle holds one (so that its CA's CRL still applies), else undefined. The
+   * certificate's signature is checked once here, so callers that also need the issuer (the CRL
+   * check) ask once.
    */
   vouch(certificate: X509Certificate, now: Date): { readonly problem: string } | { readonly issuer: X509Certificate | undefined } {
     const expired = validityProblem(certificate, now);
     if (expired) return { problem: `the certificate ${expired}` };
+    if (this.anchors.some((anchor) => anchor.raw.equals(certificate.raw))) return { issuer: this.issuerOf(certificate) };
     for (const anchor of this.anchors) {
-      const pinned = anchor.raw.equals(certificate.raw);
-      if (!pinned && !issued(certificate, anchor)) continue;
+      if (!issued(certificate, anchor)) continue;
       const anchorExpired = validityProblem(anchor, now);
       if (anchorExpired) return { problem: `the CA certificate that issued it (${oneLine(anchor.subject)}) ${anchorExpired}` };
-      return { issuer: pinned ? undefined : anchor };
+      return { issuer: anchor };
     }
     return { problem: `it was not issued by a configured CA (issuer: ${oneLine(certificate.issuer)})` };
+  }
+
+  /**
+   * Every anchor with the anchor that issued it, if the bundle holds one: for a pinned
+   * certificate, without it no CRL can be checked (security-setup.ts warns).
+   */
+  withIssuers(): { readonly certificate: X509Certificate; readonly issuer: X509Certificate | undefined }[] {
+    return this.anchors.map((certificate) => ({ certificate, issuer: this.issuerOf(certificate) }));
+  }
+
+  private issuerOf(certificate: X509Certificate): X509Certificate | undefined {
+    return this.anchors.find((anchor) => issued(certificate, anchor));
   }
 }
 

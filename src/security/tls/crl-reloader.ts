@@ -5,17 +5,20 @@
  * mtime); when one changed it reads them all again and, if they are sound, hands them to `apply`.
  * A file that cannot be read or is not a CRL keeps the CRLs in force and is logged as an error,
  * once per version of the file: revocation checking is never dropped and the process never dies.
+ * So does a CRL older than the one in force of the same CA and scope (crl-order.ts): copying an
+ * old CRL back would un-revoke the certificates revoked since.
  * Each check also re-evaluates expiry, so a CRL nobody republishes is reported before it bites.
  */
 import type { Logger } from '../../core/logger';
 import type { CaSubject } from './crl';
-import { crlFindings, readCrlSet, SERVER_TLS_CRL, stampOf, type CrlSet, type CrlSetting, type CrlSource } from './crl-files';
+import { crlFindings, issuerName, readCrlSet, SERVER_TLS_CRL, stampOf, type CrlEntry, type CrlSet, type CrlSetting, type CrlSource } from './crl-files';
+import { rollbacks, versionOf, type Rollback } from './crl-order';
 
 export interface CrlReloaderOptions {
   readonly sources: readonly CrlSource[];
   /** The CRLs read at boot (already in the server's secure context). */
   readonly initial: CrlSet;
-  /** The certificates of `server.tls.ca`, to name a CRL's CA and spot a CA without one. */
+  /** The certificates of `server.tls.ca`, to name a CRL's CA, verify its signature and spot a CA without one. */
   readonly cas: readonly CaSubject[];
   readonly intervalMs: number;
   /** Puts a new set of CRLs into force; throws when it cannot (the old set stays). */
@@ -82,7 +85,7 @@ export class CrlReloader {
     if (stamps === this.stamps || stamps === this.refusedStamps) return false;
     let next: CrlSet;
     try {
-      next = readCrlSet(this.options.sources);
+      next = readCrlSet(this.options.sources, this.options.cas);
     } catch (error) {
       this.refusedStamps = stamps;
       this.options.logger.error(`${(error as Error).message} The CRLs read before stay in force; fix or replace the file.`, { revoked: this.revokedCount(this.current) });
@@ -91,6 +94,12 @@ export class CrlReloader {
     this.refusedStamps = undefined;
     this.stamps = stamps;
     if (next.digest === this.current.digest) return false;
+    const older = rollbacks(this.current.crls, next.crls);
+    if (older.length > 0) {
+      this.refusedStamps = stamps;
+      for (const rollback of older) this.reportRollback(rollback);
+      return false;
+    }
     try {
       this.options.apply(next);
     } catch (error) {
@@ -103,6 +112,13 @@ export class CrlReloader {
       files: this.options.sources.map((s) => s.file).join(', '), crls: next.crls.length, revoked: this.revokedCount(next),
     });
     return true;
+  }
+
+  private reportRollback({ crl, inForce }: Rollback<CrlEntry>): void {
+    const newEnough = inForce.crlNumber !== undefined && crl.crlNumber !== undefined ? `CRL number ${inForce.crlNumber} or higher` : `thisUpdate ${inForce.thisUpdate.toISOString()} or later`;
+    this.options.logger.error(`${crl.source.where}: ${crl.source.file} holds a CRL of ${issuerName(crl, this.options.cas)} (${versionOf(crl)}) older than the one in force (${versionOf(inForce)}, read from ${inForce.source.file}); the new CRLs were refused and the CRLs in force stay. An older CRL would un-revoke the certificates revoked since: put the CA's current CRL (${newEnough}) into the file.`, {
+      file: crl.source.file, crl: versionOf(crl), inForce: versionOf(inForce), inForceFrom: inForce.source.file,
+    });
   }
 
   private revokedCount(set: CrlSet): number {

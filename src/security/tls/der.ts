@@ -17,8 +17,10 @@ export interface DerElement {
 }
 
 export const DER_TAG = Object.freeze({
+  BOOLEAN: 0x01,
   INTEGER: 0x02,
   BIT_STRING: 0x03,
+  OCTET_STRING: 0x04,
   OBJECT_IDENTIFIER: 0x06,
   UTC_TIME: 0x17,
   GENERALIZED_TIME: 0x18,
@@ -95,6 +97,13 @@ export function readOid(buffer: Buffer, element: DerElement): string {
     }
   }
   return arcs.join('.');
+}
+
+/** A non-negative INTEGER's value (a CRL number: up to 20 octets, beyond a JavaScript number). */
+export function readBigInt(buffer: Buffer, element: DerElement): bigint {
+  const hex = readIntegerHex(buffer, element);
+  if (element.contentStart === element.end || buffer[element.contentStart]! & 0x80) throw new Error(`no non-negative INTEGER at byte ${element.start}`);
+  return BigInt(`0x${hex}`);
 }
 
 /** An INTEGER's value in upper-case hex without leading zeros (a serial number, as compared with Node's `X509Certificate.serialNumber`). */

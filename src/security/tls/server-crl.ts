@@ -24,8 +24,9 @@ export interface ServerCrl {
 
 /**
  * Reads `server.tls.crl` at boot. Throws JCT_CONFIG_INVALID when CRLs are given but no client
- * certificate would be checked against them, JCT_CONFIG_REFERENCE for a file that cannot be read
- * or is not a PEM CRL (naming the file and the configuration path).
+ * certificate would be checked against them, JCT_CONFIG_REFERENCE for a file that cannot be read,
+ * is not a PEM CRL, holds a delta CRL or a CRL of a CA of `server.tls.ca` that does not verify
+ * with that CA's key (naming the file and the configuration path).
  */
 export function readServerCrl(tls: ServerTlsConfig, ca: string | undefined, baseDir: string): ServerCrl | undefined {
   if (tls.crl === undefined) return undefined;
@@ -39,7 +40,7 @@ export function readServerCrl(tls: ServerTlsConfig, ca: string | undefined, base
   } catch (error) {
     throw new JunctionError('JCT_CONFIG_INVALID', `server.tls.ca: a certificate cannot be read: ${(error as Error).message}`, { cause: error });
   }
-  return { sources, initial: readCrlSet(sources), cas, reloadSeconds: tls.crlReloadSeconds };
+  return { sources, initial: readCrlSet(sources, cas), cas, reloadSeconds: tls.crlReloadSeconds };
 }
 
 /** The TLS options with a set of CRLs in them (Node takes one CRL per string). */

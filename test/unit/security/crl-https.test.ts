@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -7,6 +8,7 @@ import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
 import { JunctionError } from '../../../src/core/errors';
 import { loadConfig } from '../../../src/config/load-config';
 import { RecordingLogger } from '../../integration/bus/recording-logger';
+import { buildCrl } from '../../support/crl-builder';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 import { eventually } from '../../support/http';
 import { TempConfigDir } from '../../support/temp-config';
@@ -142,6 +144,22 @@ describe('Certificate revocation over real HTTPS (server.tls.crl)', function () 
     });
   });
 
+  describe('rollback: an older CRL never replaces the one in force', () => {
+    it('the CA\'s older CRL copied back over the file is refused and logged; the revoked client stays refused in the handshake', async () => {
+      const live = dir.write('rollback/clients.crl.pem', fixture('clients-ca-leaver.crl.pem'));
+      await start(config('{ file: rollback/clients.crl.pem }', 'require', '    crlReloadSeconds: 1'));
+      expect(await order('leaver')).to.have.property('refused');
+      // CRL number 1, which revoked nothing yet, put back over CRL number 3.
+      writeFileSync(`${live}.tmp`, fixture('clients-ca-none.crl.pem'));
+      renameSync(`${live}.tmp`, live);
+      const refused = await eventually(async () => logger.lines.find((l) => l.level === 'error' && l.message.includes('older than the one in force')), 10_000);
+      expect(refused.message).to.contain(live).and.contain('CRL number 1, thisUpdate').and.contain('CRL number 3, thisUpdate').and.contain('the CRLs in force stay');
+      expect(logger.lines.some((l) => l.message === 'server.tls.crl: new CRLs in force')).to.equal(false);
+      expect(await order('leaver')).to.have.property('refused');
+      expect(await order('erp-batch')).to.deep.include({ status: 202 });
+    });
+  });
+
   describe('boot checks', () => {
     const boot = (yaml: string): JunctionError => {
       try {
@@ -160,6 +178,15 @@ describe('Certificate revocation over real HTTPS (server.tls.crl)', function () 
       const certificate = boot(config(`{ file: ${path.join(FIXTURES, 'clients-ca.crt')} }`, 'require'));
       expect(certificate.code).to.equal('JCT_CONFIG_REFERENCE');
       expect(certificate.message).to.match(/server\.tls\.crl: the file .*clients-ca\.crt is not a PEM certificate revocation list/);
+    });
+
+    it('a CRL of the CA that its key did not sign, or a delta CRL, refuses to start naming the file', () => {
+      const forged = dir.write('forged.crl.pem', buildCrl({ thisUpdate: new Date(), number: 9n, key: createPrivateKey(fixture('client-erp-batch.key')) }));
+      const bad = boot(config(`{ file: ${forged} }`, 'require'));
+      expect(bad.code).to.equal('JCT_CONFIG_REFERENCE');
+      expect(bad.message).to.contain('server.tls.crl').and.contain(forged).and.contain('CRL_SIGNATURE_FAILURE');
+      const delta = dir.write('delta.crl.pem', buildCrl({ thisUpdate: new Date(), number: 9n, deltaOf: 8n }));
+      expect(boot(config(`{ file: ${delta} }`, 'require')).message).to.contain(delta).and.contain('delta CRL');
     });
 
     it('CRLs without client certificates to check are a configuration error', () => {

@@ -1,9 +1,10 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import { loadConfig } from '../../../src/config/load-config';
 import { JunctionError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { compileSecurity } from '../../../src/security/security-setup';
+import { RecordingLogger, type LogLine } from '../../integration/bus/recording-logger';
 import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
 import { tlsFixture } from '../../support/tls-fixtures';
 
@@ -82,6 +83,32 @@ ${MINIMAL_CONFIG}`;
     })();
     expect(missing.code).to.equal('JCT_CONFIG_REFERENCE');
     expect(missing.message).to.contain('security.auth.wsSecurity.signature.crl[1]').and.contain('nowhere.crl.pem');
+  });
+
+  it('security.auth.wsSecurity.signature.crl: warns at boot about each pinned certificate whose revocation cannot be checked (its CA not in the bundle)', () => {
+    dir.write('pinned.crl.pem', tlsFixture('clients-ca-none.crl.pem'));
+    const yaml = (bundle: string, crl = true): string => `security:
+  auth: { mode: required, wsSecurity: { signature: { ca: { file: ${JSON.stringify(dir.write(`bundle-${randomBytes(4).toString('hex')}.pem`, bundle))} }${crl ? ', crl: { file: pinned.crl.pem }' : ''} } } }
+  clients:
+    erp-batch: { certificate: { subject: "CN=erp-batch, O=ACME Corp, C=DE" }, routes: [submit-order] }
+    leaver: { certificate: { subject: "CN=leaver, O=ACME Corp, C=DE" }, routes: [submit-order] }
+${MINIMAL_CONFIG}`;
+    const warnings = (bundle: string, crl = true): LogLine[] => {
+      const logger = new RecordingLogger();
+      compileSecurity(loadConfig(dir.write(`pinned-${randomBytes(4).toString('hex')}.yaml`, yaml(bundle, crl)), {}), logger, {});
+      return logger.lines.filter((l) => l.level === 'warn');
+    };
+    const ca = tlsFixture('clients-ca.crt');
+    // The CA (a root, naming no client) and leaver pinned beside its CA: checkable. The self-signed rogue pinned: not.
+    const selfSigned = warnings(ca + tlsFixture('client-leaver-rsa.crt') + tlsFixture('client-rogue-rsa.crt'));
+    expect(selfSigned).to.have.length(1);
+    expect(selfSigned[0]!.message).to.contain('security.auth.wsSecurity.signature.ca: the pinned certificate "CN=erp-batch, O=ACME Corp, C=DE"').and.contain('is self-signed, so no CRL can revoke it');
+    expect(selfSigned[0]!.fields.fingerprint256).to.equal(new X509Certificate(tlsFixture('client-rogue-rsa.crt')).fingerprint256);
+    // erp-batch pinned without its CA: named, with its issuer and what to do.
+    const noCa = warnings(tlsFixture('client-erp-batch-rsa.crt'));
+    expect(noCa.map((l) => l.message)).to.deep.equal([`security.auth.wsSecurity.signature.ca: the pinned certificate "CN=erp-batch, O=ACME Corp, C=DE" (SHA-256 ${new X509Certificate(tlsFixture('client-erp-batch-rsa.crt')).fingerprint256}) was issued by "CN=Junction Test Clients CA, O=Junction Tests", which is no CA certificate of the bundle, so its revocation cannot be checked against security.auth.wsSecurity.signature.crl. To be able to revoke it, add that CA's certificate to the bundle (and its CRL to security.auth.wsSecurity.signature.crl), or remove it from the bundle when it must no longer be trusted.`]);
+    // Without signature.crl nothing is checked for anyone: nothing to warn about.
+    expect(warnings(tlsFixture('client-erp-batch-rsa.crt'), false)).to.deep.equal([]);
   });
 
   it('reads a business key pointer as RFC 6901 (~0 is ~) before checking it against masked fields', () => {

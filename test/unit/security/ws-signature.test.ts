@@ -222,12 +222,12 @@ describe('signing certificates against CRLs (security.auth.wsSecurity.signature.
   this.timeout(30_000);
   const LEAVER = fixture('client-leaver-rsa');
   const sources = (...names: string[]): CrlSource[] => names.map((name, i) => ({ file: path.join(TLS_FIXTURES, name), where: `${SIGNING_CRL.crl}[${i}]` }));
-  function crlVerifier(crls: SigningCrls): WsSignatureVerifier {
+  function crlVerifier(crls: SigningCrls, bundle = tlsFixture('clients-ca.crt')): WsSignatureVerifier {
     const { certificates } = ClientCertificates.compile([
       { client: 'erp-batch', match: { subject: 'CN=erp-batch, O=ACME Corp, C=DE' }, where: 'test' },
       { client: 'leaver', match: { subject: 'CN=leaver, O=ACME Corp, C=DE' }, where: 'test' },
     ]);
-    return new WsSignatureVerifier(TrustAnchors.fromPem(tlsFixture('clients-ca.crt')), certificates, () => [], OPTIONS, new NonceCache(1000), crls);
+    return new WsSignatureVerifier(TrustAnchors.fromPem(bundle), certificates, () => [], OPTIONS, new NonceCache(1000), crls);
   }
   const signer = async (v: WsSignatureVerifier, who: { key: string; cert: string }): Promise<string> => {
     const { security, body } = parts(zeepSign(unsignedEnvelope(BODY), who));
@@ -258,6 +258,37 @@ describe('signing certificates against CRLs (security.auth.wsSecurity.signature.
       const bad = await refusal(zeepSign(unsignedEnvelope(BODY), ERP), crlVerifier(new SigningCrls(readCrlSet([{ file: forged, where: SIGNING_CRL.crl }]))));
       expect(bad.message).to.match(/does not verify with the CA's key \(CRL_SIGNATURE_FAILURE\)/);
     } finally {
+      dir.remove();
+    }
+  });
+
+  it('a pinned certificate (in the bundle itself) is still checked against its CA\'s CRL when the CA is in the bundle, whatever the order', async () => {
+    const revoking = new SigningCrls(readCrlSet(sources('clients-ca-leaver-rsa.crl.pem'), caSubjects(tlsFixture('clients-ca.crt'))));
+    const pinned = tlsFixture('client-leaver-rsa.crt');
+    for (const bundle of [pinned + tlsFixture('clients-ca.crt'), tlsFixture('clients-ca.crt') + pinned]) {
+      expect((await refusal(zeepSign(unsignedEnvelope(BODY), LEAVER), crlVerifier(revoking, bundle))).message).to.match(/\(CN=leaver, O=ACME Corp, C=DE\) is refused: it is revoked \(serial 75B8CADA6175458F881AADDD417988AFDB299274/);
+    }
+    // Pinned alone (its CA not in the bundle): trusted, and no CRL can say otherwise (security-setup warns at boot).
+    expect(await signer(crlVerifier(revoking, pinned), LEAVER)).to.equal('leaver');
+  });
+
+  it('a reloaded CRL older than the one in force is refused: the revoked signing certificate stays refused', async () => {
+    const dir = new TempConfigDir();
+    const source = { file: dir.write('signing.crl.pem', tlsFixture('clients-ca-leaver-rsa.crl.pem')), where: SIGNING_CRL.crl };
+    const cas = caSubjects(tlsFixture('clients-ca.crt'));
+    const initial = readCrlSet([source], cas);
+    const crls = new SigningCrls(initial);
+    const logger = new RecordingLogger();
+    const reloader = new CrlReloader({ sources: [source], initial, cas, intervalMs: 60_000, logger, setting: SIGNING_CRL, apply: (set) => crls.update(set) });
+    try {
+      writeFileSync(`${source.file}.tmp`, tlsFixture('clients-ca-none.crl.pem'));
+      renameSync(`${source.file}.tmp`, source.file);
+      expect(reloader.check()).to.equal(false);
+      const error = logger.lines.find((l) => l.level === 'error');
+      expect(error?.message).to.contain(`${SIGNING_CRL.crl}: ${source.file} holds a CRL of "CN=Junction Test Clients CA, O=Junction Tests" (CRL number 1,`).and.contain('older than the one in force (CRL number 4,');
+      expect((await refusal(zeepSign(unsignedEnvelope(BODY), LEAVER), crlVerifier(crls))).message).to.match(/it is revoked/);
+    } finally {
+      reloader.close();
       dir.remove();
     }
   });
