@@ -84,9 +84,10 @@ export class OverdueTries {
     if (now.getTime() < dueAt + graceMs) return 'waiting';
     if (await this.hasBacklog(record.routeId, backlogs)) return 'skipped';
     const context = { messageId: id, routeId: record.routeId, status: record.status, dueAt: new Date(dueAt).toISOString() };
-    if (record.pattern === 'request-reply') {
-      const deadline = Date.parse(record.headers[DEADLINE_HEADER] ?? '');
-      if (deadline > now.getTime()) return 'waiting'; // its caller still waits; after that, FAILED below
+    // Without a deadline nobody waits for the answer (an operator's replay): put back like one-way.
+    const deadlineHeader = record.headers[DEADLINE_HEADER];
+    if (record.pattern === 'request-reply' && deadlineHeader !== undefined) {
+      if (Date.parse(deadlineHeader) > now.getTime()) return 'waiting'; // its caller still waits; after that, FAILED below
       return this.fail(record, 'expired', new JunctionError('JCT_REPLY_TIMEOUT',
         `Message ${id} was waiting for its next try, but its copy on the bus was lost and its caller has gone; it is not delivered. Replay it if it is still wanted.`,
         { details: { messageId: id } }));
