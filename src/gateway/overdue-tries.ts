@@ -78,7 +78,9 @@ export class OverdueTries {
     const { log, broker, logger, graceMs } = this.options;
     const record = await log.load(id);
     if (!record || !WAITING.includes(record.status)) return 'skipped';
-    const last = record.stages.at(-1);
+    // The stage that scheduled the copy; deliveries recorded after it by a handling it overtook keep
+    // the status and announce nothing (route-worker.ts, recordReached).
+    const last = record.stages.findLast((s) => !(s.stage.startsWith('deliver:') && s.status === record.status));
     if (!last || last.status !== record.status) return 'skipped';
     const dueAt = last.at.getTime() + (announcedWaitMs(last.detail) ?? LONGEST_WAIT_MS) * BUCKET_ROUNDING;
     if (now.getTime() < dueAt + graceMs) return 'waiting';

@@ -84,6 +84,15 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect((await log.load(lost.id))?.stages.filter((s) => s.stage === 'recovered').map((s) => s.attempt)).to.deep.equal([2, 2]);
   });
 
+  it('looks past deliveries a handling recorded after the retry (overtaken by the one that scheduled it): they announce no wait', async () => {
+    const lost = message('orders');
+    await retrying(lost, 400);
+    await log.transition(lost.id, { stage: 'deliver:erp', status: 'RETRYING', attempt: 1, endpoint: 'erp' }, ['RETRYING']);
+    expect((await sweeper().sweep(later(GRACE_MS + 1_000))).published).to.deep.equal([lost.id]);
+    await settle();
+    expect(received.map((m) => m.attempt)).to.deep.equal([2]);
+  });
+
   it('leaves a message whose copy is not yet overdue: its wait, RabbitMQ\'s rounding and the grace period first', async () => {
     const waiting = message('orders');
     await retrying(waiting, 60_000);
