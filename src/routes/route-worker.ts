@@ -401,7 +401,10 @@ export class RouteWorker {
         ...(capture ? { payload: capturable(planned.message.body) } : {}),
       };
       try {
-        if (single) recorded = (await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take())) === 'applied';
+        if (single) {
+          recorded = (await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take())) === 'applied';
+          if (!recorded) await this.keepReached(message.id, stage, captured?.shared());
+        }
         else if (!(await this.recordReached(message.id, stage, captured?.shared()))) {
           logger.warn('delivered to a recipient, but another handling had settled the message meanwhile; this delivery is not in the log', { endpoint: planned.endpoint });
         }
@@ -477,8 +480,16 @@ export class RouteWorker {
    * effort). False when it is not in the log (the message was settled DELIVERED or FAILED meanwhile).
    */
   private async recordReached(messageId: string, stage: Omit<StageEvent, 'status'>, options?: TransitionOptions): Promise<boolean> {
+    if ((await this.deps.log.transition(messageId, { ...stage, status: 'PROCESSING' }, ['PROCESSING'], options)) !== 'skipped') return true;
+    return this.keepReached(messageId, stage, options);
+  }
+
+  /**
+   * A delivery made while another handling settled the message: recorded (keeping the status) only
+   * if it waits for another try (RETRYING, HELD), so that try skips the recipient; best effort.
+   */
+  private async keepReached(messageId: string, stage: Omit<StageEvent, 'status'>, options?: TransitionOptions): Promise<boolean> {
     const { log } = this.deps;
-    if ((await log.transition(messageId, { ...stage, status: 'PROCESSING' }, ['PROCESSING'], options)) !== 'skipped') return true;
     try {
       const status = (await log.load(messageId))?.status;
       if (status === undefined || !WAITING.includes(status)) return false;

@@ -92,6 +92,21 @@ describe('RouteWorker: a copy that took over a message another handling then set
     expect(lines).not.to.include('info message delivered');
   });
 
+  it('left RETRYING by the first handling while its own call ran: the delivery is kept on record, so the next try sends nothing', async () => {
+    const message = await processing();
+    onSend = async () => {
+      onSend = undefined;
+      await log.transition(message.id, { stage: 'retry', status: 'RETRYING', attempt: 1 }, ['PROCESSING']);
+    };
+    await worker.handle(route, message, { redelivered: true });
+    const record = await log.load(message.id);
+    expect(record?.status, 'the outcome recorded first stands').to.equal('RETRYING');
+    expect(record?.stages.at(-1)).to.deep.include({ stage: 'deliver:backend', status: 'RETRYING' });
+    await worker.handle(route, withChanges(message, { attempt: 2 }), { redelivered: false });
+    expect(sent, 'the backend has it once').to.deep.equal([message.id]);
+    expect((await log.load(message.id))?.status).to.equal('DELIVERED');
+  });
+
   it('a takeover nobody races logs "message delivered" once, as any delivery', async () => {
     const message = await processing();
     await worker.handle(route, message, { redelivered: true });
