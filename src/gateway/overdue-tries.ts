@@ -78,15 +78,18 @@ export class OverdueTries {
     const { log, broker, logger, graceMs } = this.options;
     const record = await log.load(id);
     if (!record || !WAITING.includes(record.status)) return 'skipped';
-    const last = record.stages.at(-1);
+    // The stage that scheduled the copy; deliveries recorded after it by a handling it overtook keep
+    // the status and announce nothing (route-worker.ts, recordReached).
+    const last = record.stages.findLast((s) => !(s.stage.startsWith('deliver:') && s.status === record.status));
     if (!last || last.status !== record.status) return 'skipped';
     const dueAt = last.at.getTime() + (announcedWaitMs(last.detail) ?? LONGEST_WAIT_MS) * BUCKET_ROUNDING;
     if (now.getTime() < dueAt + graceMs) return 'waiting';
     if (await this.hasBacklog(record.routeId, backlogs)) return 'skipped';
     const context = { messageId: id, routeId: record.routeId, status: record.status, dueAt: new Date(dueAt).toISOString() };
-    if (record.pattern === 'request-reply') {
-      const deadline = Date.parse(record.headers[DEADLINE_HEADER] ?? '');
-      if (deadline > now.getTime()) return 'waiting'; // its caller still waits; after that, FAILED below
+    // Without a deadline nobody waits for the answer (an operator's replay): put back like one-way.
+    const deadlineHeader = record.headers[DEADLINE_HEADER];
+    if (record.pattern === 'request-reply' && deadlineHeader !== undefined) {
+      if (Date.parse(deadlineHeader) > now.getTime()) return 'waiting'; // its caller still waits; after that, FAILED below
       return this.fail(record, 'expired', new JunctionError('JCT_REPLY_TIMEOUT',
         `Message ${id} was waiting for its next try, but its copy on the bus was lost and its caller has gone; it is not delivered. Replay it if it is still wanted.`,
         { details: { messageId: id } }));

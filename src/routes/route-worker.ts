@@ -11,7 +11,7 @@ import { continueTrace } from '../core/trace-context';
 import { maskJunctionError } from '../security/masking/mask-error';
 import type { Masker } from '../security/masking/masker';
 import type { MessageStatus } from '../core/message-status';
-import type { TransactionLog } from '../core/transaction-log';
+import type { StageEvent, TransactionLog, TransitionOptions } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
 import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { CapturedStages, capturable } from './captured-stages';
@@ -22,6 +22,8 @@ import { holdDetail, retryDetail } from './announced-wait';
 const PROCESSABLE: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'HELD', 'PROCESSING'];
 /** Statuses in which processing has not begun. */
 const NOT_STARTED: readonly MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'HELD'];
+/** Statuses in which a message waits for another try (its copy on the bus). */
+const WAITING: readonly MessageStatus[] = ['RETRYING', 'HELD'];
 
 /**
  * Set on the copy of a message held for an open circuit: how many times it has been held. It comes
@@ -399,10 +401,11 @@ export class RouteWorker {
         ...(capture ? { payload: capturable(planned.message.body) } : {}),
       };
       try {
-        if (single) recorded = (await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take())) === 'applied';
-        // Only while PROCESSING: had another handling settled the message meanwhile, an unguarded write
-        // would move its status back and this handling's closing DELIVERED would overwrite that outcome.
-        else if ((await log.transition(message.id, { ...stage, status: 'PROCESSING' }, ['PROCESSING'], captured?.shared())) === 'skipped') {
+        if (single) {
+          recorded = (await log.transition(message.id, { ...stage, status: 'DELIVERED' }, ['PROCESSING'], captured?.take())) === 'applied';
+          if (!recorded) await this.keepReached(message.id, stage, captured?.shared());
+        }
+        else if (!(await this.recordReached(message.id, stage, captured?.shared()))) {
           logger.warn('delivered to a recipient, but another handling had settled the message meanwhile; this delivery is not in the log', { endpoint: planned.endpoint });
         }
       } catch (error) {
@@ -455,16 +458,46 @@ export class RouteWorker {
     let recorded = false;
     for (const endpoint of endpoints) {
       if (!remembered.has(endpoint) || done.has(endpoint)) continue;
-      const result = await this.deps.log.transition(message.id, {
-        stage: `deliver:${endpoint}`, status: single ? 'DELIVERED' : 'PROCESSING', attempt: message.attempt, endpoint,
+      const late = {
+        stage: `deliver:${endpoint}`, attempt: message.attempt, endpoint,
         detail: 'delivered by an earlier handling; recorded late (the transaction log had failed)',
-      }, ['PROCESSING'], single ? captured?.take() : undefined);
-      if (single && result === 'applied') recorded = true;
+      };
+      if (!single) await this.recordReached(message.id, late);
+      else if ((await this.deps.log.transition(message.id, { ...late, status: 'DELIVERED' }, ['PROCESSING'], captured?.take())) === 'applied') recorded = true;
       logger.info('recorded a delivery the log had failed to record; not sending it again', { endpoint });
       done.add(endpoint);
     }
     this.unrecorded.forget(message.id);
     return recorded;
+  }
+
+  /**
+   * Records the delivery to one of several recipients: a PROCESSING stage, only while the message is
+   * PROCESSING — had another handling settled it meanwhile (docs/delivery.md, "Limits, honestly"), an
+   * unguarded write would move its status back and this handling's closing DELIVERED would overwrite
+   * that outcome. When the other handling left it waiting for another try (RETRYING, HELD), the
+   * delivery is recorded all the same, keeping that status, so that try skips this recipient (best
+   * effort). False when it is not in the log (the message was settled DELIVERED or FAILED meanwhile).
+   */
+  private async recordReached(messageId: string, stage: Omit<StageEvent, 'status'>, options?: TransitionOptions): Promise<boolean> {
+    if ((await this.deps.log.transition(messageId, { ...stage, status: 'PROCESSING' }, ['PROCESSING'], options)) !== 'skipped') return true;
+    return this.keepReached(messageId, stage, options);
+  }
+
+  /**
+   * A delivery made while another handling settled the message: recorded (keeping the status) only
+   * if it waits for another try (RETRYING, HELD), so that try skips the recipient; best effort.
+   */
+  private async keepReached(messageId: string, stage: Omit<StageEvent, 'status'>, options?: TransitionOptions): Promise<boolean> {
+    const { log } = this.deps;
+    try {
+      const status = (await log.load(messageId))?.status;
+      if (status === undefined || !WAITING.includes(status)) return false;
+      return (await log.transition(messageId, { ...stage, status }, [status], options)) === 'applied';
+    } catch (error) {
+      this.deps.logger.warn('could not record a delivery to a message another handling had settled meanwhile', { messageId, endpoint: stage.endpoint, error: describeError(error) });
+      return false;
+    }
   }
 
   /** Endpoints this message already reached (stages of earlier tries), to deliver only to the rest. */

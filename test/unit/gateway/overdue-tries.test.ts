@@ -4,7 +4,7 @@ import type { PublishOptions } from '../../../src/core/broker';
 import type { Endpoint } from '../../../src/core/endpoint';
 import { createEnvelope, type Envelope } from '../../../src/core/envelope';
 import { JunctionError } from '../../../src/core/errors';
-import { DEADLINE_HEADER } from '../../../src/core/headers';
+import { DEADLINE_HEADER, REPLAY_OF_HEADER } from '../../../src/core/headers';
 import { silentLogger } from '../../../src/core/logger';
 import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
 import { holdDetail, retryDetail } from '../../../src/routes/announced-wait';
@@ -84,6 +84,15 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect((await log.load(lost.id))?.stages.filter((s) => s.stage === 'recovered').map((s) => s.attempt)).to.deep.equal([2, 2]);
   });
 
+  it('looks past deliveries a handling recorded after the retry (overtaken by the one that scheduled it): they announce no wait', async () => {
+    const lost = message('orders');
+    await retrying(lost, 400);
+    await log.transition(lost.id, { stage: 'deliver:erp', status: 'RETRYING', attempt: 1, endpoint: 'erp' }, ['RETRYING']);
+    expect((await sweeper().sweep(later(GRACE_MS + 1_000))).published).to.deep.equal([lost.id]);
+    await settle();
+    expect(received.map((m) => m.attempt)).to.deep.equal([2]);
+  });
+
   it('leaves a message whose copy is not yet overdue: its wait, RabbitMQ\'s rounding and the grace period first', async () => {
     const waiting = message('orders');
     await retrying(waiting, 60_000);
@@ -136,6 +145,18 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     const after = await log.load(request.id);
     expect(after?.status).to.equal('FAILED');
     expect(after?.lastError?.code).to.equal('JCT_REPLY_TIMEOUT');
+  });
+
+  it('request-reply without a deadline (an operator\'s replay: nobody waits for it) is published again like a one-way message', async () => {
+    const replay = createEnvelope({
+      routeId: 'quotes', pattern: 'request-reply', source: 'admin:replay', contentType: 'application/json', body: '{"q":1}',
+      headers: { [REPLAY_OF_HEADER]: 'original-id' }, replayOf: 'original-id',
+    });
+    await retrying(replay, 400);
+    expect(await sweeper().sweep(later(GRACE_MS + 1_000))).to.deep.equal({ published: [replay.id], failed: [], skipped: [] });
+    await settle();
+    expect(received.map((m) => [m.id, m.attempt])).to.deep.equal([[replay.id, 2]]);
+    expect((await log.load(replay.id))?.status).to.equal('RETRYING');
   });
 
   it('FAILED when the body was not kept (capture: none), instead of publishing an empty message', async () => {

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
 import type { Endpoint } from '../../../src/core/endpoint';
-import { createEnvelope, type Envelope } from '../../../src/core/envelope';
+import { createEnvelope, withChanges, type Envelope } from '../../../src/core/envelope';
 import type { LogFields, Logger } from '../../../src/core/logger';
 import type { MessageRecord } from '../../../src/core/transaction-log';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
-import { RouteWorker } from '../../../src/routes/route-worker';
+import { HELD_HEADER, RouteWorker } from '../../../src/routes/route-worker';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 
 /** A logger keeping every line (level and message), children included. */
@@ -92,6 +92,21 @@ describe('RouteWorker: a copy that took over a message another handling then set
     expect(lines).not.to.include('info message delivered');
   });
 
+  it('left RETRYING by the first handling while its own call ran: the delivery is kept on record, so the next try sends nothing', async () => {
+    const message = await processing();
+    onSend = async () => {
+      onSend = undefined;
+      await log.transition(message.id, { stage: 'retry', status: 'RETRYING', attempt: 1 }, ['PROCESSING']);
+    };
+    await worker.handle(route, message, { redelivered: true });
+    const record = await log.load(message.id);
+    expect(record?.status, 'the outcome recorded first stands').to.equal('RETRYING');
+    expect(record?.stages.at(-1)).to.deep.include({ stage: 'deliver:backend', status: 'RETRYING' });
+    await worker.handle(route, withChanges(message, { attempt: 2 }), { redelivered: false });
+    expect(sent, 'the backend has it once').to.deep.equal([message.id]);
+    expect((await log.load(message.id))?.status).to.equal('DELIVERED');
+  });
+
   it('a takeover nobody races logs "message delivered" once, as any delivery', async () => {
     const message = await processing();
     await worker.handle(route, message, { redelivered: true });
@@ -152,9 +167,40 @@ describe('RouteWorker: a takeover with several recipients never moves a settled 
       await worker.handle(route, message, { redelivered: true });
       const record = await log.load(message.id);
       expect(record?.status).to.equal(settled);
-      expect(record?.stages.at(-1)?.stage).to.equal('elsewhere');
+      const after = record?.stages.slice(record.stages.findIndex((s) => s.stage === 'elsewhere') + 1) ?? [];
+      // Waiting for another try, the message keeps this handling's deliveries (with its status): see below.
+      if (settled === 'RETRYING') expect(after.every((s) => s.stage.startsWith('deliver:') && s.status === 'RETRYING')).to.equal(true);
+      else expect(after).to.deep.equal([]);
       expect(lines).not.to.include('info message delivered');
       expect(lines.filter((l) => l.startsWith('warn ') && l.includes(`settled it ${settled}`))).to.have.length.greaterThan(0);
+    });
+  }
+
+  for (const waiting of ['RETRYING', 'HELD'] as const) {
+    it(`the other handling leaves it ${waiting} while this one delivers: the deliveries stay on record, so the next try sends nothing again`, async () => {
+      const message = await processing();
+      const calls: string[] = [];
+      let raced = false;
+      onSend = async (name) => {
+        calls.push(`${name}#${message.attempt}`);
+        if (raced) return;
+        raced = true;
+        await log.transition(message.id, { stage: waiting === 'HELD' ? 'held' : 'retry', status: waiting, attempt: 1 }, ['PROCESSING']);
+      };
+      await worker.handle(route, message, { redelivered: true });
+      const record = await log.load(message.id);
+      expect(record?.status).to.equal(waiting);
+      expect(record?.stages.filter((s) => s.stage.startsWith('deliver:')).map((s) => [s.stage, s.status]).sort())
+        .to.deep.equal([['deliver:erp', waiting], ['deliver:oa', waiting]]);
+      expect(lines.filter((l) => l.startsWith('warn delivered to a recipient'))).to.deep.equal([]);
+
+      // The copy the other handling scheduled: both recipients have the message already.
+      const next = waiting === 'HELD'
+        ? withChanges(message, { headers: { ...message.headers, [HELD_HEADER]: '1' } })
+        : withChanges(message, { attempt: 2 });
+      await worker.handle(route, next, { redelivered: false });
+      expect(calls.sort()).to.deep.equal(['erp#1', 'oa#1']);
+      expect((await log.load(message.id))?.status).to.equal('DELIVERED');
     });
   }
 
