@@ -258,11 +258,12 @@ export class RouteWorker {
       return false;
     }
     const next = message.attempt + 1;
-    await this.deps.log.transition(message.id, {
+    const scheduled = await this.deps.log.transition(message.id, {
       stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
       ...(stage.startsWith('deliver:') ? { endpoint: stage.slice('deliver:'.length) } : {}),
       detail: retryDetail(next, policy.attempts, delayMs, stage),
     }, ['PROCESSING'], captured.take());
+    if (scheduled !== 'applied') return this.overtaken(message, logger);
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { attempt: next }), delayMs,
         delivery.replyTo === undefined ? {} : { replyTo: delivery.replyTo });
@@ -293,10 +294,11 @@ export class RouteWorker {
       return false;
     }
     const held = Number(message.headers[HELD_HEADER] ?? 0) + 1;
-    await this.deps.log.transition(message.id, {
+    const holding = await this.deps.log.transition(message.id, {
       stage: 'held', status: 'HELD', attempt: message.attempt, durationMs, error: failure.toJSON(), endpoint,
       detail: holdDetail(endpoint, delayMs),
     }, ['PROCESSING'], captured.take());
+    if (holding !== 'applied') return this.overtaken(message, logger);
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { headers: { ...message.headers, [HELD_HEADER]: String(held) } }), delayMs,
         delivery.replyTo === undefined ? {} : { replyTo: delivery.replyTo });
@@ -306,6 +308,18 @@ export class RouteWorker {
     }
     this.metrics.held.inc({ route: route.id, endpoint });
     logger.info('message held: its endpoint is down', { endpoint, attempt: message.attempt, delayMs, held });
+    return true;
+  }
+
+  /**
+   * A retry or hold whose RETRYING/HELD was not recorded because the message is no longer
+   * PROCESSING: another handling (a copy that took over) settled it or scheduled its next try
+   * meanwhile. That outcome stands; this handling schedules no copy of its own (a second chain of
+   * tries) and its delivery is acknowledged. True: handled.
+   */
+  private async overtaken(message: Envelope, logger: Logger): Promise<boolean> {
+    const status = (await this.deps.log.load(message.id).catch(() => undefined))?.status;
+    logger.warn(`not scheduling another try: another handling had settled it ${status ?? 'elsewhere'} meanwhile; that outcome stands`, { attempt: message.attempt });
     return true;
   }
 

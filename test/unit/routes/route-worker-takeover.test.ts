@@ -7,6 +7,8 @@ import type { MessageRecord } from '../../../src/core/transaction-log';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
 import { HELD_HEADER, RouteWorker } from '../../../src/routes/route-worker';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
+import { JunctionError } from '../../../src/core/errors';
+import type { PublishOptions } from '../../../src/core/broker';
 
 /** A logger keeping every line (level and message), children included. */
 function recordingLogger(lines: string[]): Logger {
@@ -212,4 +214,50 @@ describe('RouteWorker: a takeover with several recipients never moves a settled 
     expect(record?.stages.map((s) => s.stage)).to.include.members(['deliver:erp', 'deliver:oa', 'delivered']);
     expect(lines).to.include('info message delivered');
   });
+});
+
+/** A bus that counts the copies scheduled for later (retries and holds). */
+class SchedulingBroker extends MemoryBroker {
+  scheduled: Envelope[] = [];
+  override async publishDelayed(_destination: string, message: Envelope, _delayMs: number, _options?: PublishOptions): Promise<void> {
+    this.scheduled.push(message);
+  }
+}
+
+/**
+ * A copy that took over fails at its endpoint (retryable, or behind an open circuit) while the
+ * other handling settles the message: its RETRYING/HELD is not recorded (the message is no longer
+ * PROCESSING), and it must not schedule a copy either — that would start a second chain of tries
+ * for a message whose outcome is already decided.
+ */
+describe('RouteWorker: a takeover whose try fails after another handling settled the message', () => {
+  const route: CompiledRoute = {
+    id: 'orders', pattern: 'one-way', replyTimeoutMs: 1000, steps: [], replySteps: [], capture: 'original',
+    deliveries: [{ endpoint: 'erp', steps: [] }], retry: { attempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000, jitter: 0 },
+  };
+
+  for (const [failure, code] of [['a retryable error', 'JCT_ENDPOINT_UNREACHABLE'], ['an open circuit', 'JCT_ENDPOINT_CIRCUIT_OPEN']] as const) {
+    it(`with ${failure}: no copy scheduled, the settled outcome stands, and the warning says so`, async () => {
+      const log = new FakeTransactionLog();
+      const broker = new SchedulingBroker();
+      const lines: string[] = [];
+      const message = createEnvelope({ routeId: 'orders', pattern: 'one-way', source: 'test', contentType: 'application/json', body: '{}' });
+      await log.recordReceived(message);
+      await log.transition(message.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 });
+      const endpoint: Endpoint = {
+        name: 'erp', start: async () => undefined, close: async () => undefined,
+        send: async () => {
+          await log.transition(message.id, { stage: 'deliver:erp', status: 'DELIVERED', attempt: 1, endpoint: 'erp' }, ['PROCESSING']);
+          throw new JunctionError(code, 'erp is down', { details: { endpoint: 'erp', retryAfterMs: 500 } });
+        },
+        preview: async (m) => ({ method: 'POST', url: 'http://erp.invalid/', headers: {}, body: m.body }),
+      };
+      const worker = new RouteWorker({ broker, log, logger: recordingLogger(lines), prefetch: 1, routes: { routes: [route], endpoints: new Map([['erp', endpoint]]), soapServices: [] } });
+      await worker.handle(route, message, { redelivered: true });
+      expect(broker.scheduled, 'copies scheduled').to.deep.equal([]);
+      const record = await log.load(message.id);
+      expect(record?.status).to.equal('DELIVERED');
+      expect(lines).to.include('warn not scheduling another try: another handling had settled it DELIVERED meanwhile; that outcome stands');
+    });
+  }
 });
