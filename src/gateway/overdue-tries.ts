@@ -94,7 +94,8 @@ export class OverdueTries {
         `Message ${id} was waiting for its next try, but its copy on the bus was lost and its caller has gone; it is not delivered. Replay it if it is still wanted.`,
         { details: { messageId: id } }));
     }
-    if (this.options.keepsPayload?.(record.routeId) === false) {
+    // A replay keeps the body it was replayed with (given by the operator on a capture: none route).
+    if (this.options.keepsPayload?.(record.routeId) === false && record.replayOf === undefined) {
       return this.fail(record, 'retry', new JunctionError('JCT_BROKER_UNAVAILABLE',
         `Message ${id} was waiting for its next try, but its copy on the bus was lost and its body was not kept (capture: none); it cannot be delivered.`,
         { details: { messageId: id } }));

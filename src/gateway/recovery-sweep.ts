@@ -138,7 +138,10 @@ export class RecoverySweep {
     // Changed since (another sweeper, the gateway resubmitting a refused message): leave it.
     if (!record || record.status !== 'RECEIVED' || record.updatedAt.getTime() >= cutoff.getTime()) return 'skipped';
     const attempt = Math.max(1, record.attempts);
-    if (record.pattern === 'request-reply') {
+    // An operator's replay has no caller waiting and keeps the body it was replayed with (given by
+    // the operator on a capture: none route): it is published like any one-way message.
+    const replay = record.replayOf !== undefined;
+    if (record.pattern === 'request-reply' && !replay) {
       const error = new JunctionError('JCT_REPLY_TIMEOUT',
         `Message ${id} was recorded but never published (the gateway stopped); its caller has gone, so it is not delivered.`,
         { details: { messageId: id } });
@@ -147,7 +150,7 @@ export class RecoverySweep {
       }, ['RECEIVED']);
       return this.failedIf(applied, record.routeId, error);
     }
-    if (this.options.keepsPayload?.(record.routeId) === false) {
+    if (this.options.keepsPayload?.(record.routeId) === false && !replay) {
       const error = new JunctionError('JCT_BROKER_UNAVAILABLE',
         `Message ${id} was recorded but never published, and its body was not kept (capture: none); it cannot be delivered.`,
         { details: { messageId: id } });

@@ -166,6 +166,14 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect((await log.load(secret.id))?.lastError?.code).to.equal('JCT_BROKER_UNAVAILABLE');
   });
 
+  it('an operator\'s replay on a capture: none route keeps the body it was replayed with: published, not FAILED', async () => {
+    const replay = { ...message('secret'), replayOf: 'original-id', body: '{"orderId":"o-7","fixed":true}' };
+    await retrying(replay, 400);
+    expect((await sweeper({ keepsPayload: (route) => route !== 'secret' }).sweep(later(GRACE_MS + 1_000))).published).to.deep.equal([replay.id]);
+    await settle();
+    expect(received.map((m) => m.body)).to.deep.equal([replay.body]);
+  });
+
   it('a stage that does not say how long it waits counts as the longest wait there is (a day)', async () => {
     const odd = message('orders');
     await log.recordReceived(odd);

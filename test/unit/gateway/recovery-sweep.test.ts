@@ -88,6 +88,16 @@ describe('RecoverySweep (fake log, in-process bus)', () => {
     expect((await log.load(stranded.id))?.status).to.equal('FAILED');
   });
 
+  it('an operator\'s replay has no caller waiting and keeps its body: published even when request-reply or on a capture: none route', async () => {
+    const request = { ...message('customers', 60_000, 'request-reply'), replayOf: 'original-1' };
+    const secret = { ...message('secret', 60_000), replayOf: 'original-2', body: '{"orderId":"o-1","fixed":true}' };
+    for (const m of [request, secret]) await log.recordReceived(m);
+    const result = await sweeper({ keepsPayload: (id) => id !== 'secret' }).sweep();
+    expect(result.published.sort()).to.deep.equal([request.id, secret.id].sort());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received.map((m) => m.body).sort()).to.deep.equal([request.body, secret.body].sort());
+  });
+
   it('never runs two rounds at once in one process; a failed publish leaves the message for the next round', async () => {
     const stranded = message('orders', 60_000);
     await log.recordReceived(stranded);
