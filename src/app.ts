@@ -156,6 +156,8 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
   const sweep = role === 'worker' ? undefined : new RecoverySweep({
     log, broker, logger, metrics, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
+    // The in-process bus starts empty with each process: what the last one held is put back.
+    ...(broker instanceof MemoryBroker ? { busStartedAt: new Date() } : {}),
   });
   // Operators: admin API, bulk replays, retention (docs/operators.md) — where the gateways run.
   const operators = role === 'worker' ? undefined : buildOperatorTools(loaded, { log, routes, intake, logger, security });

@@ -25,8 +25,9 @@ export interface JunctionMetrics {
   readonly held: Counter;
   /**
    * junction_messages_recovered_total{route, reason}: put back by the recovery sweep — `stranded`
-   * (recorded, never published), `lost-copy` (its waiting copy vanished from the bus) — or, when that
-   * could not help, `failed` (marked FAILED by the sweep).
+   * (recorded, never published), `lost-copy` (its waiting copy vanished from the bus), `bus-restart`
+   * (on the in-process bus when the last process stopped) — or, when that could not help, `failed`
+   * (marked FAILED by the sweep).
    */
   readonly recovered: Counter;
   /** junction_messages_in_flight{route, role}: being accepted by a gateway / processed by a worker right now. */
@@ -77,7 +78,7 @@ export function createJunctionMetrics(factory: MetricsFactory): JunctionMetrics 
       name: 'junction_messages_held_total', help: 'Messages held because an endpoint circuit was open.', labelNames: ['route', 'endpoint'],
     }),
     recovered: factory.counter({
-      name: 'junction_messages_recovered_total', help: 'Messages the recovery sweep published again (stranded, lost-copy) or marked FAILED (failed).', labelNames: ['route', 'reason'],
+      name: 'junction_messages_recovered_total', help: 'Messages the recovery sweep published again (stranded, lost-copy, bus-restart) or marked FAILED (failed).', labelNames: ['route', 'reason'],
     }),
     inFlight: factory.gauge({
       name: 'junction_messages_in_flight', help: 'Messages being accepted (gateway) or processed (worker) now.', labelNames: ['route', 'role'],

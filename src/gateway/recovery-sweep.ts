@@ -3,6 +3,7 @@ import { describeError, JunctionError } from '../core/errors';
 import { noJunctionMetrics, type JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
 import type { TransactionLog, TransitionResult } from '../core/transaction-log';
+import { InProcessOrphans } from './in-process-orphans';
 import { OverdueTries } from './overdue-tries';
 import { envelopeOf } from './stored-envelope';
 
@@ -26,6 +27,11 @@ export interface RecoverySweepOptions {
   readonly refused?: (messageId: string) => boolean;
   /** Where recovered and failed counts go (default: nowhere). */
   readonly metrics?: JunctionMetrics;
+  /**
+   * Set with the in-process bus only: when this process, and so its bus, started. Messages left
+   * QUEUED or PROCESSING before then lost their copy with the last process ({@link InProcessOrphans}).
+   */
+  readonly busStartedAt?: Date;
 }
 
 /** What one round did. */
@@ -60,6 +66,7 @@ export class RecoverySweep {
   private readonly logger: Logger;
   private readonly overdue: OverdueTries;
   private readonly metrics: JunctionMetrics;
+  private readonly orphans: InProcessOrphans | undefined;
 
   constructor(private readonly options: RecoverySweepOptions) {
     this.intervalMs = options.intervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
@@ -69,6 +76,10 @@ export class RecoverySweep {
     this.metrics = options.metrics ?? noJunctionMetrics;
     this.overdue = new OverdueTries({
       log: options.log, broker: options.broker, logger: this.logger, graceMs: this.graceMs, batchSize: this.batchSize, metrics: this.metrics,
+      ...(options.keepsPayload ? { keepsPayload: options.keepsPayload } : {}),
+    });
+    this.orphans = options.busStartedAt === undefined ? undefined : new InProcessOrphans({
+      log: options.log, broker: options.broker, logger: this.logger, batchSize: this.batchSize, metrics: this.metrics, busStartedAt: options.busStartedAt,
       ...(options.keepsPayload ? { keepsPayload: options.keepsPayload } : {}),
     });
   }
@@ -126,8 +137,17 @@ export class RecoverySweep {
       this.logger.warn('could not look for messages whose copy on the bus was lost', { error: describeError(error) });
       throw error;
     }
+    const parts = [result, overdue];
+    if (this.orphans && !this.closed) {
+      try {
+        parts.push(await this.orphans.round(() => this.closed));
+      } catch (error) {
+        this.logger.warn('could not look for messages the in-process bus lost with the last process', { error: describeError(error) });
+        throw error;
+      }
+    }
     return {
-      published: [...result.published, ...overdue.published], failed: [...result.failed, ...overdue.failed], skipped: [...result.skipped, ...overdue.skipped],
+      published: parts.flatMap((p) => p.published), failed: parts.flatMap((p) => p.failed), skipped: parts.flatMap((p) => p.skipped),
     };
   }
 

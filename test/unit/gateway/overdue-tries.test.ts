@@ -12,6 +12,7 @@ import type { CompiledRoute } from '../../../src/routes/compiled-route';
 import { HELD_HEADER, RouteWorker } from '../../../src/routes/route-worker';
 import { createJunctionMetrics } from '../../../src/core/junction-metrics';
 import { PrometheusMetrics } from '../../../src/observability/prometheus-metrics';
+import { consumingBus } from '../../support/consuming-bus';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 
 const GRACE_MS = 30_000;
@@ -34,11 +35,7 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
 
   beforeEach(async () => {
     log = new FakeTransactionLog();
-    broker = new MemoryBroker({ requeueDelayMs: 10 });
-    received = [];
-    await broker.start();
-    await broker.declare(['orders', 'quotes', 'secret', 'backlogged']);
-    for (const route of ['orders', 'quotes', 'secret']) await broker.consume(route, async (m) => { received.push(m); }, { prefetch: 10 });
+    ({ broker, received } = await consumingBus(['orders', 'quotes', 'secret'], ['backlogged']));
   });
   afterEach(async () => { await broker.close(); });
 

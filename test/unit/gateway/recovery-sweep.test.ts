@@ -5,6 +5,7 @@ import { silentLogger } from '../../../src/core/logger';
 import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
 import { createJunctionMetrics } from '../../../src/core/junction-metrics';
 import { PrometheusMetrics } from '../../../src/observability/prometheus-metrics';
+import { consumingBus } from '../../support/consuming-bus';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 
 const message = (routeId: string, ageMs: number, pattern: 'one-way' | 'request-reply' = 'one-way'): Envelope => createEnvelope({
@@ -19,13 +20,7 @@ describe('RecoverySweep (fake log, in-process bus)', () => {
 
   beforeEach(async () => {
     log = new FakeTransactionLog();
-    broker = new MemoryBroker({ requeueDelayMs: 10 });
-    received = [];
-    await broker.start();
-    await broker.declare(['orders', 'customers', 'secret']);
-    await broker.consume('orders', async (m) => { received.push(m); }, { prefetch: 10 });
-    await broker.consume('customers', async (m) => { received.push(m); }, { prefetch: 10 });
-    await broker.consume('secret', async (m) => { received.push(m); }, { prefetch: 10 });
+    ({ broker, received } = await consumingBus(['orders', 'customers', 'secret']));
   });
   afterEach(async () => { await broker.close(); });
 
