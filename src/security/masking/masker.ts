@@ -15,6 +15,9 @@ export interface MaskingOptions {
   readonly cardNumbers?: boolean;
 }
 
+/** A UUID (kept whole), or a run of 13–19 digits with optional single spaces or dashes between them (a card candidate). */
+const UUID_OR_CARD = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/gi;
+
 /** Values shorter than this are not scrubbed from free text (they would match everywhere). */
 const MIN_SCRUB_LENGTH = 3;
 const ELEMENT_NODE = 1;
@@ -130,7 +133,10 @@ export class Masker {
     if (this.cardNumbers) {
       // Digits inside a longer word are not a card number: a UUID such as a message id
       // (fc400e1e-1ad8-4331-9879-964257b36668) holds Luhn-valid runs and must stay whole in logs.
-      out = out.replace(/(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])/g, (candidate) => {
+      // A UUID is matched first and kept, so one whose first groups are all digits
+      // (60402052-8821-4962-…) is not read as a card number written with dashes.
+      out = out.replace(UUID_OR_CARD, (candidate, uuid?: string) => {
+        if (uuid !== undefined) return candidate;
         const digits = candidate.replace(/[ -]/g, '');
         return isCardNumber(digits) ? `${this.mask}${digits.slice(-4)}` : candidate;
       });

@@ -55,6 +55,18 @@ describe('masking sensitive fields (security/masking)', () => {
     expect(masker.maskText('{"card":"4111111111111111"}')).to.contain('****1111');
   });
 
+  it('leaves a UUID whole even when its first three groups are all digits and read as a card number', () => {
+    // 60402052-8821-4962 is 16 digits in a scheme's range with a valid Luhn digit: this message id was
+    // logged as ****4962-90e6-0d1cd0b835f0 (the e2e competing-workers test met it once in ~1,000 ids).
+    const id = '60402052-8821-4962-90e6-0d1cd0b835f0';
+    expect(masker.maskText(`message ${id} delivered`)).to.equal(`message ${id} delivered`);
+    expect(masker.maskText(id)).to.equal(id);
+    expect(masker.maskText(id.toUpperCase())).to.equal(id.toUpperCase());
+    expect(masker.maskText(`key-${id}-2`)).to.equal(`key-${id}-2`);
+    // A card number next to one is still masked.
+    expect(masker.maskText(`${id} paid with 4111-1111-1111-1111`)).to.equal(`${id} paid with ****1111`);
+  });
+
   it('scrubs the values a message holds at sensitive paths from any text, e.g. a validation error quoting them', () => {
     const body = '<Order pin="9876"><payment><cardNumber>5500-0000-0000-0004</cardNumber></payment><nationalId>X123-45</nationalId></Order>';
     const values = masker.sensitiveValues(body, 'text/xml');
