@@ -50,6 +50,13 @@ type Outcome = 'published' | 'failed' | 'skipped' | 'waiting';
  * there, and is left to come.
  */
 export class OverdueTries {
+  /**
+   * When a candidate looked at and found not yet overdue will be, for the change (updatedAt) that
+   * was computed from: it is not loaded again before then — a long outage keeps thousands of
+   * messages HELD, and each look reads a message's whole history.
+   */
+  private readonly notBefore = new Map<string, { readonly updatedAt: number; readonly at: number }>();
+
   constructor(private readonly options: OverdueTriesOptions) {}
 
   /** One pass over both statuses; each candidate's id lands in the list of what was done with it. */
@@ -57,10 +64,14 @@ export class OverdueTries {
     const { log, logger, graceMs, batchSize } = this.options;
     const result = { published: [] as string[], failed: [] as string[], skipped: [] as string[] };
     const backlogs = new Map<string, Promise<boolean>>();
+    const seen = new Set<string>();
     for (const status of WAITING) {
       const candidates = await log.find({ status, updatedBefore: new Date(now.getTime() - graceMs), limit: batchSize });
       for (const candidate of candidates) {
         if (closed()) return result;
+        seen.add(candidate.id);
+        const known = this.notBefore.get(candidate.id);
+        if (known && known.updatedAt === candidate.updatedAt.getTime() && now.getTime() < known.at) continue;
         let outcome: Outcome;
         try {
           outcome = await this.recover(candidate.id, now, backlogs);
@@ -71,6 +82,8 @@ export class OverdueTries {
         if (outcome !== 'waiting') result[outcome].push(candidate.id);
       }
     }
+    // Forget the messages no longer among the candidates (moved on, or changed since).
+    for (const id of this.notBefore.keys()) if (!seen.has(id)) this.notBefore.delete(id);
     return result;
   }
 
@@ -83,13 +96,13 @@ export class OverdueTries {
     const last = record.stages.findLast((s) => !(s.stage.startsWith('deliver:') && s.status === record.status));
     if (!last || last.status !== record.status) return 'skipped';
     const dueAt = last.at.getTime() + (announcedWaitMs(last.detail) ?? LONGEST_WAIT_MS) * BUCKET_ROUNDING;
-    if (now.getTime() < dueAt + graceMs) return 'waiting';
+    if (now.getTime() < dueAt + graceMs) return this.waitUntil(record, dueAt + graceMs);
     if (await this.hasBacklog(record.routeId, backlogs)) return 'skipped';
     const context = { messageId: id, routeId: record.routeId, status: record.status, dueAt: new Date(dueAt).toISOString() };
     // Without a deadline nobody waits for the answer (an operator's replay): put back like one-way.
     const deadlineHeader = record.headers[DEADLINE_HEADER];
     if (record.pattern === 'request-reply' && deadlineHeader !== undefined) {
-      if (Date.parse(deadlineHeader) > now.getTime()) return 'waiting'; // its caller still waits; after that, FAILED below
+      if (Date.parse(deadlineHeader) > now.getTime()) return this.waitUntil(record, Date.parse(deadlineHeader)); // its caller still waits; after that, FAILED below
       return this.fail(record, 'expired', new JunctionError('JCT_REPLY_TIMEOUT',
         `Message ${id} was waiting for its next try, but its copy on the bus was lost and its caller has gone; it is not delivered. Replay it if it is still wanted.`,
         { details: { messageId: id } }));
@@ -114,6 +127,11 @@ export class OverdueTries {
     this.options.metrics.recovered.inc({ route: record.routeId, reason: 'lost-copy' });
     logger.warn('a message waiting for its next try had lost its copy on the bus; published it again', context);
     return 'published';
+  }
+
+  private waitUntil(record: MessageRecord, at: number): Outcome {
+    this.notBefore.set(record.id, { updatedAt: record.updatedAt.getTime(), at });
+    return 'waiting';
   }
 
   private async fail(record: MessageRecord, stage: string, error: JunctionError): Promise<Outcome> {

@@ -99,6 +99,19 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect((await sweeper().sweep(later(97_000))).published).to.deep.equal([waiting.id]);
   });
 
+  it('loads a message found not yet overdue again only once it may be (or once it changed)', async () => {
+    const waiting = message('orders');
+    await retrying(waiting, 60_000);
+    let loads = 0;
+    const counting = Object.create(log) as FakeTransactionLog;
+    counting.load = async (id: string) => { loads += 1; return log.load(id); };
+    const sweep = sweeper({ log: counting });
+    for (const ms of [40_000, 50_000, 60_000, 90_000]) expect((await sweep.sweep(later(ms))).published).to.deep.equal([]);
+    expect(loads, 'one look while it waits').to.equal(1);
+    expect((await sweep.sweep(later(97_000))).published).to.deep.equal([waiting.id]);
+    expect(loads).to.equal(2);
+  });
+
   it('publishes an overdue HELD message at the same attempt, marked held (so reached recipients are skipped)', async () => {
     const held = message('orders');
     await log.recordReceived(held);
