@@ -156,6 +156,7 @@ export function buildApp(loaded: LoadedConfig, options: BuildOptions = {}): Junc
   const captureNone = new Set(routes.routes.filter((r) => r.capture === 'none').map((r) => r.id));
   const sweep = role === 'worker' ? undefined : new RecoverySweep({
     log, broker, logger, metrics, keepsPayload: (id) => !captureNone.has(id), refused: (id) => intake.isRefusalPending(id),
+    intervalMs: config.recovery.intervalMs, graceMs: config.recovery.graceMs, batchSize: config.recovery.batchSize,
     // The in-process bus starts empty with each process: what the last one held is put back.
     ...(broker instanceof MemoryBroker ? { busStartedAt: new Date() } : {}),
   });

@@ -287,6 +287,16 @@ export const CONFIG_SCHEMA = {
     },
     admin: ADMIN_CONFIG_SCHEMA,
     retention: RETENTION_CONFIG_SCHEMA,
+    recovery: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        intervalMs: { type: 'integer', minimum: 1000, maximum: 3600000, default: 10000 },
+        graceMs: { type: 'integer', minimum: 1000, maximum: 86400000, default: 30000 },
+        batchSize: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      },
+    },
     soap: {
       type: 'object',
       additionalProperties: false,

@@ -254,6 +254,16 @@ export interface SoapServiceConfig {
   readonly idempotency: 'key' | 'messageId';
 }
 
+/** The recovery sweep: what a crash left half-way, put back (docs/store.md, "Recovery sweep"). */
+export interface RecoveryConfig {
+  /** Time between rounds, in ms. */
+  readonly intervalMs: number;
+  /** How long a message may stay RECEIVED, or past its copy's due time, before it counts as stranded or overdue. */
+  readonly graceMs: number;
+  /** Messages looked at per status per round, at most. */
+  readonly batchSize: number;
+}
+
 /** The whole configuration. */
 export interface JunctionConfig {
   readonly server: ServerConfig;
@@ -264,6 +274,8 @@ export interface JunctionConfig {
   readonly admin: AdminConfig;
   /** How long settled messages are kept. */
   readonly retention: RetentionConfig;
+  /** The recovery sweep of gateway processes (docs/store.md, "Recovery sweep"). */
+  readonly recovery: RecoveryConfig;
   readonly soap: { readonly bodyLimitBytes?: number; readonly services: Readonly<Record<string, SoapServiceConfig>> };
   /** The REST gateway: its own body limit (default `server.bodyLimitBytes`). */
   readonly rest: { readonly bodyLimitBytes?: number };
