@@ -53,6 +53,15 @@ export interface TransitionOptions {
    * back without a payload, never with a wrong one.
    */
   readonly received?: string;
+  /**
+   * The attempt of the bus copy that asks for this change (a worker beginning a try with it). The
+   * change is then skipped when the message waits for a later copy than this one: RETRYING
+   * recorded at this attempt or a later one (the copy it awaits carries the next attempt), or HELD
+   * at a later one (a held copy keeps its attempt). So a copy that lost the race — the second of
+   * two published for one try, a copy redelivered after its handling had scheduled the next try —
+   * cannot start a second chain of tries.
+   */
+  readonly copyAttempt?: number;
 }
 
 /** Outcome of {@link TransactionLog.transition}. */

@@ -114,14 +114,18 @@ export class OverdueTries {
         { details: { messageId: id } }));
     }
     // The copy a worker published: the next attempt after a failed try; the same one, marked held,
-    // after a hold; the one a `recovered` stage names when an earlier round's publish failed.
+    // after a hold. A `recovered` stage keeps the attempt of the stage that scheduled the copy (so
+    // the message's attempts do not run ahead of the copy it waits for: TransitionOptions.copyAttempt),
+    // and an earlier round's, whose publish failed, gives the same copy again.
     const held = record.status === 'HELD';
-    const attempt = held || last.stage === 'recovered' ? last.attempt : last.attempt + 1;
+    const attempt = held ? last.attempt : last.attempt + 1;
     const headers: Record<string, string> = held ? { [HELD_HEADER]: String(record.stages.filter((s) => s.stage === 'held').length) } : {};
     // Recorded first, so the history reads in order (the new copy may be taken at once). The status
     // stays: the message still waits for that try. Should the publish fail, this stage announces no
     // wait, so the next round after the grace period tries again.
-    const recorded = await log.transition(id, { stage: 'recovered', status: record.status, attempt, detail: recoveredDetail(new Date(dueAt)) }, [record.status]);
+    const recorded = await log.transition(id, {
+      stage: 'recovered', status: record.status, attempt: last.attempt, detail: recoveredDetail(new Date(dueAt), attempt),
+    }, [record.status]);
     if (recorded !== 'applied') return 'skipped';
     await broker.publish(record.routeId, envelopeOf(record, attempt, headers));
     this.options.metrics.recovered.inc({ route: record.routeId, reason: 'lost-copy' });

@@ -16,15 +16,15 @@ export function holdDetail(endpoint: string, delayMs: number): string {
 
 /**
  * The detail of a `recovered` stage (the status stays RETRYING or HELD): the recovery sweep found
- * the copy due at `dueAt` lost and publishes the message again. It announces no wait: the new copy
- * is on the route's queue at once.
+ * the copy of `attempt` due at `dueAt` lost and publishes the message again. It announces no wait:
+ * the new copy is on the route's queue at once.
  */
-export function recoveredDetail(dueAt: Date): string {
-  return `its copy on the bus (due ${dueAt.toISOString()}) was lost; published again by the recovery sweep`;
+export function recoveredDetail(dueAt: Date, attempt: number): string {
+  return `its copy on the bus (attempt ${attempt}, due ${dueAt.toISOString()}) was lost; published again by the recovery sweep`;
 }
 
 const ANNOUNCED = /^(?:attempt \d+ of \d+ in (\d+) ms \(after |endpoint .* is down; waiting (\d+) ms$)/;
-const RECOVERED = /^its copy on the bus \(due [^)]*\) was lost; published again by the recovery sweep$/;
+const RECOVERED = /^its copy on the bus \((?:attempt \d+, )?due [^)]*\) was lost; published again by the recovery sweep$/;
 
 /** The wait (milliseconds) a `retry`, `held` or `recovered` stage's detail announced; undefined for any other text. */
 export function announcedWaitMs(detail: string | undefined): number | undefined {

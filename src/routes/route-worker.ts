@@ -244,7 +244,9 @@ export class RouteWorker {
    * backoff; the caller then acks this delivery. False (the caller records FAILED) when the error is
    * permanent, the tries are used up, or — request-reply — the next try could not finish before the
    * caller's deadline (it would start after it, or too close to it for a try as long as this one).
-   * Throws when the copy cannot be published, so the bus redelivers this one.
+   * Throws when the copy cannot be published (the broker is down, most likely): the bus gives this
+   * delivery back, and as the message now waits for attempt + 1 it is acknowledged without a try
+   * ({@link begin}); the recovery sweep publishes the missing copy once it is overdue.
    */
   private async retry(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number,
     logger: Logger, captured: CapturedStages): Promise<boolean> {
@@ -337,7 +339,8 @@ export class RouteWorker {
     const deadline = message.headers[DEADLINE_HEADER];
     if (message.pattern !== 'request-reply' || !deadline || Date.parse(deadline) > Date.now()) return false;
     const error = new JunctionError('JCT_REPLY_TIMEOUT', 'The caller had stopped waiting before processing began, so the message was not delivered. Replay it if it is still wanted.');
-    const result = await this.deps.log.transition(message.id, { stage: 'expired', status: 'FAILED', attempt: message.attempt, error: error.toJSON() }, NOT_STARTED);
+    const result = await this.deps.log.transition(message.id, { stage: 'expired', status: 'FAILED', attempt: message.attempt, error: error.toJSON() }, NOT_STARTED,
+      { copyAttempt: message.attempt });
     if (result === 'applied') logger.warn('request expired before processing; not delivered');
     return result === 'applied';
   }
@@ -348,27 +351,38 @@ export class RouteWorker {
    * cut off). A fresh copy meeting PROCESSING is a second copy of a message being handled right now
    * elsewhere (a gateway published it again after a lost confirm, say): it is given back to the bus
    * (JCT_MESSAGE_IN_FLIGHT) and comes back later as redelivered, by when the log has the outcome.
+   * A copy older than the one the message waits for (RETRYING or HELD: see
+   * TransitionOptions.copyAttempt) is acknowledged without a try: the copy it waits for is on the
+   * bus, or the recovery sweep puts one back.
    */
   private async begin(message: Envelope, delivery: Delivery, logger: Logger): Promise<boolean> {
     const { log } = this.deps;
     const processing = { stage: 'processing', status: 'PROCESSING' as const, attempt: message.attempt, ...(delivery.redelivered ? { detail: 'redelivered' } : {}) };
     const from = delivery.redelivered ? PROCESSABLE : NOT_STARTED;
-    let started = await log.transition(message.id, processing, from);
+    const guard = { copyAttempt: message.attempt };
+    let started = await log.transition(message.id, processing, from, guard);
     if (started === 'missing') {
       // Published but not in the log (a log restored from backup, say): record it rather than lose it.
       logger.warn('message on the bus was not in the transaction log; recording it now');
       await log.recordReceived(message);
-      started = await log.transition(message.id, processing, from);
+      started = await log.transition(message.id, processing, from, guard);
     }
-    if (started === 'skipped' && !delivery.redelivered && (await log.load(message.id))?.status === 'PROCESSING') {
-      throw new JunctionError('JCT_MESSAGE_IN_FLIGHT', `Message ${message.id} is being processed by another handling; this copy goes back to the bus and is looked at again later.`,
-        { details: { messageId: message.id } });
+    if (started === 'applied') return true;
+    this.unrecorded.forget(message.id);
+    if (started === 'skipped') {
+      const record = await log.load(message.id);
+      if (record?.status === 'PROCESSING' && !delivery.redelivered) {
+        throw new JunctionError('JCT_MESSAGE_IN_FLIGHT', `Message ${message.id} is being processed by another handling; this copy goes back to the bus and is looked at again later.`,
+          { details: { messageId: message.id } });
+      }
+      if (record !== undefined && WAITING.includes(record.status)) {
+        logger.info(`copy outdated: the message is ${record.status} after attempt ${record.attempts} and waits for another copy; acknowledging this one without a try`,
+          { status: record.status, attempts: record.attempts });
+        return false;
+      }
     }
-    if (started !== 'applied') {
-      logger.info('message already settled; acknowledging without delivering it again');
-      this.unrecorded.forget(message.id);
-    }
-    return started === 'applied';
+    logger.info('message already settled; acknowledging without delivering it again');
+    return false;
   }
 
   /**

@@ -98,6 +98,8 @@ export class FakeTransactionLog implements TransactionLog {
     const row = this.rows.get(messageId);
     if (!row) return 'missing';
     if (from && !from.includes(row.summary.status)) return 'skipped';
+    const { status, attempts } = row.summary;
+    if (options.copyAttempt !== undefined && ((status === 'RETRYING' && attempts >= options.copyAttempt) || (status === 'HELD' && attempts > options.copyAttempt))) return 'skipped';
     const at = event.at ?? new Date();
     const endpoint = event.error ? event.endpoint ?? endpointOfStage(event.stage) : undefined;
     const { errorEndpoint: _e, errorGroup: _g, ...previous } = row.summary;

@@ -11,6 +11,8 @@ import { errorColumns } from './message-search';
 export type BatchWrite = (
   | { readonly kind: 'receive'; readonly message: MessageRow; readonly stage: Omit<StageRow, 'seq'> }
   | { readonly kind: 'transition'; readonly messageId: string; readonly event: StageEvent; readonly from?: readonly MessageStatus[];
+    /** TransitionOptions.copyAttempt: skipped while the message waits for a later copy. */
+    readonly copyAttempt?: number;
     /** The stage rows appended if it applies: its preceding stages, then its own. */
     readonly stages: readonly Omit<StageRow, 'seq'>[]; readonly now: Date }
 ) & { readonly single: () => Promise<TransitionResult | undefined> };
@@ -90,6 +92,10 @@ export class GroupCommitSql {
     if (write.from !== undefined) {
       where += ` AND ${c('status')} IN (?)`;
       values.push([...write.from]);
+    }
+    if (write.copyAttempt !== undefined) {
+      where += ` AND NOT ((${c('status')} = 'RETRYING' AND ${c('attempts')} >= ?) OR (${c('status')} = 'HELD' AND ${c('attempts')} > ?))`;
+      values.push(write.copyAttempt, write.copyAttempt);
     }
     return { sql: `UPDATE ${this.messageTable} SET ${sets.join(', ')} WHERE ${where}`, values };
   }

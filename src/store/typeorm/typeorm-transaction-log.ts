@@ -174,10 +174,11 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     const stages = shared.map(({ event: e, payloadOf }) => stageRowOf(messageId, e, now, payloadOf));
     const event = shared[shared.length - 1]?.event ?? protectEvent(messageId, given, this.protection);
     const writer = this.batching();
-    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now));
+    const { copyAttempt } = options;
+    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now, copyAttempt));
     const result = await writer.write({
-      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), stages, now,
-      single: () => this.applyTransition(messageId, event, stages, from, now),
+      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), ...(copyAttempt !== undefined ? { copyAttempt } : {}), stages, now,
+      single: () => this.applyTransition(messageId, event, stages, from, now, copyAttempt),
     }, options.deferrable === true);
     return result ?? 'missing';
   }
@@ -215,7 +216,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
    * error) and `stages` are the rows to append if it applies (its preceding stages, then its own).
    */
   private async applyTransition(messageId: string, event: StageEvent, stages: readonly Omit<StageRow, 'seq'>[],
-    from: readonly MessageStatus[] | undefined, now: Date): Promise<TransitionResult> {
+    from: readonly MessageStatus[] | undefined, now: Date, copyAttempt: number | undefined): Promise<TransitionResult> {
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
       if (from === undefined || from.length > 0) {
@@ -231,6 +232,9 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
           .setParameter('attempt', event.attempt)
           .updateEntity(false);
         if (from !== undefined) update.andWhere('status IN (:...from)', { from: [...from] });
+        if (copyAttempt !== undefined) {
+          update.andWhere("NOT ((status = 'RETRYING' AND attempts >= :copyAttempt) OR (status = 'HELD' AND attempts > :copyAttempt))", { copyAttempt });
+        }
         // Rows matched, not only changed: SQLite counts them so, mysql2 too (FOUND_ROWS, see data-source.ts).
         affected = (await update.execute()).affected ?? 0;
       }

@@ -62,8 +62,10 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect(received[0]?.headers).to.deep.equal({ 'x-note': 'kept' });
     const after = await log.load(lost.id);
     expect(after?.status, 'still waiting for that try').to.equal('RETRYING');
-    expect(after?.stages.at(-1)).to.deep.include({ stage: 'recovered', status: 'RETRYING', attempt: 2 });
-    expect(after?.stages.at(-1)?.detail).to.match(/^its copy on the bus \(due .+\) was lost; published again by the recovery sweep$/);
+    // The stage keeps the failed try's attempt: the message's attempts must not run ahead of the copy it waits for.
+    expect(after?.stages.at(-1)).to.deep.include({ stage: 'recovered', status: 'RETRYING', attempt: 1 });
+    expect(after?.attempts).to.equal(1);
+    expect(after?.stages.at(-1)?.detail).to.match(/^its copy on the bus \(attempt 2, due .+\) was lost; published again by the recovery sweep$/);
     expect((await sweeper().sweep(later(GRACE_MS / 2))).published, 'the new copy gets its grace period too').to.deep.equal([]);
   });
 
@@ -78,7 +80,7 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect((await sweeper().sweep(later(GRACE_MS + 1_000))).published).to.deep.equal([lost.id]);
     await settle();
     expect(received.map((m) => m.attempt)).to.deep.equal([2]);
-    expect((await log.load(lost.id))?.stages.filter((s) => s.stage === 'recovered').map((s) => s.attempt)).to.deep.equal([2, 2]);
+    expect((await log.load(lost.id))?.stages.filter((s) => s.stage === 'recovered').map((s) => s.detail?.match(/attempt (\d+)/)?.[1])).to.deep.equal(['2', '2']);
   });
 
   it('looks past deliveries a handling recorded after the retry (overtaken by the one that scheduled it): they announce no wait', async () => {

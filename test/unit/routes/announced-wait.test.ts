@@ -7,7 +7,8 @@ describe('announced waits (the detail of retry and held stages)', () => {
     expect(announcedWaitMs(retryDetail(3, 5, 1, 'step:map (after all)'))).to.equal(1);
     expect(announcedWaitMs(holdDetail('oa', 1180))).to.equal(1180);
     expect(announcedWaitMs(holdDetail('odd name; waiting 5 ms', 90000))).to.equal(90000);
-    expect(announcedWaitMs(recoveredDetail(new Date('2026-12-04T04:00:00Z'))), 'a new copy: no wait').to.equal(0);
+    expect(announcedWaitMs(recoveredDetail(new Date('2026-12-04T04:00:00Z'), 3)), 'a new copy: no wait').to.equal(0);
+    expect(announcedWaitMs('its copy on the bus (due 2026-12-04T04:00:00.000Z) was lost; published again by the recovery sweep'), 'as written before it named the attempt').to.equal(0);
   });
 
   it('says nothing of any other text', () => {

@@ -5,9 +5,10 @@ import type { Endpoint } from '../../../src/core/endpoint';
 import { createEnvelope, type Envelope } from '../../../src/core/envelope';
 import { JunctionError, type SerializedError } from '../../../src/core/errors';
 import { DEADLINE_HEADER } from '../../../src/core/headers';
-import { silentLogger } from '../../../src/core/logger';
+import { silentLogger, type Logger } from '../../../src/core/logger';
 import type { MessageRecord } from '../../../src/core/transaction-log';
 import type { CompiledRoute, RetryPolicy } from '../../../src/routes/compiled-route';
+import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
 import { retryDelayMs, RouteWorker } from '../../../src/routes/route-worker';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 
@@ -66,6 +67,14 @@ describe('RouteWorker retries through the bus', function () {
   let worker: RouteWorker;
   let behaviour: (attempt: number) => void;
   let tries: number[];
+  let lines: string[] = [];
+  const logger: Logger = {
+    debug: () => undefined,
+    info: (message: string) => { lines.push(`info ${message}`); },
+    warn: (message: string) => { lines.push(`warn ${message}`); },
+    error: (message: string) => { lines.push(`error ${message}`); },
+    child: () => logger,
+  };
 
   const endpoint: Endpoint = {
     name: 'backend', start: async () => undefined, close: async () => undefined,
@@ -84,7 +93,7 @@ describe('RouteWorker retries through the bus', function () {
     broker = new RecordingBroker({ requeueDelayMs: 10 });
     await broker.start();
     await broker.declare(routes.map((r) => r.id));
-    worker = new RouteWorker({ broker, log, logger: silentLogger, prefetch: 5, routes: { routes, endpoints: new Map([['backend', endpoint]]), soapServices: [] } });
+    worker = new RouteWorker({ broker, log, logger, prefetch: 5, routes: { routes, endpoints: new Map([['backend', endpoint]]), soapServices: [] } });
     await worker.start();
   }
 
@@ -108,6 +117,7 @@ describe('RouteWorker retries through the bus', function () {
   beforeEach(() => {
     log = new FakeTransactionLog();
     tries = [];
+    lines = [];
     behaviour = () => undefined;
   });
   afterEach(async () => {
@@ -180,19 +190,55 @@ describe('RouteWorker retries through the bus', function () {
     expect(tries).to.deep.equal([1]);
   });
 
-  it('when the next try cannot be scheduled, the delivery fails so the bus redelivers it (nothing lost)', async () => {
-    behaviour = (attempt) => { if (tries.length < 2 && attempt === 1) serverError(); };
+  it('when the next try cannot be scheduled, the message waits RETRYING and the recovery sweep puts its copy back (nothing lost, no try early)', async () => {
+    behaviour = (attempt) => { if (attempt === 1) serverError(); };
     await startWorker();
     broker.failDelayed = new JunctionError('JCT_BROKER_UNAVAILABLE', 'RabbitMQ is away');
     const message = oneWay();
     await send(message);
     await waitFor(() => tries.length >= 1);
+    // The handling failed, the bus gave the delivery back (attempt 1): the log waits for attempt 2, so it is acknowledged without a try.
+    await waitFor(() => lines.some((l) => l.startsWith('info copy outdated: the message is RETRYING after attempt 1')));
+    await new Promise((resolve) => { setTimeout(resolve, 50); });
+    expect(tries, 'no second try at attempt 1').to.deep.equal([1]);
+    expect((await broker.queueDepth('orders')).ready, 'nothing left on the bus').to.equal(0);
+    expect((await log.load(message.id))?.status).to.equal('RETRYING');
     broker.failDelayed = undefined;
+    const sweep = new RecoverySweep({ log, broker, logger: silentLogger, graceMs: 1000 });
+    expect((await sweep.sweep(new Date(Date.now() + 5000))).published).to.deep.equal([message.id]);
     const record = await settled(message.id);
     expect(record.status).to.equal('DELIVERED');
-    // Redelivered at attempt 1 (processing restarts from RETRYING), which then succeeded.
-    expect(tries).to.deep.equal([1, 1]);
-    expect(record.stages.map((s) => s.status)).to.include('RETRYING');
+    expect(tries).to.deep.equal([1, 2]);
+    expect(record.stages.map((s) => s.stage)).to.deep.equal(['received', 'processing', 'retry', 'recovered', 'processing', 'deliver:backend']);
+  });
+
+  it('a second copy of a try already made (published twice, or redelivered after its handling scheduled the next) is acknowledged without a try', async () => {
+    behaviour = (attempt) => { if (attempt === 1) serverError(); };
+    await startWorker([{ ...route, retry: { ...policy, initialDelayMs: 300 } }]);
+    const message = oneWay();
+    await send(message);
+    await waitFor(() => tries.length >= 1 && broker.delayed.length === 1);
+    await waitForStatus(log, message.id, 'RETRYING');
+    // A late duplicate of attempt 1 arrives while the message waits for attempt 2.
+    await broker.publish('orders', message);
+    const record = await settled(message.id);
+    expect(record.status).to.equal('DELIVERED');
+    expect(tries, 'one try per attempt').to.deep.equal([1, 2]);
+    expect(broker.delayed, 'one chain of tries').to.have.length(1);
+  });
+
+  it('two copies of one retry (the sweep put one back, the other was only late) make one try; the other is acknowledged', async () => {
+    behaviour = (attempt) => { if (attempt < 3) serverError(); };
+    await startWorker([{ ...route, retry: { ...policy, initialDelayMs: 200 } }]);
+    const message = oneWay();
+    await send(message);
+    await waitForStatus(log, message.id, 'RETRYING');
+    // A second copy of attempt 2, as a recovery sweep racing a late copy would publish.
+    await broker.publish('orders', { ...message, attempt: 2 });
+    const record = await settled(message.id);
+    expect(record.status).to.equal('DELIVERED');
+    expect(tries, 'attempt 2 once, then attempt 3 once').to.deep.equal([1, 2, 3]);
+    expect(broker.delayed.map((d) => d.message.attempt), 'one copy scheduled per failed try').to.deep.equal([2, 3]);
   });
 
   it('a retried fan-out delivers only to the recipients not reached before', async () => {
@@ -264,6 +310,14 @@ async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void
   const until = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => { setTimeout(resolve, 5); });
+  }
+}
+
+async function waitForStatus(log: FakeTransactionLog, id: string, status: string, timeoutMs = 3000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await log.load(id))?.status !== status) {
+    if (Date.now() > until) throw new Error(`message ${id} did not reach ${status} in time`);
     await new Promise((resolve) => { setTimeout(resolve, 5); });
   }
 }
