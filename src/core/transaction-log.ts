@@ -54,14 +54,21 @@ export interface TransitionOptions {
    */
   readonly received?: string;
   /**
-   * The attempt of the bus copy that asks for this change (a worker beginning a try with it). The
-   * change is then skipped when the message waits for a later copy than this one: RETRYING
-   * recorded at this attempt or a later one (the copy it awaits carries the next attempt), or HELD
-   * at a later one (a held copy keeps its attempt). So a copy that lost the race — the second of
-   * two published for one try, a copy redelivered after its handling had scheduled the next try —
-   * cannot start a second chain of tries.
+   * The bus copy that asks for this change (a worker beginning a try with it). The change is then
+   * skipped when the message waits for a later copy than this one: RETRYING recorded at the copy's
+   * attempt or a later one (the copy it awaits carries the next attempt); HELD at a later attempt,
+   * or after more holds than the copy has been through (a held copy keeps its attempt and counts
+   * its holds). So a copy that lost the race — the second of two published for one try or one
+   * hold, a copy redelivered after its handling had scheduled the next — cannot start a second
+   * chain of tries.
    */
-  readonly copyAttempt?: number;
+  readonly copy?: BusCopy;
+}
+
+/** Which copy of a message a worker holds: its attempt, and how many holds (stages `held`) it has been through. */
+export interface BusCopy {
+  readonly attempt: number;
+  readonly held: number;
 }
 
 /** Outcome of {@link TransactionLog.transition}. */

@@ -115,7 +115,7 @@ export class OverdueTries {
     }
     // The copy a worker published: the next attempt after a failed try; the same one, marked held,
     // after a hold. A `recovered` stage keeps the attempt of the stage that scheduled the copy (so
-    // the message's attempts do not run ahead of the copy it waits for: TransitionOptions.copyAttempt),
+    // the message's attempts do not run ahead of the copy it waits for: TransitionOptions.copy),
     // and an earlier round's, whose publish failed, gives the same copy again.
     const held = record.status === 'HELD';
     const attempt = held ? last.attempt : last.attempt + 1;

@@ -11,7 +11,7 @@ import { continueTrace } from '../core/trace-context';
 import { maskJunctionError } from '../security/masking/mask-error';
 import type { Masker } from '../security/masking/masker';
 import type { MessageStatus } from '../core/message-status';
-import type { StageEvent, TransactionLog, TransitionOptions } from '../core/transaction-log';
+import type { BusCopy, StageEvent, TransactionLog, TransitionOptions } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
 import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { CapturedStages, capturable } from './captured-stages';
@@ -30,6 +30,12 @@ const WAITING: readonly MessageStatus[] = ['RETRYING', 'HELD'];
  * back at the same attempt, so this is what tells the worker to skip the recipients already reached.
  */
 export const HELD_HEADER = 'x-junction-held';
+
+/** Which copy of its message an envelope is: its attempt and the holds it has been through. */
+function busCopy(message: Envelope): BusCopy {
+  const held = Number(message.headers[HELD_HEADER] ?? 0);
+  return { attempt: message.attempt, held: Number.isInteger(held) && held >= 0 ? held : 0 };
+}
 
 /** The error an endpoint behind an open circuit breaker fails with, without calling its backend. */
 const CIRCUIT_OPEN = 'JCT_ENDPOINT_CIRCUIT_OPEN';
@@ -283,7 +289,9 @@ export class RouteWorker {
    * copy at the SAME attempt — a hold does not use up a try — to come back once the breaker lets a
    * trial through; the caller then acks this delivery. False (the caller records FAILED) for a
    * request-reply message whose caller would stop waiting before then. Throws when the copy cannot
-   * be published, so the bus redelivers this one.
+   * be published: the bus gives this delivery back, it is acknowledged without a try (the message
+   * now waits for a copy held once more: {@link begin}), and the recovery sweep publishes the held
+   * copy once it is overdue.
    */
   private async hold(route: CompiledRoute, message: Envelope, delivery: Delivery, failure: JunctionError, stage: string, durationMs: number,
     logger: Logger, captured: CapturedStages): Promise<boolean> {
@@ -340,7 +348,7 @@ export class RouteWorker {
     if (message.pattern !== 'request-reply' || !deadline || Date.parse(deadline) > Date.now()) return false;
     const error = new JunctionError('JCT_REPLY_TIMEOUT', 'The caller had stopped waiting before processing began, so the message was not delivered. Replay it if it is still wanted.');
     const result = await this.deps.log.transition(message.id, { stage: 'expired', status: 'FAILED', attempt: message.attempt, error: error.toJSON() }, NOT_STARTED,
-      { copyAttempt: message.attempt });
+      { copy: busCopy(message) });
     if (result === 'applied') logger.warn('request expired before processing; not delivered');
     return result === 'applied';
   }
@@ -352,14 +360,14 @@ export class RouteWorker {
    * elsewhere (a gateway published it again after a lost confirm, say): it is given back to the bus
    * (JCT_MESSAGE_IN_FLIGHT) and comes back later as redelivered, by when the log has the outcome.
    * A copy older than the one the message waits for (RETRYING or HELD: see
-   * TransitionOptions.copyAttempt) is acknowledged without a try: the copy it waits for is on the
-   * bus, or the recovery sweep puts one back.
+   * TransitionOptions.copy) is acknowledged without a try: the copy it waits for is on the bus, or
+   * the recovery sweep puts one back.
    */
   private async begin(message: Envelope, delivery: Delivery, logger: Logger): Promise<boolean> {
     const { log } = this.deps;
     const processing = { stage: 'processing', status: 'PROCESSING' as const, attempt: message.attempt, ...(delivery.redelivered ? { detail: 'redelivered' } : {}) };
     const from = delivery.redelivered ? PROCESSABLE : NOT_STARTED;
-    const guard = { copyAttempt: message.attempt };
+    const guard = { copy: busCopy(message) };
     let started = await log.transition(message.id, processing, from, guard);
     if (started === 'missing') {
       // Published but not in the log (a log restored from backup, say): record it rather than lose it.
@@ -377,7 +385,7 @@ export class RouteWorker {
       }
       if (record !== undefined && WAITING.includes(record.status)) {
         logger.info(`copy outdated: the message is ${record.status} after attempt ${record.attempts} and waits for another copy; acknowledging this one without a try`,
-          { status: record.status, attempts: record.attempts });
+          { status: record.status, attempts: record.attempts, held: busCopy(message).held });
         return false;
       }
     }

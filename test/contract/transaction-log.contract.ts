@@ -281,38 +281,44 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect((await log.load(message.id))?.stages).to.have.length(3);
     });
 
-    it('copyAttempt: a copy older than the one a RETRYING or HELD message waits for is skipped (nothing written); alone and in one batch', async () => {
+    it('copy: a copy older than the one a RETRYING or HELD message waits for is skipped (nothing written); alone and in one batch', async () => {
       const begin = (attempt: number): StageEvent => stage('processing', 'PROCESSING', { attempt });
       const from: MessageStatus[] = ['RECEIVED', 'QUEUED', 'RETRYING', 'HELD', 'PROCESSING'];
+      const copy = (attempt: number, held = 0): { copy: { attempt: number; held: number } } => ({ copy: { attempt, held } });
       // Waiting for attempt 3: RETRYING recorded at attempt 2.
       const retrying = testMessage(route());
       await log.recordReceived(retrying);
       await log.transition(retrying.id, stage('retry', 'RETRYING', { attempt: 2 }));
-      expect(await log.transition(retrying.id, begin(1), from, { copyAttempt: 1 })).to.equal('skipped');
-      expect(await log.transition(retrying.id, begin(2), from, { copyAttempt: 2 })).to.equal('skipped');
+      expect(await log.transition(retrying.id, begin(1), from, copy(1))).to.equal('skipped');
+      expect(await log.transition(retrying.id, begin(2), from, copy(2))).to.equal('skipped');
       expect((await log.load(retrying.id))?.stages.map((s) => s.stage)).to.deep.equal(['received', 'retry']);
-      expect(await log.transition(retrying.id, begin(3), from, { copyAttempt: 3 })).to.equal('applied');
-      // Held at attempt 2: the held copy keeps attempt 2.
+      expect(await log.transition(retrying.id, begin(3), from, copy(3, 1))).to.equal('applied');
+      // Held at attempt 2, twice: the copy it waits for keeps attempt 2 and has been held twice.
       const held = testMessage(route());
       await log.recordReceived(held);
       await log.transition(held.id, stage('held', 'HELD', { attempt: 2 }));
-      expect(await log.transition(held.id, begin(1), from, { copyAttempt: 1 })).to.equal('skipped');
-      expect(await log.transition(held.id, begin(2), from, { copyAttempt: 2 })).to.equal('applied');
-      // Not waiting: the guard does not apply (PROCESSING, QUEUED), and an unknown id is missing.
+      await log.transition(held.id, stage('deliver:erp', 'HELD', { attempt: 2 }));
+      await log.transition(held.id, stage('held', 'HELD', { attempt: 2 }));
+      expect(await log.transition(held.id, begin(1), from, copy(1, 2))).to.equal('skipped');
+      expect(await log.transition(held.id, begin(2), from, copy(2, 1)), 'a copy of the first hold').to.equal('skipped');
+      expect(await log.transition(held.id, begin(2), from, copy(2)), 'the copy that was held').to.equal('skipped');
+      expect(await log.transition(held.id, begin(2), from, copy(2, 2))).to.equal('applied');
+      // Not waiting: the guard does not apply (PROCESSING), and an unknown id is missing.
       const processing = testMessage(route());
       await log.recordReceived(processing);
       await log.transition(processing.id, stage('processing', 'PROCESSING', { attempt: 2 }));
-      expect(await log.transition(processing.id, begin(1), from, { copyAttempt: 1 })).to.equal('applied');
-      expect(await log.transition(randomUUID(), begin(1), from, { copyAttempt: 1 })).to.equal('missing');
+      expect(await log.transition(processing.id, begin(1), from, copy(1))).to.equal('applied');
+      expect(await log.transition(randomUUID(), begin(1), from, copy(1))).to.equal('missing');
       // Several at once (group commit batches them): each guarded on its own.
       const many = Array.from({ length: 6 }, () => testMessage(route()));
       await Promise.all(many.map((m) => log.recordReceived(m)));
       await Promise.all(many.map((m, i) => log.transition(m.id, stage(i % 2 === 0 ? 'retry' : 'held', i % 2 === 0 ? 'RETRYING' : 'HELD', { attempt: 2 }))));
-      const results = await Promise.all(many.map((m, i) => log.transition(m.id, begin(2 + (i % 3 === 0 ? 1 : 0)), from, { copyAttempt: 2 + (i % 3 === 0 ? 1 : 0) })));
-      // i: 0 RETRYING copy 3 → applied; 1 HELD copy 2 → applied; 2 RETRYING copy 2 → skipped; 3 HELD copy 3 → applied; 4 RETRYING copy 2 → skipped; 5 HELD copy 2 → applied.
-      expect(results).to.deep.equal(['applied', 'applied', 'skipped', 'applied', 'skipped', 'applied']);
+      const asks = [copy(3), copy(2, 1), copy(2), copy(3, 1), copy(2), copy(2)];
+      const results = await Promise.all(many.map((m, i) => log.transition(m.id, begin(asks[i]?.copy.attempt ?? 0), from, asks[i])));
+      // RETRYING after 2 awaits attempt 3; HELD after one hold at 2 awaits attempt 2 held once.
+      expect(results).to.deep.equal(['applied', 'applied', 'skipped', 'applied', 'skipped', 'skipped']);
       const statuses = await Promise.all(many.map(async (m) => (await log.load(m.id))?.status));
-      expect(statuses).to.deep.equal(['PROCESSING', 'PROCESSING', 'RETRYING', 'PROCESSING', 'RETRYING', 'PROCESSING']);
+      expect(statuses).to.deep.equal(['PROCESSING', 'PROCESSING', 'RETRYING', 'PROCESSING', 'RETRYING', 'HELD']);
     });
 
     it('keeps the highest attempt number', async () => {

@@ -99,7 +99,9 @@ export class FakeTransactionLog implements TransactionLog {
     if (!row) return 'missing';
     if (from && !from.includes(row.summary.status)) return 'skipped';
     const { status, attempts } = row.summary;
-    if (options.copyAttempt !== undefined && ((status === 'RETRYING' && attempts >= options.copyAttempt) || (status === 'HELD' && attempts > options.copyAttempt))) return 'skipped';
+    const { copy } = options;
+    const holds = row.stages.filter((s) => s.stage === 'held').length;
+    if (copy !== undefined && ((status === 'RETRYING' && attempts >= copy.attempt) || (status === 'HELD' && (attempts > copy.attempt || holds > copy.held)))) return 'skipped';
     const at = event.at ?? new Date();
     const endpoint = event.error ? event.endpoint ?? endpointOfStage(event.stage) : undefined;
     const { errorEndpoint: _e, errorGroup: _g, ...previous } = row.summary;

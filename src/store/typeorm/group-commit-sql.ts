@@ -1,6 +1,6 @@
 import type { EntitySchema } from 'typeorm';
 import type { MessageStatus } from '../../core/message-status';
-import type { StageEvent, TransitionResult } from '../../core/transaction-log';
+import type { BusCopy, StageEvent, TransitionResult } from '../../core/transaction-log';
 import type { MessageRow, StageRow, StoreEntities } from './entities';
 import { errorColumns } from './message-search';
 
@@ -11,8 +11,8 @@ import { errorColumns } from './message-search';
 export type BatchWrite = (
   | { readonly kind: 'receive'; readonly message: MessageRow; readonly stage: Omit<StageRow, 'seq'> }
   | { readonly kind: 'transition'; readonly messageId: string; readonly event: StageEvent; readonly from?: readonly MessageStatus[];
-    /** TransitionOptions.copyAttempt: skipped while the message waits for a later copy. */
-    readonly copyAttempt?: number;
+    /** TransitionOptions.copy: skipped while the message waits for a later copy. */
+    readonly copy?: BusCopy;
     /** The stage rows appended if it applies: its preceding stages, then its own. */
     readonly stages: readonly Omit<StageRow, 'seq'>[]; readonly now: Date }
 ) & { readonly single: () => Promise<TransitionResult | undefined> };
@@ -45,6 +45,7 @@ export class GroupCommitSql {
   private readonly messageColumns: [keyof MessageRow & string, string][];
   private readonly stageColumns: [keyof Omit<StageRow, 'seq'> & string, string][];
   private readonly column: (property: keyof MessageRow) => string;
+  private readonly stageColumn: (property: keyof StageRow) => string;
 
   constructor(entities: StoreEntities) {
     this.messageTable = `\`${entities.message.options.tableName ?? entities.message.options.name}\``;
@@ -53,6 +54,8 @@ export class GroupCommitSql {
     this.stageColumns = columnsOf(entities.stage) as [keyof Omit<StageRow, 'seq'> & string, string][];
     const byProperty = new Map(this.messageColumns);
     this.column = (property) => `\`${byProperty.get(property) ?? String(property)}\``;
+    const byStageProperty = new Map<string, string>(this.stageColumns);
+    this.stageColumn = (property) => `\`${byStageProperty.get(property) ?? String(property)}\``;
   }
 
   /** One multi-row INSERT of new messages. */
@@ -93,9 +96,10 @@ export class GroupCommitSql {
       where += ` AND ${c('status')} IN (?)`;
       values.push([...write.from]);
     }
-    if (write.copyAttempt !== undefined) {
-      where += ` AND NOT ((${c('status')} = 'RETRYING' AND ${c('attempts')} >= ?) OR (${c('status')} = 'HELD' AND ${c('attempts')} > ?))`;
-      values.push(write.copyAttempt, write.copyAttempt);
+    if (write.copy !== undefined) {
+      const holds = `(SELECT COUNT(*) FROM ${this.stageTable} WHERE ${this.stageColumn('messageId')} = ? AND ${this.stageColumn('stage')} = 'held')`;
+      where += ` AND NOT ((${c('status')} = 'RETRYING' AND ${c('attempts')} >= ?) OR (${c('status')} = 'HELD' AND (${c('attempts')} > ? OR ${holds} > ?)))`;
+      values.push(write.copy.attempt, write.copy.attempt, write.messageId, write.copy.held);
     }
     return { sql: `UPDATE ${this.messageTable} SET ${sets.join(', ')} WHERE ${where}`, values };
   }

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
 import type { NonceStore } from '../../core/nonce-store';
 import type {
-  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionOptions, TransitionResult,
+  BusCopy, MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionOptions, TransitionResult,
 } from '../../core/transaction-log';
 import type { MetricsFactory } from '../../core/metrics';
 import type {
@@ -174,11 +174,11 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     const stages = shared.map(({ event: e, payloadOf }) => stageRowOf(messageId, e, now, payloadOf));
     const event = shared[shared.length - 1]?.event ?? protectEvent(messageId, given, this.protection);
     const writer = this.batching();
-    const { copyAttempt } = options;
-    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now, copyAttempt));
+    const { copy } = options;
+    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now, copy));
     const result = await writer.write({
-      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), ...(copyAttempt !== undefined ? { copyAttempt } : {}), stages, now,
-      single: () => this.applyTransition(messageId, event, stages, from, now, copyAttempt),
+      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), ...(copy !== undefined ? { copy } : {}), stages, now,
+      single: () => this.applyTransition(messageId, event, stages, from, now, copy),
     }, options.deferrable === true);
     return result ?? 'missing';
   }
@@ -216,7 +216,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
    * error) and `stages` are the rows to append if it applies (its preceding stages, then its own).
    */
   private async applyTransition(messageId: string, event: StageEvent, stages: readonly Omit<StageRow, 'seq'>[],
-    from: readonly MessageStatus[] | undefined, now: Date, copyAttempt: number | undefined): Promise<TransitionResult> {
+    from: readonly MessageStatus[] | undefined, now: Date, copy: BusCopy | undefined): Promise<TransitionResult> {
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
       if (from === undefined || from.length > 0) {
@@ -232,8 +232,11 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
           .setParameter('attempt', event.attempt)
           .updateEntity(false);
         if (from !== undefined) update.andWhere('status IN (:...from)', { from: [...from] });
-        if (copyAttempt !== undefined) {
-          update.andWhere("NOT ((status = 'RETRYING' AND attempts >= :copyAttempt) OR (status = 'HELD' AND attempts > :copyAttempt))", { copyAttempt });
+        if (copy !== undefined) {
+          // Same condition as GroupCommitSql.updateStatus; the holds are counted only for a HELD message.
+          const stageTable = manager.connection.driver.escape(stage.options.tableName ?? stage.options.name);
+          update.andWhere(`NOT ((status = 'RETRYING' AND attempts >= :copyAttempt) OR (status = 'HELD' AND (attempts > :copyAttempt OR `
+            + `(SELECT COUNT(*) FROM ${stageTable} WHERE message_id = :id AND stage = 'held') > :copyHeld)))`, { copyAttempt: copy.attempt, copyHeld: copy.held });
         }
         // Rows matched, not only changed: SQLite counts them so, mysql2 too (FOUND_ROWS, see data-source.ts).
         affected = (await update.execute()).affected ?? 0;

@@ -129,6 +129,26 @@ describe('RouteWorker with an endpoint behind a circuit breaker', function () {
     expect(holds.every((d) => d.delayMs > 0 && d.delayMs <= 400 * 1.2 + 1)).to.equal(true);
   });
 
+  it('a second copy of a held message (the same attempt, fewer holds) is acknowledged: one chain of holds, one delivery', async () => {
+    await startWorker(300, 1);
+    failure = down;
+    const opener = oneWay();
+    await send(opener);
+    await status(opener.id, 'RETRYING'); // its failure opened the breaker
+    expect(backend.breaker.state).to.equal('open');
+    const message = oneWay();
+    await send(message);
+    await status(message.id, 'HELD');
+    // A second copy of the same try (as a sweep racing a late copy would publish), not yet held.
+    await broker.publish(message.routeId, message);
+    failure = undefined;
+    const delivered = await status(message.id, 'DELIVERED');
+    expect(calls.filter((c) => c.id === message.id), 'delivered once').to.have.length(1);
+    const holdsOfIt = broker.delayed.filter((d) => d.message.id === message.id).map((d) => d.message.headers[HELD_HEADER]);
+    expect(holdsOfIt, 'each hold scheduled one copy, counting up').to.deep.equal(holdsOfIt.map((_, i) => String(i + 1)));
+    expect(delivered.stages.filter((s) => s.stage === 'held')).to.have.length(holdsOfIt.length);
+  });
+
   it('a 4xx does not open the breaker: every message reaches the backend and FAILS on its own', async () => {
     await startWorker(10_000, 2);
     failure = rejected;
