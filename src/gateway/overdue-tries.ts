@@ -6,7 +6,6 @@ import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
 import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 import { announcedWaitMs, recoveredDetail } from '../routes/announced-wait';
-import { HELD_HEADER } from '../routes/route-worker';
 import { envelopeOf } from './stored-envelope';
 
 /** Statuses in which a message waits for its copy on the bus to come back (a later try, or its endpoint). */
@@ -119,7 +118,6 @@ export class OverdueTries {
     // and an earlier round's, whose publish failed, gives the same copy again.
     const held = record.status === 'HELD';
     const attempt = held ? last.attempt : last.attempt + 1;
-    const headers: Record<string, string> = held ? { [HELD_HEADER]: String(record.stages.filter((s) => s.stage === 'held').length) } : {};
     // Recorded first, so the history reads in order (the new copy may be taken at once). The status
     // stays: the message still waits for that try. Should the publish fail, this stage announces no
     // wait, so the next round after the grace period tries again.
@@ -127,7 +125,7 @@ export class OverdueTries {
       stage: 'recovered', status: record.status, attempt: last.attempt, detail: recoveredDetail(new Date(dueAt), attempt),
     }, [record.status]);
     if (recorded !== 'applied') return 'skipped';
-    await broker.publish(record.routeId, envelopeOf(record, attempt, headers));
+    await broker.publish(record.routeId, envelopeOf(record, attempt));
     this.options.metrics.recovered.inc({ route: record.routeId, reason: 'lost-copy' });
     logger.warn('a message waiting for its next try had lost its copy on the bus; published it again', context);
     return 'published';

@@ -125,6 +125,19 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect(received[0]?.headers[HELD_HEADER]).to.equal('1');
   });
 
+  it('a message held before its retry keeps its holds on the copy it gets back (the log refuses a copy counting fewer)', async () => {
+    const lost = message('orders');
+    await log.recordReceived(lost);
+    await log.transition(lost.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 });
+    await log.transition(lost.id, { stage: 'held', status: 'HELD', attempt: 1, endpoint: 'oa', detail: holdDetail('oa', 100) }, ['PROCESSING']);
+    await log.transition(lost.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 }, ['HELD']);
+    await log.transition(lost.id, { stage: 'retry', status: 'RETRYING', attempt: 1, detail: retryDetail(2, 4, 400, 'deliver:oa') }, ['PROCESSING']);
+    expect((await sweeper().sweep(later(GRACE_MS + 2_000))).published).to.deep.equal([lost.id]);
+    await settle();
+    expect(received[0]).to.deep.include({ id: lost.id, attempt: 2 });
+    expect(received[0]?.headers[HELD_HEADER]).to.equal('1');
+  });
+
   it('leaves overdue messages of a route whose queue has messages ready: the late copy may be among them', async () => {
     const waiting = message('backlogged');
     await retrying(waiting, 400);
