@@ -30,6 +30,14 @@ export interface JunctionMetrics {
    * (marked FAILED by the sweep).
    */
   readonly recovered: Counter;
+  /**
+   * junction_message_copies_skipped_total{route, reason}: a copy of a message a worker acknowledged
+   * or handed back without a try — `settled` (the message is DELIVERED or FAILED already),
+   * `outdated` (it waits RETRYING or HELD for a later copy), `in-flight` (another handling has it
+   * now; this copy comes back later). A second copy is normal after a broker or worker fault; a
+   * steady rate is not.
+   */
+  readonly copiesSkipped: Counter;
   /** junction_messages_in_flight{route, role}: being accepted by a gateway / processed by a worker right now. */
   readonly inFlight: Gauge;
   /** junction_stage_duration_seconds{route, stage}: time spent in each stage of a message's way. */
@@ -79,6 +87,10 @@ export function createJunctionMetrics(factory: MetricsFactory): JunctionMetrics 
     }),
     recovered: factory.counter({
       name: 'junction_messages_recovered_total', help: 'Messages the recovery sweep published again (stranded, lost-copy, bus-restart) or marked FAILED (failed).', labelNames: ['route', 'reason'],
+    }),
+    copiesSkipped: factory.counter({
+      name: 'junction_message_copies_skipped_total', help: 'Copies of a message a worker skipped without a try: settled, outdated (a later copy is awaited) or in-flight (handed back).',
+      labelNames: ['route', 'reason'],
     }),
     inFlight: factory.gauge({
       name: 'junction_messages_in_flight', help: 'Messages being accepted (gateway) or processed (worker) now.', labelNames: ['route', 'role'],

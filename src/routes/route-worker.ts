@@ -182,7 +182,7 @@ export class RouteWorker {
   private async handleMessage(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger): Promise<void> {
     if (await this.expired(message, logger)) return;
     const beginning = performance.now();
-    if (!(await this.begin(message, delivery, logger))) return;
+    if (!(await this.begin(route, message, delivery, logger))) return;
     this.metrics.stageSeconds.observe({ route: route.id, stage: STAGES.begin }, secondsSince(beginning));
 
     const startedAt = Date.now();
@@ -363,7 +363,7 @@ export class RouteWorker {
    * TransitionOptions.copy) is acknowledged without a try: the copy it waits for is on the bus, or
    * the recovery sweep puts one back.
    */
-  private async begin(message: Envelope, delivery: Delivery, logger: Logger): Promise<boolean> {
+  private async begin(route: CompiledRoute, message: Envelope, delivery: Delivery, logger: Logger): Promise<boolean> {
     const { log } = this.deps;
     const processing = { stage: 'processing', status: 'PROCESSING' as const, attempt: message.attempt, ...(delivery.redelivered ? { detail: 'redelivered' } : {}) };
     const from = delivery.redelivered ? PROCESSABLE : NOT_STARTED;
@@ -380,15 +380,18 @@ export class RouteWorker {
     if (started === 'skipped') {
       const record = await log.load(message.id);
       if (record?.status === 'PROCESSING' && !delivery.redelivered) {
+        this.metrics.copiesSkipped.inc({ route: route.id, reason: 'in-flight' });
         throw new JunctionError('JCT_MESSAGE_IN_FLIGHT', `Message ${message.id} is being processed by another handling; this copy goes back to the bus and is looked at again later.`,
           { details: { messageId: message.id } });
       }
       if (record !== undefined && WAITING.includes(record.status)) {
+        this.metrics.copiesSkipped.inc({ route: route.id, reason: 'outdated' });
         logger.info(`copy outdated: the message is ${record.status} after attempt ${record.attempts} and waits for another copy; acknowledging this one without a try`,
           { status: record.status, attempts: record.attempts, held: busCopy(message).held });
         return false;
       }
     }
+    this.metrics.copiesSkipped.inc({ route: route.id, reason: 'settled' });
     logger.info('message already settled; acknowledging without delivering it again');
     return false;
   }

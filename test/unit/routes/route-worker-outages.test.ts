@@ -9,6 +9,8 @@ import type { StageEvent, TransitionOptions, TransitionResult } from '../../../s
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
 import { RouteWorker } from '../../../src/routes/route-worker';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
+import { createJunctionMetrics } from '../../../src/core/junction-metrics';
+import { PrometheusMetrics } from '../../../src/observability/prometheus-metrics';
 
 /** A log that fails the next transitions to a given status, as a database going away mid-message does. */
 class FlakyLog extends FakeTransactionLog {
@@ -126,10 +128,16 @@ describe('RouteWorker when the transaction log or the bus fails under it', () =>
   it('a fresh copy of a message the log shows PROCESSING goes back to the bus (JCT_MESSAGE_IN_FLIGHT) without calling the backend', async () => {
     const message = await received();
     await log.transition(message.id, { stage: 'processing', status: 'PROCESSING', attempt: 1 });
-    const error = await rejection(worker.handle(route, message, { redelivered: false }));
+    const prometheus = new PrometheusMetrics({ processMetrics: false });
+    const counted = new RouteWorker({
+      broker: new MemoryBroker(), log, logger: silentLogger, prefetch: 1, routes: { routes: [route], endpoints: new Map([['backend', endpoint]]), soapServices: [] },
+      metrics: createJunctionMetrics(prometheus),
+    });
+    const error = await rejection(counted.handle(route, message, { redelivered: false }));
     expect(error.code).to.equal('JCT_MESSAGE_IN_FLIGHT');
     expect(error.retryable).to.equal(true);
     expect(sent).to.deep.equal([]);
+    expect(await prometheus.render()).to.contain('junction_message_copies_skipped_total{route="orders",reason="in-flight"} 1');
     // The same copy redelivered (its first handling was cut off) takes over.
     await worker.handle(route, message, { redelivered: true });
     expect(sent).to.deep.equal([message.id]);

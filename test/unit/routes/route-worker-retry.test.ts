@@ -8,7 +8,9 @@ import { DEADLINE_HEADER } from '../../../src/core/headers';
 import { silentLogger, type Logger } from '../../../src/core/logger';
 import type { MessageRecord } from '../../../src/core/transaction-log';
 import type { CompiledRoute, RetryPolicy } from '../../../src/routes/compiled-route';
+import { createJunctionMetrics } from '../../../src/core/junction-metrics';
 import { RecoverySweep } from '../../../src/gateway/recovery-sweep';
+import { PrometheusMetrics } from '../../../src/observability/prometheus-metrics';
 import { retryDelayMs, RouteWorker } from '../../../src/routes/route-worker';
 import { FakeTransactionLog } from '../../support/fake-transaction-log';
 
@@ -68,6 +70,7 @@ describe('RouteWorker retries through the bus', function () {
   let behaviour: (attempt: number) => void;
   let tries: number[];
   let lines: string[] = [];
+  let prometheus: PrometheusMetrics;
   const logger: Logger = {
     debug: () => undefined,
     info: (message: string) => { lines.push(`info ${message}`); },
@@ -93,7 +96,10 @@ describe('RouteWorker retries through the bus', function () {
     broker = new RecordingBroker({ requeueDelayMs: 10 });
     await broker.start();
     await broker.declare(routes.map((r) => r.id));
-    worker = new RouteWorker({ broker, log, logger, prefetch: 5, routes: { routes, endpoints: new Map([['backend', endpoint]]), soapServices: [] } });
+    prometheus = new PrometheusMetrics({ processMetrics: false });
+    worker = new RouteWorker({
+      broker, log, logger, prefetch: 5, routes: { routes, endpoints: new Map([['backend', endpoint]]), soapServices: [] }, metrics: createJunctionMetrics(prometheus),
+    });
     await worker.start();
   }
 
@@ -225,6 +231,18 @@ describe('RouteWorker retries through the bus', function () {
     expect(record.status).to.equal('DELIVERED');
     expect(tries, 'one try per attempt').to.deep.equal([1, 2]);
     expect(broker.delayed, 'one chain of tries').to.have.length(1);
+    expect(await prometheus.render()).to.contain('junction_message_copies_skipped_total{route="orders",reason="outdated"} 1');
+  });
+
+  it('a copy of a message already DELIVERED is acknowledged without a try, and counted as settled', async () => {
+    await startWorker();
+    const message = oneWay();
+    await send(message);
+    await settled(message.id);
+    await broker.publish('orders', message);
+    await waitFor(() => lines.includes('info message already settled; acknowledging without delivering it again'));
+    expect(tries).to.deep.equal([1]);
+    expect(await prometheus.render()).to.contain('junction_message_copies_skipped_total{route="orders",reason="settled"} 1');
   });
 
   it('two copies of one retry (the sweep put one back, the other was only late) make one try; the other is acknowledged', async () => {
