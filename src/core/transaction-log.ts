@@ -63,6 +63,14 @@ export interface TransitionOptions {
    * chain of tries.
    */
   readonly copy?: BusCopy;
+  /**
+   * The bus copy whose handling writes this outcome (RETRYING, HELD or FAILED). The change is then
+   * skipped when the handling of a later copy has begun since: the message's attempts above the
+   * copy's, or more holds (stages `held`) than it counts. A handling overtaken so — a slow one
+   * whose message another copy took over and carried on — must not set the status (nor schedule
+   * a copy the message does not wait for).
+   */
+  readonly handling?: BusCopy;
 }
 
 /** Which copy of a message a worker holds: its attempt, and how many holds (stages `held`) it has been through. */

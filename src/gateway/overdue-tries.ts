@@ -117,12 +117,15 @@ export class OverdueTries {
     // the message's attempts do not run ahead of the copy it waits for: TransitionOptions.copy),
     // and an earlier round's, whose publish failed, gives the same copy again.
     const held = record.status === 'HELD';
-    const attempt = held ? last.attempt : last.attempt + 1;
+    // The log's attempts never exceed that stage's (TransitionOptions.handling); should they, a copy
+    // below them would be refused for ever (TransitionOptions.copy), so the copy follows them.
+    const scheduledAt = Math.max(last.attempt, record.attempts);
+    const attempt = held ? scheduledAt : scheduledAt + 1;
     // Recorded first, so the history reads in order (the new copy may be taken at once). The status
     // stays: the message still waits for that try. Should the publish fail, this stage announces no
     // wait, so the next round after the grace period tries again.
     const recorded = await log.transition(id, {
-      stage: 'recovered', status: record.status, attempt: last.attempt, detail: recoveredDetail(new Date(dueAt), attempt),
+      stage: 'recovered', status: record.status, attempt: scheduledAt, detail: recoveredDetail(new Date(dueAt), attempt),
     }, [record.status]);
     if (recorded !== 'applied') return 'skipped';
     await broker.publish(record.routeId, envelopeOf(record, attempt));

@@ -208,13 +208,15 @@ export class RouteWorker {
       const failed = await this.deps.log.transition(message.id, {
         stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
         ...(endpoint ? { endpoint } : {}),
-      }, ['PROCESSING'], captured.take());
-      if (failed === 'applied') {
-        this.metrics.failed.inc({ route: route.id, endpoint: endpoint ?? '', code: failure.code });
-        this.observeEndToEnd(route, message, 'failed');
-        logger.warn('message FAILED: parked for an operator', { stage, code: failure.code, durationMs: Date.now() - startedAt });
-        await this.park(route, message, failure, logger);
+      }, ['PROCESSING'], { ...captured.take(), handling: busCopy(message) });
+      if (failed !== 'applied') {
+        await this.overtaken(message, logger, 'recording FAILED');
+        return;
       }
+      this.metrics.failed.inc({ route: route.id, endpoint: endpoint ?? '', code: failure.code });
+      this.observeEndToEnd(route, message, 'failed');
+      logger.warn('message FAILED: parked for an operator', { stage, code: failure.code, durationMs: Date.now() - startedAt });
+      await this.park(route, message, failure, logger);
       await this.sendReply(delivery, { requestId: message.id, outcome: 'error', error: failure.toJSON() }, logger);
       return;
     }
@@ -270,7 +272,7 @@ export class RouteWorker {
       stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
       ...(stage.startsWith('deliver:') ? { endpoint: stage.slice('deliver:'.length) } : {}),
       detail: retryDetail(next, policy.attempts, delayMs, stage),
-    }, ['PROCESSING'], captured.take());
+    }, ['PROCESSING'], { ...captured.take(), handling: busCopy(message) });
     if (scheduled !== 'applied') return this.overtaken(message, logger);
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { attempt: next }), delayMs,
@@ -307,7 +309,7 @@ export class RouteWorker {
     const holding = await this.deps.log.transition(message.id, {
       stage: 'held', status: 'HELD', attempt: message.attempt, durationMs, error: failure.toJSON(), endpoint,
       detail: holdDetail(endpoint, delayMs),
-    }, ['PROCESSING'], captured.take());
+    }, ['PROCESSING'], { ...captured.take(), handling: busCopy(message) });
     if (holding !== 'applied') return this.overtaken(message, logger);
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { headers: { ...message.headers, [HELD_HEADER]: String(held) } }), delayMs,
@@ -322,14 +324,17 @@ export class RouteWorker {
   }
 
   /**
-   * A retry or hold whose RETRYING/HELD was not recorded because the message is no longer
-   * PROCESSING: another handling (a copy that took over) settled it or scheduled its next try
-   * meanwhile. That outcome stands; this handling schedules no copy of its own (a second chain of
-   * tries) and its delivery is acknowledged. True: handled.
+   * An outcome (RETRYING, HELD, FAILED) not recorded because another handling (a copy that took
+   * over) settled the message meanwhile, scheduled its next try, or began a later one (TransitionOptions.handling).
+   * That one decides; this handling schedules no copy of its own (a second chain of tries), sends
+   * no answer, and its delivery is acknowledged. True: handled.
    */
-  private async overtaken(message: Envelope, logger: Logger): Promise<boolean> {
+  private async overtaken(message: Envelope, logger: Logger, not = 'scheduling another try'): Promise<boolean> {
     const status = (await this.deps.log.load(message.id).catch(() => undefined))?.status;
-    logger.warn(`not scheduling another try: another handling had settled it ${status ?? 'elsewhere'} meanwhile; that outcome stands`, { attempt: message.attempt });
+    const why = status === 'PROCESSING'
+      ? 'another handling has carried it on to a later try meanwhile; that one decides'
+      : `another handling had settled it ${status ?? 'elsewhere'} meanwhile; that outcome stands`;
+    logger.warn(`not ${not}: ${why}`, { attempt: message.attempt });
     return true;
   }
 

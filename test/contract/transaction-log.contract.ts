@@ -321,6 +321,29 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect(statuses).to.deep.equal(['PROCESSING', 'PROCESSING', 'RETRYING', 'PROCESSING', 'RETRYING', 'HELD']);
     });
 
+    it('handling: an outcome written by a handling some later copy has overtaken is skipped (a later attempt begun, or more holds)', async () => {
+      const handling = (attempt: number, held = 0): { handling: { attempt: number; held: number } } => ({ handling: { attempt, held } });
+      const retry = (attempt: number): StageEvent => stage('retry', 'RETRYING', { attempt });
+      const message = testMessage(route());
+      await log.recordReceived(message);
+      await log.transition(message.id, stage('processing', 'PROCESSING', { attempt: 2 }));
+      expect(await log.transition(message.id, retry(1), ['PROCESSING'], handling(1)), 'attempt 2 has begun').to.equal('skipped');
+      expect(await log.transition(message.id, stage('failed', 'FAILED', { attempt: 1 }), ['PROCESSING'], handling(1))).to.equal('skipped');
+      expect((await log.load(message.id))?.status).to.equal('PROCESSING');
+      expect(await log.transition(message.id, retry(2), ['PROCESSING'], handling(2))).to.equal('applied');
+      const held = testMessage(route());
+      await log.recordReceived(held);
+      await log.transition(held.id, stage('held', 'HELD', { attempt: 1 }));
+      await log.transition(held.id, stage('processing', 'PROCESSING', { attempt: 1 }));
+      expect(await log.transition(held.id, stage('held', 'HELD', { attempt: 1 }), ['PROCESSING'], handling(1)), 'a copy held once has begun since').to.equal('skipped');
+      const results = await Promise.all([
+        log.transition(held.id, stage('held', 'HELD', { attempt: 1 }), ['PROCESSING'], handling(1, 1)),
+        log.transition(randomUUID(), retry(1), ['PROCESSING'], handling(1)),
+      ]);
+      expect(results).to.deep.equal(['applied', 'missing']);
+      expect((await log.load(held.id))?.stages.filter((s) => s.stage === 'held')).to.have.length(2);
+    });
+
     it('keeps the highest attempt number', async () => {
       const message = testMessage(route());
       await log.recordReceived(message);

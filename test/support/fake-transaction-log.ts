@@ -102,6 +102,8 @@ export class FakeTransactionLog implements TransactionLog {
     const { copy } = options;
     const holds = row.stages.filter((s) => s.stage === 'held').length;
     if (copy !== undefined && ((status === 'RETRYING' && attempts >= copy.attempt) || (status === 'HELD' && (attempts > copy.attempt || holds > copy.held)))) return 'skipped';
+    const { handling } = options;
+    if (handling !== undefined && (attempts > handling.attempt || holds > handling.held)) return 'skipped';
     const at = event.at ?? new Date();
     const endpoint = event.error ? event.endpoint ?? endpointOfStage(event.stage) : undefined;
     const { errorEndpoint: _e, errorGroup: _g, ...previous } = row.summary;

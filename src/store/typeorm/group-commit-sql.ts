@@ -13,6 +13,8 @@ export type BatchWrite = (
   | { readonly kind: 'transition'; readonly messageId: string; readonly event: StageEvent; readonly from?: readonly MessageStatus[];
     /** TransitionOptions.copy: skipped while the message waits for a later copy. */
     readonly copy?: BusCopy;
+    /** TransitionOptions.handling: skipped once a later copy's handling has begun. */
+    readonly handling?: BusCopy;
     /** The stage rows appended if it applies: its preceding stages, then its own. */
     readonly stages: readonly Omit<StageRow, 'seq'>[]; readonly now: Date }
 ) & { readonly single: () => Promise<TransitionResult | undefined> };
@@ -97,11 +99,19 @@ export class GroupCommitSql {
       values.push([...write.from]);
     }
     if (write.copy !== undefined) {
-      const holds = `(SELECT COUNT(*) FROM ${this.stageTable} WHERE ${this.stageColumn('messageId')} = ? AND ${this.stageColumn('stage')} = 'held')`;
-      where += ` AND NOT ((${c('status')} = 'RETRYING' AND ${c('attempts')} >= ?) OR (${c('status')} = 'HELD' AND (${c('attempts')} > ? OR ${holds} > ?)))`;
+      where += ` AND NOT ((${c('status')} = 'RETRYING' AND ${c('attempts')} >= ?) OR (${c('status')} = 'HELD' AND (${c('attempts')} > ? OR ${this.holds()} > ?)))`;
       values.push(write.copy.attempt, write.copy.attempt, write.messageId, write.copy.held);
     }
+    if (write.handling !== undefined) {
+      where += ` AND ${c('attempts')} <= ? AND ${this.holds()} <= ?`;
+      values.push(write.handling.attempt, write.messageId, write.handling.held);
+    }
     return { sql: `UPDATE ${this.messageTable} SET ${sets.join(', ')} WHERE ${where}`, values };
+  }
+
+  /** The number of `held` stages of the message bound to its one placeholder (TransitionOptions.copy, .handling). */
+  private holds(): string {
+    return `(SELECT COUNT(*) FROM ${this.stageTable} WHERE ${this.stageColumn('messageId')} = ? AND ${this.stageColumn('stage')} = 'held')`;
   }
 
   /**

@@ -340,7 +340,7 @@ export class GroupCommitWriter {
     }
     // A conditional transition that did not match is `skipped` if its message exists, `missing` if
     // not: asked in the same transaction (a primary-key lookup each).
-    const conditional = [...new Set(writes.flatMap((w) => (w.kind === 'transition' && (w.from !== undefined || w.copy !== undefined) ? [w.messageId] : [])))];
+    const conditional = [...new Set(writes.flatMap((w) => (w.kind === 'transition' && (w.from !== undefined || w.copy !== undefined || w.handling !== undefined) ? [w.messageId] : [])))];
     let existingAt = -1;
     if (lone && conditional.length > 0) {
       existingAt = first.length;

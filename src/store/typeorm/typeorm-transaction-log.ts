@@ -100,6 +100,12 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
  * The transaction log on TypeORM: MySQL/MariaDB through mysql2 in production, SQLite through
  * better-sqlite3 for the embedded default. No I/O before `start()`, which connects and migrates.
  */
+/** The copy guards of a transition (TransitionOptions.copy, .handling). */
+interface CopyGuards {
+  readonly copy?: BusCopy;
+  readonly handling?: BusCopy;
+}
+
 export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   private readonly target: StoreTarget;
   private readonly prefix: string;
@@ -174,11 +180,11 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     const stages = shared.map(({ event: e, payloadOf }) => stageRowOf(messageId, e, now, payloadOf));
     const event = shared[shared.length - 1]?.event ?? protectEvent(messageId, given, this.protection);
     const writer = this.batching();
-    const { copy } = options;
-    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now, copy));
+    const guards = { ...(options.copy !== undefined ? { copy: options.copy } : {}), ...(options.handling !== undefined ? { handling: options.handling } : {}) };
+    if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now, guards));
     const result = await writer.write({
-      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), ...(copy !== undefined ? { copy } : {}), stages, now,
-      single: () => this.applyTransition(messageId, event, stages, from, now, copy),
+      kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), ...guards, stages, now,
+      single: () => this.applyTransition(messageId, event, stages, from, now, guards),
     }, options.deferrable === true);
     return result ?? 'missing';
   }
@@ -216,7 +222,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
    * error) and `stages` are the rows to append if it applies (its preceding stages, then its own).
    */
   private async applyTransition(messageId: string, event: StageEvent, stages: readonly Omit<StageRow, 'seq'>[],
-    from: readonly MessageStatus[] | undefined, now: Date, copy: BusCopy | undefined): Promise<TransitionResult> {
+    from: readonly MessageStatus[] | undefined, now: Date, { copy, handling }: CopyGuards): Promise<TransitionResult> {
     return this.run(true, async (manager, { message, stage }) => {
       let affected = 0;
       if (from === undefined || from.length > 0) {
@@ -232,11 +238,14 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
           .setParameter('attempt', event.attempt)
           .updateEntity(false);
         if (from !== undefined) update.andWhere('status IN (:...from)', { from: [...from] });
+        // The same conditions as GroupCommitSql.updateStatus.
+        const holds = (): string => `(SELECT COUNT(*) FROM ${manager.connection.driver.escape(stage.options.tableName ?? stage.options.name)} WHERE message_id = :id AND stage = 'held')`;
         if (copy !== undefined) {
-          // Same condition as GroupCommitSql.updateStatus; the holds are counted only for a HELD message.
-          const stageTable = manager.connection.driver.escape(stage.options.tableName ?? stage.options.name);
-          update.andWhere(`NOT ((status = 'RETRYING' AND attempts >= :copyAttempt) OR (status = 'HELD' AND (attempts > :copyAttempt OR `
-            + `(SELECT COUNT(*) FROM ${stageTable} WHERE message_id = :id AND stage = 'held') > :copyHeld)))`, { copyAttempt: copy.attempt, copyHeld: copy.held });
+          update.andWhere(`NOT ((status = 'RETRYING' AND attempts >= :copyAttempt) OR (status = 'HELD' AND (attempts > :copyAttempt OR ${holds()} > :copyHeld)))`,
+            { copyAttempt: copy.attempt, copyHeld: copy.held });
+        }
+        if (handling !== undefined) {
+          update.andWhere(`attempts <= :handlingAttempt AND ${holds()} <= :handlingHeld`, { handlingAttempt: handling.attempt, handlingHeld: handling.held });
         }
         // Rows matched, not only changed: SQLite counts them so, mysql2 too (FOUND_ROWS, see data-source.ts).
         affected = (await update.execute()).affected ?? 0;

@@ -83,6 +83,17 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect((await log.load(lost.id))?.stages.filter((s) => s.stage === 'recovered').map((s) => s.detail?.match(/attempt (\d+)/)?.[1])).to.deep.equal(['2', '2']);
   });
 
+  it('publishes above the log\'s attempts, which refuses any older copy: a recovered stage as the previous version wrote it (at the published attempt)', async () => {
+    const lost = message('orders');
+    await retrying(lost, 400);
+    await log.transition(lost.id, {
+      stage: 'recovered', status: 'RETRYING', attempt: 2, detail: `its copy on the bus (due ${new Date().toISOString()}) was lost; published again by the recovery sweep`,
+    }, ['RETRYING']);
+    expect((await sweeper().sweep(later(GRACE_MS + 1_000))).published).to.deep.equal([lost.id]);
+    await settle();
+    expect(received.map((m) => m.attempt), 'attempt 2 would be refused: the log has seen it').to.deep.equal([3]);
+  });
+
   it('looks past deliveries a handling recorded after the retry (overtaken by the one that scheduled it): they announce no wait', async () => {
     const lost = message('orders');
     await retrying(lost, 400);

@@ -261,3 +261,52 @@ describe('RouteWorker: a takeover whose try fails after another handling settled
     });
   }
 });
+
+/**
+ * A slow handling of attempt 1 whose message another copy took over and carried on: the other
+ * failed fast (RETRYING, a copy of attempt 2), and attempt 2 has begun (PROCESSING) when the slow
+ * one fails. Its RETRYING, HELD or FAILED must not be recorded — that status would make the log
+ * wait for a copy (attempt 2) whose try is already running, and refuse every later one — and it
+ * must schedule nothing and answer nobody: attempt 2 decides.
+ */
+describe('RouteWorker: a slow handling overtaken by a later attempt', () => {
+  const route: CompiledRoute = {
+    id: 'orders', pattern: 'request-reply', replyTimeoutMs: 10_000, steps: [], replySteps: [], capture: 'original',
+    deliveries: [{ endpoint: 'erp', steps: [] }], retry: { attempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000, jitter: 0 },
+  };
+
+  for (const [failure, code, retryable] of [
+    ['a retryable error', 'JCT_ENDPOINT_UNREACHABLE', true],
+    ['an open circuit', 'JCT_ENDPOINT_CIRCUIT_OPEN', true],
+    ['a permanent error', 'JCT_ENDPOINT_REJECTED', false],
+  ] as const) {
+    it(`with ${failure}: no status written, no copy scheduled, no answer sent; the later attempt decides`, async () => {
+      const log = new FakeTransactionLog();
+      const broker = new SchedulingBroker();
+      const replies: unknown[] = [];
+      broker.reply = async (_to, reply) => { replies.push(reply); };
+      const lines: string[] = [];
+      const message = createEnvelope({ routeId: 'orders', pattern: 'request-reply', source: 'test', contentType: 'application/json', body: '{}' });
+      await log.recordReceived(message);
+      const endpoint: Endpoint = {
+        name: 'erp', start: async () => undefined, close: async () => undefined,
+        send: async () => {
+          // Meanwhile: the copy that took over failed fast, and attempt 2 began.
+          await log.transition(message.id, { stage: 'retry', status: 'RETRYING', attempt: 1 }, ['PROCESSING']);
+          await log.transition(message.id, { stage: 'processing', status: 'PROCESSING', attempt: 2 }, ['RETRYING']);
+          throw new JunctionError(code, 'erp failed', { retryable, details: { endpoint: 'erp', retryAfterMs: 500 } });
+        },
+        preview: async (m) => ({ method: 'POST', url: 'http://erp.invalid/', headers: {}, body: m.body }),
+      };
+      const worker = new RouteWorker({ broker, log, logger: recordingLogger(lines), prefetch: 1, routes: { routes: [route], endpoints: new Map([['erp', endpoint]]), soapServices: [] } });
+      await worker.handle(route, message, { redelivered: false, replyTo: 'caller' });
+      expect(broker.scheduled, 'copies scheduled').to.deep.equal([]);
+      expect(replies, 'answers sent').to.deep.equal([]);
+      const record = await log.load(message.id);
+      expect(record?.status).to.equal('PROCESSING');
+      expect(record?.stages.map((s) => `${s.stage}@${s.attempt}`)).to.deep.equal(['received@1', 'processing@1', 'retry@1', 'processing@2']);
+      const not = failure === 'a permanent error' ? 'recording FAILED' : 'scheduling another try';
+      expect(lines).to.include(`warn not ${not}: another handling has carried it on to a later try meanwhile; that one decides`);
+    });
+  }
+});
