@@ -73,6 +73,12 @@ export interface TransitionOptions {
   readonly handling?: BusCopy;
 }
 
+/**
+ * The stage a worker records when it holds a message for an open circuit: the log counts them per
+ * message (which held copy the message waits for: {@link TransitionOptions.copy}).
+ */
+export const HELD_STAGE = 'held';
+
 /** Which copy of a message a worker holds: its attempt, and how many holds (stages `held`) it has been through. */
 export interface BusCopy {
   readonly attempt: number;

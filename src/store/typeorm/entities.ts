@@ -59,6 +59,8 @@ export interface MessageRow {
   resolvedAt: Date | null;
   /** The latest replay of this message (migration 4). */
   replayedBy: string | null;
+  /** How many `held` stages the message has (migration 8): which held copy it waits for (TransitionOptions.copy). */
+  holds: number;
 }
 
 /** One row of the audit trail (migration 4). */
@@ -233,6 +235,7 @@ export function createEntities(prefix: string = DEFAULT_TABLE_PREFIX, dialect: S
       resolution: text('resolution', 16, true),
       resolvedAt: t.millis('resolved_at', true),
       replayedBy: t.uuid('replayed_by', true),
+      holds: { name: 'holds', type: 'int', default: 0 },
     },
     indices: [
       { name: names.messageReceivedIdx, columns: ['receivedAt'] },

@@ -1,6 +1,6 @@
 import type { EntitySchema } from 'typeorm';
 import type { MessageStatus } from '../../core/message-status';
-import type { BusCopy, StageEvent, TransitionResult } from '../../core/transaction-log';
+import { HELD_STAGE, type BusCopy, type StageEvent, type TransitionResult } from '../../core/transaction-log';
 import type { MessageRow, StageRow, StoreEntities } from './entities';
 import { errorColumns } from './message-search';
 
@@ -47,7 +47,6 @@ export class GroupCommitSql {
   private readonly messageColumns: [keyof MessageRow & string, string][];
   private readonly stageColumns: [keyof Omit<StageRow, 'seq'> & string, string][];
   private readonly column: (property: keyof MessageRow) => string;
-  private readonly stageColumn: (property: keyof StageRow) => string;
 
   constructor(entities: StoreEntities) {
     this.messageTable = `\`${entities.message.options.tableName ?? entities.message.options.name}\``;
@@ -56,8 +55,6 @@ export class GroupCommitSql {
     this.stageColumns = columnsOf(entities.stage) as [keyof Omit<StageRow, 'seq'> & string, string][];
     const byProperty = new Map(this.messageColumns);
     this.column = (property) => `\`${byProperty.get(property) ?? String(property)}\``;
-    const byStageProperty = new Map<string, string>(this.stageColumns);
-    this.stageColumn = (property) => `\`${byStageProperty.get(property) ?? String(property)}\``;
   }
 
   /** One multi-row INSERT of new messages. */
@@ -81,7 +78,8 @@ export class GroupCommitSql {
   updateStatus(write: Extract<BatchWrite, { kind: 'transition' }>): Statement {
     const c = this.column;
     const { event } = write;
-    const sets = [`${c('attempts')} = CASE WHEN ${c('attempts')} < ? THEN ? ELSE ${c('attempts')} END`, `${c('status')} = ?`, `${c('updatedAt')} = ?`];
+    const sets = [`${c('attempts')} = CASE WHEN ${c('attempts')} < ? THEN ? ELSE ${c('attempts')} END`,
+      ...(event.stage === HELD_STAGE ? [`${c('holds')} = ${c('holds')} + 1`] : []), `${c('status')} = ?`, `${c('updatedAt')} = ?`];
     const values: unknown[] = [event.attempt, event.attempt, event.status, write.now];
     if (event.error) {
       sets.push(`${c('lastError')} = ?`, `${c('lastErrorCode')} = ?`);
@@ -99,19 +97,14 @@ export class GroupCommitSql {
       values.push([...write.from]);
     }
     if (write.copy !== undefined) {
-      where += ` AND NOT ((${c('status')} = 'RETRYING' AND ${c('attempts')} >= ?) OR (${c('status')} = 'HELD' AND (${c('attempts')} > ? OR ${this.holds()} > ?)))`;
-      values.push(write.copy.attempt, write.copy.attempt, write.messageId, write.copy.held);
+      where += ` AND NOT ((${c('status')} = 'RETRYING' AND ${c('attempts')} >= ?) OR (${c('status')} = 'HELD' AND (${c('attempts')} > ? OR ${c('holds')} > ?)))`;
+      values.push(write.copy.attempt, write.copy.attempt, write.copy.held);
     }
     if (write.handling !== undefined) {
-      where += ` AND ${c('attempts')} <= ? AND ${this.holds()} <= ?`;
-      values.push(write.handling.attempt, write.messageId, write.handling.held);
+      where += ` AND ${c('attempts')} <= ? AND ${c('holds')} <= ?`;
+      values.push(write.handling.attempt, write.handling.held);
     }
     return { sql: `UPDATE ${this.messageTable} SET ${sets.join(', ')} WHERE ${where}`, values };
-  }
-
-  /** The number of `held` stages of the message bound to its one placeholder (TransitionOptions.copy, .handling). */
-  private holds(): string {
-    return `(SELECT COUNT(*) FROM ${this.stageTable} WHERE ${this.stageColumn('messageId')} = ? AND ${this.stageColumn('stage')} = 'held')`;
   }
 
   /**

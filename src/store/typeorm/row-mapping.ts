@@ -139,6 +139,7 @@ export function messageRowOf(envelope: Envelope, now: Date, options: ReceiveOpti
     resolution: null,
     resolvedAt: null,
     replayedBy: null,
+    holds: 0,
   };
 }
 

@@ -7,8 +7,9 @@ import { KeyedQueue } from '../../core/keyed-queue';
 import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
 import type { NonceStore } from '../../core/nonce-store';
-import type {
-  BusCopy, MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, TransactionLog, TransitionOptions, TransitionResult,
+import {
+  HELD_STAGE, type BusCopy, type MessagePage, type MessageQuery, type MessageRecord, type MessageSummary, type ReceiveOptions, type StageEvent, type TransactionLog,
+  type TransitionOptions, type TransitionResult,
 } from '../../core/transaction-log';
 import type { MetricsFactory } from '../../core/metrics';
 import type {
@@ -230,6 +231,7 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
           .set({
             // First in SET: MySQL evaluates assignments left to right.
             attempts: () => 'CASE WHEN attempts < :attempt THEN :attempt ELSE attempts END',
+            ...(event.stage === HELD_STAGE ? { holds: () => 'holds + 1' } : {}),
             status: event.status,
             updatedAt: now,
             ...(event.error ? { lastError: JSON.stringify(event.error), lastErrorCode: event.error.code, ...errorColumns(event) } : {}),
@@ -238,14 +240,13 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
           .setParameter('attempt', event.attempt)
           .updateEntity(false);
         if (from !== undefined) update.andWhere('status IN (:...from)', { from: [...from] });
-        // The same conditions as GroupCommitSql.updateStatus.
-        const holds = (): string => `(SELECT COUNT(*) FROM ${manager.connection.driver.escape(stage.options.tableName ?? stage.options.name)} WHERE message_id = :id AND stage = 'held')`;
+        // The same conditions as GroupCommitSql.updateStatus (they read the row before this SET).
         if (copy !== undefined) {
-          update.andWhere(`NOT ((status = 'RETRYING' AND attempts >= :copyAttempt) OR (status = 'HELD' AND (attempts > :copyAttempt OR ${holds()} > :copyHeld)))`,
+          update.andWhere(`NOT ((status = 'RETRYING' AND attempts >= :copyAttempt) OR (status = 'HELD' AND (attempts > :copyAttempt OR holds > :copyHeld)))`,
             { copyAttempt: copy.attempt, copyHeld: copy.held });
         }
         if (handling !== undefined) {
-          update.andWhere(`attempts <= :handlingAttempt AND ${holds()} <= :handlingHeld`, { handlingAttempt: handling.attempt, handlingHeld: handling.held });
+          update.andWhere('attempts <= :handlingAttempt AND holds <= :handlingHeld', { handlingAttempt: handling.attempt, handlingHeld: handling.held });
         }
         // Rows matched, not only changed: SQLite counts them so, mysql2 too (FOUND_ROWS, see data-source.ts).
         affected = (await update.execute()).affected ?? 0;

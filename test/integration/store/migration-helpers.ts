@@ -3,7 +3,7 @@ import { createMigrations } from '../../../src/store/typeorm/migrations';
 
 /** The ledger of a fully migrated store, oldest first. */
 export const ALL_MIGRATIONS = Object.freeze(['CreateMessageTables1793491200000', 'AddStagePayload1795305600000', 'AddIdempotencyKey1796515200000', 'AddOperatorTables1797000000000',
-  'AddNonceTable1798000000000', 'AddAuditAuthMethod1798500000000', 'AddStagePayloadOf1799000000000']);
+  'AddNonceTable1798000000000', 'AddAuditAuthMethod1798500000000', 'AddStagePayloadOf1799000000000', 'AddMessageHolds1799500000000']);
 
 /**
  * Brings a store at `url` under `prefix` to the schema of its first `count` migrations only, the way

@@ -250,6 +250,39 @@ describe('TypeORM store on MariaDB: schema and migrations (JUNCTION_TEST_DB_URL)
     expect(await pendingSchemaChanges(prefix)).to.deep.equal([]);
   });
 
+  it('upgrades a store left by migration 7: holds counted for messages on their way, so the held copy they wait for is told from older ones', async () => {
+    const prefix = freshPrefix();
+    const n = storeNames(prefix);
+    await migrateOnly(url, prefix, 7);
+    expect(await columnType(n.message, 'holds')).to.equal(undefined);
+    const insert = async (status: string, holds: number): Promise<string> => {
+      const m = createEnvelope({ routeId: 'r-old', pattern: 'one-way', source: 's', contentType: 'application/json', body: '{}' });
+      await db.query(
+        `INSERT INTO \`${n.message}\` (id, correlation_id, route_id, source, pattern, content_type, headers, payload, status, attempts,
+           received_at, updated_at) VALUES (?, ?, 'r-old', 's', 'one-way', 'application/json', '{}', '{}', ?, 1, ?, ?)`,
+        [m.id, m.correlationId, status, new Date(m.receivedAt), new Date(m.receivedAt)]);
+      for (let i = 0; i < holds; i += 1) {
+        await db.query(`INSERT INTO \`${n.stage}\` (message_id, stage, status, attempt, at) VALUES (?, 'held', 'HELD', 1, ?)`, [m.id, new Date(m.receivedAt)]);
+      }
+      return m.id;
+    };
+    const held = await insert('HELD', 2);
+    const delivered = await insert('DELIVERED', 1);
+    const log = await startLog(prefix);
+    try {
+      expect(await ledger(prefix)).to.deep.equal(ALL_MIGRATIONS);
+      expect(await columnType(n.message, 'holds')).to.equal('int(11) NOT NULL');
+      const [rows] = await db.query(`SELECT id, holds FROM \`${n.message}\` WHERE id IN (?, ?)`, [held, delivered]);
+      expect(Object.fromEntries((rows as { id: string; holds: number }[]).map((r) => [r.id, r.holds]))).to.deep.equal({ [held]: 2, [delivered]: 0 });
+      const begin = { stage: 'processing', status: 'PROCESSING' as const, attempt: 1 };
+      expect(await log.transition(held, begin, ['HELD'], { copy: { attempt: 1, held: 1 } }), 'a copy of the first hold').to.equal('skipped');
+      expect(await log.transition(held, begin, ['HELD'], { copy: { attempt: 1, held: 2 } })).to.equal('applied');
+    } finally {
+      await log.close();
+    }
+    expect(await pendingSchemaChanges(prefix)).to.deep.equal([]);
+  });
+
   it('find() selects only summary columns: no message payload or headers, no stage table', async () => {
     const prefix = freshPrefix();
     await (await startLog(prefix)).close();

@@ -5,6 +5,7 @@ import { addOperatorTablesMigration } from './1797000000000-add-operator-tables'
 import { addNonceTableMigration } from './1798000000000-add-nonce-table';
 import { addAuditAuthMethodMigration } from './1798500000000-add-audit-auth-method';
 import { addStagePayloadOfMigration } from './1799000000000-add-stage-payload-of';
+import { addMessageHoldsMigration } from './1799500000000-add-message-holds';
 import type { MigrationClass } from './migration-support';
 
 export type { MigrationClass } from './migration-support';
@@ -15,5 +16,6 @@ export type { MigrationClass } from './migration-support';
  */
 export function createMigrations(prefix: string): MigrationClass[] {
   return [createMessageTablesMigration(prefix), addStagePayloadMigration(prefix), addIdempotencyKeyMigration(prefix),
-    addOperatorTablesMigration(prefix), addNonceTableMigration(prefix), addAuditAuthMethodMigration(prefix), addStagePayloadOfMigration(prefix)];
+    addOperatorTablesMigration(prefix), addNonceTableMigration(prefix), addAuditAuthMethodMigration(prefix), addStagePayloadOfMigration(prefix),
+    addMessageHoldsMigration(prefix)];
 }
