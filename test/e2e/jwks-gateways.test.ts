@@ -94,6 +94,11 @@ describe('bearer JWTs from a JWKS URL through the REST gateway, the SOAP gateway
   });
 
   it('with the JWKS server down: 503 JCT_AUTH_UNAVAILABLE + Retry-After over REST and the admin API, a Server/Receiver fault over SOAP; known keys keep working', async () => {
+    // The key the last check uses must have been fetched before the outage. The rotation test above
+    // fetches it, but this test may run without it (mocha --grep picks tests by title).
+    idp.keys = [second, first];
+    const fetched = await signToken(second);
+    await eventually(async () => ((await put(fetched, 'C-JWKS-9')).status === 200 ? true : undefined), 10_000, 250);
     await idp.stop();
     const unknown = await signToken(third, { roles: ['junction:viewer'] });
     // The first request past the cooldown tries the server (refused at once), later ones are answered from the outage state.
