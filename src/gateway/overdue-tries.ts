@@ -112,20 +112,16 @@ export class OverdueTries {
         `Message ${id} was waiting for its next try, but its copy on the bus was lost and its body was not kept (capture: none); it cannot be delivered.`,
         { details: { messageId: id } }));
     }
-    // The copy a worker published: the next attempt after a failed try; the same one, marked held,
-    // after a hold. A `recovered` stage keeps the attempt of the stage that scheduled the copy (so
-    // the message's attempts do not run ahead of the copy it waits for: TransitionOptions.copy),
-    // and an earlier round's, whose publish failed, gives the same copy again.
-    const held = record.status === 'HELD';
-    // The log's attempts never exceed that stage's (TransitionOptions.handling); should they, a copy
-    // below them would be refused for ever (TransitionOptions.copy), so the copy follows them.
-    const scheduledAt = Math.max(last.attempt, record.attempts);
-    const attempt = held ? scheduledAt : scheduledAt + 1;
+    // The copy the message waits for, as the worker's copy guard sees it (TransitionOptions.copy):
+    // after a failed try the next attempt after the log's attempts; after a hold the same one,
+    // marked held. The `recovered` stage keeps the log's attempts, so a later round (this one's
+    // publish failed) gives the same copy again.
+    const attempt = record.status === 'HELD' ? record.attempts : record.attempts + 1;
     // Recorded first, so the history reads in order (the new copy may be taken at once). The status
     // stays: the message still waits for that try. Should the publish fail, this stage announces no
     // wait, so the next round after the grace period tries again.
     const recorded = await log.transition(id, {
-      stage: 'recovered', status: record.status, attempt: scheduledAt, detail: recoveredDetail(new Date(dueAt), attempt),
+      stage: 'recovered', status: record.status, attempt: record.attempts, detail: recoveredDetail(new Date(dueAt), attempt),
     }, [record.status]);
     if (recorded !== 'applied') return 'skipped';
     await broker.publish(record.routeId, envelopeOf(record, attempt));

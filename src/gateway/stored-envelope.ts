@@ -1,5 +1,5 @@
 import type { Envelope } from '../core/envelope';
-import type { MessageRecord } from '../core/transaction-log';
+import { HELD_STAGE, type MessageRecord } from '../core/transaction-log';
 import { HELD_HEADER } from '../routes/route-worker';
 
 /**
@@ -9,7 +9,7 @@ import { HELD_HEADER } from '../routes/route-worker';
  * worker publishes do: the log refuses a copy that counts fewer (TransitionOptions.copy).
  */
 export function envelopeOf(record: MessageRecord, attempt: number = Math.max(1, record.attempts)): Envelope {
-  const holds = record.stages.filter((s) => s.stage === 'held').length;
+  const holds = record.stages.filter((s) => s.stage === HELD_STAGE).length;
   return Object.freeze({
     id: record.id, correlationId: record.correlationId, routeId: record.routeId, pattern: record.pattern,
     source: record.source, headers: Object.freeze({ ...record.headers, ...(holds > 0 ? { [HELD_HEADER]: String(holds) } : {}) }),

@@ -11,7 +11,7 @@ import { continueTrace } from '../core/trace-context';
 import { maskJunctionError } from '../security/masking/mask-error';
 import type { Masker } from '../security/masking/masker';
 import type { MessageStatus } from '../core/message-status';
-import type { BusCopy, StageEvent, TransactionLog, TransitionOptions } from '../core/transaction-log';
+import { HELD_STAGE, type BusCopy, type StageEvent, type TransactionLog, type TransitionOptions } from '../core/transaction-log';
 import type { CompiledRoute, CompiledRoutes, RetryPolicy } from './compiled-route';
 import { UnrecordedDeliveries } from './unrecorded-deliveries';
 import { CapturedStages, capturable } from './captured-stages';
@@ -35,6 +35,14 @@ export const HELD_HEADER = 'x-junction-held';
 function busCopy(message: Envelope): BusCopy {
   const held = Number(message.headers[HELD_HEADER] ?? 0);
   return { attempt: message.attempt, held: Number.isInteger(held) && held >= 0 ? held : 0 };
+}
+
+/**
+ * The options of a handling's outcome (RETRYING, HELD, FAILED): its captured stages go with it, and
+ * it is not recorded once a later copy's handling has begun (TransitionOptions.handling).
+ */
+function outcomeOptions(message: Envelope, captured: CapturedStages): TransitionOptions {
+  return { ...captured.take(), handling: busCopy(message) };
 }
 
 /** The error an endpoint behind an open circuit breaker fails with, without calling its backend. */
@@ -208,7 +216,7 @@ export class RouteWorker {
       const failed = await this.deps.log.transition(message.id, {
         stage, status: 'FAILED', attempt: message.attempt, durationMs: Date.now() - startedAt, error: failure.toJSON(),
         ...(endpoint ? { endpoint } : {}),
-      }, ['PROCESSING'], { ...captured.take(), handling: busCopy(message) });
+      }, ['PROCESSING'], outcomeOptions(message, captured));
       if (failed !== 'applied') {
         await this.overtaken(message, logger, 'recording FAILED');
         return;
@@ -272,7 +280,7 @@ export class RouteWorker {
       stage: 'retry', status: 'RETRYING', attempt: message.attempt, durationMs, error: failure.toJSON(),
       ...(stage.startsWith('deliver:') ? { endpoint: stage.slice('deliver:'.length) } : {}),
       detail: retryDetail(next, policy.attempts, delayMs, stage),
-    }, ['PROCESSING'], { ...captured.take(), handling: busCopy(message) });
+    }, ['PROCESSING'], outcomeOptions(message, captured));
     if (scheduled !== 'applied') return this.overtaken(message, logger);
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { attempt: next }), delayMs,
@@ -305,11 +313,11 @@ export class RouteWorker {
       logger.info('not holding: the endpoint would still be down when the caller stops waiting', { endpoint, delayMs });
       return false;
     }
-    const held = Number(message.headers[HELD_HEADER] ?? 0) + 1;
+    const held = busCopy(message).held + 1;
     const holding = await this.deps.log.transition(message.id, {
-      stage: 'held', status: 'HELD', attempt: message.attempt, durationMs, error: failure.toJSON(), endpoint,
+      stage: HELD_STAGE, status: 'HELD', attempt: message.attempt, durationMs, error: failure.toJSON(), endpoint,
       detail: holdDetail(endpoint, delayMs),
-    }, ['PROCESSING'], { ...captured.take(), handling: busCopy(message) });
+    }, ['PROCESSING'], outcomeOptions(message, captured));
     if (holding !== 'applied') return this.overtaken(message, logger);
     try {
       await this.deps.broker.publishDelayed(route.id, withChanges(message, { headers: { ...message.headers, [HELD_HEADER]: String(held) } }), delayMs,
@@ -392,7 +400,7 @@ export class RouteWorker {
       if (record !== undefined && WAITING.includes(record.status)) {
         this.metrics.copiesSkipped.inc({ route: route.id, reason: 'outdated' });
         logger.info(`copy outdated: the message is ${record.status} after attempt ${record.attempts} and waits for another copy; acknowledging this one without a try`,
-          { status: record.status, attempts: record.attempts, held: busCopy(message).held });
+          { status: record.status, attempts: record.attempts, held: guard.copy.held });
         return false;
       }
     }

@@ -6,9 +6,9 @@ import type {
   AuditInput, AuditPage, AuditQuery, AuditRecord, FailureGroup, FailureGroupQuery, MessageFilter, MessageSearch, NewReplayJob,
   PurgeRequest, ReplayClaim, ReplayJob, ReplayJobChange, ReplayJobStatus, ReplayRecordResult,
 } from '../../src/core/operator-records';
-import type {
-  MessagePage, MessageQuery, MessageRecord, MessageSummary, ReceiveOptions, StageEvent, StageRecord, TransactionLog, TransitionOptions,
-  TransitionResult,
+import {
+  HELD_STAGE, type MessagePage, type MessageQuery, type MessageRecord, type MessageSummary, type ReceiveOptions, type StageEvent, type StageRecord,
+  type TransactionLog, type TransitionOptions, type TransitionResult,
 } from '../../src/core/transaction-log';
 
 const clampPage = (limit: number | undefined, max = 1000): number =>
@@ -100,7 +100,7 @@ export class FakeTransactionLog implements TransactionLog {
     if (from && !from.includes(row.summary.status)) return 'skipped';
     const { status, attempts } = row.summary;
     const { copy } = options;
-    const holds = row.stages.filter((s) => s.stage === 'held').length;
+    const holds = row.stages.filter((s) => s.stage === HELD_STAGE).length;
     if (copy !== undefined && ((status === 'RETRYING' && attempts >= copy.attempt) || (status === 'HELD' && (attempts > copy.attempt || holds > copy.held)))) return 'skipped';
     const { handling } = options;
     if (handling !== undefined && (attempts > handling.attempt || holds > handling.held)) return 'skipped';

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../core/logger';
 import type { MessageStatus } from '../../core/message-status';
 import type { NonceStore } from '../../core/nonce-store';
 import {
-  HELD_STAGE, type BusCopy, type MessagePage, type MessageQuery, type MessageRecord, type MessageSummary, type ReceiveOptions, type StageEvent, type TransactionLog,
+  HELD_STAGE, type MessagePage, type MessageQuery, type MessageRecord, type MessageSummary, type ReceiveOptions, type StageEvent, type TransactionLog,
   type TransitionOptions, type TransitionResult,
 } from '../../core/transaction-log';
 import type { MetricsFactory } from '../../core/metrics';
@@ -97,16 +97,13 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
   return select.orderBy('m.receivedAt', 'DESC').addOrderBy('m.id', 'DESC').limit(clampLimit(query.limit));
 }
 
+/** The copy guards of a transition. */
+type CopyGuards = Pick<TransitionOptions, 'copy' | 'handling'>;
+
 /**
  * The transaction log on TypeORM: MySQL/MariaDB through mysql2 in production, SQLite through
  * better-sqlite3 for the embedded default. No I/O before `start()`, which connects and migrates.
  */
-/** The copy guards of a transition (TransitionOptions.copy, .handling). */
-interface CopyGuards {
-  readonly copy?: BusCopy;
-  readonly handling?: BusCopy;
-}
-
 export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
   private readonly target: StoreTarget;
   private readonly prefix: string;
@@ -181,7 +178,8 @@ export class TypeOrmTransactionLog implements TransactionLog, NonceStore {
     const stages = shared.map(({ event: e, payloadOf }) => stageRowOf(messageId, e, now, payloadOf));
     const event = shared[shared.length - 1]?.event ?? protectEvent(messageId, given, this.protection);
     const writer = this.batching();
-    const guards = { ...(options.copy !== undefined ? { copy: options.copy } : {}), ...(options.handling !== undefined ? { handling: options.handling } : {}) };
+    const { copy, handling } = options;
+    const guards: CopyGuards = { ...(copy !== undefined ? { copy } : {}), ...(handling !== undefined ? { handling } : {}) };
     if (!writer) return this.order.run(messageId, () => this.applyTransition(messageId, event, stages, from, now, guards));
     const result = await writer.write({
       kind: 'transition', messageId, event, ...(from !== undefined ? { from } : {}), ...guards, stages, now,
