@@ -90,8 +90,8 @@ describe('fault injection on RabbitMQ, MariaDB and the backend (a real Junction 
     const sent = rig.orders('FRZ', 800);
     const { run: live, done: sending } = startOrders(url, sent);
     await rig.whenMidStream(live, 300, 100);
-    await signalRabbit('SIGSTOP');
     try {
+      await signalRabbit('SIGSTOP');
       await sleep(8000); // longer than two heartbeats (2 s) and the publish timeout (5 s)
       // ... and frozen until Junction has noticed: a loaded machine may run its heartbeat timer late.
       await eventually(async () => (proc.lines().some((line) => line.includes('Heartbeat timeout')) ? true : undefined), 30_000, 100);

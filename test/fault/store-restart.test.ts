@@ -6,7 +6,7 @@ import { RecoverySweep } from '../../src/gateway/recovery-sweep';
 import { TypeOrmTransactionLog } from '../../src/store/typeorm/typeorm-transaction-log';
 import { dropStoreTables, expectJunctionError, rejection, testMessage } from '../contract/transaction-log.support';
 import { requireEnv, uniqueName } from '../support/env';
-import { killDb, restartDb, servicesState } from '../support/test-services';
+import { freeze, killDb, restartDb, servicesState } from '../support/test-services';
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = Date.now();
@@ -77,8 +77,8 @@ describe('transaction log across a MariaDB crash and a freeze (the real server o
     const message = testMessage(route);
     await log.recordReceived(message);
     const { dbPid } = servicesState();
-    process.kill(dbPid, 'SIGSTOP');
     try {
+      await freeze(dbPid);
       const { value: error, ms } = await timed(() => rejection(log.load(message.id)));
       expectJunctionError(error, 'JCT_STORE_UNAVAILABLE');
       expect(ms, 'bounded by operationTimeoutMs (2 s)').to.be.within(1500, 4500);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -54,9 +54,43 @@ async function waitGone(pid: number): Promise<void> {
   for (let i = 0; i < 200 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 25));
 }
 
-/** Sends `signal` to this run's RabbitMQ (beam.smp); SIGKILL waits until it is gone. */
+/** The state letter of each thread of `pid` (`/proc/<pid>/task/<tid>/stat`: 'T' is stopped); [] when it is gone. */
+function threadStates(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((tid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      } catch {
+        return 'gone';
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * SIGSTOP, then waits until every thread of `pid` is stopped: kill(2) returns before the other
+ * threads have been stopped, and on a loaded virtual machine a thread on another vCPU may still
+ * answer a query meanwhile. Throws, naming the states seen, if the process is not stopped in 5 s.
+ */
+export async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  let states = threadStates(pid);
+  for (let i = 0; i < 200 && !(states.length > 0 && states.every((s) => s === 'T' || s === 'gone')); i += 1) {
+    await new Promise((r) => setTimeout(r, 25));
+    states = threadStates(pid);
+  }
+  if (!(states.length > 0 && states.every((s) => s === 'T' || s === 'gone'))) {
+    throw new Error(`pid ${pid} is not stopped 5 s after SIGSTOP (thread states: ${states.join('') || 'no such process'})`);
+  }
+}
+
+/** Sends `signal` to this run's RabbitMQ (beam.smp); SIGKILL waits until it is gone, SIGSTOP until it is stopped. */
 export async function signalRabbit(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {
   const { rabbitPid } = servicesState();
+  if (signal === 'SIGSTOP') return freeze(rabbitPid);
   process.kill(rabbitPid, signal);
   if (signal === 'SIGKILL') await waitGone(rabbitPid);
 }
