@@ -162,6 +162,11 @@ export interface MessageQuery {
    * gateway/overdue-tries.ts).
    */
   readonly updatedBefore?: Date;
+  /**
+   * With `updatedBefore`: only messages after this one in that order (last changed later, or at
+   * the same time with a greater id) — the next page of the overdue query, from its last item.
+   */
+  readonly changedAfter?: { readonly updatedAt: Date; readonly id: string };
   /** At most this many (default 50, max 1000). */
   readonly limit?: number;
 }

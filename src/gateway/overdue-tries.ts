@@ -4,7 +4,7 @@ import { DEADLINE_HEADER } from '../core/headers';
 import type { JunctionMetrics } from '../core/junction-metrics';
 import type { Logger } from '../core/logger';
 import type { MessageStatus } from '../core/message-status';
-import type { MessageRecord, TransactionLog } from '../core/transaction-log';
+import type { MessageQuery, MessageRecord, TransactionLog } from '../core/transaction-log';
 import { announcedWaitMs, recoveredDetail } from '../routes/announced-wait';
 import { envelopeOf } from './stored-envelope';
 
@@ -17,6 +17,9 @@ const BUCKET_ROUNDING = 1.1;
 /** The longest any copy waits on the bus (amqp-topology's MAX_DELAY_MS): assumed when a stage does not say. */
 const LONGEST_WAIT_MS = 86_400_000;
 
+/** At most this many pages of `batchSize` candidates per status per round. */
+const MAX_PAGES = 10;
+
 /** Options of {@link OverdueTries}. */
 export interface OverdueTriesOptions {
   readonly log: TransactionLog;
@@ -24,7 +27,7 @@ export interface OverdueTriesOptions {
   readonly logger: Logger;
   /** How long after its copy was due a message counts as overdue. */
   readonly graceMs: number;
-  /** At most this many candidates per status per round. */
+  /** At most this many candidates loaded per status per round, and the size of a page of candidates. */
   readonly batchSize: number;
   /** False for routes with capture `none` (their body was not kept, so it cannot be published again). */
   readonly keepsPayload?: (routeId: string) => boolean;
@@ -34,6 +37,24 @@ export interface OverdueTriesOptions {
 
 /** What happened to one overdue candidate; `waiting` when its copy is not yet overdue. */
 type Outcome = 'published' | 'failed' | 'skipped' | 'waiting';
+
+/** What a round did, by candidate id. */
+interface RoundResult {
+  readonly published: string[];
+  readonly failed: string[];
+  readonly skipped: string[];
+}
+
+/** One round's state, shared by its passes over the two statuses. */
+interface Pass {
+  readonly now: Date;
+  readonly closed: () => boolean;
+  readonly result: RoundResult;
+  /** Per route, whether its queue has messages ready (asked once a round). */
+  readonly backlogs: Map<string, Promise<boolean>>;
+  /** The candidates looked at this round. */
+  readonly seen: Set<string>;
+}
 
 /**
  * Finds messages whose copy on the bus was lost while they waited RETRYING or HELD, and puts them
@@ -59,31 +80,55 @@ export class OverdueTries {
   constructor(private readonly options: OverdueTriesOptions) {}
 
   /** One pass over both statuses; each candidate's id lands in the list of what was done with it. */
-  async round(now: Date, closed: () => boolean): Promise<{ published: string[]; failed: string[]; skipped: string[] }> {
-    const { log, logger, graceMs, batchSize } = this.options;
-    const result = { published: [] as string[], failed: [] as string[], skipped: [] as string[] };
-    const backlogs = new Map<string, Promise<boolean>>();
-    const seen = new Set<string>();
+  async round(now: Date, closed: () => boolean): Promise<RoundResult> {
+    const result: RoundResult = { published: [], failed: [], skipped: [] };
+    const pass: Pass = { now, closed, result, backlogs: new Map(), seen: new Set() };
+    let complete = true;
     for (const status of WAITING) {
-      const candidates = await log.find({ status, updatedBefore: new Date(now.getTime() - graceMs), limit: batchSize });
+      if (!(await this.pass(status, pass))) complete = false;
+      if (closed()) return result;
+    }
+    // Forget what no longer helps: a time that has passed, or (after a pass that saw every
+    // candidate) a message no longer among them — it moved on, or changed since.
+    for (const [id, known] of this.notBefore) {
+      if (known.at <= now.getTime() || (complete && !pass.seen.has(id))) this.notBefore.delete(id);
+    }
+    return result;
+  }
+
+  /**
+   * The candidates of one status, page by page, changed longest ago first: up to `batchSize`
+   * loads and {@link MAX_PAGES} pages. Candidates known not to be overdue yet cost no load, so a
+   * wall of messages waiting out long backoffs does not hide a lost copy behind it. True when
+   * every candidate was seen.
+   */
+  private async pass(status: MessageStatus, pass: Pass): Promise<boolean> {
+    const { log, logger, graceMs, batchSize } = this.options;
+    const updatedBefore = new Date(pass.now.getTime() - graceMs);
+    let loads = 0;
+    let after: MessageQuery['changedAfter'];
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const candidates = await log.find({ status, updatedBefore, limit: batchSize, ...(after ? { changedAfter: after } : {}) });
       for (const candidate of candidates) {
-        if (closed()) return result;
-        seen.add(candidate.id);
+        if (pass.closed() || loads >= batchSize) return false;
+        pass.seen.add(candidate.id);
         const known = this.notBefore.get(candidate.id);
-        if (known && known.updatedAt === candidate.updatedAt.getTime() && now.getTime() < known.at) continue;
+        if (known && known.updatedAt === candidate.updatedAt.getTime() && pass.now.getTime() < known.at) continue;
+        loads += 1;
         let outcome: Outcome;
         try {
-          outcome = await this.recover(candidate.id, now, backlogs);
+          outcome = await this.recover(candidate.id, pass.now, pass.backlogs);
         } catch (error) {
           logger.warn('could not put back a message whose copy on the bus was lost', { messageId: candidate.id, error: describeError(error) });
           outcome = 'skipped';
         }
-        if (outcome !== 'waiting') result[outcome].push(candidate.id);
+        if (outcome !== 'waiting') pass.result[outcome].push(candidate.id);
       }
+      const last = candidates.at(-1);
+      if (candidates.length < batchSize || last === undefined) return true;
+      after = { updatedAt: last.updatedAt, id: last.id };
     }
-    // Forget the messages no longer among the candidates (moved on, or changed since).
-    for (const id of this.notBefore.keys()) if (!seen.has(id)) this.notBefore.delete(id);
-    return result;
+    return false;
   }
 
   private async recover(id: string, now: Date, backlogs: Map<string, Promise<boolean>>): Promise<Outcome> {

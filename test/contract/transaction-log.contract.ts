@@ -520,6 +520,32 @@ export function transactionLogContract(name: string, factory: () => Promise<Tran
       expect(await log.find({ routeId: r, status: 'HELD', updatedBefore: new Date(Date.now() + 1000) })).to.have.length(0);
     });
 
+    it('pages through overdue messages from the last one seen (changedAfter): each once, in the order of one query', async () => {
+      const r = route();
+      const messages = Array.from({ length: 5 }, () => testMessage(r));
+      for (const m of messages) await log.recordReceived(m);
+      // Changed in two bursts: messages of one burst may share their updatedAt (milliseconds), which the id orders.
+      await Promise.all(messages.slice(0, 2).map((m) => log.transition(m.id, stage('retry', 'RETRYING'))));
+      await sleep(5);
+      await Promise.all(messages.slice(2).map((m) => log.transition(m.id, stage('retry', 'RETRYING'))));
+      const cutoff = new Date(Date.now() + 1000);
+      const all = await log.find({ routeId: r, status: 'RETRYING', updatedBefore: cutoff });
+      expect(all).to.have.length(5);
+      const paged: string[] = [];
+      let after: { updatedAt: Date; id: string } | undefined;
+      for (let page = 0; page < 10; page += 1) {
+        const items = await log.find({ routeId: r, status: 'RETRYING', updatedBefore: cutoff, limit: 2, ...(after ? { changedAfter: after } : {}) });
+        paged.push(...items.map((m) => m.id));
+        const last = items.at(-1);
+        if (items.length < 2 || last === undefined) break;
+        after = { updatedAt: last.updatedAt, id: last.id };
+      }
+      expect(paged, 'every message once, in the order of one query').to.deep.equal(all.map((m) => m.id));
+      const lastOne = all.at(-1);
+      expect(lastOne).to.not.equal(undefined);
+      if (lastOne) expect(await log.find({ routeId: r, status: 'RETRYING', updatedBefore: cutoff, changedAfter: { updatedAt: lastOne.updatedAt, id: lastOne.id } })).to.have.length(0);
+    });
+
     operatorContract(() => log);
 
     it('close is idempotent', async () => {

@@ -151,7 +151,10 @@ export class FakeTransactionLog implements TransactionLog {
         && (query.correlationId === undefined || s.correlationId === query.correlationId)
         && (query.businessKey === undefined || s.businessKey === query.businessKey)
         && (query.receivedBefore === undefined || s.receivedAt.getTime() < query.receivedBefore.getTime())
-        && (query.updatedBefore === undefined || s.updatedAt.getTime() < query.updatedBefore.getTime()))
+        && (query.updatedBefore === undefined || s.updatedAt.getTime() < query.updatedBefore.getTime())
+        && (query.updatedBefore === undefined || query.changedAfter === undefined
+          || s.updatedAt.getTime() > query.changedAfter.updatedAt.getTime()
+          || (s.updatedAt.getTime() === query.changedAfter.updatedAt.getTime() && s.id > query.changedAfter.id)))
       .sort(query.updatedBefore === undefined
         ? (a, b) => b.receivedAt.getTime() - a.receivedAt.getTime() || (a.id < b.id ? 1 : -1)
         : (a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || (a.id < b.id ? -1 : 1))

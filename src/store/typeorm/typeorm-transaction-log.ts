@@ -92,6 +92,10 @@ export function findQuery(manager: EntityManager, { message }: StoreEntities, qu
   if (query.receivedBefore !== undefined) select.andWhere('m.receivedAt < :receivedBefore', { receivedBefore: query.receivedBefore });
   if (query.updatedBefore !== undefined) {
     select.andWhere('m.updatedAt < :updatedBefore', { updatedBefore: query.updatedBefore });
+    if (query.changedAfter !== undefined) {
+      const { updatedAt: afterAt, id: afterId } = query.changedAfter;
+      select.andWhere('(m.updatedAt > :afterAt OR (m.updatedAt = :afterAt AND m.id > :afterId))', { afterAt, afterId });
+    }
     return select.orderBy('m.updatedAt', 'ASC').addOrderBy('m.id', 'ASC').limit(clampLimit(query.limit));
   }
   return select.orderBy('m.receivedAt', 'DESC').addOrderBy('m.id', 'DESC').limit(clampLimit(query.limit));

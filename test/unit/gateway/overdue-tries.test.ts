@@ -125,6 +125,32 @@ describe('RecoverySweep: messages whose copy on the bus was lost while they wait
     expect(loads).to.equal(2);
   });
 
+  it('sees past a wall of messages waiting out long backoffs: those it knows cost no load, so a lost copy behind them is put back', async () => {
+    const patient = Array.from({ length: 5 }, () => message('orders'));
+    for (const m of patient) await retrying(m, 3_600_000);
+    await settle(); // changed longest ago, so they are the first candidates
+    const lost = message('orders');
+    await retrying(lost, 400);
+    const loads: string[] = [];
+    const counting = Object.create(log) as FakeTransactionLog;
+    counting.load = async (id: string) => { loads.push(id); return log.load(id); };
+    const sweep = sweeper({ log: counting, batchSize: 2 });
+    const now = later(GRACE_MS + 1_000);
+    const published: string[] = [];
+    for (let round = 1; round <= 3; round += 1) {
+      published.push(...(await sweep.sweep(now)).published);
+      expect(loads, `round ${round}: at most batchSize loads a round`).to.have.length(Math.min(2 * round, patient.length + 1));
+    }
+    expect(published, 'found in the third round, behind five messages that wait an hour').to.deep.equal([lost.id]);
+    expect((await log.load(lost.id))?.stages.at(-1)?.stage).to.equal('recovered');
+    for (const m of patient) {
+      expect((await log.load(m.id))?.stages.at(-1)?.stage, 'the patient ones are left to wait').to.equal('retry');
+      expect(loads.filter((id) => id === m.id), 'each patient one looked at once').to.have.length(1);
+    }
+    await sweep.sweep(now);
+    expect(loads.filter((id) => id !== lost.id), 'a later round loads none of those it knows to be waiting').to.have.length(patient.length);
+  });
+
   it('publishes an overdue HELD message at the same attempt, marked held (so reached recipients are skipped)', async () => {
     const held = message('orders');
     await log.recordReceived(held);
