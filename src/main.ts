@@ -27,7 +27,8 @@ export function parseMainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (role !== 'all' && role !== 'gateway' && role !== 'worker') {
     throw new Error(`--role must be all, gateway or worker (got "${String(role)}")`);
   }
-  return { config: values.config ?? env.JUNCTION_CONFIG ?? path.join('config', 'default.yaml'), role };
+  // An empty JUNCTION_CONFIG counts as unset, as an empty variable does for the file's `${NAME}`.
+  return { config: values.config ?? (env.JUNCTION_CONFIG || path.join('config', 'default.yaml')), role };
 }
 
 /**

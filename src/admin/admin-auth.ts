@@ -40,10 +40,12 @@ function sha256(text: string): Buffer {
 }
 
 /**
- * Checks the `admin.tokens` of a configuration: a `token` must come from the environment (written
- * `${VAR}` in the file), never in clear. Throws JCT_CONFIG_INVALID naming the line.
+ * Checks the `admin` section beyond its schema: a token's `token` must come from the environment
+ * (written `${VAR}` in the file), never in clear; token names are unique; the default replay pace is
+ * one an operator may ask for (else every bulk replay without its own pace would be refused).
+ * Throws JCT_CONFIG_INVALID naming the line.
  */
-export function checkTokenConfig(loaded: LoadedConfig): void {
+export function checkAdminConfig(loaded: LoadedConfig): void {
   const problems = loaded.config.admin.tokens.flatMap((token, i) => {
     const path = ['admin', 'tokens', i, 'token'];
     if (token.token === undefined) return [];
@@ -56,6 +58,10 @@ export function checkTokenConfig(loaded: LoadedConfig): void {
   names.forEach((name, i) => {
     if (names.indexOf(name) !== i) problems.push({ path: ['admin', 'tokens', i, 'name'], message: `"${name}" is used by another token` });
   });
+  const { ratePerSecond, maxRatePerSecond } = loaded.config.admin.replay;
+  if (ratePerSecond > maxRatePerSecond) {
+    problems.push({ path: ['admin', 'replay', 'ratePerSecond'], message: `is ${ratePerSecond}, above admin.replay.maxRatePerSecond (${maxRatePerSecond}): every bulk replay without its own ratePerSecond would be refused; lower it or raise maxRatePerSecond` });
+  }
   if (problems.length > 0) throw configProblem(loaded.locator, problems);
 }
 

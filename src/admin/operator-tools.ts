@@ -7,7 +7,7 @@ import type { TransactionLog } from '../core/transaction-log';
 import type { MessageIntake } from '../gateway/message-intake';
 import type { CompiledRoutes } from '../routes/compiled-route';
 import type { SecurityRuntime } from '../security/security-setup';
-import { checkTokenConfig, TokenAuthenticator } from './admin-auth';
+import { checkAdminConfig, TokenAuthenticator } from './admin-auth';
 import { createAdminApi } from './admin-api';
 import { ClientAuthenticator } from './client-authenticator';
 import { ReplayJobRunner } from './replay-job-runner';
@@ -40,7 +40,7 @@ export interface OperatorDeps {
  * (that setting is for the gateways; the admin API always needs credentials).
  */
 export function buildOperatorTools(loaded: LoadedConfig, deps: OperatorDeps): OperatorTools {
-  checkTokenConfig(loaded);
+  checkAdminConfig(loaded);
   const { config } = loaded;
   const { authenticator: checker, masker } = deps.security;
   const logger = deps.logger.child({ component: 'admin' });

@@ -39,7 +39,7 @@ function tlsOf(options: ConnectionOptions, env: NodeJS.ProcessEnv, url: string):
 
 /** The target from options, then the environment, then the demo's default URL. */
 export function adminTarget(options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): AdminTarget {
-  const url = (options.url ?? env.JUNCTION_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+  const url = (options.url ?? (env.JUNCTION_URL || 'http://127.0.0.1:8080')).replace(/\/+$/, ''); // an empty variable counts as unset
   if (!/^https?:\/\//.test(url)) throw new CliStop(CLI_EXIT.USAGE, `--url must be an http(s) URL of a running Junction (got "${url}").`);
   if (options.token !== undefined && options.apiKey !== undefined) throw new CliStop(CLI_EXIT.USAGE, 'Give --token or --api-key, not both.');
   // An option beats the environment; in the environment a token beats an API key.

@@ -8,9 +8,12 @@ import type { CompiledRoute } from '../routes/compiled-route';
 import type { CliLogger } from './cli-logger';
 import { CLI_EXIT, stopWith } from './exit-codes';
 
-/** The configuration file a command uses: `--config`, else $JUNCTION_CONFIG, else config/default.yaml (as `junction start`). */
+/**
+ * The configuration file a command uses: `--config`, else $JUNCTION_CONFIG, else
+ * config/default.yaml (as `junction start`). An empty variable counts as unset, as in the file's `${NAME}`.
+ */
 export function configFile(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return option ?? env.JUNCTION_CONFIG ?? path.join('config', 'default.yaml');
+  return option ?? (env.JUNCTION_CONFIG || path.join('config', 'default.yaml'));
 }
 
 /** A configuration loaded and compiled exactly as a start would, with nothing started or connected. */

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Request, Response } from 'express';
 import { SignJWT } from 'jose';
 import {
-  adminChallenge, authenticate, checkTokenConfig, hasRole, TokenAuthenticator, type AdminPrincipal, type AuthenticateOptions, type Authenticator,
+  adminChallenge, authenticate, checkAdminConfig, hasRole, TokenAuthenticator, type AdminPrincipal, type AuthenticateOptions, type Authenticator,
 } from '../../../src/admin/admin-auth';
 import { adminRoleOf, ClientAuthenticator } from '../../../src/admin/client-authenticator';
 import { buildApp, type JunctionApp } from '../../../src/app';
@@ -37,7 +37,7 @@ describe('admin authentication (src/admin/admin-auth)', () => {
     const clear = temp.write('clear.yaml', `${MINIMAL_CONFIG}\nadmin:\n  tokens:\n    - { name: ops, role: operator, token: s3cret-in-the-file }\n`);
     let error: unknown;
     try {
-      checkTokenConfig(loadConfig(clear, {}));
+      checkAdminConfig(loadConfig(clear, {}));
     } catch (e) {
       error = e;
     }
@@ -45,9 +45,16 @@ describe('admin authentication (src/admin/admin-auth)', () => {
     expect((error as JunctionError).code).to.equal('JCT_CONFIG_INVALID');
     expect((error as Error).message).to.match(/clear\.yaml:\d+:\d+ admin\.tokens\[0\]\.token: must be taken from the environment/);
     const good = temp.write('good.yaml', `${MINIMAL_CONFIG}\nadmin:\n  tokens:\n    - { name: ops, role: operator, token: "\${OPS_TOKEN}" }\n    - { name: bot, role: viewer, sha256: ${'a'.repeat(64)} }\n`);
-    expect(() => checkTokenConfig(loadConfig(good, { OPS_TOKEN: 'x'.repeat(20) }))).not.to.throw();
+    expect(() => checkAdminConfig(loadConfig(good, { OPS_TOKEN: 'x'.repeat(20) }))).not.to.throw();
     const twice = temp.write('twice.yaml', `${MINIMAL_CONFIG}\nadmin:\n  tokens:\n    - { name: ops, role: operator, sha256: ${'a'.repeat(64)} }\n    - { name: ops, role: viewer, sha256: ${'b'.repeat(64)} }\n`);
-    expect(() => checkTokenConfig(loadConfig(twice, {}))).to.throw(/"ops" is used by another token/);
+    expect(() => checkAdminConfig(loadConfig(twice, {}))).to.throw(/"ops" is used by another token/);
+  });
+
+  it('refuses a default replay pace above the fastest an operator may ask for, naming both settings', () => {
+    const fast = temp.write('fast.yaml', `${MINIMAL_CONFIG}\nadmin:\n  replay:\n    ratePerSecond: 300\n    maxRatePerSecond: 200\n`);
+    expect(() => checkAdminConfig(loadConfig(fast, {}))).to.throw(/fast\.yaml:\d+:\d+ admin\.replay\.ratePerSecond: is 300, above admin\.replay\.maxRatePerSecond \(200\)/);
+    const even = temp.write('even.yaml', `${MINIMAL_CONFIG}\nadmin:\n  replay:\n    ratePerSecond: 200\n    maxRatePerSecond: 200\n`);
+    expect(() => checkAdminConfig(loadConfig(even, {}))).not.to.throw();
   });
 
   it('resolves a bearer token to its principal; an unknown one or none is no principal; a non-bearer header is 401; an empty token is disabled', async () => {
