@@ -4,7 +4,7 @@ import { AdminClient, adminTarget, type ConnectionOptions } from './admin-client
 import type { CliIo } from './cli-io';
 import { CLI_EXIT } from './exit-codes';
 import { runCommand } from './run-command';
-import { renderTable, shortTime } from './table';
+import { pageFooter, renderTable, shortTime } from './table';
 
 /** Filter options shared by `messages list` and bulk `replay`. */
 export interface FilterOptions {
@@ -89,7 +89,7 @@ export function registerMessagesCommands(program: Command, io: CliIo, finish: (c
           m.id, shortTime(m.receivedAt), m.routeId, m.resolution ? `${m.status} (${m.resolution})` : m.status, String(m.attempts),
           m.businessKey ?? '', m.lastError ? `${m.lastError.code}: ${m.lastError.message}` : '',
         ])));
-        io.out(`${items.length} message${items.length === 1 ? '' : 's'}${next ? `; more: --cursor ${next}` : ''}\n`);
+        io.out(pageFooter(items.length, { one: 'message', many: 'messages' }, next || null));
         return CLI_EXIT.OK;
       }));
     });

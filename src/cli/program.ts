@@ -6,7 +6,9 @@ import { registerConfigCommands } from './config-command';
 import { CLI_EXIT } from './exit-codes';
 import { registerMessagesCommands } from './messages-command';
 import { registerReplayCommands } from './replay-command';
+import { registerResolveCommand } from './resolve-command';
 import { registerRoutesCommands } from './routes-command';
+import { failureDocument } from './run-command';
 import { registerStartCommand } from './start-command';
 import { registerStoreCommands } from './store-command';
 
@@ -30,13 +32,27 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   registerStartCommand(program, finish);
   registerMessagesCommands(program, io, finish);
   registerReplayCommands(program, io, finish);
+  registerResolveCommand(program, io, finish);
   registerAuditCommand(program, io, finish);
   registerStoreCommands(program, io, finish);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? CLI_EXIT.OK : CLI_EXIT.USAGE;
+    if (error instanceof CommanderError) return commanderExit(error, argv, io);
     throw error;
   }
   return code;
+}
+
+/**
+ * The exit code of commander's own stop: 0 after help or the version, else 2 (unknown option,
+ * missing argument). Commander has put its message on stderr; with `--json` among the options
+ * stdout also gets the failure document, since a script was promised one JSON document there.
+ */
+function commanderExit(error: CommanderError, argv: readonly string[], io: CliIo): number {
+  if (error.exitCode === 0) return CLI_EXIT.OK;
+  const end = argv.indexOf('--');
+  // Without commander's `error: ` prefix, as the other stops' messages read.
+  if ((end === -1 ? argv : argv.slice(0, end)).includes('--json')) io.out(failureDocument(CLI_EXIT.USAGE, error.message.replace(/^error: /, '')));
+  return CLI_EXIT.USAGE;
 }

@@ -27,8 +27,18 @@ interface DryReport { verdict: string; from: string; resumeAt?: string; failure?
 interface Job { id: string; status: string; total: number; replayed: number; skipped: number; failed: number; ratePerSecond: number; createdBy: string; reason: string; lastError?: { code: string; message: string } }
 
 const MARK: Readonly<Record<string, string>> = {
-  same: '=', changed: '~', fixed: '✔', 'still-failing': '✘', 'now-failing': '✘', new: '+', 'not-run': '-', 'not-captured': '?', skipped: '↷',
+  same: '=', changed: '~', fixed: '✔', untried: '→', 'still-failing': '✘', 'now-failing': '✘', new: '+', 'not-run': '-', 'not-captured': '?', skipped: '↷',
 };
+
+/**
+ * Changes after which the original run's error is worth showing as `was: …`: `fixed` (it passes
+ * now) and `untried` (a delivery built but not sent, so the operator sees what the backend said
+ * last time and that nobody has asked it again).
+ */
+const SHOWS_ORIGINAL_ERROR: ReadonlySet<string> = new Set(['fixed', 'untried']);
+
+/** The verdict line of a dry-run that would deliver: it says what was not tried, so nobody reads it as "the backend is fixed". */
+const WOULD_DELIVER = 'Would deliver, as far as Junction can tell: the steps pass and the requests are built; a dry-run does not call the backend.';
 
 /** Prints a dry-run: each stage against the original run, with the changed lines. */
 export function renderDryRun(report: DryReport, io: CliIo): string {
@@ -36,12 +46,26 @@ export function renderDryRun(report: DryReport, io: CliIo): string {
   for (const s of report.stages) {
     const error = s.dryRun?.error ?? (s.change === 'still-failing' ? s.original?.error : undefined);
     out.push(`${MARK[s.change] ?? ' '} ${s.stage.padEnd(40)} ${s.change}${error ? `  ${error.code}: ${error.message}` : ''}`);
-    if (s.change === 'fixed' && s.original?.error) out.push(`    was: ${s.original.error.code}: ${s.original.error.message}`);
+    if (SHOWS_ORIGINAL_ERROR.has(s.change) && s.original?.error) out.push(`    was: ${s.original.error.code}: ${s.original.error.message}`);
     for (const line of (s.diff?.lines ?? []).filter((l) => l.op !== ' ').slice(0, 40)) out.push(`    ${line.op === '+' ? io.style('green', `+ ${line.text}`) : io.style('red', `- ${line.text}`)}`);
   }
   for (const d of report.deliveries) out.push(`→ ${d.endpoint}: ${d.skipped ? 'skipped (the original reached it)' : d.request ? `would send ${d.request.method} ${d.request.url}` : 'request could not be built'}`);
-  out.push('', report.verdict === 'would-deliver' ? io.style('green', 'Would deliver.') : io.style('red', `Would fail at ${report.failure?.stage}: ${report.failure?.error.code}: ${report.failure?.error.message}`));
+  out.push('', report.verdict === 'would-deliver' ? io.style('green', WOULD_DELIVER) : io.style('red', `Would fail at ${report.failure?.stage}: ${report.failure?.error.code}: ${report.failure?.error.message}`));
   return `${out.join('\n')}\n`;
+}
+
+/** What `replay jobs|watch|pause|resume|cancel` read from their options. */
+interface JobOptions extends ConnectionOptions {
+  readonly reason?: string;
+  readonly json?: boolean;
+}
+
+/**
+ * A job subcommand's options, over those given to `replay` before its name (`replay --json jobs`),
+ * so an option is honoured on either side of the subcommand and the one after it wins.
+ */
+function jobOptions(command: Command): JobOptions {
+  return command.optsWithGlobals<JobOptions>();
 }
 
 function progressLine(job: Job): string {
@@ -80,7 +104,10 @@ export function registerReplayCommands(program: Command, io: CliIo, finish: (cod
     .option('--rate <n>', 'bulk: messages per second (default: the server\'s admin.replay.ratePerSecond)')
     .option('--limit <n>', 'bulk --dry-run: how many messages to try (default 20)')
     .option('--no-wait', 'bulk: print the job and return instead of following its progress')
-    .option('--json', 'print one JSON document');
+    .option('--json', 'print one JSON document')
+    // `replay jobs --json`: options after a subcommand's name are the subcommand's (commander would
+    // otherwise hand --url, --token, --json, --reason to `replay`, which defines them too).
+    .enablePositionalOptions();
   replay.action(async (id: string | undefined, options: ReplayOptions) => {
     finish(await runCommand(io, options.json === true, async () => {
       const client = new AdminClient(adminTarget(options));
@@ -135,7 +162,8 @@ export function registerReplayCommands(program: Command, io: CliIo, finish: (cod
   withConnection(replay.command('jobs'))
     .description('bulk replay jobs, newest first')
     .option('--json', 'print one JSON document')
-    .action(async (options: ConnectionOptions & { json?: boolean }) => {
+    .action(async (_options: unknown, command: Command) => {
+      const options = jobOptions(command);
       finish(await runCommand(io, options.json === true, async () => {
         const { items } = await new AdminClient(adminTarget(options)).get<{ items: (Job & { createdAt: string })[] }>('/replay-jobs');
         io.out(options.json ? `${JSON.stringify({ items }, null, 2)}\n` : renderTable(['ID', 'STATUS', 'DONE', 'REPLAYED', 'SKIPPED', 'FAILED', 'RATE', 'BY', 'REASON'], items.map((j) => [
@@ -146,12 +174,14 @@ export function registerReplayCommands(program: Command, io: CliIo, finish: (cod
     });
 
   for (const action of ['pause', 'resume', 'cancel', 'watch'] as const) {
-    withConnection(replay.command(action))
+    const control = withConnection(replay.command(action))
       .description(action === 'watch' ? 'follow a bulk replay job\'s progress until it stops' : `${action} a bulk replay job`)
-      .argument('<job-id>', 'the job id')
-      .option('--reason <text>', 'why, for the audit trail')
+      .argument('<job-id>', 'the job id');
+    if (action !== 'watch') control.option('--reason <text>', 'why, for the audit trail'); // watching changes nothing, so nothing to audit
+    control
       .option('--json', 'print one JSON document')
-      .action(async (jobId: string, options: ConnectionOptions & { reason?: string; json?: boolean }) => {
+      .action(async (jobId: string, _options: unknown, command: Command) => {
+        const options = jobOptions(command);
         finish(await runCommand(io, options.json === true, async () => {
           const client = new AdminClient(adminTarget(options));
           if (action === 'watch') return follow(client, jobId, io, options.json === true);

@@ -16,7 +16,15 @@ export async function runCommand(io: CliIo, json: boolean, body: () => Promise<n
     const exitCode = stop ? error.exitCode : CLI_EXIT.FAILED;
     const message = stop ? error.message : `unexpected error: ${describeError(error)}`;
     io.err(`junction: ${message}\n`);
-    if (json) io.out(`${JSON.stringify({ ok: false, exitCode, error: message }, null, 2)}\n`);
+    if (json) io.out(failureDocument(exitCode, message));
     return exitCode;
   }
+}
+
+/**
+ * The one JSON document `--json` prints on stdout when a command stops (`{"ok":false,...}`,
+ * docs/cli.md): the same shape for every stop, so a script needs one parser whatever went wrong.
+ */
+export function failureDocument(exitCode: number, message: string): string {
+  return `${JSON.stringify({ ok: false, exitCode, error: message }, null, 2)}\n`;
 }

@@ -11,3 +11,11 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 export function shortTime(iso: unknown): string {
   return typeof iso === 'string' ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '';
 }
+
+/**
+ * The line under a page of results: how many, and when the API has more, the `--cursor` that
+ * continues — commands page the same way (`messages list`, `audit`), so a person learns it once.
+ */
+export function pageFooter(count: number, noun: { readonly one: string; readonly many: string }, next: string | number | null): string {
+  return `${count} ${count === 1 ? noun.one : noun.many}${next !== null ? `; more: --cursor ${next}` : ''}\n`;
+}

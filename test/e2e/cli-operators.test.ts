@@ -74,7 +74,10 @@ describe('junction operator commands against a running Junction (embedded demo)'
     writeFileSync(edited, sampleOrder(`${tag}-0`, '"275.00"'));
     const dry = await junction(['replay', String(ids[0]), '--dry-run', '--payload-file', edited]);
     expect(dry.code, dry.stderr).to.equal(0);
-    expect(dry.stdout).to.contain('Would deliver').and.match(/\+\s+"AMOUNT": 275\.00/).and.match(/-\s+"AMOUNT": 250\.00/).and.contain('fixed');
+    expect(dry.stdout).to.contain('Would deliver').and.match(/\+\s+"AMOUNT": 275\.00/).and.match(/-\s+"AMOUNT": 250\.00/);
+    // The ERP still refuses, and a dry-run never asks it: the delivery is untried, not fixed.
+    expect(dry.stdout).to.match(/^→ deliver:erp-orders\s+untried\n\s+was: JCT_ENDPOINT_REJECTED: /m).and.contain('a dry-run does not call the backend');
+    expect(dry.stdout).to.not.match(/^✔ deliver:/m);
     const viewer = await junction(['replay', String(ids[0])], VIEWER);
     expect(viewer.code).to.equal(3);
     stack.erp.setBehaviour({ faultCode: null });
@@ -105,5 +108,9 @@ describe('junction operator commands against a running Junction (embedded demo)'
     expect(audit.stdout).to.contain('alice (operator)').and.contain('ERP fixed');
     const all = await junction(['audit', '--action', 'replay', '--json']);
     expect(JSON.parse(all.stdout).items.filter((a: { reason?: string }) => a.reason === 'ERP back')).to.have.length(3);
+    const resolveReplayed = await junction(['resolve', String(ids[0]), '--reason', 'sent again by hand']);
+    expect(resolveReplayed.code, 'resolve a replayed message').to.equal(1);
+    expect(resolveReplayed.stderr).to.contain('JCT_REPLAY_REFUSED');
+    expect((await junction(['resolve', '00000000-0000-4000-8000-000000000000', '--reason', 'x'])).code, 'resolve an unknown id').to.equal(4);
   });
 });
