@@ -12,7 +12,7 @@ import { authenticate, forbidden, hasRole, principalOf, requireRole, type Authen
 import { auditView, groupView, jobView, messageView, summaryView } from './admin-views';
 import { bodiesOf, stageContentType, ViewMasking } from './admin-masking';
 import {
-  decodeCursor, encodeCursor, jsonBody, limitOf, messageIdOf, optionalText, parseFilter, sourceOf,
+  decodeCursor, encodeCursor, jsonBody, limitOf, messageIdOf, optionalText, parseBulkFilter, parseFilter, requiredQuery, sourceOf,
 } from './admin-request';
 import { dryRun, findRoute } from './dry-run';
 import type { ReplayJobRunner } from './replay-job-runner';
@@ -39,9 +39,12 @@ export interface AdminApiDeps {
 
 const AUDIT_ACTIONS: readonly AuditAction[] = ['replay', 'resolve', 'replay-job.create', 'replay-job.pause', 'replay-job.resume', 'replay-job.cancel'];
 
+/** What `a` and `b` of GET /diff name. */
+const DIFF_SIDE = 'a message id, or <message id>:<stage seq> for the payload a stage left';
+
 /** `<messageId>` (its payload as received) or `<messageId>:<seq>` (a stage's payload), with the message it belongs to. */
-async function payloadOf(log: TransactionLog, ref: unknown): Promise<{ record: MessageRecord; body?: string; contentType: string }> {
-  const [id, seq] = String(ref ?? '').split(':');
+async function payloadOf(log: TransactionLog, ref: string): Promise<{ record: MessageRecord; body?: string; contentType: string }> {
+  const [id, seq] = ref.split(':');
   const record = await log.load(messageIdOf(id));
   if (!record) throw new JunctionError('JCT_MESSAGE_NOT_FOUND', `No message has the id "${String(id).slice(0, 64)}".`);
   if (seq === undefined || seq === '') return { record, body: record.payload, contentType: record.contentType };
@@ -89,8 +92,9 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   });
 
   router.get('/diff', viewer, async (req: Request, res: Response) => {
-    const a = await payloadOf(log, req.query.a);
-    const b = await payloadOf(log, req.query.b);
+    const refs = [requiredQuery(req.query.a, 'a', DIFF_SIDE), requiredQuery(req.query.b, 'b', DIFF_SIDE)] as const;
+    const a = await payloadOf(log, refs[0]);
+    const b = await payloadOf(log, refs[1]);
     const view = ViewMasking.of(masker, [...bodiesOf(a.record), ...(b.record.id === a.record.id ? [] : bodiesOf(b.record))]);
     const shown = (side: { body?: string; contentType: string }): string | undefined => (side.body === undefined ? undefined : view.payload(side.body, side.contentType));
     res.json(diffBodies(shown(a), a.contentType, shown(b), b.contentType));
@@ -139,7 +143,7 @@ export function createAdminApi(deps: AdminApiDeps): Router {
   // A sample of matching failures run dry: does the fix work for the group before replaying it all?
   router.post('/dry-runs', operator, async (req: Request, res: Response) => {
     const body = jsonBody(req);
-    const filter = { ...parseFilter((body.filter ?? {}) as Record<string, unknown>), unresolved: true };
+    const filter = { ...parseBulkFilter(body.filter), unresolved: true };
     const limit = limitOf(body.limit, 200) ?? 20;
     const from = sourceOf(body.from);
     const matched = await log.count(filter);
@@ -191,12 +195,18 @@ export function createAdminApi(deps: AdminApiDeps): Router {
     if (!Number.isInteger(rate) || rate < 1 || rate > settings.replay.maxRatePerSecond) {
       throw new JunctionError('JCT_REQUEST_MALFORMED', `"ratePerSecond" must be a whole number from 1 to ${settings.replay.maxRatePerSecond} (admin.replay.maxRatePerSecond).`);
     }
-    const filter = parseFilter((body.filter ?? {}) as Record<string, unknown>);
+    const filter = parseBulkFilter(body.filter);
     if (filter.routeId) findRoute(deps.routes, filter.routeId);
+    const source = sourceOf(body.from);
     const createdAt = new Date();
     const selection = { ...filter, unresolved: true, receivedTo: filter.receivedTo && filter.receivedTo < createdAt ? filter.receivedTo : createdAt };
     const total = await log.count(selection);
-    const source = sourceOf(body.from);
+    // A job of nothing would only be noise in the job list and the audit trail, and usually means a wrong filter.
+    if (total === 0) {
+      throw new JunctionError('JCT_REPLAY_REFUSED', `No unresolved FAILED message matches the filter ${JSON.stringify(body.filter ?? {}).slice(0, 300)}: `
+        + 'there is nothing to replay, so no job was created. Check the filter against the unresolved failures '
+        + '(GET /admin/api/messages?unresolved=true&…, junction messages list --unresolved …).', { details: { reason: 'nothing-matched' } });
+    }
     const job = await log.createReplayJob({ id: randomUUID(), createdBy: principal.name, reason, filter, source, ratePerSecond: rate, total, createdAt },
       { actor: principal.name, role: principal.role, method: principal.method, action: 'replay-job.create', reason, detail: { filter, from: source, ratePerSecond: rate, total } });
     deps.runner?.wake();

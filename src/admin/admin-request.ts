@@ -60,6 +60,57 @@ export function parseFilter(input: Record<string, unknown>): MessageFilter {
   } as MessageFilter;
 }
 
+/**
+ * The keys a bulk operation's `filter` takes (POST /replay-jobs, POST /dry-runs), as the message
+ * search's query parameters name them. `routeId` is taken for `route` too: a job shows its stored
+ * filter with `routeId`, and operators copy it.
+ */
+export const BULK_FILTER_KEYS: readonly string[] = [
+  'status', 'route', 'endpoint', 'errorCode', 'errorGroup', 'correlationId', 'businessKey', 'replayOf', 'from', 'to', 'unresolved',
+];
+
+/** What a job's stored filter calls a key, and the key a request gives instead. */
+const STORED_KEYS: Readonly<Record<string, string>> = { statuses: 'status', receivedFrom: 'from', receivedTo: 'to' };
+
+const isEmpty = (value: unknown): boolean => value === null || value === '' || (Array.isArray(value) && value.length === 0);
+
+/**
+ * The `filter` of a bulk replay or dry-run. Unlike the message search's query it refuses what it
+ * does not understand — an unknown key (a typo such as `rout`), an empty value, a filter that is
+ * not an object — with JCT_REQUEST_MALFORMED: a filter key ignored would widen the selection,
+ * up to every unresolved failure. No filter at all (or `{}`) takes every unresolved failure.
+ */
+export function parseBulkFilter(value: unknown): MessageFilter {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw bad('"filter" must be a JSON object, e.g. {"route": "submit-order", "errorCode": "JCT_ENDPOINT_REJECTED"}; leave it out to take every unresolved failure.');
+  }
+  const input = value as Record<string, unknown>;
+  const unknown = Object.keys(input).filter((key) => key !== 'routeId' && !BULK_FILTER_KEYS.includes(key));
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 5).map((key) => `"${key.slice(0, 64)}"${Object.hasOwn(STORED_KEYS, key) ? ` (send "${STORED_KEYS[key]}")` : ''}`);
+    throw bad(`"filter" has ${unknown.length === 1 ? 'an unknown key' : 'unknown keys'} ${named.join(', ')}${unknown.length > 5 ? ', …' : ''}; `
+      + `a filter takes ${BULK_FILTER_KEYS.join(', ')} (routeId for route). Nothing was done.`);
+  }
+  for (const [key, given] of Object.entries(input)) {
+    if (isEmpty(given)) throw bad(`"filter.${key}" is empty: give a value, or leave "${key}" out.`);
+  }
+  if (input.route !== undefined && input.routeId !== undefined && input.route !== input.routeId) {
+    throw bad('"filter" has both "route" and "routeId", with different values; they name the same thing: give one.');
+  }
+  if (input.unresolved !== undefined && input.unresolved !== true && input.unresolved !== 'true') {
+    throw bad('"filter.unresolved" can only be true: bulk replays and dry-runs take unresolved FAILED messages only. Leave it out.');
+  }
+  return parseFilter(input);
+}
+
+/** A required query parameter: JCT_REQUEST_MALFORMED naming it when it is missing, empty or given twice. */
+export function requiredQuery(value: unknown, name: string, what: string): string {
+  if (value === undefined || value === '') throw bad(`Query parameter "${name}" is required: ${what}.`);
+  if (typeof value !== 'string') throw bad(`Query parameter "${name}" must be given once: ${what}.`);
+  return value;
+}
+
 /** The page size of a request (`limit`), or undefined. */
 export function limitOf(value: unknown, max = 1000): number | undefined {
   if (value === undefined || value === '') return undefined;

@@ -42,7 +42,10 @@ export function createConsoleRouter(options: ConsoleRouterOptions = {}): Router 
   const root = options.root ?? path.resolve(__dirname, '..', '..', '..');
   const { signIn } = options;
   const router = express.Router();
-  const files = { index: 'index.html', fallthrough: true, maxAge: 0 };
+  // No redirect of express.static's own: it sends a directory without its slash to that directory
+  // with one (`/console/src` → `/console/src/`), whose index does not exist — a redirect to a 404.
+  // The one redirect the console needs, /console → /console/, is below.
+  const files = { index: 'index.html', fallthrough: true, maxAge: 0, redirect: false };
   router.use((_req: Request, res: Response, next: NextFunction) => {
     // The sign-in code arrives in the page's query: no Referer may carry it anywhere.
     res.setHeader('Referrer-Policy', 'no-referrer');

@@ -27,7 +27,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   JCT_CONFIG_REFERENCE: spec(500, false, 'Configuration refers to something that does not exist'),
 
   // Requests (gateways)
-  JCT_REQUEST_MALFORMED: spec(400, false, 'Request body is malformed'),
+  JCT_REQUEST_MALFORMED: spec(400, false, 'Request is malformed'),
   JCT_REQUEST_TOO_LARGE: spec(413, false, 'Request body is too large'),
   JCT_REQUEST_MEDIA_TYPE: spec(415, false, 'Unsupported request content type'),
   JCT_VALIDATION_FAILED: spec(422, false, 'Message failed validation'),
@@ -67,7 +67,7 @@ export const ERROR_CATALOGUE = Object.freeze({
   // Operators (admin API, CLI, console; docs/operators.md)
   JCT_ADMIN_UNAUTHENTICATED: spec(401, false, 'Admin API credentials missing or not recognised'),
   JCT_ADMIN_FORBIDDEN: spec(403, false, 'The caller\'s role does not allow this'),
-  JCT_REPLAY_REFUSED: spec(409, false, 'The message cannot be replayed this way'),
+  JCT_REPLAY_REFUSED: spec(409, false, 'Replay or resolve refused'),
   JCT_REPLAY_JOB_CONFLICT: spec(409, false, 'The replay job is not in a state that allows this'),
   JCT_REPLAY_PAYLOAD_MASKED: spec(422, false, 'The edited payload still holds masked values'),
 

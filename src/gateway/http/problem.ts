@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { ERROR_CATALOGUE } from '../../core/error-catalogue';
+import { ERROR_CATALOGUE, type ErrorCode } from '../../core/error-catalogue';
 import type { JunctionError } from '../../core/errors';
 
 /** RFC 9457 problem details as Junction sends them; `code` is the stable JCT_ code. */
@@ -13,11 +13,23 @@ export interface ProblemDocument {
   readonly requestId?: string;
   readonly messageId?: string;
   readonly violations?: readonly { path: string; message: string }[];
+  /** More about the refusal, for the codes in {@link DETAILED_CODES}. */
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
 }
+
+/**
+ * The codes whose `details` are part of the answer, each documented in docs/errors.md: plain
+ * values about the caller's own request (a role, a refusal's reason, a job's status, a message id).
+ * Other errors keep their details to the log: those of endpoint, store and bus failures name
+ * internal hosts, WSDL files, queues, driver codes and backend fault texts, which can reach a REST
+ * caller (a synchronous route answers with its delivery's failure).
+ */
+export const DETAILED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['JCT_ADMIN_FORBIDDEN', 'JCT_REPLAY_REFUSED', 'JCT_REPLAY_JOB_CONFLICT']);
 
 /** The problem document for an error: its catalogue title and status, never a stack trace. */
 export function toProblem(error: JunctionError, instance?: string, requestId?: string): ProblemDocument {
   const messageId = error.details.messageId;
+  const { messageId: _shown, ...details } = error.details;
   return {
     type: `urn:junction:error:${error.code}`,
     title: ERROR_CATALOGUE[error.code].title,
@@ -28,6 +40,7 @@ export function toProblem(error: JunctionError, instance?: string, requestId?: s
     ...(requestId ? { requestId } : {}),
     ...(typeof messageId === 'string' ? { messageId } : {}),
     ...(error.violations.length > 0 ? { violations: error.violations } : {}),
+    ...(DETAILED_CODES.has(error.code) && Object.keys(details).length > 0 ? { details } : {}),
   };
 }
 

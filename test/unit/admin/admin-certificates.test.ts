@@ -8,6 +8,7 @@ import { MemoryBroker } from '../../../src/bus/memory/memory-broker';
 import { BufferedIo } from '../../../src/cli/cli-io';
 import { runCli } from '../../../src/cli/program';
 import { loadConfig } from '../../../src/config/load-config';
+import { createEnvelope } from '../../../src/core/envelope';
 import { silentLogger } from '../../../src/core/logger';
 import { TempConfigDir } from '../../support/temp-config';
 import { serverTlsConfig, tlsFixture, TLS_FIXTURES } from '../../support/tls-fixtures';
@@ -88,6 +89,13 @@ describe('admin API with TLS client certificates (real HTTPS, embedded store)', 
     }
   }
 
+  /** An order the OA system refused: an unresolved FAILED message for a bulk replay to take (one that matches nothing is refused). */
+  async function failedOrder(): Promise<void> {
+    const order = createEnvelope({ routeId: 'orders', pattern: 'one-way', source: 'rest:POST /api/v1/orders', contentType: 'application/json', body: '{"orderId":"SO-1"}' });
+    await app.log.recordReceived(order);
+    await app.log.transition(order.id, { stage: 'deliver:oa', status: 'FAILED', attempt: 1, endpoint: 'oa', error: { code: 'JCT_ENDPOINT_REJECTED', message: 'refused', retryable: false } });
+  }
+
   before(async () => {
     app = buildApp(loadConfig(dir.write('junction.yaml', config(dir)), {}), { logger: silentLogger, port: 0, broker: new MemoryBroker() });
     base = await app.start();
@@ -102,10 +110,12 @@ describe('admin API with TLS client certificates (real HTTPS, embedded store)', 
     expect(who.status, JSON.stringify(who.json)).to.equal(200);
     expect(who.json).to.deep.equal({ name: 'erp-batch', role: 'operator', method: 'certificate' });
 
+    await failedOrder();
     const job = await call('/replay-jobs', { client: 'erp-batch', method: 'POST', body: { filter: { routeId: 'orders' }, reason: 'nightly replay of failed orders' } });
     expect(job.status, JSON.stringify(job.json)).to.equal(201);
-    expect(auditRows()).to.deep.equal([{ actor: 'erp-batch', role: 'operator', auth_method: 'certificate', action: 'replay-job.create' }]);
-    const audit = await call('/audit', { client: 'erp-batch' });
+    // The job's own replays are audited too, as method "replay-job", as soon as its runner gets to them.
+    expect(auditRows().filter((r) => r.action === 'replay-job.create')).to.deep.equal([{ actor: 'erp-batch', role: 'operator', auth_method: 'certificate', action: 'replay-job.create' }]);
+    const audit = await call('/audit?action=replay-job.create', { client: 'erp-batch' });
     expect(audit.status).to.equal(200);
     expect((audit.json.items as { actor: string; method: string }[]).map((a) => [a.actor, a.method])).to.deep.equal([['erp-batch', 'certificate']]);
   });
@@ -151,13 +161,14 @@ describe('admin API with TLS client certificates (real HTTPS, embedded store)', 
     after(() => { process.env = env; });
 
     it('starts a bulk replay with the certificate alone (the cron job\'s way); the audit trail says "certificate"', async () => {
+      await failedOrder();
       const io = new BufferedIo();
       const code = await runCli(['replay', '--route', 'orders', '--status', 'FAILED', '--reason', 'cron: replay FAILED orders', '--no-wait', ...tls('erp-batch'), ...ca], io);
       expect(code, io.stderr).to.equal(0);
-      const rows = auditRows();
+      const rows = auditRows().filter((r) => r.action === 'replay-job.create');
       expect(rows.at(-1)).to.deep.equal({ actor: 'erp-batch', role: 'operator', auth_method: 'certificate', action: 'replay-job.create' });
       const audit = new BufferedIo();
-      expect(await runCli(['audit', '--json', ...tls('erp-batch'), ...ca], audit), audit.stderr).to.equal(0);
+      expect(await runCli(['audit', '--json', '--action', 'replay-job.create', ...tls('erp-batch'), ...ca], audit), audit.stderr).to.equal(0);
       const items = (JSON.parse(audit.stdout) as { items: { actor: string; method: string; reason: string }[] }).items;
       expect(items[0]).to.deep.include({ actor: 'erp-batch', method: 'certificate', reason: 'cron: replay FAILED orders' });
     });
