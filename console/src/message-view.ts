@@ -40,6 +40,7 @@ export async function messageView(main: HTMLElement, id: string): Promise<void> 
       h('h3', {}, `Dry-run from ${r.from}${r.resumeAt ? ` (at ${r.resumeAt})` : ''} — nothing sent`),
       h('p', { class: r.verdict === 'would-deliver' ? 'status-DELIVERED' : 'status-FAILED', 'data-testid': 'verdict' },
         r.verdict === 'would-deliver' ? 'Would deliver' : `Would fail at ${r.failure?.stage}: ${r.failure?.error.code}: ${r.failure?.error.message}`),
+      h('p', { class: 'muted' }, 'A dry-run runs the steps and builds each request; it does not call the backends, so one that refused the original may refuse the replay too (its deliveries show as untried).'),
       table(['Stage', 'Compared with the original run', ''], r.stages.map((s) => [
         s.stage, h('span', { class: `change-${s.change}` }, s.change),
         h('div', {}, (s.dryRun?.error ?? s.original?.error) ? `${(s.dryRun?.error ?? s.original?.error)?.code}` : '', s.diff?.lines.some((l) => l.op !== ' ') ? diffView(s.diff.lines.filter((l) => l.op !== ' ')) : ''),

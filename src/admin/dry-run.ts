@@ -6,11 +6,15 @@ import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
 import { planRoute, StageFailure, type PlannedDelivery, type TraceStage } from '../routes/route-runner';
 import type { Masker } from '../security/masking/masker';
 import { bodiesOf, stageContentType, ViewMasking, type TypedBody } from './admin-masking';
-import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
+import { checkEditedEntry, ENTRY_STAGE, planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
 import { diffBodies, type BodyDiff } from './text-diff';
 
-/** How a stage of the dry-run compares with the same stage of the original run. */
-export type StageChange = 'same' | 'changed' | 'fixed' | 'still-failing' | 'now-failing' | 'new' | 'not-run' | 'not-captured' | 'skipped';
+/**
+ * How a stage of the dry-run compares with the same stage of the original run. `untried`: a
+ * delivery that failed in the original run and whose request can now be built — a dry-run never
+ * sends it, so whether the backend now takes it is not known (never `fixed`).
+ */
+export type StageChange = 'same' | 'changed' | 'fixed' | 'untried' | 'still-failing' | 'now-failing' | 'new' | 'not-run' | 'not-captured' | 'skipped';
 
 /** One side of a compared stage. */
 export interface StageSide {
@@ -46,6 +50,10 @@ export interface DryRunReport {
   readonly from: ReplayPlan['from'];
   readonly resumeAt?: string;
   readonly edited: boolean;
+  /**
+   * `would-deliver`: as far as Junction can tell — the steps pass and every request is built; the
+   * backends are not called, so one that refused the original may refuse the replay too.
+   */
   readonly verdict: 'would-deliver' | 'would-fail';
   readonly failure?: { readonly stage: string; readonly error: SerializedError };
   readonly stages: readonly DryRunStage[];
@@ -91,7 +99,8 @@ function compare(record: MessageRecord, stage: string, original: StageRecord | u
   };
   if (!dry) return { ...base, change: 'not-run' };
   if (!side) return { ...base, change: 'new' };
-  if (!side.ok) return { ...base, change: dry.ok ? 'fixed' : 'still-failing' };
+  if (!side.ok && dry.ok) return { ...base, change: stage.startsWith('deliver:') ? 'untried' : 'fixed' };
+  if (!side.ok) return { ...base, change: 'still-failing' };
   if (!dry.ok) return { ...base, change: 'now-failing' };
   if (stage === 'route') return { ...base, change: side.detail === dry.detail ? 'same' : 'changed' };
   if (side.output === undefined) return { ...base, change: 'not-captured' };
@@ -122,6 +131,14 @@ export async function dryRun(record: MessageRecord, routes: CompiledRoutes, requ
   let planned: PlannedDelivery[] = [];
   let failure: DryRunReport['failure'];
   try {
+    // A payload the operator gave passes the REST entry first, as the replay checks it (replay-plan.ts).
+    if (request.payload !== undefined) {
+      try {
+        checkEditedEntry(route, plan);
+      } catch (error) {
+        throw new StageFailure(ENTRY_STAGE, toJunctionError(error));
+      }
+    }
     planned = (await planRoute(route, plan.envelope, { routeId: route.id, logger, original: plan.envelope }, listener, plan.resumeAt)).deliveries;
   } catch (error) {
     const failed = error instanceof StageFailure ? error : new StageFailure('processing', toJunctionError(error));

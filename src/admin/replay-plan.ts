@@ -7,6 +7,7 @@ import type { CompiledRoute } from '../routes/compiled-route';
 import { resumePoint, stageBefore } from '../routes/route-runner';
 import { HELD_HEADER } from '../routes/route-worker';
 import type { Masker } from '../security/masking/masker';
+import { assertValid } from '../validators/json-schema-validator';
 import { checkMaskedEdit } from './masked-edit';
 
 /** What an operator asks of a replay (or a dry-run). */
@@ -64,6 +65,30 @@ function capturedOutput(record: MessageRecord, stage: string): { body: string; c
   const found = [...record.stages].reverse().find((s) => s.stage === stage && s.payload !== undefined);
   if (!found || found.payload === undefined) return undefined;
   return { body: found.payload, contentType: found.detail !== undefined && MIME.test(found.detail) ? found.detail : record.contentType };
+}
+
+/** A JSON body (`application/json`, `application/*+json`). */
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/** The stage name under which a dry-run shows the REST entry's check of an edited payload. */
+export const ENTRY_STAGE = 'entry';
+
+/**
+ * What the route's REST entry checks, for a payload the operator gave, replayed from the original
+ * (a replay from a step starts after it): valid JSON that the entry's JSON Schema accepts. Throws
+ * JCT_VALIDATION_FAILED. The replay and the dry-run both run it, so a dry-run never promises a
+ * delivery that the replay would refuse.
+ */
+export function checkEditedEntry(route: CompiledRoute, plan: ReplayPlan): void {
+  const { envelope } = plan;
+  if (plan.resumeAt !== undefined || !JSON_TYPE.test(envelope.contentType)) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(envelope.body);
+  } catch (error) {
+    throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload is not valid JSON: ${(error as Error).message}.`, { violations: [{ path: '', message: 'is not valid JSON' }] });
+  }
+  if (route.rest?.check) assertValid(route.rest.check(parsed), 'The edited payload');
 }
 
 /**

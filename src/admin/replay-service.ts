@@ -5,12 +5,11 @@ import type { MessageRecord, TransactionLog } from '../core/transaction-log';
 import type { MessageIntake } from '../gateway/message-intake';
 import type { CompiledRoute, CompiledRoutes } from '../routes/compiled-route';
 import { planRoute, StageFailure } from '../routes/route-runner';
-import { assertValid } from '../validators/json-schema-validator';
 import type { Masker } from '../security/masking/masker';
 import { maskJunctionError } from '../security/masking/mask-error';
 import { bodiesOf, ViewMasking } from './admin-masking';
 import { findRoute } from './dry-run';
-import { planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
+import { checkEditedEntry, planReplay, type ReplayPlan, type ReplayRequest } from './replay-plan';
 import { diffBodies, diffText } from './text-diff';
 
 /** Who acts, as the audit trail records it: a principal's name, role and how it signed in (`replay-job` for a bulk job's replays). */
@@ -32,8 +31,6 @@ export interface ReplayResult {
   readonly edited: boolean;
   readonly audit: AuditRecord;
 }
-
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 const REFUSALS: Readonly<Record<string, string>> = {
   missing: 'is not in the transaction log',
@@ -144,15 +141,7 @@ export class ReplayService {
 
   private async runEdited(route: CompiledRoute, plan: ReplayPlan): Promise<void> {
     const { envelope } = plan;
-    if (plan.resumeAt === undefined && JSON_TYPE.test(envelope.contentType)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(envelope.body);
-      } catch (error) {
-        throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload is not valid JSON: ${(error as Error).message}.`, { violations: [{ path: '', message: 'is not valid JSON' }] });
-      }
-      if (route.rest?.check) assertValid(route.rest.check(parsed), 'The edited payload');
-    }
+    checkEditedEntry(route, plan);
     try {
       await planRoute(route, envelope, { routeId: route.id, logger: this.deps.logger, original: envelope }, undefined, plan.resumeAt);
     } catch (error) {

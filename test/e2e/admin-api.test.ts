@@ -86,12 +86,23 @@ describe('admin API on the demo (real RabbitMQ and MariaDB): find, inspect, fix,
     expect(report).to.deep.include({ verdict: 'would-deliver', delivered: false, from: 'original' });
     const stages = report.stages as { stage: string; change: string; diff?: { lines: { op: string; text: string }[] } }[];
     expect(stages.find((s) => s.stage === 'step:erp-orders:order-to-erp')?.change).to.equal('same');
-    expect(stages.find((s) => s.stage === 'deliver:erp-orders')?.change).to.equal('fixed');
+    // The ERP refused the original; the dry-run builds the request but does not ask the ERP again.
+    expect(stages.find((s) => s.stage === 'deliver:erp-orders')?.change).to.equal('untried');
     const edited = (await post(`/messages/${failedIds[0]}/dry-run`, { payload: sampleOrder(`${tag}-0`, '"260.00"') })).json;
     const step = (edited.stages as typeof stages).find((s) => s.stage === 'step:erp-orders:order-to-erp');
     expect(step?.change).to.equal('changed');
     expect(step?.diff?.lines.filter((l) => l.op !== ' ').map((l) => `${l.op}${l.text.trim()}`)).to.deep.equal(['-"AMOUNT": 250.00,', '+"AMOUNT": 260.00,']);
     expect(stack.erp.stats().received).to.equal(before);
+  });
+
+  it('a dry-run of an edited payload checks it against the REST entry\'s JSON Schema, as the replay does', async () => {
+    const badId = sampleOrder(`${tag}-0`).replace(`"${tag}-0"`, '"SO 4006!"');
+    const dry = (await post(`/messages/${failedIds[0]}/dry-run`, { payload: badId })).json;
+    expect(dry).to.deep.include({ verdict: 'would-fail' });
+    expect(dry.failure).to.deep.include({ stage: 'entry' });
+    expect((dry.failure as { error: { code: string } }).error.code).to.equal('JCT_VALIDATION_FAILED');
+    const replay = await post(`/messages/${failedIds[0]}/replay`, { payload: badId, reason: 'typo' });
+    expect(replay.status).to.equal(422);
   });
 
   it('refuses an edited payload the route refuses, or one without a reason', async () => {
@@ -161,7 +172,7 @@ describe('admin API on the demo (real RabbitMQ and MariaDB): find, inspect, fix,
     stack.oa.setBehaviour({ failStatus: null });
     const dry = (await post(`/messages/${original}/dry-run`, {})).json;
     expect((dry.stages as { stage: string; change: string }[]).find((s) => s.stage === 'deliver:erp-orders')?.change).to.equal('skipped');
-    expect((dry.stages as { stage: string; change: string }[]).find((s) => s.stage === 'deliver:oa-approvals')?.change).to.equal('fixed');
+    expect((dry.stages as { stage: string; change: string }[]).find((s) => s.stage === 'deliver:oa-approvals')?.change).to.equal('untried');
     const replayed = await post(`/messages/${original}/replay`, { reason: 'OA fixed' });
     expect(replayed.json.skipped).to.deep.equal(['erp-orders']);
     const replayId = String(replayed.json.replayId);

@@ -70,7 +70,7 @@ describe('operators\' console in headless Chromium: from a failure group to a re
     await page.getByTestId('dry-run-original').click();
     await page.getByTestId('verdict').waitFor();
     expect(await page.getByTestId('verdict').textContent()).to.equal('Would deliver');
-    expect(await page.getByTestId('dry-run').textContent()).to.contain('fixed');
+    expect(await page.getByTestId('dry-run').textContent()).to.contain('untried').and.contain('does not call the backends');
   });
 
   it('replays the message, edited, with a reason after confirmation; the replay is delivered, linked, and diffable against the original run', async () => {
