@@ -30,6 +30,12 @@ async function startSimulator(name: string, portVariable: string, start: () => P
   }
 }
 
+/** True unless a configuration or the environment moved the log or the bus off the embedded default. */
+function embeddedDefault(argv: readonly string[]): boolean {
+  const { JUNCTION_DB_URL, JUNCTION_AMQP_URL, JUNCTION_CONFIG } = process.env;
+  return !(JUNCTION_DB_URL || JUNCTION_AMQP_URL || JUNCTION_CONFIG || argv.some((a) => a === '-c' || a.startsWith('--config')));
+}
+
 async function run(): Promise<void> {
   const simulators: { close(): Promise<void> }[] = [];
   if (!process.env.OA_REST_URL) {
@@ -59,7 +65,9 @@ async function run(): Promise<void> {
   const base = app.url;
   process.stdout.write([
     '',
-    'Junction is running on the embedded default (SQLite in .junction/, in-process bus).',
+    embeddedDefault(process.argv.slice(2))
+      ? 'Junction is running on the embedded default (SQLite in .junction/, in-process bus).'
+      : 'Junction is running with the transaction log and the bus configured (see "Transaction log ready" above).',
     `  REST gateway   ${base}/api/v1   (OpenAPI: ${base}/api/v1/openapi.json)`,
     `  SOAP service   ${base}/soap/crm?wsdl   (SOAP 1.1 and 1.2)`,
     `  health         ${base}/healthz`,
