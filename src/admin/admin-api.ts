@@ -45,6 +45,7 @@ const DIFF_SIDE = 'a message id, or <message id>:<stage seq> for the payload a s
 /** `<messageId>` (its payload as received) or `<messageId>:<seq>` (a stage's payload), with the message it belongs to. */
 async function payloadOf(log: TransactionLog, ref: string): Promise<{ record: MessageRecord; body?: string; contentType: string }> {
   const [id, seq] = ref.split(':');
+  if (!id) throw new JunctionError('JCT_REQUEST_MALFORMED', `"${ref.slice(0, 64)}" names no message: give ${DIFF_SIDE}.`);
   const record = await log.load(messageIdOf(id));
   if (!record) throw new JunctionError('JCT_MESSAGE_NOT_FOUND', `No message has the id "${String(id).slice(0, 64)}".`);
   if (seq === undefined || seq === '') return { record, body: record.payload, contentType: record.contentType };

@@ -169,6 +169,8 @@ retention: { enabled: false }
       expect(String(diff.json.detail), query).to.contain(`Query parameter ${name}`).and.contain('a message id');
     }
     expect((await call(`/diff?a=${id}&b=${id}`, 'viewer')).status).to.equal(200);
+    const noId = await call(`/diff?a=:3&b=${id}`, 'viewer');
+    expect([noId.status, noId.json.code, noId.json.detail]).to.deep.equal([400, 'JCT_REQUEST_MALFORMED', `":3" names no message: give a message id, or <message id>:<stage seq> for the payload a stage left.`]);
   });
 });
 
