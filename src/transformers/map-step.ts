@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { stringify as stringifyLossless } from 'lossless-json';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigLocator, formatPath, type ConfigPath } from '../config/config-location';
+import { describeSchemaError } from '../config/load-config';
 import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
 import { losslessBodyOf, rememberParsedBody } from '../core/parsed-body';
@@ -48,29 +50,54 @@ const MAPPING_SCHEMA = {
 
 const validateMapping = new Ajv({ allErrors: true, strict: false }).compile(MAPPING_SCHEMA);
 
-/** Reads and checks a mapping file at boot; throws JCT_CONFIG_REFERENCE naming the file and the problem. */
-export function loadMappingFile(file: string): MappingTable {
-  let table: unknown;
-  try {
-    table = parseYaml(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file} cannot be read: ${(error as Error).message.split('\n')[0]}`, { cause: error });
-  }
-  if (!validateMapping(table)) {
-    const problems = (validateMapping.errors ?? []).map((e) => `${e.instancePath || '(top)'} ${e.message ?? ''}`).join('; ');
-    throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file} is invalid: ${problems}`);
-  }
-  const checked = table as MappingTable;
-  const checkLookups = (rules: MappingTable['fields']): void => {
-    for (const rule of rules) {
-      if (rule.lookup !== undefined && !checked.lookups?.[rule.lookup]) {
-        throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file}: field ${rule.to} uses lookup "${rule.lookup}", which is not defined under "lookups".`);
+/** A problem of a mapping file: where it is (the mapping's own path) and what is wrong. */
+interface MappingProblem {
+  readonly path: ConfigPath;
+  readonly message: string;
+}
+
+/** Lookups the rules name that `lookups` does not define, wherever the rules are well-formed enough to say. */
+function undefinedLookups(table: unknown): MappingProblem[] {
+  const defined = (table as { lookups?: unknown })?.lookups;
+  const problems: MappingProblem[] = [];
+  const visit = (rules: unknown, at: ConfigPath): void => {
+    if (!Array.isArray(rules)) return;
+    rules.forEach((rule: unknown, i) => {
+      if (typeof rule !== 'object' || rule === null) return;
+      const { lookup, each, to } = rule as { lookup?: unknown; each?: unknown; to?: unknown };
+      if (typeof lookup === 'string' && !(typeof defined === 'object' && defined !== null && Object.hasOwn(defined, lookup))) {
+        problems.push({ path: [...at, i, 'lookup'], message: `field ${String(to)} uses lookup "${lookup}", which is not defined under "lookups"` });
       }
-      if (rule.each) checkLookups(rule.each);
-    }
+      visit(each, [...at, i, 'each']);
+    });
   };
-  checkLookups(checked.fields);
-  return checked;
+  visit((table as { fields?: unknown })?.fields, ['fields']);
+  return problems;
+}
+
+/**
+ * Reads and checks a mapping file at boot: every problem at once — the table's shape (with the
+ * allowed values) and lookups that are not defined — each with its line in the mapping file.
+ * Throws JCT_CONFIG_REFERENCE naming the file.
+ */
+export function loadMappingFile(file: string): MappingTable {
+  let document: Document.Parsed;
+  const lines = new LineCounter();
+  try {
+    document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
+    if (document.errors.length > 0) throw document.errors[0];
+  } catch (error) {
+    throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file} cannot be read: ${(error as Error).message.split('\n')[0]?.replace(/:$/, '')}`, { cause: error });
+  }
+  const table: unknown = document.toJS();
+  const problems: MappingProblem[] = validateMapping(table) ? [] : (validateMapping.errors ?? []).map(describeSchemaError);
+  problems.push(...undefinedLookups(table));
+  if (problems.length > 0) {
+    const locator = new ConfigLocator(file, document, lines);
+    const list = problems.map((p) => `${locator.locate(p.path)} ${formatPath(p.path)}: ${p.message}`);
+    throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file} is invalid: ${list.join('; ')}`);
+  }
+  return table as MappingTable;
 }
 
 /** The message's body as lossless JSON, parsed once per body (core/parsed-body). */

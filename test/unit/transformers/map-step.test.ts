@@ -87,7 +87,31 @@ describe('map step', () => {
 
     it('names the file and the problem for an invalid table', () => {
       const file = temp.write('m.yaml', 'fields:\n  - { from: customerId, to: /CUST_NO }\n');
-      expect(() => loadMappingFile(file)).to.throw(JunctionError, /m\.yaml is invalid: \/fields\/0\/from must match pattern/);
+      expect(() => loadMappingFile(file)).to.throw(JunctionError, /m\.yaml is invalid: .*m\.yaml:2:\d+ fields\[0\]\.from: must match /);
+    });
+
+    it('reports every problem at once, each at its line in the mapping file, with the allowed values', () => {
+      const file = temp.write('m.yaml', [
+        'fields:',
+        '  - { from: /a, to: /A, type: money }',
+        '  - { from: /b, to: /B, lookup: nope }',
+        '  - { from: /c, to: /C, type: text }',
+        '',
+      ].join('\n'));
+      let message = '';
+      try {
+        loadMappingFile(file);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).to.contain(`${file}:2:`).and.contain('fields[0].type: must be one of: string, decimal, integer, boolean, date, datetime');
+      expect(message).to.contain(`${file}:4:`).and.contain('fields[2].type: must be one of');
+      expect(message).to.contain(`${file}:3:`).and.contain('fields[1].lookup: field /B uses lookup "nope", which is not defined under "lookups"');
+    });
+
+    it('a YAML error names its place without a dangling colon', () => {
+      const file = temp.write('m.yaml', 'fields: [ { from: /a, to: /A }\n');
+      expect(() => loadMappingFile(file)).to.throw(JunctionError, /m\.yaml cannot be read: .*line \d+, column \d+$/);
     });
 
     it('refuses a lookup that is not defined', () => {
