@@ -27,7 +27,7 @@ interface DryReport { verdict: string; from: string; resumeAt?: string; failure?
 interface Job { id: string; status: string; total: number; replayed: number; skipped: number; failed: number; ratePerSecond: number; createdBy: string; reason: string; lastError?: { code: string; message: string } }
 
 const MARK: Readonly<Record<string, string>> = {
-  same: '=', changed: '~', fixed: '✔', untried: '→', 'still-failing': '✘', 'now-failing': '✘', new: '+', 'not-run': '-', 'not-captured': '?', skipped: '↷',
+  same: '=', changed: '~', fixed: '✔', untried: '…', 'still-failing': '✘', 'now-failing': '✘', new: '+', 'not-run': '-', 'not-captured': '?', skipped: '↷',
 };
 
 /**

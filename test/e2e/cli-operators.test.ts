@@ -76,7 +76,7 @@ describe('junction operator commands against a running Junction (embedded demo)'
     expect(dry.code, dry.stderr).to.equal(0);
     expect(dry.stdout).to.contain('Would deliver').and.match(/\+\s+"AMOUNT": 275\.00/).and.match(/-\s+"AMOUNT": 250\.00/);
     // The ERP still refuses, and a dry-run never asks it: the delivery is untried, not fixed.
-    expect(dry.stdout).to.match(/^→ deliver:erp-orders\s+untried\n\s+was: JCT_ENDPOINT_REJECTED: /m).and.contain('a dry-run does not call the backend');
+    expect(dry.stdout).to.match(/^… deliver:erp-orders\s+untried\n\s+was: JCT_ENDPOINT_REJECTED: /m).and.contain('a dry-run does not call the backend');
     expect(dry.stdout).to.not.match(/^✔ deliver:/m);
     const viewer = await junction(['replay', String(ids[0])], VIEWER);
     expect(viewer.code).to.equal(3);

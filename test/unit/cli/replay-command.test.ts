@@ -92,8 +92,8 @@ describe('junction replay --dry-run as text (src/cli/replay-command renderDryRun
       { stage: 'reply:erp-to-crm', change: 'not-run' }],
   }, new BufferedIo());
 
-  it('marks an untried delivery with → and says what the backend answered last time', function () {
-    expect(text).to.match(/^→ deliver:erp-orders +untried\n {4}was: JCT_ENDPOINT_REJECTED: Endpoint "erp-orders" rejected CreateSalesOrder with SOAP fault soap:Client\n/m);
+  it('marks an untried delivery with … (not →, which introduces the requests) and says what the backend answered last time', function () {
+    expect(text).to.match(/^… deliver:erp-orders +untried\n {4}was: JCT_ENDPOINT_REJECTED: Endpoint "erp-orders" rejected CreateSalesOrder with SOAP fault soap:Client\n/m);
     expect(text).to.match(/^✔ step:oa-approvals:to-xml +fixed\n {4}was: JCT_TRANSFORM_FAILED: no amount\n/m);
     expect(text).to.match(/^- reply:erp-to-crm +not-run$/m);
   });
