@@ -1,5 +1,7 @@
 import { createEnvelope, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
+import { JsonRefusedError, parseJsonSafely } from '../core/json-limits';
+import { isJsonContentType } from '../core/pretty-body';
 import { DEADLINE_HEADER, REPLAY_OF_HEADER, RESUME_AT_HEADER, SKIP_ENDPOINTS_HEADER } from '../core/headers';
 import type { ReplaySource } from '../core/operator-records';
 import type { MessageRecord, StageRecord } from '../core/transaction-log';
@@ -67,26 +69,25 @@ function capturedOutput(record: MessageRecord, stage: string): { body: string; c
   return { body: found.payload, contentType: found.detail !== undefined && MIME.test(found.detail) ? found.detail : record.contentType };
 }
 
-/** A JSON body (`application/json`, `application/*+json`). */
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
-
 /** The stage name under which a dry-run shows the REST entry's check of an edited payload. */
 export const ENTRY_STAGE = 'entry';
 
 /**
  * What the route's REST entry checks, for a payload the operator gave, replayed from the original
- * (a replay from a step starts after it): valid JSON that the entry's JSON Schema accepts. Throws
+ * (a replay from a step starts after it): JSON the gateway's parser takes (json-limits: nesting,
+ * no `__proto__` / `constructor` / `prototype` keys) and the entry's JSON Schema accepts. Throws
  * JCT_VALIDATION_FAILED. The replay and the dry-run both run it, so a dry-run never promises a
  * delivery that the replay would refuse.
  */
 export function checkEditedEntry(route: CompiledRoute, plan: ReplayPlan): void {
   const { envelope } = plan;
-  if (plan.resumeAt !== undefined || !JSON_TYPE.test(envelope.contentType)) return;
+  if (plan.resumeAt !== undefined || !isJsonContentType(envelope.contentType)) return;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(envelope.body);
+    parsed = parseJsonSafely(envelope.body);
   } catch (error) {
-    throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload is not valid JSON: ${(error as Error).message}.`, { violations: [{ path: '', message: 'is not valid JSON' }] });
+    const what = error instanceof JsonRefusedError ? 'is not accepted' : 'is not valid JSON';
+    throw new JunctionError('JCT_VALIDATION_FAILED', `The edited payload ${what}: ${(error as Error).message}.`, { violations: [{ path: '', message: what }] });
   }
   if (route.rest?.check) assertValid(route.rest.check(parsed), 'The edited payload');
 }

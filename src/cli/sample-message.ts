@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createEnvelope, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
 import { getByPointer } from '../core/json-pointer';
+import { isJsonContentType } from '../core/pretty-body';
 import { REST_BASE } from '../gateway/rest/rest-gateway';
 import type { CompiledRoute } from '../routes/compiled-route';
 import { assertValid } from '../validators/json-schema-validator';
@@ -13,7 +14,6 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   '.xml': 'application/xml',
 });
 
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The sample's content type: `override`, else from the extension; a CliStop (exit 2) when neither says. */
@@ -66,7 +66,7 @@ export interface EntryResult {
 export function enterSample(route: CompiledRoute, body: string, contentType: string, headers: Readonly<Record<string, string>>, check: boolean): EntryResult {
   let parsed: unknown;
   let checked = 'nothing (not JSON)';
-  if (JSON_TYPE.test(contentType)) {
+  if (isJsonContentType(contentType)) {
     try {
       parsed = JSON.parse(body);
     } catch (error) {

@@ -2,6 +2,11 @@ import { stringify as stringifyLossless } from 'lossless-json';
 import { parseExactJson } from './exact-json';
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/** True for a JSON content type: `application/json`, `application/*+json`, with or without parameters. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return JSON_TYPE.test(contentType ?? '');
+}
 const XML_TYPE = /^(application|text)\/([\w.+-]+\+)?xml\s*(;|$)/i;
 
 /** XML tokens: CDATA, comments, processing instructions, DOCTYPE, tags (quoted `>` allowed), text. */
@@ -63,7 +68,7 @@ export function prettyJson(text: string): string {
 /** A body made readable according to its content type (JSON, XML); other types as they are. */
 export function prettyBody(body: string, contentType: string | undefined): string {
   const type = contentType ?? '';
-  if (JSON_TYPE.test(type)) return prettyJson(body);
+  if (isJsonContentType(type)) return prettyJson(body);
   if (XML_TYPE.test(type)) return prettyXml(body);
   return body;
 }

@@ -10,6 +10,7 @@ import type { TransactionLog } from '../../core/transaction-log';
 import type { RestEntry } from '../../routes/compiled-route';
 import type { CompiledRoute, CompiledRoutes } from '../../routes/compiled-route';
 import { JsonRefusedError, parseJsonSafely } from '../../core/json-limits';
+import { isJsonContentType } from '../../core/pretty-body';
 import { assertValid } from '../../validators/json-schema-validator';
 import { authenticate, principalOf, type GatewaySecurity } from '../http/authenticate';
 import { decodeBody, readBody as readRequestBody } from '../soap/soap-body-reader';
@@ -32,7 +33,6 @@ export interface RestGatewayDeps {
   readonly security?: GatewaySecurity;
 }
 
-const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -46,7 +46,7 @@ function charsetOf(contentType: string | undefined): string | undefined {
  * Nesting deeper than `maxDepth` and `__proto__` / `constructor` / `prototype` keys are refused.
  */
 function parseJsonBody(req: Request, maxDepth: number | undefined): unknown {
-  if (!JSON_TYPE.test(req.header('content-type') ?? '')) {
+  if (!isJsonContentType(req.header('content-type'))) {
     throw new JunctionError('JCT_REQUEST_MEDIA_TYPE', 'Send the body as JSON with Content-Type: application/json.');
   }
   const text = typeof req.body === 'string' ? req.body : '';
