@@ -30,6 +30,12 @@ function time(value: unknown, name: string): Date | undefined {
   return date;
 }
 
+/** The text fields of a filter: the MessageFilter key, and the name a request gives it (either is taken). */
+const TEXT_FIELDS: readonly (readonly [keyof MessageFilter, string])[] = [
+  ['routeId', 'route'], ['endpoint', 'endpoint'], ['errorCode', 'errorCode'], ['errorGroup', 'errorGroup'],
+  ['correlationId', 'correlationId'], ['businessKey', 'businessKey'], ['replayOf', 'replayOf'],
+];
+
 /**
  * A message filter from query parameters or a JSON body: `status` (one or a comma-separated
  * list), `route`, `endpoint`, `errorCode`, `errorGroup`, `correlationId`, `businessKey`,
@@ -45,12 +51,8 @@ export function parseFilter(input: Record<string, unknown>): MessageFilter {
   const unresolved = input.unresolved === true || input.unresolved === 'true';
   const from = time(input.from, 'from');
   const to = time(input.to, 'to');
-  const fields: [keyof MessageFilter, string][] = [
-    ['routeId', 'route'], ['endpoint', 'endpoint'], ['errorCode', 'errorCode'], ['errorGroup', 'errorGroup'],
-    ['correlationId', 'correlationId'], ['businessKey', 'businessKey'], ['replayOf', 'replayOf'],
-  ];
   const filter: Record<string, unknown> = {};
-  for (const [key, name] of fields) {
+  for (const [key, name] of TEXT_FIELDS) {
     const value = text(input[name] ?? input[key], name);
     if (value !== undefined) filter[key] = value;
   }
@@ -61,13 +63,16 @@ export function parseFilter(input: Record<string, unknown>): MessageFilter {
 }
 
 /**
- * The keys a bulk operation's `filter` takes (POST /replay-jobs, POST /dry-runs), as the message
- * search's query parameters name them. `routeId` is taken for `route` too: a job shows its stored
- * filter with `routeId`, and operators copy it.
+ * The keys a bulk operation's `filter` takes (POST /replay-jobs, POST /dry-runs): those parseFilter
+ * reads, as the message search's query parameters name them.
  */
-export const BULK_FILTER_KEYS: readonly string[] = [
-  'status', 'route', 'endpoint', 'errorCode', 'errorGroup', 'correlationId', 'businessKey', 'replayOf', 'from', 'to', 'unresolved',
-];
+export const BULK_FILTER_KEYS: readonly string[] = ['status', ...TEXT_FIELDS.map(([, name]) => name), 'from', 'to', 'unresolved'];
+
+/**
+ * The MessageFilter keys parseFilter also takes for a differently named field (`routeId` for
+ * `route`): a job shows its stored filter with them, and operators copy it.
+ */
+const FILTER_KEY_ALIASES: ReadonlyMap<string, string> = new Map(TEXT_FIELDS.filter(([key, name]) => key !== name));
 
 /** What a job's stored filter calls a key, and the key a request gives instead. */
 const STORED_KEYS: Readonly<Record<string, string>> = { statuses: 'status', receivedFrom: 'from', receivedTo: 'to' };
@@ -86,17 +91,19 @@ export function parseBulkFilter(value: unknown): MessageFilter {
     throw bad('"filter" must be a JSON object, e.g. {"route": "submit-order", "errorCode": "JCT_ENDPOINT_REJECTED"}; leave it out to take every unresolved failure.');
   }
   const input = value as Record<string, unknown>;
-  const unknown = Object.keys(input).filter((key) => key !== 'routeId' && !BULK_FILTER_KEYS.includes(key));
+  const unknown = Object.keys(input).filter((key) => !FILTER_KEY_ALIASES.has(key) && !BULK_FILTER_KEYS.includes(key));
   if (unknown.length > 0) {
     const named = unknown.slice(0, 5).map((key) => `"${key.slice(0, 64)}"${Object.hasOwn(STORED_KEYS, key) ? ` (send "${STORED_KEYS[key]}")` : ''}`);
     throw bad(`"filter" has ${unknown.length === 1 ? 'an unknown key' : 'unknown keys'} ${named.join(', ')}${unknown.length > 5 ? ', …' : ''}; `
-      + `a filter takes ${BULK_FILTER_KEYS.join(', ')} (routeId for route). Nothing was done.`);
+      + `a filter takes ${BULK_FILTER_KEYS.join(', ')} (${[...FILTER_KEY_ALIASES].map(([key, name]) => `${key} for ${name}`).join(', ')}). Nothing was done.`);
   }
   for (const [key, given] of Object.entries(input)) {
     if (isEmpty(given)) throw bad(`"filter.${key}" is empty: give a value, or leave "${key}" out.`);
   }
-  if (input.route !== undefined && input.routeId !== undefined && input.route !== input.routeId) {
-    throw bad('"filter" has both "route" and "routeId", with different values; they name the same thing: give one.');
+  for (const [key, name] of FILTER_KEY_ALIASES) {
+    if (input[name] !== undefined && input[key] !== undefined && input[name] !== input[key]) {
+      throw bad(`"filter" has both "${name}" and "${key}", with different values; they name the same thing: give one.`);
+    }
   }
   if (input.unresolved !== undefined && input.unresolved !== true && input.unresolved !== 'true') {
     throw bad('"filter.unresolved" can only be true: bulk replays and dry-runs take unresolved FAILED messages only. Leave it out.');
