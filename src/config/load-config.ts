@@ -18,15 +18,17 @@ export interface LoadedConfig {
   readonly locator: ConfigLocator;
 }
 
+/** Problems at paths of a YAML file as violations whose path reads `file:line:col path` (a configuration, a mapping file). */
+export function locatedViolations(locator: ConfigLocator, problems: readonly { path: ConfigPath; message: string }[]): Violation[] {
+  return problems.map((p) => ({ path: `${locator.locate(p.path)} ${formatPath(p.path)}`, message: p.message }));
+}
+
 /**
  * A configuration problem found after loading (by a registry checking a step's options, say):
  * builds a JCT_CONFIG_INVALID error that names file, line and path.
  */
 export function configProblem(locator: ConfigLocator, problems: readonly { path: ConfigPath; message: string }[]): JunctionError {
-  const violations: Violation[] = problems.map((p) => ({
-    path: `${locator.locate(p.path)} ${formatPath(p.path)}`,
-    message: p.message,
-  }));
+  const violations = locatedViolations(locator, problems);
   const lines = violations.map((v) => `  - ${v.path}: ${v.message}`).join('\n');
   const noun = violations.length === 1 ? 'problem' : 'problems';
   return new JunctionError('JCT_CONFIG_INVALID', `Configuration ${locator.file} has ${violations.length} ${noun}:\n${lines}`, { violations });

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { stringify as stringifyLossless } from 'lossless-json';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { ConfigLocator, formatPath, type ConfigPath } from '../config/config-location';
-import { describeSchemaError } from '../config/load-config';
+import { ConfigLocator, type ConfigPath } from '../config/config-location';
+import { describeSchemaError, locatedViolations } from '../config/load-config';
 import { withChanges, type Envelope } from '../core/envelope';
 import { JunctionError } from '../core/errors';
 import { losslessBodyOf, rememberParsedBody } from '../core/parsed-body';
@@ -93,9 +93,8 @@ export function loadMappingFile(file: string): MappingTable {
   const problems: MappingProblem[] = validateMapping(table) ? [] : (validateMapping.errors ?? []).map(describeSchemaError);
   problems.push(...undefinedLookups(table));
   if (problems.length > 0) {
-    const locator = new ConfigLocator(file, document, lines);
-    const list = problems.map((p) => `${locator.locate(p.path)} ${formatPath(p.path)}: ${p.message}`);
-    throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file} is invalid: ${list.join('; ')}`);
+    const violations = locatedViolations(new ConfigLocator(file, document, lines), problems);
+    throw new JunctionError('JCT_CONFIG_REFERENCE', `Mapping ${file} is invalid: ${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`, { violations });
   }
   return table as MappingTable;
 }
