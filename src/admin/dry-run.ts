@@ -1,4 +1,5 @@
 import type { RequestPreview } from '../core/endpoint';
+import { endpointOfStage } from '../core/error-fingerprint';
 import { JunctionError, toJunctionError, type SerializedError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { MessageRecord, StageRecord } from '../core/transaction-log';
@@ -99,7 +100,7 @@ function compare(record: MessageRecord, stage: string, original: StageRecord | u
   };
   if (!dry) return { ...base, change: 'not-run' };
   if (!side) return { ...base, change: 'new' };
-  if (!side.ok && dry.ok) return { ...base, change: stage.startsWith('deliver:') ? 'untried' : 'fixed' };
+  if (!side.ok && dry.ok) return { ...base, change: endpointOfStage(stage) !== undefined ? 'untried' : 'fixed' };
   if (!side.ok) return { ...base, change: 'still-failing' };
   if (!dry.ok) return { ...base, change: 'now-failing' };
   if (stage === 'route') return { ...base, change: side.detail === dry.detail ? 'same' : 'changed' };

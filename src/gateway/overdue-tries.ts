@@ -85,7 +85,7 @@ export class OverdueTries {
     const pass: Pass = { now, closed, result, backlogs: new Map(), seen: new Set() };
     let complete = true;
     for (const status of WAITING) {
-      if (!(await this.pass(status, pass))) complete = false;
+      if (!(await this.sweepStatus(status, pass))) complete = false;
       if (closed()) return result;
     }
     // Forget what no longer helps: a time that has passed, or (after a pass that saw every
@@ -102,7 +102,7 @@ export class OverdueTries {
    * wall of messages waiting out long backoffs does not hide a lost copy behind it. True when
    * every candidate was seen.
    */
-  private async pass(status: MessageStatus, pass: Pass): Promise<boolean> {
+  private async sweepStatus(status: MessageStatus, pass: Pass): Promise<boolean> {
     const { log, logger, graceMs, batchSize } = this.options;
     const updatedBefore = new Date(pass.now.getTime() - graceMs);
     let loads = 0;

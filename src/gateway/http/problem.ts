@@ -28,8 +28,7 @@ export const DETAILED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['JCT_A
 
 /** The problem document for an error: its catalogue title and status, never a stack trace. */
 export function toProblem(error: JunctionError, instance?: string, requestId?: string): ProblemDocument {
-  const messageId = error.details.messageId;
-  const { messageId: _shown, ...details } = error.details;
+  const { messageId, ...details } = error.details;
   return {
     type: `urn:junction:error:${error.code}`,
     title: ERROR_CATALOGUE[error.code].title,
