@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { checkEditedEntry, type ReplayPlan } from '../../../src/admin/replay-plan';
 import { createEnvelope } from '../../../src/core/envelope';
-import { JunctionError } from '../../../src/core/errors';
+import type { JunctionError } from '../../../src/core/errors';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
+import { thrownBy } from '../../support/thrown';
 
 /** A route whose REST entry requires `orderId`, as far as checkEditedEntry looks at it. */
 const route = {
@@ -14,14 +15,7 @@ function planOf(body: string, resumeAt?: string): ReplayPlan {
   return { envelope, from: 'original', ...(resumeAt ? { resumeAt } : {}), skipped: [], edited: true, maskedFieldsChanged: [], basePayload: '{}', baseContentType: 'application/json' };
 }
 
-const refusal = (plan: ReplayPlan): JunctionError => {
-  try {
-    checkEditedEntry(route, plan);
-  } catch (error) {
-    return error as JunctionError;
-  }
-  throw new Error('checkEditedEntry accepted the payload');
-};
+const refusal = (plan: ReplayPlan): JunctionError => thrownBy(() => checkEditedEntry(route, plan));
 
 describe('checkEditedEntry: an edited payload meets what the REST entry checks (src/admin/replay-plan)', () => {
   it('passes a payload the entry\'s schema accepts, and a replay from a step (after the entry) unchecked', () => {

@@ -1,28 +1,18 @@
 import { expect } from 'chai';
 import { BufferedIo } from '../../../src/cli/cli-io';
 import { runCli } from '../../../src/cli/program';
-import { clearConnectionEnvironment, FakeAdminApi } from './fake-admin-api';
+import { useFakeAdminApi } from './fake-admin-api';
 
 const ENTRY = { seq: 41, at: '2026-12-03T04:05:28.000Z', actor: 'alice', role: 'operator', method: 'admin-token', action: 'resolve', messageId: 'm-1', reason: 'sent again' };
 
 describe('junction audit pages like messages list (src/cli/audit-command)', function () {
-  let api: FakeAdminApi;
-  let restoreEnvironment: () => void;
-
-  beforeEach(async function () {
-    restoreEnvironment = clearConnectionEnvironment();
-    // Page one ends at seq 41 and has more; the page after it (cursor 41) is the last.
-    api = await FakeAdminApi.start((request) => (request.path === '/audit'
-      ? { body: request.query.get('cursor') === '41' ? { items: [{ ...ENTRY, seq: 40 }], next: null } : { items: [ENTRY], next: 41 } } : undefined));
-  });
-  afterEach(async function () {
-    await api.close();
-    restoreEnvironment();
-  });
+  // Page one ends at seq 41 and has more; the page after it (cursor 41) is the last.
+  const fake = useFakeAdminApi((request) => (request.path === '/audit'
+    ? { body: request.query.get('cursor') === '41' ? { items: [{ ...ENTRY, seq: 40 }], next: null } : { items: [ENTRY], next: 41 } } : undefined));
 
   const run = async (argv: string[]): Promise<{ code: number; io: BufferedIo }> => {
     const io = new BufferedIo();
-    return { code: await runCli([...argv, '--url', api.url, '--token', 't-ops'], io), io };
+    return { code: await runCli([...argv, '--url', fake.api.url, '--token', 't-ops'], io), io };
   };
 
   it('prints the "more: --cursor" hint, and --cursor asks for the page after it', async function () {
@@ -31,7 +21,7 @@ describe('junction audit pages like messages list (src/cli/audit-command)', func
     expect(first.io.stdout).to.contain('alice (operator)').and.match(/\n1 entry; more: --cursor 41\n$/);
     const second = await run(['audit', '--limit', '1', '--cursor', '41']);
     expect(second.io.stdout).to.match(/\n1 entry\n$/);
-    expect(api.requests.map((r) => r.query.toString())).to.deep.equal(['limit=1', 'limit=1&cursor=41']);
+    expect(fake.api.requests.map((r) => r.query.toString())).to.deep.equal(['limit=1', 'limit=1&cursor=41']);
   });
 
   it('--json prints the page with its next cursor', async function () {

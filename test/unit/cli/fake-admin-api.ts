@@ -78,3 +78,27 @@ export function clearConnectionEnvironment(): () => void {
     }
   };
 }
+
+/**
+ * The usual set-up of a test of the operator commands: before each test the connection variables
+ * are cleared and a FakeAdminApi answering with `handler` starts; after it both are undone. Call
+ * inside a `describe`; `.api` is the running fake of the current test.
+ */
+export function useFakeAdminApi(handler: FakeHandler): { readonly api: FakeAdminApi } {
+  let running: FakeAdminApi | undefined;
+  let restoreEnvironment: (() => void) | undefined;
+  beforeEach(async function () {
+    restoreEnvironment = clearConnectionEnvironment();
+    running = await FakeAdminApi.start(handler);
+  });
+  afterEach(async function () {
+    await running?.close();
+    restoreEnvironment?.();
+  });
+  return {
+    get api(): FakeAdminApi {
+      if (running === undefined) throw new Error('useFakeAdminApi: no test is running');
+      return running;
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { BufferedIo } from '../../../src/cli/cli-io';
 import { runCli } from '../../../src/cli/program';
 import { renderDryRun } from '../../../src/cli/replay-command';
-import { clearConnectionEnvironment, FakeAdminApi, type SeenRequest, type FakeAnswer } from './fake-admin-api';
+import { useFakeAdminApi, type SeenRequest, type FakeAnswer } from './fake-admin-api';
 
 const JOB = { id: 'j-1', status: 'completed', total: 2, replayed: 2, skipped: 0, failed: 0, ratePerSecond: 5, createdBy: 'alice', reason: 'ERP back', createdAt: '2026-12-03T04:05:13.000Z' };
 const REJECTED = { code: 'JCT_ENDPOINT_REJECTED', message: 'Endpoint "erp-orders" rejected CreateSalesOrder with SOAP fault soap:Client' };
@@ -25,17 +25,7 @@ function answer(request: SeenRequest): FakeAnswer | undefined {
 }
 
 describe('junction replay: each subcommand reads its own options (src/cli/replay-command)', function () {
-  let api: FakeAdminApi;
-  let restoreEnvironment: () => void;
-
-  beforeEach(async function () {
-    restoreEnvironment = clearConnectionEnvironment();
-    api = await FakeAdminApi.start(answer);
-  });
-  afterEach(async function () {
-    await api.close();
-    restoreEnvironment();
-  });
+  const fake = useFakeAdminApi(answer);
 
   const run = async (argv: string[]): Promise<{ code: number; io: BufferedIo }> => {
     const io = new BufferedIo();
@@ -43,43 +33,43 @@ describe('junction replay: each subcommand reads its own options (src/cli/replay
   };
 
   it('replay jobs: its own --url, --token and --json, with the environment unset', async function () {
-    const { code, io } = await run(['replay', 'jobs', '--url', api.url, '--token', 't-ops', '--json']);
+    const { code, io } = await run(['replay', 'jobs', '--url', fake.api.url, '--token', 't-ops', '--json']);
     expect(code, io.stderr).to.equal(0);
     expect(JSON.parse(io.stdout)).to.deep.equal({ items: [JOB] });
-    expect(api.only().headers.authorization).to.equal('Bearer t-ops');
+    expect(fake.api.only().headers.authorization).to.equal('Bearer t-ops');
   });
 
   it('replay watch <job> --json: the job as one JSON document once it stops, progress on stderr', async function () {
-    const { code, io } = await run(['replay', 'watch', 'j-1', '--url', api.url, '--api-key', 'k-ops', '--json']);
+    const { code, io } = await run(['replay', 'watch', 'j-1', '--url', fake.api.url, '--api-key', 'k-ops', '--json']);
     expect(code, io.stderr).to.equal(0);
     expect(JSON.parse(io.stdout)).to.deep.include({ id: 'j-1', status: 'completed' });
     expect(io.stderr).to.contain('job j-1: completed');
-    expect(api.only().headers['x-api-key']).to.equal('k-ops');
+    expect(fake.api.only().headers['x-api-key']).to.equal('k-ops');
   });
 
   for (const action of ['pause', 'resume', 'cancel']) {
     it(`replay ${action} <job> --reason: the reason reaches the audit trail`, async function () {
-      const { code, io } = await run(['replay', action, 'j-1', '--reason', 'ERP maintenance window', '--url', api.url, '--token', 't-ops']);
+      const { code, io } = await run(['replay', action, 'j-1', '--reason', 'ERP maintenance window', '--url', fake.api.url, '--token', 't-ops']);
       expect(code, io.stderr).to.equal(0);
-      expect(api.only()).to.deep.include({ method: 'POST', path: `/replay-jobs/j-1/${action}`, body: { reason: 'ERP maintenance window' } });
+      expect(fake.api.only()).to.deep.include({ method: 'POST', path: `/replay-jobs/j-1/${action}`, body: { reason: 'ERP maintenance window' } });
       expect(io.stdout).to.match(/^job j-1: /);
     });
   }
 
   it('options given before the subcommand\'s name count too: replay --url U --token T jobs --json', async function () {
-    const { code, io } = await run(['replay', '--url', api.url, '--token', 't-ops', 'jobs', '--json']);
+    const { code, io } = await run(['replay', '--url', fake.api.url, '--token', 't-ops', 'jobs', '--json']);
     expect(code, io.stderr).to.equal(0);
     expect(JSON.parse(io.stdout)).to.deep.equal({ items: [JOB] });
   });
 
   it('replay <id> keeps its own options: --dry-run --json, and --reason for the replay', async function () {
-    const dry = await run(['replay', 'm-1', '--dry-run', '--url', api.url, '--token', 't-ops', '--json']);
+    const dry = await run(['replay', 'm-1', '--dry-run', '--url', fake.api.url, '--token', 't-ops', '--json']);
     expect(dry.code, dry.io.stderr).to.equal(0);
     expect(JSON.parse(dry.io.stdout)).to.deep.equal(DRY_RUN);
-    const replayed = await run(['replay', 'm-1', '--reason', 'ERP fixed', '--url', api.url, '--token', 't-ops']);
+    const replayed = await run(['replay', 'm-1', '--reason', 'ERP fixed', '--url', fake.api.url, '--token', 't-ops']);
     expect(replayed.code, replayed.io.stderr).to.equal(0);
     expect(replayed.io.stdout).to.contain('Replayed m-1 as r-1');
-    expect(api.requests.map((r) => [r.path, r.body])).to.deep.equal([
+    expect(fake.api.requests.map((r) => [r.path, r.body])).to.deep.equal([
       ['/messages/m-1/dry-run', { from: 'original' }], ['/messages/m-1/replay', { from: 'original', reason: 'ERP fixed' }],
     ]);
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BufferedIo } from '../../../src/cli/cli-io';
 import { runCli } from '../../../src/cli/program';
-import { clearConnectionEnvironment, FakeAdminApi, type FakeAnswer, type SeenRequest } from './fake-admin-api';
+import { useFakeAdminApi, type FakeAnswer, type SeenRequest } from './fake-admin-api';
 
 /** The admin API's resolve: m-1 is an unresolved failure, m-2 was replayed already, anything else is unknown; t-viewer may only read. */
 function answer(request: SeenRequest): FakeAnswer | undefined {
@@ -13,28 +13,18 @@ function answer(request: SeenRequest): FakeAnswer | undefined {
 }
 
 describe('junction resolve <message-id> --reason (src/cli/resolve-command)', function () {
-  let api: FakeAdminApi;
-  let restoreEnvironment: () => void;
-
-  beforeEach(async function () {
-    restoreEnvironment = clearConnectionEnvironment();
-    api = await FakeAdminApi.start(answer);
-  });
-  afterEach(async function () {
-    await api.close();
-    restoreEnvironment();
-  });
+  const fake = useFakeAdminApi(answer);
 
   const run = async (argv: string[], token = 't-ops'): Promise<{ code: number; io: BufferedIo }> => {
     const io = new BufferedIo();
-    return { code: await runCli([...argv, '--url', api.url, '--token', token], io), io };
+    return { code: await runCli([...argv, '--url', fake.api.url, '--token', token], io), io };
   };
 
   it('resolves with the reason (trimmed) and says so; --json prints the API\'s answer', async function () {
     const text = await run(['resolve', 'm-1', '--reason', '  customer sent it again by hand ']);
     expect(text.code, text.io.stderr).to.equal(0);
     expect(text.io.stdout).to.contain('Resolved m-1').and.contain('junction audit --message m-1');
-    expect(api.only()).to.deep.include({ method: 'POST', path: '/messages/m-1/resolve', body: { reason: 'customer sent it again by hand' } });
+    expect(fake.api.only()).to.deep.include({ method: 'POST', path: '/messages/m-1/resolve', body: { reason: 'customer sent it again by hand' } });
     const json = await run(['resolve', 'm-1', '--reason', 'again', '--json']);
     expect(JSON.parse(json.io.stdout)).to.deep.equal({ messageId: 'm-1', resolution: 'resolved' });
   });
@@ -46,7 +36,7 @@ describe('junction resolve <message-id> --reason (src/cli/resolve-command)', fun
       expect(io.stderr).to.contain('needs --reason');
       expect(JSON.parse(io.stdout)).to.deep.include({ ok: false, exitCode: 2 });
     }
-    expect(api.requests).to.deep.equal([]);
+    expect(fake.api.requests).to.deep.equal([]);
   });
 
   it('exits as replay does: 4 unknown id, 1 refused (409), 3 role too weak', async function () {

@@ -4,16 +4,9 @@ import { enterSample, parseHeaders, sampleContentType } from '../../../src/cli/s
 import { JunctionError } from '../../../src/core/errors';
 import { compilePointer } from '../../../src/core/json-pointer';
 import type { CompiledRoute } from '../../../src/routes/compiled-route';
+import { thrownBy } from '../../support/thrown';
 
-function stopOf(fn: () => unknown): CliStop {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(CliStop);
-    return error as CliStop;
-  }
-  throw new Error('expected a CliStop');
-}
+const stopOf = (fn: () => unknown): CliStop => thrownBy(fn, CliStop);
 
 const route: CompiledRoute = {
   id: 'orders', pattern: 'one-way', replyTimeoutMs: 1000, steps: [], replySteps: [], capture: 'none',

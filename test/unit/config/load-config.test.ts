@@ -1,17 +1,7 @@
 import { expect } from 'chai';
-import { JunctionError } from '../../../src/core/errors';
 import { loadConfig } from '../../../src/config/load-config';
 import { MINIMAL_CONFIG, TempConfigDir } from '../../support/temp-config';
-
-function loadError(fn: () => unknown): JunctionError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(JunctionError);
-    return error as JunctionError;
-  }
-  throw new Error('expected a configuration error');
-}
+import { thrownBy } from '../../support/thrown';
 
 describe('loadConfig', () => {
   let temp: TempConfigDir;
@@ -39,7 +29,7 @@ describe('loadConfig', () => {
 
   it('names the file, line, path and variable when a ${VAR} is not set', () => {
     const file = temp.write('junction.yaml', `store:\n  url: \${JUNCTION_DB_URL}\n${MINIMAL_CONFIG}`);
-    const error = loadError(() => loadConfig(file, {}));
+    const error = thrownBy(() => loadConfig(file, {}));
     expect(error.code).to.equal('JCT_CONFIG_ENV_MISSING');
     expect(error.message).to.contain(`${file}:2:8 store.url`);
     expect(error.message).to.contain('${JUNCTION_DB_URL}');
@@ -68,7 +58,7 @@ describe('loadConfig', () => {
       '    entry: { rest: { method: POST, path: /orders } }',
       '    to: [oa]',
     ].join('\n'));
-    const error = loadError(() => loadConfig(file, {}));
+    const error = thrownBy(() => loadConfig(file, {}));
     expect(error.code).to.equal('JCT_CONFIG_INVALID');
     expect(error.violations).to.have.length(3);
     expect(error.message).to.contain(`${file}:2:9 server.prot: is not a known setting`);
@@ -78,25 +68,25 @@ describe('loadConfig', () => {
 
   it('reports a missing required section and a wrong type', () => {
     const file = temp.write('junction.yaml', 'server:\n  port: eighty\nendpoints: {}\n');
-    const error = loadError(() => loadConfig(file, {}));
+    const error = thrownBy(() => loadConfig(file, {}));
     expect(error.message).to.contain('server.port: must be integer');
     expect(error.message).to.contain('(top level): must have "routes"');
   });
 
   it('reports YAML syntax errors with their line', () => {
     const file = temp.write('junction.yaml', 'routes:\n  - id: a\n   to: [x\n');
-    const error = loadError(() => loadConfig(file, {}));
+    const error = thrownBy(() => loadConfig(file, {}));
     expect(error.code).to.equal('JCT_CONFIG_SYNTAX');
     expect(error.message).to.match(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+`));
   });
 
   it('refuses duplicate keys', () => {
     const file = temp.write('junction.yaml', `server:\n  port: 1\n  port: 2\n${MINIMAL_CONFIG}`);
-    expect(loadError(() => loadConfig(file, {})).code).to.equal('JCT_CONFIG_SYNTAX');
+    expect(thrownBy(() => loadConfig(file, {})).code).to.equal('JCT_CONFIG_SYNTAX');
   });
 
   it('says plainly when the file does not exist', () => {
-    const error = loadError(() => loadConfig(`${temp.dir}/nope.yaml`, {}));
+    const error = thrownBy(() => loadConfig(`${temp.dir}/nope.yaml`, {}));
     expect(error.code).to.equal('JCT_CONFIG_UNREADABLE');
     expect(error.message).to.contain('does not exist');
   });
@@ -110,7 +100,7 @@ describe('loadConfig', () => {
   it('loads the production example once its environment is set, and names what is missing otherwise', () => {
     const env = { JUNCTION_DB_URL: 'mysql://j:p@db:3306/junction', JUNCTION_AMQP_URL: 'amqp://j:p@mq:5672/%2F', OA_REST_URL: 'http://oa/oa/approvals', ERP_SOAP_URL: 'http://erp/erp/soap' };
     expect(loadConfig('config/production.example.yaml', env).config.store.url).to.equal(env.JUNCTION_DB_URL);
-    const error = loadError(() => loadConfig('config/production.example.yaml', {}));
+    const error = thrownBy(() => loadConfig('config/production.example.yaml', {}));
     expect(error.violations.map((v) => v.message).join('\n')).to.contain('${JUNCTION_DB_URL}').and.contain('${JUNCTION_AMQP_URL}').and.contain('${OA_REST_URL}').and.contain('${ERP_SOAP_URL}');
   });
 
@@ -118,7 +108,7 @@ describe('loadConfig', () => {
     const soap = (option: string): string => `soap:\n  services:\n    crm:\n      wsdl: crm.wsdl\n${option}${MINIMAL_CONFIG}`;
     expect(loadConfig(temp.write('a.yaml', soap('')), {}).config.soap.services.crm?.idempotency).to.equal('key');
     expect(loadConfig(temp.write('b.yaml', soap('      idempotency: messageId\n')), {}).config.soap.services.crm?.idempotency).to.equal('messageId');
-    const error = loadError(() => loadConfig(temp.write('c.yaml', soap('      idempotency: MessageID\n')), {}));
+    const error = thrownBy(() => loadConfig(temp.write('c.yaml', soap('      idempotency: MessageID\n')), {}));
     expect(error.code).to.equal('JCT_CONFIG_INVALID');
     expect(error.message).to.contain('soap.services.crm.idempotency');
   });

@@ -5,6 +5,7 @@ import { silentLogger } from '../../../src/core/logger';
 import { loadMappingFile, MapStep } from '../../../src/transformers/map-step';
 import type { MappingTable } from '../../../src/transformers/field-mapping';
 import { TempConfigDir } from '../../support/temp-config';
+import { thrownBy } from '../../support/thrown';
 
 function message(body: string) {
   return createEnvelope({ routeId: 'r', pattern: 'one-way', source: 'test', contentType: 'application/json', body });
@@ -98,12 +99,7 @@ describe('map step', () => {
         '  - { from: /c, to: /C, type: text }',
         '',
       ].join('\n'));
-      let message = '';
-      try {
-        loadMappingFile(file);
-      } catch (error) {
-        message = (error as Error).message;
-      }
+      const { message } = thrownBy(() => loadMappingFile(file));
       expect(message).to.contain(`${file}:2:`).and.contain('fields[0].type: must be one of: string, decimal, integer, boolean, date, datetime');
       expect(message).to.contain(`${file}:4:`).and.contain('fields[2].type: must be one of');
       expect(message).to.contain(`${file}:3:`).and.contain('fields[1].lookup: field /B uses lookup "nope", which is not defined under "lookups"');
