@@ -1,8 +1,7 @@
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildApp, type JunctionApp, type Role } from './app';
 import { JunctionError } from './core/errors';
-import { loadConfig } from './config/load-config';
+import { DEFAULT_CONFIG_FILE, loadConfig } from './config/load-config';
 
 /** Exit codes of the `junction` process. */
 export const EXIT = { OK: 0, FAILED: 1, CONFIG: 2 } as const;
@@ -28,7 +27,7 @@ export function parseMainArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     throw new Error(`--role must be all, gateway or worker (got "${String(role)}")`);
   }
   // An empty JUNCTION_CONFIG counts as unset, as an empty variable does for the file's `${NAME}`.
-  return { config: values.config ?? (env.JUNCTION_CONFIG || path.join('config', 'default.yaml')), role };
+  return { config: values.config ?? (env.JUNCTION_CONFIG || DEFAULT_CONFIG_FILE), role };
 }
 
 /**

@@ -3,7 +3,8 @@
  * with the legacy simulators it delivers to, started in this process. Prints what to try.
  */
 import { randomBytes } from 'node:crypto';
-import { main } from '../../src/main';
+import { DEFAULT_CONFIG_FILE } from '../../src/config/load-config';
+import { main, parseMainArgs } from '../../src/main';
 import { ErpSimulator } from '../legacy/erp/erp-simulator';
 import { OaSimulator } from '../legacy/oa/oa-simulator';
 
@@ -30,10 +31,13 @@ async function startSimulator(name: string, portVariable: string, start: () => P
   }
 }
 
-/** True unless a configuration or the environment moved the log or the bus off the embedded default. */
+/**
+ * True unless another configuration file (--config, JUNCTION_CONFIG: as main reads them) or the
+ * variables config/default.yaml reads for the log and the bus moved Junction off the embedded default.
+ */
 function embeddedDefault(argv: readonly string[]): boolean {
-  const { JUNCTION_DB_URL, JUNCTION_AMQP_URL, JUNCTION_CONFIG } = process.env;
-  return !(JUNCTION_DB_URL || JUNCTION_AMQP_URL || JUNCTION_CONFIG || argv.some((a) => a === '-c' || a.startsWith('--config')));
+  const { JUNCTION_DB_URL, JUNCTION_AMQP_URL } = process.env;
+  return parseMainArgs(argv).config === DEFAULT_CONFIG_FILE && !JUNCTION_DB_URL && !JUNCTION_AMQP_URL;
 }
 
 async function run(): Promise<void> {

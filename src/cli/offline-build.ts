@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { buildApp, type JunctionApp, type Role } from '../app';
 import type { ConfigPath } from '../config/config-location';
-import { configProblem, loadConfig, type LoadedConfig } from '../config/load-config';
+import { configProblem, DEFAULT_CONFIG_FILE, loadConfig, type LoadedConfig } from '../config/load-config';
 import { describeError, JunctionError } from '../core/errors';
 import type { Step } from '../core/step';
 import type { CompiledRoute } from '../routes/compiled-route';
@@ -13,7 +12,7 @@ import { CLI_EXIT, stopWith } from './exit-codes';
  * config/default.yaml (as `junction start`). An empty variable counts as unset, as in the file's `${NAME}`.
  */
 export function configFile(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return option ?? (env.JUNCTION_CONFIG || path.join('config', 'default.yaml'));
+  return option ?? (env.JUNCTION_CONFIG || DEFAULT_CONFIG_FILE);
 }
 
 /** A configuration loaded and compiled exactly as a start would, with nothing started or connected. */

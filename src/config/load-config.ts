@@ -77,6 +77,9 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The configuration file used when neither --config nor JUNCTION_CONFIG names one: the embedded default. */
+export const DEFAULT_CONFIG_FILE = path.join('config', 'default.yaml');
+
 /**
  * Loads a configuration file once at boot: YAML → `${ENV}` interpolation → schema check (all
  * problems at once, each with file:line and path) → defaults → frozen. Throws JCT_CONFIG_* errors.
